@@ -1,0 +1,363 @@
+// Package passwordless is a CDK construct that provisions passwordless sign-in on Amazon Cognito:
+// a user pool with custom-auth triggers written in Go, an app client without a secret, an identity
+// pool, a DynamoDB key table, an SES sender and an HTTP API behind a JWT authorizer.
+//
+//	auth := passwordless.New(stack, jsii.String("Auth"), &passwordless.Props{
+//		Methods: []authflow.Method{authflow.EmailOTP},
+//		Email:   &passwordless.EmailProps{From: "no-reply@example.com"},
+//	})
+//
+// Construct IDs are fixed, so logical IDs are stable; nothing random or time-dependent is synthesized.
+package passwordless
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognitoidentitypool"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/passwordless-go/cognito/lambdas/api"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+// Passwordless is the construct. Its fields are the resources it made, for callers to extend
+// (e.g. add statements to AuthenticatedRole) or to reference.
+type Passwordless struct {
+	constructs.Construct
+	UserPool          awscognito.IUserPool
+	Client            awscognito.UserPoolClient
+	IdentityPool      awscognitoidentitypool.IdentityPool
+	AuthenticatedRole awsiam.IRole
+	Table             awsdynamodb.Table
+	API               awsapigatewayv2.HttpApi
+	APIURL            *string
+	EmailIdentity     awsses.EmailIdentity    // nil without Props.Email
+	ConfigurationSet  awsses.ConfigurationSet // nil without Props.Email
+	Functions         Functions
+}
+
+// Functions are the construct's Lambda functions.
+type Functions struct {
+	Define, Create, Verify, PreSignUp, API awslambda.Function
+}
+
+// Function timeouts: under Cognito's 5 s trigger limit.
+const (
+	TriggerTimeoutSeconds = 4
+	APITimeoutSeconds     = 4
+)
+
+// Table schema of the key table.
+const (
+	PartitionKey   = "pk"
+	SortKey        = "sk"
+	TTLAttribute   = "expiresAt"
+	CredentialIdx  = "byCredentialId"
+	CredentialAttr = "credentialId"
+)
+
+// New creates the construct. It panics with Props.Validate's error on bad props (the CDK way:
+// the synth fails with the message).
+func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
+	if props == nil {
+		props = &Props{}
+	}
+	if err := props.Validate(); err != nil {
+		panic(fmt.Errorf("passwordless: invalid props: %w", err))
+	}
+	p := props.WithDefaults()
+	c := constructs.NewConstruct(scope, id)
+	pl := &Passwordless{Construct: c}
+	removal := awscdk.RemovalPolicy_DESTROY
+	if p.Protect {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
+	cfg := authflow.Config{Methods: p.Methods, MaxAttempts: p.MaxAttempts, MaxResends: p.MaxResends}
+
+	// Key table.
+	pl.Table = awsdynamodb.NewTable(c, jsii.String("KeyTable"), &awsdynamodb.TableProps{
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(PartitionKey), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:             &awsdynamodb.Attribute{Name: jsii.String(SortKey), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		TimeToLiveAttribute: jsii.String(TTLAttribute),
+		Encryption:          awsdynamodb.TableEncryption_AWS_MANAGED,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection: jsii.Bool(p.Protect),
+		RemovalPolicy:      removal,
+	})
+	pl.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String(CredentialIdx),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(CredentialAttr), Type: awsdynamodb.AttributeType_STRING},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+
+	// Email sender.
+	if p.Email != nil {
+		pl.ConfigurationSet = awsses.NewConfigurationSet(c, jsii.String("ConfigurationSet"), &awsses.ConfigurationSetProps{
+			ReputationMetrics:  jsii.Bool(true),
+			SendingEnabled:     jsii.Bool(true),
+			TlsPolicy:          awsses.ConfigurationSetTlsPolicy_REQUIRE,
+			SuppressionReasons: awsses.SuppressionReasons_BOUNCES_AND_COMPLAINTS,
+		})
+		identity := awsses.Identity_Email(jsii.String(p.Email.From))
+		if p.Email.Domain != "" {
+			identity = awsses.Identity_Domain(jsii.String(p.Email.Domain))
+		}
+		pl.EmailIdentity = awsses.NewEmailIdentity(c, jsii.String("EmailIdentity"), &awsses.EmailIdentityProps{
+			Identity:         identity,
+			ConfigurationSet: pl.ConfigurationSet,
+		})
+	}
+
+	// Functions.
+	triggerEnv := map[string]*string{
+		authflow.EnvMethods:     jsii.String(cfg.MethodList()),
+		authflow.EnvMaxAttempts: jsii.String(strconv.Itoa(cfg.MaxAttempts)),
+		authflow.EnvMaxResends:  jsii.String(strconv.Itoa(cfg.MaxResends)),
+		logging.EnvLevel:        jsii.String("info"),
+	}
+	aliases := []string{}
+	if p.Aliases.Email {
+		aliases = append(aliases, "email")
+	}
+	if p.Aliases.Phone {
+		aliases = append(aliases, "phone")
+	}
+	pl.Functions.Define = newFunction(c, "DefineAuthChallenge", "define", TriggerTimeoutSeconds, p, triggerEnv)
+	pl.Functions.Create = newFunction(c, "CreateAuthChallenge", "create", TriggerTimeoutSeconds, p, triggerEnv)
+	pl.Functions.Verify = newFunction(c, "VerifyAuthChallengeResponse", "verify", TriggerTimeoutSeconds, p, triggerEnv)
+	pl.Functions.PreSignUp = newFunction(c, "PreSignUp", "presignup", TriggerTimeoutSeconds, p, map[string]*string{
+		triggers.EnvSignInAliases: jsii.String(strings.Join(aliases, ",")),
+		logging.EnvLevel:          jsii.String("info"),
+	})
+	if pl.EmailIdentity != nil {
+		grantSendEmail(pl.Functions.Create, pl.EmailIdentity, pl.ConfigurationSet, p.Email.From)
+	}
+
+	// User pool.
+	var pool awscognito.UserPool
+	if p.UserPool != nil {
+		pool = p.UserPool
+	} else {
+		pool = newUserPool(c, p, removal)
+	}
+	pool.AddTrigger(awscognito.UserPoolOperation_DEFINE_AUTH_CHALLENGE(), pl.Functions.Define, awscognito.LambdaVersion_V1_0)
+	pool.AddTrigger(awscognito.UserPoolOperation_CREATE_AUTH_CHALLENGE(), pl.Functions.Create, awscognito.LambdaVersion_V1_0)
+	pool.AddTrigger(awscognito.UserPoolOperation_VERIFY_AUTH_CHALLENGE_RESPONSE(), pl.Functions.Verify, awscognito.LambdaVersion_V1_0)
+	pool.AddTrigger(awscognito.UserPoolOperation_PRE_SIGN_UP(), pl.Functions.PreSignUp, awscognito.LambdaVersion_V1_0)
+	pl.UserPool = pool
+
+	pl.Client = pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
+		GenerateSecret:             jsii.Bool(false),
+		AuthFlows:                  &awscognito.AuthFlow{Custom: jsii.Bool(true)},
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		DisableOAuth:               jsii.Bool(true),
+		AuthSessionValidity:        awscdk.Duration_Seconds(jsii.Number(p.AuthSessionValidity.Seconds())),
+		AccessTokenValidity:        awscdk.Duration_Minutes(jsii.Number(p.AccessTokenValidity.Minutes())),
+		IdTokenValidity:            awscdk.Duration_Minutes(jsii.Number(p.IDTokenValidity.Minutes())),
+		RefreshTokenValidity:       awscdk.Duration_Minutes(jsii.Number(p.RefreshTokenValidity.Minutes())),
+	})
+
+	// Identity pool.
+	pl.IdentityPool = awscognitoidentitypool.NewIdentityPool(c, jsii.String("IdentityPool"), &awscognitoidentitypool.IdentityPoolProps{
+		AllowUnauthenticatedIdentities: jsii.Bool(p.AllowUnauthenticatedIdentities),
+		AuthenticationProviders: &awscognitoidentitypool.IdentityPoolAuthenticationProviders{
+			UserPools: &[]awscognitoidentitypool.IUserPoolAuthenticationProvider{
+				awscognitoidentitypool.NewUserPoolAuthenticationProvider(&awscognitoidentitypool.UserPoolAuthenticationProviderProps{
+					UserPool:       pool,
+					UserPoolClient: pl.Client,
+				}),
+			},
+		},
+	})
+	pl.AuthenticatedRole = pl.IdentityPool.AuthenticatedRole()
+
+	// HTTP API.
+	pl.Functions.API = newFunction(c, "Api", "api", APITimeoutSeconds, p, map[string]*string{
+		api.EnvClientID:  pl.Client.UserPoolClientId(),
+		logging.EnvLevel: jsii.String("info"),
+	})
+	pl.API, pl.APIURL = newHTTPAPI(c, p, pool, pl.Client, pl.Functions.API)
+
+	out := func(id, desc string, v *string) {
+		awscdk.NewCfnOutput(c, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+	}
+	out("UserPoolId", "Cognito user pool ID", pool.UserPoolId())
+	out("UserPoolClientId", "App client ID (no secret; CUSTOM_AUTH and refresh only)", pl.Client.UserPoolClientId())
+	out("IdentityPoolId", "Cognito identity pool ID", pl.IdentityPool.IdentityPoolId())
+	out("ApiUrl", "HTTP API base URL", pl.APIURL)
+	out("Region", "AWS Region of the stack", awscdk.Stack_Of(c).Region())
+	addSuppressions(c)
+	return pl
+}
+
+func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy) awscognito.UserPool {
+	return awscognito.NewUserPool(c, jsii.String("UserPool"), &awscognito.UserPoolProps{
+		UserPoolName:      optional(p.UserPoolName),
+		SelfSignUpEnabled: jsii.Bool(true),
+		SignInAliases: &awscognito.SignInAliases{
+			Email: jsii.Bool(p.Aliases.Email),
+			Phone: jsii.Bool(p.Aliases.Phone),
+		},
+		SignInCaseSensitive: jsii.Bool(false),
+		// Verification comes from the first code sign-in, not from Cognito's own messages.
+		AutoVerify: &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(false), Phone: jsii.Bool(false)},
+		StandardAttributes: &awscognito.StandardAttributes{
+			Email:       &awscognito.StandardAttribute{Required: jsii.Bool(false), Mutable: jsii.Bool(true)},
+			PhoneNumber: &awscognito.StandardAttribute{Required: jsii.Bool(false), Mutable: jsii.Bool(true)},
+		},
+		// Users never use a password; SignUp still needs one, so the app sends a long random one
+		// that must meet this policy (and nobody can sign in with it: no password flow is enabled).
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:        jsii.Number(16),
+			RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true),
+			RequireDigits:    jsii.Bool(true),
+			RequireSymbols:   jsii.Bool(true),
+		},
+		FeaturePlan:        awscognito.FeaturePlan_LITE,
+		AccountRecovery:    awscognito.AccountRecovery_NONE,
+		Mfa:                awscognito.Mfa_OFF,
+		DeletionProtection: jsii.Bool(p.Protect),
+		RemovalPolicy:      removal,
+	})
+}
+
+// newFunction builds lambdas/cmd/<command> as an arm64 provided.al2023 function with its own log
+// group and a role that may only write to that log group.
+func newFunction(c constructs.Construct, id, command string, timeoutSeconds int, p Props, env map[string]*string) awslambda.Function {
+	logGroup := awslogs.NewLogGroup(c, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention:     retention(p.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	role := awsiam.NewRole(c, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Runs the " + command + " function; writes only to its own log group"),
+	})
+	logGroup.GrantWrite(role)
+	return awslambda.NewFunction(c, jsii.String(id), &awslambda.FunctionProps{
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          functionCode(command),
+		MemorySize:    jsii.Number(float64(p.MemorySize)),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(float64(timeoutSeconds))),
+		Environment:   &env,
+		LogGroup:      logGroup,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Role:          role,
+		Description:   jsii.String("passwordless " + command),
+	})
+}
+
+// grantSendEmail lets fn send through SES v2 only from the identity, with the configuration set,
+// and only as the From address.
+func grantSendEmail(fn awslambda.Function, identity awsses.EmailIdentity, set awsses.ConfigurationSet, from string) {
+	stack := awscdk.Stack_Of(fn)
+	setArn := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ses"),
+		Resource:     jsii.String("configuration-set"),
+		ResourceName: set.ConfigurationSetName(),
+	})
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("SendFromIdentityOnly"),
+		Actions:   jsii.Strings("ses:SendEmail"),
+		Resources: &[]*string{identity.EmailIdentityArn(), setArn},
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"ses:FromAddress": from},
+		},
+	}))
+}
+
+func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, client awscognito.UserPoolClient, fn awslambda.Function) (awsapigatewayv2.HttpApi, *string) {
+	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("JwtAuthorizer"), pool, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
+		UserPoolClients: &[]awscognito.IUserPoolClient{client},
+		IdentitySource:  jsii.Strings("$request.header.Authorization"),
+	})
+	var cors *awsapigatewayv2.CorsPreflightOptions
+	if len(p.AllowedOrigins) > 0 {
+		cors = &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: jsii.Strings(p.AllowedOrigins...),
+			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{
+				awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST,
+				awsapigatewayv2.CorsHttpMethod_PATCH, awsapigatewayv2.CorsHttpMethod_DELETE,
+			},
+			AllowHeaders: jsii.Strings("authorization", "content-type"),
+			MaxAge:       awscdk.Duration_Minutes(jsii.Number(10)),
+		}
+	}
+	httpAPI := awsapigatewayv2.NewHttpApi(c, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("Passwordless sign-in API (JWT: access tokens of the app client)"),
+		CorsPreflight:      cors,
+		CreateDefaultStage: jsii.Bool(false),
+		DefaultAuthorizer:  authorizer,
+	})
+	accessLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention:     retention(p.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	stage := httpAPI.AddStage(jsii.String("DefaultStage"), &awsapigatewayv2.HttpStageOptions{
+		StageName:  jsii.String("$default"),
+		AutoDeploy: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(p.Throttle.RateLimit),
+			BurstLimit: jsii.Number(float64(p.Throttle.BurstLimit)),
+		},
+	})
+	cfnStage := stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	cfnStage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: accessLogs.LogGroupArn(),
+		Format:         jsii.String(accessLogFormat),
+	})
+	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
+	for _, r := range apiRoutes {
+		httpAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{r.method},
+			Integration: integration,
+		})
+	}
+	return httpAPI, stage.Url()
+}
+
+// apiRoutes are the HTTP API's routes, all behind the JWT authorizer.
+var apiRoutes = []struct {
+	method awsapigatewayv2.HttpMethod
+	path   string
+}{
+	{awsapigatewayv2.HttpMethod_GET, "/me"},
+}
+
+// accessLogFormat is one JSON line per request; no headers, no bodies, no tokens.
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"requestTime":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status",` +
+	`"responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage",` +
+	`"authorizerError":"$context.authorizer.error"}`
+
+func retention(days int) awslogs.RetentionDays {
+	return retentionDays[days]
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return jsii.String(s)
+}

@@ -1,0 +1,146 @@
+// Package stacks builds this repository's CDK app: one stack per environment, each holding one
+// passwordless construct configured from the "environments" object in cdk.json's context.
+package stacks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/passwordless-go/cognito/constructs/passwordless"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+)
+
+// Context keys read from cdk.json or `cdk -c KEY=VALUE`.
+const (
+	ContextEnv          = "env"          // which environment to synthesize; default DefaultEnv
+	ContextEnvironments = "environments" // the settings of every environment
+	DefaultEnv          = "dev"
+)
+
+// Settings are one environment's settings, as written in cdk.json. Unknown keys are errors.
+type Settings struct {
+	Account        string   `json:"account,omitempty"` // optional: pin the stack to an account
+	Region         string   `json:"region,omitempty"`  // optional: pin the stack to a region
+	StackName      string   `json:"stackName,omitempty"`
+	SignInAliases  []string `json:"signInAliases,omitempty"` // "email", "phone"; default email
+	Methods        []string `json:"methods,omitempty"`       // email_otp, sms_otp, device_key, passkey
+	SenderAddress  string   `json:"senderAddress,omitempty"`
+	SenderDomain   string   `json:"senderDomain,omitempty"`
+	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
+	Protect        bool     `json:"protect,omitempty"` // deletion protection + RETAIN
+	ThrottleRate   float64  `json:"throttleRate,omitempty"`
+	ThrottleBurst  int      `json:"throttleBurst,omitempty"`
+	LogRetention   int      `json:"logRetentionDays,omitempty"`
+	MemorySize     int      `json:"memorySize,omitempty"`
+	SessionMinutes int      `json:"authSessionMinutes,omitempty"`
+}
+
+var (
+	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	stackRe   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
+	envNameRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+)
+
+// Load picks environment name out of the raw "environments" context value (a JSON object, or the
+// map jsii hands back) and validates it. An unknown name lists the known ones.
+func Load(environments any, name string) (Settings, error) {
+	if name == "" {
+		name = DefaultEnv
+	}
+	raw, err := json.Marshal(environments)
+	if err != nil || environments == nil {
+		return Settings{}, fmt.Errorf("context %q is missing or not an object", ContextEnvironments)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return Settings{}, fmt.Errorf("context %q is not an object: %w", ContextEnvironments, err)
+	}
+	entry, ok := all[name]
+	if !ok {
+		known := make([]string, 0, len(all))
+		for k := range all {
+			known = append(known, k)
+		}
+		sort.Strings(known)
+		return Settings{}, fmt.Errorf("unknown environment %q (known: %s)", name, strings.Join(known, ", "))
+	}
+	var s Settings
+	dec := json.NewDecoder(bytes.NewReader(entry))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Settings{}, fmt.Errorf("environment %q: %w", name, err)
+	}
+	if s.StackName == "" {
+		s.StackName = "Passwordless-" + name
+	}
+	if err := s.validate(name); err != nil {
+		return Settings{}, err
+	}
+	return s, nil
+}
+
+func (s Settings) validate(name string) error {
+	var errs []error
+	if !envNameRe.MatchString(name) {
+		errs = append(errs, fmt.Errorf("environment name %q must be lower-case letters, digits and dashes", name))
+	}
+	if s.Account != "" && !accountRe.MatchString(s.Account) {
+		errs = append(errs, fmt.Errorf("account %q is not a 12-digit AWS account ID", s.Account))
+	}
+	if s.Region != "" && !regionRe.MatchString(s.Region) {
+		errs = append(errs, fmt.Errorf("region %q is not an AWS Region name", s.Region))
+	}
+	if !stackRe.MatchString(s.StackName) {
+		errs = append(errs, fmt.Errorf("stackName %q is not a valid CloudFormation stack name", s.StackName))
+	}
+	if _, err := s.Props(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("environment %q: %w", name, err)
+	}
+	return nil
+}
+
+// Props turns the settings into construct props and validates them.
+func (s Settings) Props() (*passwordless.Props, error) {
+	p := &passwordless.Props{
+		AllowedOrigins:      s.AllowedOrigins,
+		Protect:             s.Protect,
+		Throttle:            passwordless.Throttle{RateLimit: s.ThrottleRate, BurstLimit: s.ThrottleBurst},
+		LogRetentionDays:    s.LogRetention,
+		MemorySize:          s.MemorySize,
+		AuthSessionValidity: time.Duration(s.SessionMinutes) * time.Minute,
+	}
+	for _, a := range s.SignInAliases {
+		switch a {
+		case "email":
+			p.Aliases.Email = true
+		case "phone":
+			p.Aliases.Phone = true
+		default:
+			return nil, fmt.Errorf("signInAliases: unknown alias %q (email, phone)", a)
+		}
+	}
+	for _, m := range s.Methods {
+		method, err := authflow.ParseMethod(m)
+		if err != nil {
+			return nil, fmt.Errorf("methods: %w", err)
+		}
+		p.Methods = append(p.Methods, method)
+	}
+	if s.SenderAddress != "" || s.SenderDomain != "" {
+		p.Email = &passwordless.EmailProps{From: s.SenderAddress, Domain: s.SenderDomain}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

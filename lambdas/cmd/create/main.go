@@ -1,0 +1,20 @@
+// Command create is the CreateAuthChallenge trigger (see package triggers).
+package main
+
+import (
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+func main() {
+	cfg, err := authflow.ConfigFromEnv(nil)
+	if err != nil {
+		log.Fatalf("create: %v", err)
+	}
+	h := &triggers.Create{Config: cfg, Log: logging.New(nil, nil)}
+	lambda.Start(h.Handle)
+}

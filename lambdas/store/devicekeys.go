@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+const (
+	userPrefix      = "USER#"
+	deviceKeyPrefix = "DEVICEKEY#"
+	metaSK          = "META"
+
+	attrKeyID          = "keyId"
+	attrName           = "name"
+	attrAlgorithm      = "algorithm"
+	attrPublicKey      = "publicKey"
+	attrFingerprint    = "fingerprint"
+	attrCreatedAt      = "createdAt"
+	attrLastUsedAt     = "lastUsedAt"
+	attrDeviceKeyCount = "deviceKeyCount"
+)
+
+// DeviceKey is a registered device public key. Times are stored with
+// millisecond precision and read back in UTC.
+type DeviceKey struct {
+	// Owner is the Cognito sub of the user owning the key. Required.
+	Owner string
+	// ID identifies the key; it must be unique across all users (it is also
+	// the credential ID found through [CredentialIndex]). Required.
+	ID string
+	// Name is a user-chosen label. Optional.
+	Name string
+	// Algorithm names the signature algorithm. Required.
+	Algorithm string
+	// Fingerprint identifies PublicKey; one owner cannot register the same
+	// fingerprint twice. Required.
+	Fingerprint string
+	// PublicKey is the SPKI DER encoding of the key. Required.
+	PublicKey []byte
+	// CreatedAt defaults to the store's clock when zero.
+	CreatedAt time.Time
+	// LastUsedAt is zero until the key is first used.
+	LastUsedAt time.Time
+}
+
+func userPK(owner string) string    { return userPrefix + owner }
+func deviceKeySK(id string) string  { return deviceKeyPrefix + id }
+func credentialID(id string) string { return deviceKeyPrefix + id }
+func millis(t time.Time) int64      { return t.UnixMilli() }
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+func checkOwnerKey(owner, id string) error {
+	if err := checkID("owner", owner); err != nil {
+		return err
+	}
+	return checkID("key ID", id)
+}
+
+// PutDeviceKey registers k for k.Owner, provided the owner has fewer than
+// maxPerUser keys (ErrLimitReached otherwise), has no key with the same
+// fingerprint and no key with the same ID (ErrExists). The counter increment
+// and the insert happen in one transaction, so the cap holds under
+// concurrency; the fingerprint check is a read before it, so two concurrent
+// registrations of the same fingerprint can both succeed.
+func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	if err := checkOwnerKey(k.Owner, k.ID); err != nil {
+		return err
+	}
+	if err := checkText("name", k.Name, true); err != nil {
+		return err
+	}
+	if err := checkText("algorithm", k.Algorithm, false); err != nil {
+		return err
+	}
+	if err := checkText("fingerprint", k.Fingerprint, false); err != nil {
+		return err
+	}
+	if err := checkBlob("public key", k.PublicKey); err != nil {
+		return err
+	}
+	if maxPerUser < 1 {
+		return invalid("maxPerUser %d is less than 1", maxPerUser)
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = s.now()
+	}
+
+	existing, err := s.ListDeviceKeys(ctx, k.Owner)
+	if err != nil {
+		return err
+	}
+	for _, e := range existing {
+		if e.Fingerprint == k.Fingerprint {
+			return fmt.Errorf("store: put device key: fingerprint already registered: %w", ErrExists)
+		}
+	}
+
+	item := key(userPK(k.Owner), deviceKeySK(k.ID))
+	item[attrKeyID] = str(k.ID)
+	item[attrAlgorithm] = str(k.Algorithm)
+	item[attrFingerprint] = str(k.Fingerprint)
+	item[attrPublicKey] = blob(k.PublicKey)
+	item[attrCreatedAt] = num(millis(k.CreatedAt))
+	item[CredentialIDAttribute] = str(credentialID(k.ID))
+	if k.Name != "" {
+		item[attrName] = str(k.Name)
+	}
+	if !k.LastUsedAt.IsZero() {
+		item[attrLastUsedAt] = num(millis(k.LastUsedAt))
+	}
+
+	failed, err := s.transact(ctx, []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                aws.String(s.table),
+			Key:                      key(userPK(k.Owner), metaSK),
+			UpdateExpression:         aws.String("ADD #c :one"),
+			ConditionExpression:      aws.String("attribute_not_exists(#c) OR #c < :max"),
+			ExpressionAttributeNames: map[string]string{"#c": attrDeviceKeyCount},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":one": num(1),
+				":max": num(int64(maxPerUser)),
+			},
+		}},
+		{Put: &types.Put{
+			TableName:                aws.String(s.table),
+			Item:                     item,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
+		}},
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("store: put device key: %w", err)
+	case failed == nil:
+		return nil
+	case failed[1]:
+		return fmt.Errorf("store: put device key: key ID already registered: %w", ErrExists)
+	default:
+		return fmt.Errorf("store: put device key: %d keys already registered: %w", maxPerUser, ErrLimitReached)
+	}
+}
+
+// ListDeviceKeys returns owner's keys ordered by ID, using strongly
+// consistent reads. An owner without keys gets an empty slice.
+func (s *Store) ListDeviceKeys(ctx context.Context, owner string) ([]DeviceKey, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkID("owner", owner); err != nil {
+		return nil, err
+	}
+	keys := []DeviceKey{}
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     str(userPK(owner)),
+			":prefix": str(deviceKeyPrefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("store: list device keys: %w", err)
+		}
+		for _, item := range out.Items {
+			k, err := decodeDeviceKey(owner, item)
+			if err != nil {
+				return nil, fmt.Errorf("store: list device keys: %w", err)
+			}
+			keys = append(keys, k)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return keys, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// GetDeviceKey returns owner's key keyID (strongly consistent read), or
+// ErrNotFound.
+func (s *Store) GetDeviceKey(ctx context.Context, owner, keyID string) (DeviceKey, error) {
+	if err := s.ready(ctx); err != nil {
+		return DeviceKey{}, err
+	}
+	if err := checkOwnerKey(owner, keyID); err != nil {
+		return DeviceKey{}, err
+	}
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            key(userPK(owner), deviceKeySK(keyID)),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return DeviceKey{}, fmt.Errorf("store: get device key: %w", err)
+	}
+	if out.Item == nil {
+		return DeviceKey{}, fmt.Errorf("store: get device key: %w", ErrNotFound)
+	}
+	k, err := decodeDeviceKey(owner, out.Item)
+	if err != nil {
+		return DeviceKey{}, fmt.Errorf("store: get device key: %w", err)
+	}
+	return k, nil
+}
+
+// DeleteDeviceKey revokes owner's key keyID, decrementing the owner's key
+// count in the same transaction, or returns ErrNotFound.
+func (s *Store) DeleteDeviceKey(ctx context.Context, owner, keyID string) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	if err := checkOwnerKey(owner, keyID); err != nil {
+		return err
+	}
+	failed, err := s.transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName:                aws.String(s.table),
+			Key:                      key(userPK(owner), deviceKeySK(keyID)),
+			ConditionExpression:      aws.String("attribute_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
+		}},
+		{Update: &types.Update{
+			// No condition: revocation must never be blocked by the counter.
+			TableName:                 aws.String(s.table),
+			Key:                       key(userPK(owner), metaSK),
+			UpdateExpression:          aws.String("ADD #c :minus"),
+			ExpressionAttributeNames:  map[string]string{"#c": attrDeviceKeyCount},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1)},
+		}},
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("store: delete device key: %w", err)
+	case failed != nil:
+		return fmt.Errorf("store: delete device key: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// TouchDeviceKey sets the last-used time of owner's key keyID to at, or
+// returns ErrNotFound if the key does not exist (e.g. it was revoked).
+func (s *Store) TouchDeviceKey(ctx context.Context, owner, keyID string, at time.Time) error {
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
+	if err := checkOwnerKey(owner, keyID); err != nil {
+		return err
+	}
+	if at.IsZero() {
+		return invalid("last-used time is zero")
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(userPK(owner), deviceKeySK(keyID)),
+		UpdateExpression:          aws.String("SET #u = :at"),
+		ConditionExpression:       aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames:  map[string]string{"#u": attrLastUsedAt, "#pk": PartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": num(millis(at))},
+	})
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: touch device key: %w", ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("store: touch device key: %w", err)
+	}
+	return nil
+}
+
+func decodeDeviceKey(owner string, item map[string]types.AttributeValue) (DeviceKey, error) {
+	k := DeviceKey{Owner: owner}
+	var ok bool
+	sk, _ := getS(item, SortKey)
+	if k.ID, ok = getS(item, attrKeyID); !ok || sk != deviceKeySK(k.ID) {
+		return DeviceKey{}, fmt.Errorf("malformed device key item %q", strings.TrimPrefix(sk, deviceKeyPrefix))
+	}
+	k.Name, _ = getS(item, attrName)
+	k.Algorithm, _ = getS(item, attrAlgorithm)
+	k.Fingerprint, _ = getS(item, attrFingerprint)
+	k.PublicKey, _ = getB(item, attrPublicKey)
+	if ms, ok := getN(item, attrCreatedAt); ok {
+		k.CreatedAt = fromMillis(ms)
+	}
+	if ms, ok := getN(item, attrLastUsedAt); ok {
+		k.LastUsedAt = fromMillis(ms)
+	}
+	if k.Algorithm == "" || k.Fingerprint == "" || len(k.PublicKey) == 0 {
+		return DeviceKey{}, fmt.Errorf("malformed device key item %q", k.ID)
+	}
+	return k, nil
+}

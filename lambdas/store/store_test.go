@@ -1,0 +1,561 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+func TestMain(m *testing.M) { dynalitetest.Main(m) }
+
+// clock is a settable clock for WithClock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// start of a UTC day, so minute, hour and day windows all begin here.
+var day0 = time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)
+
+type env struct {
+	s     *store.Store
+	db    *dynamodb.Client
+	table string
+	clk   *clock
+}
+
+func setup(t *testing.T) env {
+	t.Helper()
+	srv := dynalitetest.Shared(t)
+	db := srv.Client()
+	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
+	clk := &clock{t: day0.Add(10 * time.Second)}
+	return env{s: store.New(db, table, store.WithClock(clk.Now)), db: db, table: table, clk: clk}
+}
+
+// raw reads an item directly.
+func (e env) raw(t *testing.T, pk, sk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(e.table),
+		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+func numAttr(t *testing.T, item map[string]types.AttributeValue, name string) int64 {
+	t.Helper()
+	v, ok := item[name].(*types.AttributeValueMemberN)
+	if !ok {
+		t.Fatalf("attribute %s missing or not N in %v", name, item)
+	}
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func key(owner, id string) store.DeviceKey {
+	return store.DeviceKey{
+		Owner:       owner,
+		ID:          id,
+		Name:        "laptop " + id,
+		Algorithm:   "ES256",
+		Fingerprint: "fp-" + id,
+		PublicKey:   []byte("spki-" + id),
+	}
+}
+
+func ctx() context.Context { return context.Background() }
+
+func TestTableDefinition(t *testing.T) {
+	d := store.TableDefinition("x")
+	if aws.ToString(d.TableName) != "x" || d.BillingMode != types.BillingModePayPerRequest ||
+		len(d.KeySchema) != 2 || len(d.GlobalSecondaryIndexes) != 1 ||
+		aws.ToString(d.GlobalSecondaryIndexes[0].IndexName) != store.CredentialIndex ||
+		d.GlobalSecondaryIndexes[0].Projection.ProjectionType != types.ProjectionTypeAll {
+		t.Fatalf("unexpected definition %+v", d)
+	}
+	ttl := store.TimeToLive("x")
+	if aws.ToString(ttl.TimeToLiveSpecification.AttributeName) != store.TTLAttribute {
+		t.Fatal("ttl attribute")
+	}
+}
+
+func TestDeviceKeyLifecycle(t *testing.T) {
+	e := setup(t)
+	a, b := key("alice", "k1"), key("alice", "k2")
+	b.Name = ""
+	if err := e.s.PutDeviceKey(ctx(), b, 5); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(time.Second)
+	if err := e.s.PutDeviceKey(ctx(), a, 5); err != nil {
+		t.Fatal(err)
+	}
+	if n := numAttr(t, e.raw(t, "USER#alice", "META"), "deviceKeyCount"); n != 2 {
+		t.Fatalf("count %d", n)
+	}
+
+	list, err := e.s.ListDeviceKeys(ctx(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != "k1" || list[1].ID != "k2" {
+		t.Fatalf("list %+v", list)
+	}
+	want := a
+	want.CreatedAt = day0.Add(11 * time.Second)
+	if !reflect.DeepEqual(list[0], want) {
+		t.Fatalf("got %+v\nwant %+v", list[0], want)
+	}
+	if list[1].Name != "" || !list[1].CreatedAt.Equal(day0.Add(10*time.Second)) {
+		t.Fatalf("k2 %+v", list[1])
+	}
+
+	got, err := e.s.GetDeviceKey(ctx(), "alice", "k1")
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	if !got.LastUsedAt.IsZero() {
+		t.Fatal("unused key has LastUsedAt")
+	}
+
+	used := day0.Add(time.Hour + 1234*time.Millisecond)
+	if err := e.s.TouchDeviceKey(ctx(), "alice", "k1", used); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = e.s.GetDeviceKey(ctx(), "alice", "k1")
+	if !got.LastUsedAt.Equal(used) {
+		t.Fatalf("LastUsedAt %v, want %v", got.LastUsedAt, used)
+	}
+
+	if err := e.s.DeleteDeviceKey(ctx(), "alice", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.GetDeviceKey(ctx(), "alice", "k1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get deleted: %v", err)
+	}
+	if err := e.s.DeleteDeviceKey(ctx(), "alice", "k1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete twice: %v", err)
+	}
+	if err := e.s.TouchDeviceKey(ctx(), "alice", "k1", used); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("touch deleted: %v", err)
+	}
+	if e.raw(t, "USER#alice", "DEVICEKEY#k1") != nil {
+		t.Fatal("touch recreated the key")
+	}
+	if n := numAttr(t, e.raw(t, "USER#alice", "META"), "deviceKeyCount"); n != 1 {
+		t.Fatalf("count after delete %d", n)
+	}
+	list, _ = e.s.ListDeviceKeys(ctx(), "alice")
+	if len(list) != 1 || list[0].ID != "k2" {
+		t.Fatalf("list after delete %+v", list)
+	}
+}
+
+func TestDeviceKeyCap(t *testing.T) {
+	e := setup(t)
+	for i := range 3 {
+		if err := e.s.PutDeviceKey(ctx(), key("u", fmt.Sprint("k", i)), 3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.s.PutDeviceKey(ctx(), key("u", "k3"), 3); !errors.Is(err, store.ErrLimitReached) {
+		t.Fatalf("4th put: %v", err)
+	}
+	if _, err := e.s.GetDeviceKey(ctx(), "u", "k3"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("refused key stored: %v", err)
+	}
+	if n := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); n != 3 {
+		t.Fatalf("count %d", n)
+	}
+	if err := e.s.DeleteDeviceKey(ctx(), "u", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.PutDeviceKey(ctx(), key("u", "k3"), 3); err != nil {
+		t.Fatalf("put after delete: %v", err)
+	}
+	if err := e.s.PutDeviceKey(ctx(), key("u", "k4"), 3); !errors.Is(err, store.ErrLimitReached) {
+		t.Fatalf("put over cap again: %v", err)
+	}
+	list, _ := e.s.ListDeviceKeys(ctx(), "u")
+	if len(list) != 3 {
+		t.Fatalf("%d keys", len(list))
+	}
+}
+
+func TestDeviceKeyCapConcurrent(t *testing.T) {
+	e := setup(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var ok, limited int
+	for i := range 10 {
+		wg.Go(func() {
+			err := e.s.PutDeviceKey(ctx(), key("u", fmt.Sprint("k", i)), 3)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, store.ErrLimitReached):
+				limited++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok != 3 || limited != 7 {
+		t.Fatalf("ok=%d limited=%d", ok, limited)
+	}
+}
+
+func TestDeviceKeyDuplicates(t *testing.T) {
+	e := setup(t)
+	if err := e.s.PutDeviceKey(ctx(), key("u", "k1"), 5); err != nil {
+		t.Fatal(err)
+	}
+	dupFP := key("u", "k2")
+	dupFP.Fingerprint = "fp-k1"
+	if err := e.s.PutDeviceKey(ctx(), dupFP, 5); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("duplicate fingerprint: %v", err)
+	}
+	dupID := key("u", "k1")
+	dupID.Fingerprint = "other"
+	if err := e.s.PutDeviceKey(ctx(), dupID, 5); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("duplicate ID: %v", err)
+	}
+	if n := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); n != 1 {
+		t.Fatalf("count %d after refused puts", n)
+	}
+	// Another user may register the same fingerprint.
+	other := key("v", "k9")
+	other.Fingerprint = "fp-k1"
+	if err := e.s.PutDeviceKey(ctx(), other, 5); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeviceKeyIsolation(t *testing.T) {
+	e := setup(t)
+	if err := e.s.PutDeviceKey(ctx(), key("A", "ka"), 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.PutDeviceKey(ctx(), key("B", "kb"), 5); err != nil {
+		t.Fatal(err)
+	}
+	// An owner that is a prefix of another must not see its keys.
+	if err := e.s.PutDeviceKey(ctx(), key("AB", "kab"), 5); err != nil {
+		t.Fatal(err)
+	}
+	for owner, want := range map[string]string{"A": "ka", "B": "kb", "AB": "kab"} {
+		list, err := e.s.ListDeviceKeys(ctx(), owner)
+		if err != nil || len(list) != 1 || list[0].ID != want || list[0].Owner != owner {
+			t.Fatalf("%s: %+v %v", owner, list, err)
+		}
+	}
+	if list, err := e.s.ListDeviceKeys(ctx(), "nobody"); err != nil || list == nil || len(list) != 0 {
+		t.Fatalf("empty owner list %v %v", list, err)
+	}
+	if _, err := e.s.GetDeviceKey(ctx(), "B", "ka"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("B get A's key: %v", err)
+	}
+	if err := e.s.TouchDeviceKey(ctx(), "B", "ka", day0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("B touch A's key: %v", err)
+	}
+	if err := e.s.DeleteDeviceKey(ctx(), "B", "ka"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("B delete A's key: %v", err)
+	}
+	got, err := e.s.GetDeviceKey(ctx(), "A", "ka")
+	if err != nil || !got.LastUsedAt.IsZero() {
+		t.Fatalf("A's key changed: %+v %v", got, err)
+	}
+	if n := numAttr(t, e.raw(t, "USER#B", "META"), "deviceKeyCount"); n != 1 {
+		t.Fatalf("B's count %d", n)
+	}
+}
+
+func TestDeviceKeyCredentialIndex(t *testing.T) {
+	e := setup(t)
+	k := key("owner-1", "cred-123")
+	if err := e.s.PutDeviceKey(ctx(), k, 5); err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.db.Query(ctx(), &dynamodb.QueryInput{
+		TableName:              aws.String(e.table),
+		IndexName:              aws.String(store.CredentialIndex),
+		KeyConditionExpression: aws.String("#c = :c"),
+		ExpressionAttributeNames: map[string]string{
+			"#c": store.CredentialIDAttribute,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":c": &types.AttributeValueMemberS{Value: "DEVICEKEY#cred-123"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 1 {
+		t.Fatalf("%d items", len(out.Items))
+	}
+	it := out.Items[0]
+	want := map[string]string{"pk": "USER#owner-1", "sk": "DEVICEKEY#cred-123", "keyId": "cred-123",
+		"credentialId": "DEVICEKEY#cred-123", "fingerprint": "fp-cred-123", "algorithm": "ES256", "name": "laptop cred-123"}
+	for name, v := range want {
+		if s, ok := it[name].(*types.AttributeValueMemberS); !ok || s.Value != v {
+			t.Errorf("%s = %v, want %q", name, it[name], v)
+		}
+	}
+	if b, ok := it["publicKey"].(*types.AttributeValueMemberB); !ok || string(b.Value) != "spki-cred-123" {
+		t.Errorf("publicKey = %v", it["publicKey"])
+	}
+	if numAttr(t, it, "createdAt") != day0.Add(10*time.Second).UnixMilli() {
+		t.Errorf("createdAt = %v", it["createdAt"])
+	}
+	if _, ok := it["lastUsedAt"]; ok {
+		t.Error("lastUsedAt set on a new key")
+	}
+	if _, ok := e.raw(t, "USER#owner-1", "META")["credentialId"]; ok {
+		t.Error("META item is in the credential index")
+	}
+}
+
+func TestRecordFailureConcurrent(t *testing.T) {
+	e := setup(t)
+	const window = 15 * time.Minute
+	var wg sync.WaitGroup
+	counts := make([]int, 50)
+	for i := range counts {
+		wg.Go(func() {
+			n, err := e.s.RecordFailure(ctx(), "acct", window)
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = n
+		})
+	}
+	wg.Wait()
+	slices.Sort(counts)
+	for i, n := range counts {
+		if n != i+1 {
+			t.Fatalf("returned counts %v, want 1..50", counts)
+		}
+	}
+	if n, err := e.s.Failures(ctx(), "acct", window); err != nil || n != 50 {
+		t.Fatalf("Failures = %d, %v", n, err)
+	}
+	start := day0.Unix() // clock is day0+10s, window-aligned start is day0
+	item := e.raw(t, "FAILS#acct", "W#"+strconv.FormatInt(start, 10))
+	if ttl := numAttr(t, item, store.TTLAttribute); ttl != start+2*900 {
+		t.Fatalf("expiresAt %d, want %d", ttl, start+2*900)
+	}
+}
+
+func TestFailuresWindows(t *testing.T) {
+	e := setup(t)
+	const window = time.Minute
+	if n, err := e.s.Failures(ctx(), "acct", window); err != nil || n != 0 {
+		t.Fatalf("no failures yet: %d %v", n, err)
+	}
+	for i := 1; i <= 3; i++ {
+		if n, err := e.s.RecordFailure(ctx(), "acct", window); err != nil || n != i {
+			t.Fatalf("record %d: %d %v", i, n, err)
+		}
+	}
+	if n, _ := e.s.Failures(ctx(), "other", window); n != 0 {
+		t.Fatalf("other account has %d", n)
+	}
+	e.clk.Advance(49 * time.Second) // day0+59s: same window
+	if n, _ := e.s.Failures(ctx(), "acct", window); n != 3 {
+		t.Fatalf("same window %d", n)
+	}
+	e.clk.Advance(time.Second) // day0+60s: next window
+	if n, _ := e.s.Failures(ctx(), "acct", window); n != 0 {
+		t.Fatalf("new window starts at %d", n)
+	}
+	if n, err := e.s.RecordFailure(ctx(), "acct", window); err != nil || n != 1 {
+		t.Fatalf("first in new window: %d %v", n, err)
+	}
+	for _, w := range []time.Duration{0, -time.Second, 500 * time.Millisecond, 1500 * time.Millisecond} {
+		if _, err := e.s.RecordFailure(ctx(), "acct", w); !errors.Is(err, store.ErrInvalidArgument) {
+			t.Errorf("window %s: %v", w, err)
+		}
+	}
+}
+
+func TestAllowSendLimits(t *testing.T) {
+	e := setup(t)
+	limits := []store.Limit{{Window: time.Minute, Max: 1}, {Window: 24 * time.Hour, Max: 5}}
+	allow := func() bool {
+		t.Helper()
+		ok, err := e.s.AllowSend(ctx(), "h(recipient)", limits...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	daySK := "86400#" + strconv.FormatInt(day0.Unix(), 10)
+	dayCount := func() int64 { return numAttr(t, e.raw(t, "RATE#h(recipient)", daySK), "n") }
+
+	if !allow() {
+		t.Fatal("first send refused")
+	}
+	if allow() {
+		t.Fatal("second send within the minute allowed")
+	}
+	if n := dayCount(); n != 1 {
+		t.Fatalf("refused send consumed from the day limit: %d", n)
+	}
+	for i := 2; i <= 5; i++ {
+		e.clk.Advance(time.Minute)
+		if !allow() {
+			t.Fatalf("send %d refused", i)
+		}
+		if allow() {
+			t.Fatalf("send %d: second in minute allowed", i)
+		}
+	}
+	e.clk.Advance(time.Minute)
+	if allow() {
+		t.Fatal("6th send in a day allowed")
+	}
+	if n := dayCount(); n != 5 {
+		t.Fatalf("day count %d", n)
+	}
+	minStart := windowStartUnix(e.clk.Now(), 60)
+	if it := e.raw(t, "RATE#h(recipient)", "60#"+strconv.FormatInt(minStart, 10)); it != nil {
+		t.Fatalf("refused send consumed from the minute limit: %v", it)
+	}
+	// TTLs: window end + window.
+	if ttl := numAttr(t, e.raw(t, "RATE#h(recipient)", daySK), store.TTLAttribute); ttl != day0.Unix()+2*86400 {
+		t.Fatalf("day TTL %d", ttl)
+	}
+	firstMin := e.raw(t, "RATE#h(recipient)", "60#"+strconv.FormatInt(day0.Unix(), 10))
+	if ttl := numAttr(t, firstMin, store.TTLAttribute); ttl != day0.Unix()+120 {
+		t.Fatalf("minute TTL %d", ttl)
+	}
+	e.clk.Advance(24 * time.Hour)
+	if !allow() {
+		t.Fatal("send on the next day refused")
+	}
+	// Another recipient is independent.
+	if ok, err := e.s.AllowSend(ctx(), "h(other)", limits...); err != nil || !ok {
+		t.Fatalf("other recipient: %v %v", ok, err)
+	}
+}
+
+func windowStartUnix(t time.Time, secs int64) int64 { return t.Unix() - t.Unix()%secs }
+
+func TestAllowSendConcurrent(t *testing.T) {
+	e := setup(t)
+	limits := []store.Limit{{Window: time.Minute, Max: 1}, {Window: 24 * time.Hour, Max: 5}}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	allowed := 0
+	for range 20 {
+		wg.Go(func() {
+			ok, err := e.s.AllowSend(ctx(), "h(r)", limits...)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if allowed != 1 {
+		t.Fatalf("%d of 20 concurrent sends allowed", allowed)
+	}
+	daySK := "86400#" + strconv.FormatInt(day0.Unix(), 10)
+	if n := numAttr(t, e.raw(t, "RATE#h(r)", daySK), "n"); n != 1 {
+		t.Fatalf("day count %d", n)
+	}
+}
+
+func TestOTP(t *testing.T) {
+	e := setup(t)
+	first := store.OTPRecord{
+		SessionID:  "sess-1",
+		Generation: 0,
+		Salt:       []byte("salt-1"),
+		Hash:       []byte("hash-1"),
+		Method:     "email",
+		ExpiresAt:  day0.Add(5*time.Minute + 250*time.Millisecond),
+	}
+	got, created, err := e.s.CreateOTP(ctx(), first)
+	if err != nil || !created || !reflect.DeepEqual(got, first) {
+		t.Fatalf("create: %+v %v %v", got, created, err)
+	}
+	retry := first
+	retry.Salt, retry.Hash, retry.Method = []byte("salt-2"), []byte("hash-2"), "sms"
+	retry.ExpiresAt = first.ExpiresAt.Add(time.Minute)
+	got, created, err = e.s.CreateOTP(ctx(), retry)
+	if err != nil || created || !reflect.DeepEqual(got, first) {
+		t.Fatalf("re-create: %+v %v %v", got, created, err)
+	}
+	if got, err := e.s.GetOTP(ctx(), "sess-1", 0); err != nil || !reflect.DeepEqual(got, first) {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	next := retry
+	next.Generation = 1
+	if got, created, err := e.s.CreateOTP(ctx(), next); err != nil || !created || !reflect.DeepEqual(got, next) {
+		t.Fatalf("generation 1: %+v %v %v", got, created, err)
+	}
+	if _, err := e.s.GetOTP(ctx(), "sess-1", 2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing generation: %v", err)
+	}
+	if _, err := e.s.GetOTP(ctx(), "sess-2", 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing session: %v", err)
+	}
+	// TTL: ExpiresAt + grace, rounded up to whole seconds.
+	item := e.raw(t, "OTP#sess-1", "GEN#0")
+	wantTTL := first.ExpiresAt.Add(store.OTPGrace).Unix() + 1
+	if ttl := numAttr(t, item, store.TTLAttribute); ttl != wantTTL {
+		t.Fatalf("expiresAt %d, want %d", ttl, wantTTL)
+	}
+	// Past its TTL a record is absent and can be replaced.
+	e.clk.t = time.Unix(wantTTL+1, 0)
+	if _, err := e.s.GetOTP(ctx(), "sess-1", 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired get: %v", err)
+	}
+	fresh := first
+	fresh.Hash = []byte("hash-3")
+	fresh.ExpiresAt = e.clk.t.Add(5 * time.Minute).UTC()
+	if got, created, err := e.s.CreateOTP(ctx(), fresh); err != nil || !created || !reflect.DeepEqual(got, fresh) {
+		t.Fatalf("replace expired: %+v %v %v", got, created, err)
+	}
+}

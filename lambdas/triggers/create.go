@@ -1,0 +1,125 @@
+package triggers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+)
+
+// Sizes of the random values Create draws.
+const (
+	SessionIDBytes = 16 // 128 bits, base64url: 22 characters
+	NonceBytes     = 32 // 256 bits, base64url: 43 characters
+)
+
+// ErrUnavailable is what a trigger returns when it cannot decide; Cognito then fails the sign-in
+// and the client sees only this generic text.
+var ErrUnavailable = errors.New("sign-in temporarily unavailable")
+
+// Create is the CreateAuthChallenge trigger. The nonce round draws a fresh session ID and nonce from
+// crypto/rand and sends nothing; a CODE round is handed to the method's CodeIssuer.
+type Create struct {
+	Config  authflow.Config
+	Issuers map[authflow.Method]CodeIssuer // per code method; a missing one fails the round
+	Rand    io.Reader                      // nil: crypto/rand (tests may pass a failing reader)
+	Log     *slog.Logger                   // nil: no logging
+}
+
+// Handle answers one CreateAuthChallenge event.
+func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCreateAuthChallenge) (events.CognitoEventUserPoolsCreateAuthChallenge, error) {
+	log := logger(c.Log).With("user", userRef(ev.UserPoolID, ev.UserName), "round", len(ev.Request.Session)+1)
+	if ev.Request.ChallengeName != authflow.ChallengeName {
+		log.WarnContext(ctx, "create: unexpected challenge name")
+		return ev, fmt.Errorf("create: challenge %q is not %s", ev.Request.ChallengeName, authflow.ChallengeName)
+	}
+	outcome, next, reason := authflow.Plan(ev.Request.Session, ev.Request.ClientMetadata, ev.Request.UserNotFound, c.Config)
+	if outcome != authflow.Continue {
+		// Define would not have asked for a challenge: refuse rather than guess.
+		log.WarnContext(ctx, "create: no next round", "reason", reason)
+		return ev, ErrUnavailable
+	}
+	public := map[string]string{authflow.PubKind: string(next.Kind), authflow.PubMethods: c.Config.MethodList()}
+	var private map[string]string
+	switch next.Kind {
+	case authflow.KindNonce:
+		if next.SessionID == "" {
+			sid, err := c.random(SessionIDBytes)
+			if err != nil {
+				log.ErrorContext(ctx, "create: random source failed", "err", err)
+				return ev, ErrUnavailable
+			}
+			next.SessionID = sid
+		}
+		nonce, err := c.random(NonceBytes)
+		if err != nil {
+			log.ErrorContext(ctx, "create: random source failed", "err", err)
+			return ev, ErrUnavailable
+		}
+		private = next.Private()
+		private[authflow.PrivNonce] = nonce
+		public[authflow.PubNonce] = nonce
+	case authflow.KindCode:
+		issuer := c.Issuers[next.Method]
+		if issuer == nil {
+			log.ErrorContext(ctx, "create: no issuer for method", "method", string(next.Method))
+			return ev, ErrUnavailable
+		}
+		issued, err := issuer.Issue(ctx, IssueRequest{
+			Challenge:      next,
+			UserPoolID:     ev.UserPoolID,
+			ClientID:       ev.CallerContext.ClientID,
+			UserName:       ev.UserName,
+			UserAttributes: ev.Request.UserAttributes,
+			ClientMetadata: ev.Request.ClientMetadata,
+			UserNotFound:   ev.Request.UserNotFound,
+		})
+		if err != nil {
+			log.ErrorContext(ctx, "create: issuing the code failed", "method", string(next.Method), "err", err)
+			return ev, ErrUnavailable
+		}
+		private = next.Private()
+		if err := merge(private, issued.Private); err != nil {
+			return ev, err
+		}
+		if err := merge(public, issued.Public); err != nil {
+			return ev, err
+		}
+	}
+	ev.Response = events.CognitoEventUserPoolsCreateAuthChallengeResponse{
+		PublicChallengeParameters:  public,
+		PrivateChallengeParameters: private,
+		ChallengeMetadata:          next.String(),
+	}
+	log.InfoContext(ctx, "create", "kind", string(next.Kind), "why", string(next.Reason), "method", string(next.Method))
+	return ev, nil
+}
+
+func (c *Create) random(n int) (string, error) {
+	r := c.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return "", fmt.Errorf("read %d random bytes: %w", n, err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// merge adds src to dst, refusing to overwrite a key the protocol owns.
+func merge(dst, src map[string]string) error {
+	for k, v := range src {
+		if _, taken := dst[k]; taken {
+			return fmt.Errorf("create: issuer tried to overwrite challenge parameter %q", k)
+		}
+		dst[k] = v
+	}
+	return nil
+}
