@@ -10,9 +10,9 @@ type Outcome int
 
 // The outcomes.
 const (
-	Fail      Outcome = iota // fail the sign-in (the zero value: fail closed)
-	Continue                 // present another CUSTOM_CHALLENGE
-	IssueTokens              // the last round proved the user
+	Fail        Outcome = iota // fail the sign-in (the zero value: fail closed)
+	Continue                   // present another CUSTOM_CHALLENGE
+	IssueTokens                // the last round proved the user
 )
 
 func (o Outcome) String() string {
