@@ -1,0 +1,361 @@
+package passwordless_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/passwordless-go/cognito/constructs/cdktest"
+	"github.com/passwordless-go/cognito/constructs/passwordless"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// propSet is one configuration the construct is snapshot-tested and checked under.
+type propSet struct {
+	name  string
+	props func(stack awscdk.Stack) *passwordless.Props
+}
+
+var propSets = []propSet{
+	{"minimal", func(awscdk.Stack) *passwordless.Props { return nil }},
+	{"full", func(awscdk.Stack) *passwordless.Props {
+		return &passwordless.Props{
+			UserPoolName:         "full-pool",
+			Aliases:              passwordless.Aliases{Email: true, Phone: true},
+			Methods:              []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey},
+			MaxAttempts:          5,
+			MaxResends:           1,
+			Email:                &passwordless.EmailProps{From: "sign-in@example.com", Domain: "example.com"},
+			AllowedOrigins:       []string{"https://app.example.com", "http://localhost:8081"},
+			AuthSessionValidity:  5 * time.Minute,
+			AccessTokenValidity:  15 * time.Minute,
+			IDTokenValidity:      15 * time.Minute,
+			RefreshTokenValidity: 7 * 24 * time.Hour,
+			Throttle:             passwordless.Throttle{RateLimit: 100, BurstLimit: 200},
+			LogRetentionDays:     90,
+			MemorySize:           512,
+			Protect:              true,
+		}
+	}},
+	{"existing-pool", func(stack awscdk.Stack) *passwordless.Props {
+		pool := awscognito.NewUserPool(stack, jsii.String("ExistingPool"), &awscognito.UserPoolProps{
+			SelfSignUpEnabled: jsii.Bool(true),
+			SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
+			FeaturePlan:       awscognito.FeaturePlan_LITE,
+			Mfa:               awscognito.Mfa_OFF,
+			PasswordPolicy: &awscognito.PasswordPolicy{MinLength: jsii.Number(16), RequireDigits: jsii.Bool(true),
+				RequireLowercase: jsii.Bool(true), RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true)},
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(pool, &[]*cdknag.NagPackSuppression{
+			{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("test fixture standing for a caller's own pool")},
+			{Id: jsii.String("AwsSolutions-COG3"), Reason: jsii.String("test fixture standing for a caller's own pool")},
+		}, jsii.Bool(true))
+		return &passwordless.Props{UserPool: pool}
+	}},
+}
+
+// synthSet synthesizes one prop set with template validation on and cdk-nag applied.
+func synthSet(t *testing.T, ps propSet) (map[string]any, cdktest.Assembly) {
+	t.Helper()
+	app := cdktest.NewApp(t, cdktest.Options{Validate: true})
+	stack := awscdk.NewStack(app, jsii.String("Test"), nil)
+	if err := cdktest.Catch(func() { passwordless.New(stack, jsii.String("Passwordless"), ps.props(stack)) }); err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	asm := cdktest.Synth(t, app)
+	return asm.Template(t, "Test"), asm
+}
+
+func TestPropSets(t *testing.T) {
+	for _, ps := range propSets {
+		t.Run(ps.name, func(t *testing.T) {
+			tpl, asm := synthSet(t, ps)
+			cdktest.Golden(t, "construct-"+ps.name+".template.json", cdktest.Mask(tpl))
+			if v := asm.ValidationViolations(t); len(v) > 0 {
+				t.Errorf("CloudFormation validation violations:\n%s", strings.Join(v, "\n"))
+			}
+			for _, f := range asm.NagFindings(t, "Test", "Non-Compliant") {
+				t.Errorf("unsuppressed cdk-nag finding %s (%s) on %s", f.Rule, f.Level, f.Resource)
+			}
+			checkInvariants(t, ps.name, tpl)
+		})
+	}
+}
+
+// checkInvariants asserts the security properties every configuration must have.
+func checkInvariants(t *testing.T, name string, tpl map[string]any) {
+	t.Helper()
+	clients := cdktest.Resources(tpl, "AWS::Cognito::UserPoolClient")
+	if len(clients) != 1 {
+		t.Fatalf("want 1 app client, got %d", len(clients))
+	}
+	var clientID string
+	for id, c := range clients {
+		clientID = id
+		if c["GenerateSecret"] == true {
+			t.Error("app client has a secret")
+		}
+		if got := fmt.Sprint(c["ExplicitAuthFlows"]); got != "[ALLOW_CUSTOM_AUTH ALLOW_REFRESH_TOKEN_AUTH]" {
+			t.Errorf("auth flows = %s, want custom auth and refresh only", got)
+		}
+		if c["PreventUserExistenceErrors"] != "ENABLED" {
+			t.Errorf("PreventUserExistenceErrors = %v", c["PreventUserExistenceErrors"])
+		}
+		if v, _ := c["AuthSessionValidity"].(float64); v < 3 || v > 5 {
+			t.Errorf("AuthSessionValidity = %v minutes, want 3-5", c["AuthSessionValidity"])
+		}
+	}
+
+	functions := cdktest.Resources(tpl, "AWS::Lambda::Function")
+	if len(functions) != 5 {
+		t.Errorf("want 5 functions, got %d", len(functions))
+	}
+	for id, f := range functions {
+		if f["Runtime"] != "provided.al2023" || fmt.Sprint(f["Architectures"]) != "[arm64]" || f["Handler"] != "bootstrap" {
+			t.Errorf("%s: runtime %v %v handler %v", id, f["Runtime"], f["Architectures"], f["Handler"])
+		}
+		if to, _ := f["Timeout"].(float64); to <= 0 || to >= 5 {
+			t.Errorf("%s: timeout %v, want under 5 s", id, f["Timeout"])
+		}
+		lc, _ := f["LoggingConfig"].(map[string]any)
+		if lc == nil || lc["LogGroup"] == nil {
+			t.Errorf("%s: no log group of its own", id)
+		}
+	}
+	for id, lg := range cdktest.Resources(tpl, "AWS::Logs::LogGroup") {
+		if lg["RetentionInDays"] == nil {
+			t.Errorf("%s: no log retention", id)
+		}
+	}
+
+	// Triggers wired to the right function: the function's description names its command.
+	pools := cdktest.Resources(tpl, "AWS::Cognito::UserPool")
+	if len(pools) != 1 {
+		t.Fatalf("want 1 user pool, got %d", len(pools))
+	}
+	var poolID string
+	for id, p := range pools {
+		poolID = id
+		lc, _ := p["LambdaConfig"].(map[string]any)
+		for trigger, command := range map[string]string{
+			"DefineAuthChallenge":         "define",
+			"CreateAuthChallenge":         "create",
+			"VerifyAuthChallengeResponse": "verify",
+			"PreSignUp":                   "presignup",
+		} {
+			fn := getAttTarget(lc[trigger])
+			if fn == "" || functions[fn] == nil {
+				t.Errorf("trigger %s not wired to a function of the template: %v", trigger, lc[trigger])
+				continue
+			}
+			if functions[fn]["Description"] != "passwordless "+command {
+				t.Errorf("trigger %s wired to %s (%v)", trigger, fn, functions[fn]["Description"])
+			}
+		}
+		if name == "full" {
+			if p["DeletionProtection"] != "ACTIVE" {
+				t.Error("protected pool without deletion protection")
+			}
+		}
+		if name != "existing-pool" && p["UserPoolTier"] != "LITE" {
+			t.Errorf("feature plan %v, want LITE", p["UserPoolTier"])
+		}
+	}
+
+	// JWT authorizer: issuer is the pool, audience the client; every route uses it.
+	auths := cdktest.Resources(tpl, "AWS::ApiGatewayV2::Authorizer")
+	if len(auths) != 1 {
+		t.Fatalf("want 1 authorizer, got %d", len(auths))
+	}
+	var authorizerID string
+	for id, a := range auths {
+		authorizerID = id
+		jc, _ := a["JwtConfiguration"].(map[string]any)
+		if a["AuthorizerType"] != "JWT" || jc == nil {
+			t.Fatalf("authorizer %v is not JWT", a["AuthorizerType"])
+		}
+		issuer, _ := json.Marshal(jc["Issuer"])
+		if !strings.Contains(string(issuer), `"https://cognito-idp."`) || !strings.Contains(string(issuer), `{"Ref":"`+poolID+`"}`) {
+			t.Errorf("issuer %s is not the user pool %s", issuer, poolID)
+		}
+		aud, _ := json.Marshal(jc["Audience"])
+		if string(aud) != `[{"Ref":"`+clientID+`"}]` {
+			t.Errorf("audience %s, want only the app client %s", aud, clientID)
+		}
+	}
+	routes := cdktest.Resources(tpl, "AWS::ApiGatewayV2::Route")
+	if len(routes) == 0 {
+		t.Error("no routes")
+	}
+	for id, r := range routes {
+		ref, _ := r["AuthorizerId"].(map[string]any)
+		if r["AuthorizationType"] != "JWT" || ref["Ref"] != authorizerID {
+			t.Errorf("route %s (%v) is not behind the JWT authorizer", id, r["RouteKey"])
+		}
+	}
+	for id, s := range cdktest.Resources(tpl, "AWS::ApiGatewayV2::Stage") {
+		rs, _ := s["DefaultRouteSettings"].(map[string]any)
+		if rs["ThrottlingRateLimit"] == nil || rs["ThrottlingBurstLimit"] == nil {
+			t.Errorf("stage %s not throttled", id)
+		}
+		if s["AccessLogSettings"] == nil {
+			t.Errorf("stage %s has no access logs", id)
+		}
+	}
+
+	// Key table: the schema the store uses, PITR, TTL, encryption.
+	tables := cdktest.Resources(tpl, "AWS::DynamoDB::Table")
+	if len(tables) != 1 {
+		t.Fatalf("want 1 table, got %d", len(tables))
+	}
+	def := store.TableDefinition("x")
+	for id, tb := range tables {
+		if ks, _ := json.Marshal(tb["KeySchema"]); string(ks) != fmt.Sprintf(`[{"AttributeName":%q,"KeyType":"HASH"},{"AttributeName":%q,"KeyType":"RANGE"}]`, *def.KeySchema[0].AttributeName, *def.KeySchema[1].AttributeName) {
+			t.Errorf("%s key schema %s differs from the store's", id, ks)
+		}
+		gsi, _ := json.Marshal(tb["GlobalSecondaryIndexes"])
+		if !strings.Contains(string(gsi), *def.GlobalSecondaryIndexes[0].IndexName) {
+			t.Errorf("%s lacks the store's index %s", id, *def.GlobalSecondaryIndexes[0].IndexName)
+		}
+		pitr, _ := tb["PointInTimeRecoverySpecification"].(map[string]any)
+		if pitr["PointInTimeRecoveryEnabled"] != true {
+			t.Errorf("%s: PITR off", id)
+		}
+		ttl, _ := tb["TimeToLiveSpecification"].(map[string]any)
+		if ttl["AttributeName"] != store.TTLAttribute || ttl["Enabled"] != true {
+			t.Errorf("%s: TTL %v", id, ttl)
+		}
+		sse, _ := tb["SSESpecification"].(map[string]any)
+		if sse["SSEEnabled"] != true {
+			t.Errorf("%s: encryption %v", id, sse)
+		}
+	}
+
+	for id, ip := range cdktest.Resources(tpl, "AWS::Cognito::IdentityPool") {
+		if ip["AllowUnauthenticatedIdentities"] != false {
+			t.Errorf("%s allows unauthenticated identities", id)
+		}
+	}
+
+	// IAM: no statement on "*" and no managed policies.
+	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::Role"} {
+		for id, p := range cdktest.Resources(tpl, typ) {
+			if p["ManagedPolicyArns"] != nil {
+				t.Errorf("%s uses managed policies %v", id, p["ManagedPolicyArns"])
+			}
+			for _, stmt := range statements(p) {
+				res := stmt["Resource"]
+				list, ok := res.([]any)
+				if !ok {
+					list = []any{res}
+				}
+				for _, r := range list {
+					if s, ok := r.(string); ok && strings.Contains(s, "*") {
+						t.Errorf("%s: statement %v on wildcard resource %q", id, stmt["Action"], s)
+					}
+				}
+			}
+		}
+	}
+
+	outputs, _ := tpl["Outputs"].(map[string]any)
+	for _, want := range []string{"UserPoolId", "UserPoolClientId", "IdentityPoolId", "ApiUrl", "Region"} {
+		found := false
+		for k := range outputs {
+			found = found || strings.Contains(k, want)
+		}
+		if !found {
+			t.Errorf("output %s missing", want)
+		}
+	}
+}
+
+func getAttTarget(v any) string {
+	m, _ := v.(map[string]any)
+	ga, _ := m["Fn::GetAtt"].([]any)
+	if len(ga) != 2 || ga[1] != "Arn" {
+		return ""
+	}
+	s, _ := ga[0].(string)
+	return s
+}
+
+func statements(props map[string]any) []map[string]any {
+	var docs []any
+	if d := props["PolicyDocument"]; d != nil {
+		docs = append(docs, d)
+	}
+	if ps, ok := props["Policies"].([]any); ok {
+		for _, p := range ps {
+			if m, ok := p.(map[string]any); ok {
+				docs = append(docs, m["PolicyDocument"])
+			}
+		}
+	}
+	var out []map[string]any
+	for _, d := range docs {
+		m, _ := d.(map[string]any)
+		list, _ := m["Statement"].([]any)
+		for _, s := range list {
+			if sm, ok := s.(map[string]any); ok {
+				out = append(out, sm)
+			}
+		}
+	}
+	return out
+}
+
+// TestSuppressionsListed pins the cdk-nag suppressions: a new or changed one fails here and shows
+// up in review with its reason.
+func TestSuppressionsListed(t *testing.T) {
+	var b strings.Builder
+	for _, s := range passwordless.Suppressions {
+		if len(s.Reason) < 40 {
+			t.Errorf("%s on %s: reason too thin: %q", s.Rule, s.Resource, s.Reason)
+		}
+		fmt.Fprintf(&b, "%s on %s:\n  %s\n", s.Rule, s.Resource, s.Reason)
+	}
+	cdktest.Golden(t, "nag-suppressions.txt", []byte(b.String()))
+}
+
+// TestSuppressionsApplied checks that each suppression is used on the resource it names, with its
+// reason, in the default configuration.
+func TestSuppressionsApplied(t *testing.T) {
+	_, asm := synthSet(t, propSets[0])
+	got := map[string]string{}
+	for _, f := range asm.NagFindings(t, "Test", "Suppressed") {
+		got[f.Rule+" "+f.Resource] = f.Reason
+	}
+	for _, s := range passwordless.Suppressions {
+		key := s.Rule + " Test/Passwordless/" + s.Resource + "/Resource"
+		if got[key] != s.Reason {
+			t.Errorf("suppression %s not applied with its reason (report has %q)", key, got[key])
+		}
+	}
+}
+
+// TestValidationIsOn proves the validation the other tests rely on would catch a bad template.
+func TestValidationIsOn(t *testing.T) {
+	app := cdktest.NewApp(t, cdktest.Options{Validate: true})
+	stack := awscdk.NewStack(app, jsii.String("Bad"), nil)
+	pl := passwordless.New(stack, jsii.String("Passwordless"), nil)
+	pl.Table.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(jsii.String("NoSuchProperty"), true)
+	err := cdktest.Catch(func() { app.Synth(nil) })
+	if err == nil || !strings.Contains(err.Error(), "Validation failed") {
+		t.Fatalf("a template with an unknown property synthesized: %v", err)
+	}
+}

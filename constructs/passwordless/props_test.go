@@ -1,0 +1,81 @@
+package passwordless
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+)
+
+func TestValidate(t *testing.T) {
+	email := &EmailProps{From: "no-reply@example.com"}
+	cases := []struct {
+		name  string
+		props Props
+		want  string // substring of the error; "" means valid
+	}{
+		{"zero value", Props{}, ""},
+		{"email otp with sender", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email}, ""},
+		{"email otp without sender", Props{Methods: []authflow.Method{authflow.EmailOTP}}, "email_otp needs Email"},
+		{"email otp without email alias", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Aliases: Aliases{Phone: true}}, "needs the email alias"},
+		{"sms otp without phone alias", Props{Methods: []authflow.Method{authflow.SMSOTP}}, "needs the phone alias"},
+		{"unknown method", Props{Methods: []authflow.Method{"magic_link"}}, "unknown sign-in method"},
+		{"duplicate method", Props{Methods: []authflow.Method{authflow.DeviceKey, authflow.DeviceKey}}, "listed twice"},
+		{"sender not an address", Props{Email: &EmailProps{From: "Sign in <a@example.com>"}}, "not a bare email address"},
+		{"sender outside domain", Props{Email: &EmailProps{From: "a@other.com", Domain: "example.com"}}, "is not in Domain"},
+		{"bad domain", Props{Email: &EmailProps{From: "a@example", Domain: "example"}}, "not a domain name"},
+		{"origin with path", Props{AllowedOrigins: []string{"https://app.example.com/login"}}, "scheme://host[:port] only"},
+		{"origin trailing slash", Props{AllowedOrigins: []string{"https://app.example.com/"}}, "scheme://host[:port] only"},
+		{"origin http", Props{AllowedOrigins: []string{"http://app.example.com"}}, "must be https"},
+		{"origin wildcard", Props{AllowedOrigins: []string{"https://*.example.com"}}, "origin"},
+		{"origin star", Props{AllowedOrigins: []string{"*"}}, "origin"},
+		{"origin localhost", Props{AllowedOrigins: []string{"http://localhost:3000", "https://app.example.com:8443"}}, ""},
+		{"session too short", Props{AuthSessionValidity: time.Minute}, "AuthSessionValidity"},
+		{"session too long", Props{AuthSessionValidity: 15 * time.Minute}, "AuthSessionValidity"},
+		{"access token too long", Props{AccessTokenValidity: 48 * time.Hour}, "AccessTokenValidity"},
+		{"refresh shorter than access", Props{AccessTokenValidity: 2 * time.Hour, RefreshTokenValidity: time.Hour}, "at least the access"},
+		{"retention not allowed", Props{LogRetentionDays: 10}, "LogRetentionDays 10"},
+		{"memory too small", Props{MemorySize: 64}, "MemorySize"},
+		{"attempts out of range", Props{MaxAttempts: 50}, "max attempts"},
+		{"negative throttle", Props{Throttle: Throttle{RateLimit: -1}}, "throttle"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.props.Validate()
+			switch {
+			case c.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case c.want != "" && err == nil:
+				t.Fatalf("no error, want one containing %q", c.want)
+			case c.want != "" && !strings.Contains(err.Error(), c.want):
+				t.Fatalf("error %q does not contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	err := Props{MemorySize: 1, LogRetentionDays: 2, AllowedOrigins: []string{"ftp://x"}}.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"MemorySize", "LogRetentionDays", "ftp://x"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q misses %s", err, want)
+		}
+	}
+}
+
+func TestWithDefaults(t *testing.T) {
+	p := Props{}.WithDefaults()
+	if !p.Aliases.Email || p.Aliases.Phone || p.MaxAttempts != 3 || p.MaxResends != 2 ||
+		p.AuthSessionValidity != 3*time.Minute || p.MemorySize != DefaultMemorySize || p.LogRetentionDays != 30 ||
+		p.Throttle.RateLimit != 10 || p.Throttle.BurstLimit != 20 || p.RefreshTokenValidity != 30*24*time.Hour {
+		t.Errorf("defaults: %+v", p)
+	}
+	q := Props{MemorySize: 1024, Aliases: Aliases{Phone: true}}.WithDefaults()
+	if q.MemorySize != 1024 || q.Aliases.Email || !q.Aliases.Phone {
+		t.Errorf("explicit values overwritten: %+v", q)
+	}
+}
