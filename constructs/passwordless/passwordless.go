@@ -220,7 +220,7 @@ func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy) 
 		// Verification comes from the first code sign-in, not from Cognito's own messages, so
 		// Cognito never sends SMS itself and needs no SNS role (it would be sns:Publish on "*").
 		EnableSmsRole: jsii.Bool(false),
-		AutoVerify: &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(false), Phone: jsii.Bool(false)},
+		AutoVerify:    &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(false), Phone: jsii.Bool(false)},
 		StandardAttributes: &awscognito.StandardAttributes{
 			Email:       &awscognito.StandardAttribute{Required: jsii.Bool(false), Mutable: jsii.Bool(true)},
 			PhoneNumber: &awscognito.StandardAttribute{Required: jsii.Bool(false), Mutable: jsii.Bool(true)},

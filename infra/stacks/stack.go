@@ -23,7 +23,6 @@ func New(scope constructs.Construct, envName string, s Settings) (awscdk.Stack, 
 		Tags:        &map[string]*string{"app": jsii.String("passwordless"), "environment": jsii.String(envName)},
 	})
 	auth := passwordless.New(stack, jsii.String("Passwordless"), props)
-	Suppress(stack)
 	return stack, auth
 }
 

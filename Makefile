@@ -1,0 +1,74 @@
+# Passwordless sign-in on Amazon Cognito: Go CDK app, construct and Lambdas.
+# `make help` lists the targets. Everything a target needs is installed by the target itself.
+
+ENV          ?= dev
+CDK_VERSION  := 2.1148.1
+DYNALITE_VERSION := 4.0.0
+TOOLS        := .tools
+CDK          := $(TOOLS)/node_modules/.bin/cdk
+DYNALITE     := $(TOOLS)/node_modules/.bin/dynalite
+TOOLS_STAMP  := $(TOOLS)/.installed-$(CDK_VERSION)-$(DYNALITE_VERSION)
+GO_BUILD_FLAGS := -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w"
+LAMBDAS      := $(notdir $(wildcard lambdas/cmd/*))
+FUZZTIME     ?= 5s
+
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+
+.PHONY: help tools deps synth diff deploy test test-go fuzz lint build snapshot-update bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(TOOLS_STAMP):
+	@command -v node >/dev/null || { echo "Node.js is required (jsii runs the CDK in Node)"; exit 1; }
+	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save aws-cdk@$(CDK_VERSION) dynalite@$(DYNALITE_VERSION)
+	@touch $@
+
+tools: $(TOOLS_STAMP) ## install the pinned CDK CLI and dynalite into .tools/
+
+deps: ## download Go modules
+	go mod download
+
+synth: tools deps ## synthesize ENV (default dev) into cdk.out/, no AWS account needed
+	$(CDK) synth -c env=$(ENV) --quiet
+	@echo "cloud assembly for $(ENV) in cdk.out/ (validation report: cdk.out/validation-report.json)"
+
+diff: tools deps ## compare ENV with what is deployed (needs AWS credentials)
+	$(CDK) diff -c env=$(ENV)
+
+deploy: tools deps ## deploy ENV (needs AWS credentials and a bootstrapped account)
+	$(CDK) deploy -c env=$(ENV) --require-approval broadening
+
+test: tools deps lint test-go fuzz ## everything CI runs: lint, all tests (dynalite, CDK CLI synth), short fuzz runs
+
+test-go:
+	REQUIRE_DYNALITE=1 DYNALITE_BIN=$(CURDIR)/$(DYNALITE) CDK_CLI=$(CURDIR)/$(CDK) go test -count=1 -timeout 20m ./...
+
+fuzz: ## run each fuzz target for FUZZTIME (default 5s)
+	@log=$$(mktemp); for pkg in $$(go list ./...); do \
+		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			go test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >$$log 2>&1 || { cat $$log; exit 1; }; \
+		done; \
+	done
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+
+build: ## build every Lambda into bin/<name>/bootstrap (linux/arm64, as the construct does)
+	@for l in $(LAMBDAS); do \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o bin/$$l/bootstrap ./lambdas/cmd/$$l || exit 1; \
+		printf "  %-10s %8d bytes\n" $$l $$(stat -c %s bin/$$l/bootstrap); \
+	done
+
+snapshot-update: ## rewrite golden templates (review the diff before committing)
+	go test -count=1 ./constructs/... ./infra/... -update
+	@git --no-pager diff --stat -- '*/testdata/*'
+
+bench: ## run the Go benchmarks
+	go test -run='^$$' -bench=. -benchmem ./lambdas/...
+
+clean: ## remove build output and installed tools
+	rm -rf cdk.out bin $(TOOLS)

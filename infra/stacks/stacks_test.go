@@ -1,0 +1,123 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/passwordless-go/cognito/constructs/cdktest"
+	"github.com/passwordless-go/cognito/infra/stacks"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// cdkContext reads the context of the repository's cdk.json, the one `cdk synth` uses.
+func cdkContext(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("../../cdk.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	return cfg.Context
+}
+
+// TestEnvironments synthesizes every environment of cdk.json as `make synth ENV=...` does (bundling
+// skipped): golden template, no CloudFormation validation violation, no unsuppressed cdk-nag finding.
+func TestEnvironments(t *testing.T) {
+	ctx := cdkContext(t)
+	if ctx["@aws-cdk/core:validateAgainstDefaultRules"] != true {
+		t.Error("cdk.json must turn template validation findings into errors")
+	}
+	envs, _ := ctx[stacks.ContextEnvironments].(map[string]any)
+	for _, want := range []string{"dev", "prod"} {
+		if envs[want] == nil {
+			t.Errorf("cdk.json has no %s environment", want)
+		}
+	}
+	for _, name := range cdktest.SortedKeys(envs) {
+		t.Run(name, func(t *testing.T) {
+			settings, err := stacks.Load(envs, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			app := cdktest.NewApp(t, cdktest.Options{Validate: true, Context: ctx})
+			if err := cdktest.Catch(func() { stacks.New(app, name, settings) }); err != nil {
+				t.Fatal(err)
+			}
+			asm := cdktest.Synth(t, app)
+			cdktest.Golden(t, "stack-"+name+".template.json", cdktest.Mask(asm.Template(t, settings.StackName)))
+			if v := asm.ValidationViolations(t); len(v) > 0 {
+				t.Errorf("CloudFormation validation violations:\n%s", strings.Join(v, "\n"))
+			}
+			for _, f := range asm.NagFindings(t, settings.StackName, "Non-Compliant") {
+				t.Errorf("unsuppressed cdk-nag finding %s (%s) on %s", f.Rule, f.Level, f.Resource)
+			}
+			tpl := asm.Template(t, settings.StackName)
+			retained := 0
+			for _, r := range tpl["Resources"].(map[string]any) {
+				if r.(map[string]any)["DeletionPolicy"] == "Retain" {
+					retained++
+				}
+			}
+			if settings.Protect != (retained == 2) {
+				t.Errorf("protect=%v but %d resources retained (want the pool and the table)", settings.Protect, retained)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	envs := map[string]any{
+		"dev":  map[string]any{"senderAddress": "a@example.com"},
+		"prod": map[string]any{"account": "123456789012", "region": "eu-west-1", "protect": true},
+	}
+	s, err := stacks.Load(envs, "")
+	if err != nil || s.StackName != "Passwordless-dev" || s.SenderAddress != "a@example.com" {
+		t.Fatalf("default env: %+v %v", s, err)
+	}
+	p, err := stacks.Load(envs, "prod")
+	if err != nil || p.Account != "123456789012" || !p.Protect {
+		t.Fatalf("prod: %+v %v", p, err)
+	}
+	cases := []struct {
+		name string
+		envs any
+		env  string
+		want string
+	}{
+		{"unknown environment", envs, "staging", `unknown environment "staging" (known: dev, prod)`},
+		{"missing context", nil, "dev", "missing"},
+		{"not an object", "dev", "dev", "not an object"},
+		{"unknown key", map[string]any{"dev": map[string]any{"senderAdress": "a@example.com"}}, "dev", `unknown field "senderAdress"`},
+		{"bad account", map[string]any{"dev": map[string]any{"account": "12345"}}, "dev", "12-digit"},
+		{"bad region", map[string]any{"dev": map[string]any{"region": "Europe"}}, "dev", "Region name"},
+		{"bad stack name", map[string]any{"dev": map[string]any{"stackName": "1 stack"}}, "dev", "stack name"},
+		{"bad alias", map[string]any{"dev": map[string]any{"signInAliases": []string{"username"}}}, "dev", "unknown alias"},
+		{"bad method", map[string]any{"dev": map[string]any{"methods": []string{"password"}}}, "dev", "unknown sign-in method"},
+		{"email otp without sender", map[string]any{"dev": map[string]any{"methods": []string{"email_otp"}}}, "dev", "needs Email"},
+		{"bad origin", map[string]any{"dev": map[string]any{"allowedOrigins": []string{"https://app.example.com/"}}}, "dev", "allowed origin"},
+		{"bad retention", map[string]any{"dev": map[string]any{"logRetentionDays": 8}}, "dev", "LogRetentionDays"},
+		{"wrong type", map[string]any{"dev": map[string]any{"protect": "yes"}}, "dev", "protect"},
+		{"bad env name", map[string]any{"Dev_1": map[string]any{}}, "Dev_1", "environment name"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := stacks.Load(c.envs, c.env)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
