@@ -161,7 +161,7 @@ func ParseChallenge(s string) (Challenge, error) {
 		}
 		c.Method = m
 		g, err := strconv.Atoi(fields["g"])
-		if err != nil || g < 1 || g > 100 {
+		if err != nil || g < 1 || g > 100 || strconv.Itoa(g) != fields["g"] {
 			return Challenge{}, fmt.Errorf("%w: generation %q", errMalformed, fields["g"])
 		}
 		c.Generation = g
@@ -204,7 +204,7 @@ func ChallengeFromPrivate(p map[string]string) (Challenge, error) {
 		}
 		c.Method = m
 		g, err := strconv.Atoi(p[PrivGeneration])
-		if err != nil || g < 1 || g > 100 {
+		if err != nil || g < 1 || g > 100 || strconv.Itoa(g) != p[PrivGeneration] {
 			return Challenge{}, fmt.Errorf("%w: generation", errMalformed)
 		}
 		c.Generation = g

@@ -37,7 +37,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 	log := logger(c.Log).With("user", userRef(ev.UserPoolID, ev.UserName), "round", len(ev.Request.Session)+1)
 	if ev.Request.ChallengeName != authflow.ChallengeName {
 		log.WarnContext(ctx, "create: unexpected challenge name")
-		return ev, fmt.Errorf("create: challenge %q is not %s", ev.Request.ChallengeName, authflow.ChallengeName)
+		return ev, ErrUnavailable
 	}
 	outcome, next, reason := authflow.Plan(ev.Request.Session, ev.Request.ClientMetadata, ev.Request.UserNotFound, c.Config)
 	if outcome != authflow.Continue {
@@ -86,10 +86,12 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 		}
 		private = next.Private()
 		if err := merge(private, issued.Private); err != nil {
-			return ev, err
+			log.ErrorContext(ctx, "create: issuer returned a reserved parameter", "err", err)
+			return ev, ErrUnavailable
 		}
 		if err := merge(public, issued.Public); err != nil {
-			return ev, err
+			log.ErrorContext(ctx, "create: issuer returned a reserved parameter", "err", err)
+			return ev, ErrUnavailable
 		}
 	}
 	ev.Response = events.CognitoEventUserPoolsCreateAuthChallengeResponse{
@@ -113,12 +115,20 @@ func (c *Create) random(n int) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// merge adds src to dst, refusing to overwrite a key the protocol owns.
+// reserved are the challenge parameters the protocol owns, whatever the round.
+var reserved = map[string]bool{
+	authflow.PrivKind: true, authflow.PrivSessionID: true, authflow.PrivMethod: true,
+	authflow.PrivGeneration: true, authflow.PrivNonce: true, authflow.PubMethods: true,
+}
+
+// merge adds src to dst, refusing any key the protocol owns or dst already has.
 func merge(dst, src map[string]string) error {
-	for k, v := range src {
-		if _, taken := dst[k]; taken {
-			return fmt.Errorf("create: issuer tried to overwrite challenge parameter %q", k)
+	for k := range src {
+		if _, taken := dst[k]; taken || reserved[k] {
+			return fmt.Errorf("create: issuer may not set challenge parameter %q", k)
 		}
+	}
+	for k, v := range src {
 		dst[k] = v
 	}
 	return nil

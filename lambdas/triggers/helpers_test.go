@@ -1,0 +1,197 @@
+package triggers_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+// Values used in the testdata fixtures.
+const (
+	poolID   = "eu-west-1_Ab12Cd34E"
+	userName = "7d9a3c1e-0b6f-4e2a-9c55-3f1e2d4b6a80"
+	userSub  = "7d9a3c1e-0b6f-4e2a-9c55-3f1e2d4b6a80"
+	clientID = "4f3k2j1h0g9f8e7d6c5b4a3210"
+	sid      = "q3Vx-_9aZk0bT1c2D3e4Fg"
+)
+
+var allCfg = authflow.Config{Methods: authflow.AllMethods, MaxAttempts: 3, MaxResends: 2}
+
+// fixture reads testdata/name and unmarshals it into a T, as the Lambda runtime does.
+func fixture[T any](tb testing.TB, name string) T {
+	tb.Helper()
+	var v T
+	if err := json.Unmarshal(fixtureBytes(tb, name), &v); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+func fixtureBytes(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func header(trigger string) events.CognitoEventUserPoolsHeader {
+	return events.CognitoEventUserPoolsHeader{
+		Version:       "1",
+		TriggerSource: trigger,
+		Region:        "eu-west-1",
+		UserPoolID:    poolID,
+		CallerContext: events.CognitoEventUserPoolsCallerContext{AWSSDKVersion: "aws-sdk-js-3.540.0", ClientID: clientID},
+		UserName:      userName,
+	}
+}
+
+func attrs() map[string]string {
+	return map[string]string{"sub": userSub, "email": "alice@example.com", "email_verified": "true", "cognito:user_status": "CONFIRMED"}
+}
+
+func nonceMeta(r authflow.Reason) string {
+	return authflow.Challenge{Kind: authflow.KindNonce, SessionID: sid, Reason: r}.String()
+}
+
+func codeChallenge(r authflow.Reason, m authflow.Method, gen int) authflow.Challenge {
+	return authflow.Challenge{Kind: authflow.KindCode, SessionID: sid, Reason: r, Method: m, Generation: gen}
+}
+
+func rnd(metadata string, result bool) *events.CognitoEventUserPoolsChallengeResult {
+	return &events.CognitoEventUserPoolsChallengeResult{ChallengeName: authflow.ChallengeName, ChallengeResult: result, ChallengeMetadata: metadata}
+}
+
+func sess(rs ...*events.CognitoEventUserPoolsChallengeResult) []*events.CognitoEventUserPoolsChallengeResult {
+	return rs
+}
+
+func cm(m authflow.Method, action string) map[string]string {
+	c := map[string]string{authflow.MetaSignInMethod: string(m)}
+	if action != "" {
+		c[authflow.MetaAction] = action
+	}
+	return c
+}
+
+func defineEvent(session []*events.CognitoEventUserPoolsChallengeResult, meta map[string]string, userNotFound bool) events.CognitoEventUserPoolsDefineAuthChallenge {
+	return events.CognitoEventUserPoolsDefineAuthChallenge{
+		CognitoEventUserPoolsHeader: header("DefineAuthChallenge_Authentication"),
+		Request: events.CognitoEventUserPoolsDefineAuthChallengeRequest{
+			UserAttributes: attrs(), Session: session, ClientMetadata: meta, UserNotFound: userNotFound,
+		},
+	}
+}
+
+func createEvent(session []*events.CognitoEventUserPoolsChallengeResult, meta map[string]string, userNotFound bool) events.CognitoEventUserPoolsCreateAuthChallenge {
+	return events.CognitoEventUserPoolsCreateAuthChallenge{
+		CognitoEventUserPoolsHeader: header("CreateAuthChallenge_Authentication"),
+		Request: events.CognitoEventUserPoolsCreateAuthChallengeRequest{
+			UserAttributes: attrs(), ChallengeName: authflow.ChallengeName, Session: session, ClientMetadata: meta, UserNotFound: userNotFound,
+		},
+	}
+}
+
+func verifyEvent(private map[string]string, answer any, meta map[string]string, userNotFound bool) events.CognitoEventUserPoolsVerifyAuthChallenge {
+	return events.CognitoEventUserPoolsVerifyAuthChallenge{
+		CognitoEventUserPoolsHeader: header("VerifyAuthChallengeResponse_Authentication"),
+		Request: events.CognitoEventUserPoolsVerifyAuthChallengeRequest{
+			UserAttributes: attrs(), PrivateChallengeParameters: private, ChallengeAnswer: answer, ClientMetadata: meta, UserNotFound: userNotFound,
+		},
+	}
+}
+
+// noncePrivate is what Create writes for a nonce round.
+func noncePrivate(nonce string) map[string]string {
+	return map[string]string{authflow.PrivKind: string(authflow.KindNonce), authflow.PrivSessionID: sid, authflow.PrivNonce: nonce}
+}
+
+// codePrivate is what Create writes for a CODE round (plus whatever the issuer adds).
+func codePrivate(m authflow.Method, gen string) map[string]string {
+	return map[string]string{authflow.PrivKind: string(authflow.KindCode), authflow.PrivSessionID: sid, authflow.PrivMethod: string(m), authflow.PrivGeneration: gen}
+}
+
+// fakeIssuer records its requests and returns fixed parameters.
+type fakeIssuer struct {
+	mu   sync.Mutex
+	reqs []triggers.IssueRequest
+	out  triggers.Issued
+	err  error
+}
+
+func (f *fakeIssuer) Issue(_ context.Context, req triggers.IssueRequest) (triggers.Issued, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reqs = append(f.reqs, req)
+	return triggers.Issued{Public: maps.Clone(f.out.Public), Private: maps.Clone(f.out.Private)}, f.err
+}
+
+// fakeChecker records its requests and answers ok/err.
+type fakeChecker struct {
+	mu    sync.Mutex
+	calls []triggers.CheckRequest
+	ok    bool
+	err   error
+}
+
+func (f *fakeChecker) Check(_ context.Context, req triggers.CheckRequest) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, req)
+	return f.ok, f.err
+}
+
+func (f *fakeChecker) n() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// fakeCounter is a FailureCounter.
+type fakeCounter struct {
+	mu         sync.Mutex
+	locked     bool
+	lockedErr  error
+	recordErr  error
+	lockedArgs []string
+	recorded   []string
+}
+
+func (f *fakeCounter) Locked(_ context.Context, account string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lockedArgs = append(f.lockedArgs, account)
+	return f.locked, f.lockedErr
+}
+
+func (f *fakeCounter) RecordFailure(_ context.Context, account string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recorded = append(f.recorded, account)
+	return f.recordErr
+}
+
+var errBoom = errors.New("dependency down")
+
+// failingReader yields ok bytes of zeros and then fails.
+type failingReader struct{ ok int }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.ok <= 0 {
+		return 0, errors.New("entropy exhausted")
+	}
+	n := min(len(p), r.ok)
+	clear(p[:n])
+	r.ok -= n
+	return n, nil
+}

@@ -1,0 +1,148 @@
+package triggers_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+func preSignUpEvent(source string, a map[string]string) events.CognitoEventUserPoolsPreSignup {
+	ev := events.CognitoEventUserPoolsPreSignup{CognitoEventUserPoolsHeader: header(source)}
+	ev.Request.UserAttributes = a
+	// Whatever came in, the trigger decides the response itself.
+	ev.Response = events.CognitoEventUserPoolsPreSignupResponse{AutoConfirmUser: true, AutoVerifyEmail: true, AutoVerifyPhone: true}
+	return ev
+}
+
+func TestPreSignUpFixture(t *testing.T) {
+	ev := fixture[events.CognitoEventUserPoolsPreSignup](t, "presignup.json")
+	out, err := (&triggers.PreSignUp{Email: true}).Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := out.Response; !r.AutoConfirmUser || r.AutoVerifyEmail || r.AutoVerifyPhone {
+		t.Errorf("response = %+v, want auto-confirm only", r)
+	}
+}
+
+func TestPreSignUpAccepts(t *testing.T) {
+	email, phone, both := &triggers.PreSignUp{Email: true}, &triggers.PreSignUp{Phone: true}, &triggers.PreSignUp{Email: true, Phone: true}
+	for _, tc := range []struct {
+		name string
+		p    *triggers.PreSignUp
+		a    map[string]string
+	}{
+		{"email", email, map[string]string{"email": "alice@example.com"}},
+		{"email with plus and subdomain", email, map[string]string{"email": "alice+tag@mail.example.co.uk"}},
+		{"email with other attributes", email, map[string]string{"email": "bob@example.org", "name": "Bob", "locale": "en"}},
+		{"phone", phone, map[string]string{"phone_number": "+447700900123"}},
+		{"short phone", phone, map[string]string{"phone_number": "+1234567"}},
+		{"15-digit phone", phone, map[string]string{"phone_number": "+123456789012345"}},
+		{"both pool, email only", both, map[string]string{"email": "alice@example.com"}},
+		{"both pool, phone only", both, map[string]string{"phone_number": "+14155550100"}},
+		{"both pool, both", both, map[string]string{"email": "alice@example.com", "phone_number": "+14155550100"}},
+	} {
+		for _, source := range []string{"PreSignUp_SignUp", "PreSignUp_AdminCreateUser"} {
+			out, err := tc.p.Handle(context.Background(), preSignUpEvent(source, tc.a))
+			if err != nil {
+				t.Errorf("%s (%s): refused: %v", tc.name, source, err)
+				continue
+			}
+			if r := out.Response; !r.AutoConfirmUser || r.AutoVerifyEmail || r.AutoVerifyPhone {
+				t.Errorf("%s (%s): response = %+v, want auto-confirm only", tc.name, source, r)
+			}
+		}
+	}
+}
+
+func TestPreSignUpRefuses(t *testing.T) {
+	email, phone, both := &triggers.PreSignUp{Email: true}, &triggers.PreSignUp{Phone: true}, &triggers.PreSignUp{Email: true, Phone: true}
+	for _, tc := range []struct {
+		name string
+		p    *triggers.PreSignUp
+		a    map[string]string
+		msg  string // part of the message the user sees
+	}{
+		{"nil attributes", both, nil, "required"},
+		{"no alias attributes", both, map[string]string{"name": "Alice"}, "required"},
+		{"empty email", email, map[string]string{"email": ""}, "not valid"},
+		{"no at sign", email, map[string]string{"email": "alice.example.com"}, "not valid"},
+		{"display name", email, map[string]string{"email": "Alice <alice@example.com>"}, "not valid"},
+		{"angle brackets", email, map[string]string{"email": "<alice@example.com>"}, "not valid"},
+		{"trailing space", email, map[string]string{"email": "alice@example.com "}, "not valid"},
+		{"two addresses", email, map[string]string{"email": "alice@example.com, bob@example.com"}, "not valid"},
+		{"comment", email, map[string]string{"email": "alice@example.com (Alice)"}, "not valid"},
+		{"too long", email, map[string]string{"email": strings.Repeat("a", 64) + "@" + strings.Repeat("b", 190) + ".com"}, "too long"},
+		{"bad email beside good phone", both, map[string]string{"email": "nope", "phone_number": "+447700900123"}, "not valid"},
+		{"national phone", phone, map[string]string{"phone_number": "07700900123"}, "E.164"},
+		{"phone with spaces", phone, map[string]string{"phone_number": "+44 7700 900123"}, "E.164"},
+		{"phone with dashes", phone, map[string]string{"phone_number": "+1-415-555-0100"}, "E.164"},
+		{"phone leading zero", phone, map[string]string{"phone_number": "+07700900123"}, "E.164"},
+		{"phone too short", phone, map[string]string{"phone_number": "+123456"}, "E.164"},
+		{"phone too long", phone, map[string]string{"phone_number": "+1234567890123456"}, "E.164"},
+		{"phone with newline", phone, map[string]string{"phone_number": "+447700900123\n"}, "E.164"},
+		{"empty phone", phone, map[string]string{"phone_number": ""}, "E.164"},
+		{"bad phone beside good email", both, map[string]string{"email": "alice@example.com", "phone_number": "12"}, "E.164"},
+		{"email in a phone pool", phone, map[string]string{"email": "alice@example.com"}, "email"},
+		{"phone in an email pool", email, map[string]string{"phone_number": "+447700900123"}, "phone"},
+		{"phone beside email in an email pool", email, map[string]string{"email": "alice@example.com", "phone_number": "+447700900123"}, "phone"},
+		{"zero value trigger", &triggers.PreSignUp{}, map[string]string{"email": "alice@example.com"}, "email"},
+	} {
+		out, err := tc.p.Handle(context.Background(), preSignUpEvent("PreSignUp_SignUp", tc.a))
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: message %q lacks %q", tc.name, err, tc.msg)
+		}
+		if r := out.Response; r.AutoConfirmUser || r.AutoVerifyEmail || r.AutoVerifyPhone {
+			t.Errorf("%s: refused sign-up with response %+v", tc.name, r)
+		}
+	}
+}
+
+func TestPreSignUpFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		v            string
+		email, phone bool
+	}{
+		{"email", true, false},
+		{"phone", false, true},
+		{"email,phone", true, true},
+		{"phone,email", true, true},
+		{" email , phone ", true, true},
+		{"email,", true, false},
+		{"email,email", true, false},
+	} {
+		p, err := triggers.PreSignUpFromEnv(func(k string) string {
+			if k == triggers.EnvSignInAliases {
+				return tc.v
+			}
+			return ""
+		}, nil)
+		if err != nil {
+			t.Errorf("%q: %v", tc.v, err)
+			continue
+		}
+		if p.Email != tc.email || p.Phone != tc.phone {
+			t.Errorf("%q: email %v phone %v", tc.v, p.Email, p.Phone)
+		}
+	}
+	for _, v := range []string{"", " ", ",", "sms", "Email", "email,username", "email;phone", "preferred_username"} {
+		p, err := triggers.PreSignUpFromEnv(func(string) string { return v }, nil)
+		if err == nil {
+			t.Errorf("%q: accepted as %+v", v, p)
+		} else if !strings.Contains(err.Error(), triggers.EnvSignInAliases) {
+			t.Errorf("%q: error %q does not name %s", v, err, triggers.EnvSignInAliases)
+		}
+	}
+	t.Setenv(triggers.EnvSignInAliases, "phone")
+	p, err := triggers.PreSignUpFromEnv(nil, nil)
+	if err != nil || p.Email || !p.Phone {
+		t.Errorf("from the OS environment: %+v, %v", p, err)
+	}
+}
