@@ -2,12 +2,14 @@
 package main
 
 import (
+	"errors"
 	"log"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 func main() {
@@ -15,6 +17,20 @@ func main() {
 	if clientID == "" {
 		log.Fatalf("api: %s is not set", api.EnvClientID)
 	}
-	h := api.New(clientID, logging.New(nil, nil))
+	logger := logging.New(nil, nil)
+	h := api.New(clientID, logger)
+	keys, err := store.FromEnv(nil)
+	switch {
+	case errors.Is(err, store.ErrNoTable):
+		// No key table: only the built-in routes.
+	case err != nil:
+		log.Fatalf("api: %v", err)
+	default:
+		cfg, err := api.DeviceKeyConfigFromEnv(nil)
+		if err != nil {
+			log.Fatalf("api: %v", err)
+		}
+		h.WithDeviceKeys(keys, cfg)
+	}
 	lambda.Start(h.Handle)
 }

@@ -1,0 +1,452 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/devicekey"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+// Environment variables the construct sets on the API function for device keys.
+const (
+	// EnvDeviceKeyMaxPerUser caps the keys one user may register (default 10, 1-100).
+	EnvDeviceKeyMaxPerUser = "DEVICE_KEY_MAX_PER_USER"
+	// EnvDeviceKeyMaxAuthAge is how recent, in seconds, the caller's sign-in must be to register
+	// a key (default 300, 1-86400).
+	EnvDeviceKeyMaxAuthAge = "DEVICE_KEY_MAX_AUTH_AGE_SECONDS"
+)
+
+// Defaults and limits for device-key registration.
+const (
+	DefaultDeviceKeyMaxPerUser = 10
+	DefaultDeviceKeyMaxAuthAge = 5 * time.Minute
+	// MaxDeviceKeyBody caps request bodies (after base64 decoding when API Gateway encoded them).
+	MaxDeviceKeyBody = 8 << 10
+	// MaxDeviceNameLength caps device names, in characters.
+	MaxDeviceNameLength = 64
+	// authTimeSkew is how far in the future an auth_time may be (clock skew) and still count.
+	authTimeSkew = time.Minute
+	// deviceKeyIDBytes is the length of a key ID before base64url encoding.
+	deviceKeyIDBytes = 16
+)
+
+// Route keys of the device-key routes.
+const (
+	RouteRegisterDeviceKey = "POST /device-keys"
+	RouteListDeviceKeys    = "GET /device-keys"
+	RouteRevokeDeviceKey   = "DELETE /device-keys/{id}"
+)
+
+// Error codes of the device-key routes (see also the codes in api.go).
+const (
+	CodeTooLarge  = "too_large"
+	CodeBadJSON   = "bad_json"
+	CodeBadName   = "bad_name"
+	CodeBadKey    = "bad_key"
+	CodeStaleAuth = "stale_auth"
+	CodeKeyLimit  = "key_limit"
+	CodeKeyExists = "key_exists"
+	CodeBadInput  = "bad_request"
+)
+
+// DeviceKeyStore is the part of *store.Store the device-key routes use.
+type DeviceKeyStore interface {
+	PutDeviceKey(ctx context.Context, k store.DeviceKey, maxPerUser int) error
+	ListDeviceKeys(ctx context.Context, owner string) ([]store.DeviceKey, error)
+	DeleteDeviceKey(ctx context.Context, owner, keyID string) error
+}
+
+var _ DeviceKeyStore = (*store.Store)(nil)
+
+// DeviceKeyConfig configures the device-key routes. Zero values take the defaults.
+type DeviceKeyConfig struct {
+	MaxPerUser int              // keys per user; default DefaultDeviceKeyMaxPerUser
+	MaxAuthAge time.Duration    // how recent the caller's sign-in must be; default 5 minutes
+	Now        func() time.Time // default time.Now
+	Rand       io.Reader        // source of key IDs; default crypto/rand
+}
+
+// DeviceKeyConfigFromEnv reads MaxPerUser and MaxAuthAge through getenv (os.Getenv when nil).
+// Unset values take the defaults; malformed or out-of-range values are errors.
+func DeviceKeyConfigFromEnv(getenv func(string) string) (DeviceKeyConfig, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg := DeviceKeyConfig{MaxPerUser: DefaultDeviceKeyMaxPerUser, MaxAuthAge: DefaultDeviceKeyMaxAuthAge}
+	if s := strings.TrimSpace(getenv(EnvDeviceKeyMaxPerUser)); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			return DeviceKeyConfig{}, fmt.Errorf("%s: %q is not a number from 1 to 100", EnvDeviceKeyMaxPerUser, s)
+		}
+		cfg.MaxPerUser = n
+	}
+	if s := strings.TrimSpace(getenv(EnvDeviceKeyMaxAuthAge)); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 86400 {
+			return DeviceKeyConfig{}, fmt.Errorf("%s: %q is not a number of seconds from 1 to 86400", EnvDeviceKeyMaxAuthAge, s)
+		}
+		cfg.MaxAuthAge = time.Duration(n) * time.Second
+	}
+	return cfg, nil
+}
+
+// WithDeviceKeys adds the device-key routes, backed by s, to h and returns h:
+//
+//	POST   /device-keys       {"publicKey": "<base64 or PEM>", "name": "<device name>"} -> 201
+//	GET    /device-keys       -> 200 {"keys": [...]}
+//	DELETE /device-keys/{id}  -> 204
+//
+// Every route acts on the caller's own keys only (owner = the token's sub).
+func (h *Handler) WithDeviceKeys(s DeviceKeyStore, cfg DeviceKeyConfig) *Handler {
+	if cfg.MaxPerUser <= 0 {
+		cfg.MaxPerUser = DefaultDeviceKeyMaxPerUser
+	}
+	if cfg.MaxAuthAge <= 0 {
+		cfg.MaxAuthAge = DefaultDeviceKeyMaxAuthAge
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if h.Routes == nil {
+		h.Routes = map[string]Route{}
+	}
+	d := &deviceKeys{h: h, store: s, cfg: cfg}
+	h.Routes[RouteRegisterDeviceKey] = d.register
+	h.Routes[RouteListDeviceKeys] = d.list
+	h.Routes[RouteRevokeDeviceKey] = d.revoke
+	return h
+}
+
+type deviceKeys struct {
+	h     *Handler
+	store DeviceKeyStore
+	cfg   DeviceKeyConfig
+}
+
+// DeviceKeyJSON is a key as the API shows it. The public key itself is not returned.
+type DeviceKeyJSON struct {
+	KeyID      string  `json:"keyId"`
+	Name       string  `json:"name"`
+	Algorithm  string  `json:"algorithm"`
+	CreatedAt  string  `json:"createdAt"`
+	LastUsedAt *string `json:"lastUsedAt"` // null until the key is first used
+}
+
+// RegisteredDeviceKeyJSON is the answer to a registration.
+type RegisteredDeviceKeyJSON struct {
+	KeyID     string `json:"keyId"`
+	Algorithm string `json:"algorithm"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"createdAt"`
+}
+
+// DeviceKeyListJSON is the answer to GET /device-keys.
+type DeviceKeyListJSON struct {
+	Keys []DeviceKeyJSON `json:"keys"`
+}
+
+// timeFormat is RFC 3339 in UTC with milliseconds, the precision the store keeps.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// RegisterRequest is the body of POST /device-keys.
+type RegisterRequest struct {
+	PublicKey string `json:"publicKey"`
+	Name      string `json:"name"`
+}
+
+// requestError is a client mistake with its HTTP status and stable code.
+type requestError struct {
+	status        int
+	code, message string
+}
+
+func (e *requestError) Error() string { return e.code + ": " + e.message }
+
+func (e *requestError) response() Response { return Error(e.status, e.code, e.message) }
+
+func badRequest(code, format string, args ...any) *requestError {
+	return &requestError{status: http.StatusBadRequest, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+// DecodeRegisterRequest reads and validates a POST /device-keys body (base64-decoded first when
+// isBase64 is set). It checks the size cap, strict JSON (one object with exactly the members
+// "publicKey" and "name", both strings, nothing after it), the name and the key, and returns the
+// trimmed name and the parsed key. The error is a *requestError carrying the response.
+func decodeRegisterRequest(body string, isBase64 bool) (string, *devicekey.PublicKey, *requestError) {
+	raw, rerr := readBody(body, isBase64)
+	if rerr != nil {
+		return "", nil, rerr
+	}
+	fields, err := decodeStringObject(raw, "publicKey", "name")
+	if err != nil {
+		return "", nil, badRequest(CodeBadJSON, "body must be a JSON object {\"publicKey\": string, \"name\": string}: %v", err)
+	}
+	name, err := checkDeviceName(fields["name"])
+	if err != nil {
+		return "", nil, badRequest(CodeBadName, "%v", err)
+	}
+	if strings.TrimSpace(fields["publicKey"]) == "" {
+		return "", nil, badRequest(CodeBadKey, "publicKey is empty")
+	}
+	pub, err := devicekey.ParsePublicKey(fields["publicKey"])
+	if err != nil {
+		return "", nil, badRequest(CodeBadKey, "publicKey: %s", keyErrorMessage(err))
+	}
+	return name, pub, nil
+}
+
+// readBody applies the size cap and undoes API Gateway's base64 encoding.
+func readBody(body string, isBase64 bool) ([]byte, *requestError) {
+	tooLarge := &requestError{status: http.StatusRequestEntityTooLarge, code: CodeTooLarge,
+		message: fmt.Sprintf("request body is larger than %d bytes", MaxDeviceKeyBody)}
+	if !isBase64 {
+		if len(body) > MaxDeviceKeyBody {
+			return nil, tooLarge
+		}
+		return []byte(body), nil
+	}
+	if len(body) > base64.StdEncoding.EncodedLen(MaxDeviceKeyBody) {
+		return nil, tooLarge
+	}
+	raw, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		return nil, badRequest(CodeBadJSON, "request body is not valid base64")
+	}
+	if len(raw) > MaxDeviceKeyBody {
+		return nil, tooLarge
+	}
+	return raw, nil
+}
+
+// checkDeviceName trims surrounding spaces and requires 1 to MaxDeviceNameLength printable
+// characters (letters, marks, numbers, punctuation, symbols and the ASCII space; no control or
+// format characters, no other white space).
+func checkDeviceName(s string) (string, error) {
+	s = strings.Trim(s, " ")
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n == 0:
+		return "", errors.New("name is empty")
+	case n > MaxDeviceNameLength:
+		return "", fmt.Errorf("name is %d characters long, the limit is %d", n, MaxDeviceNameLength)
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			return "", errors.New("name may only contain printable characters (no control characters, tabs or line breaks)")
+		}
+	}
+	return s, nil
+}
+
+// keyErrorMessage turns a devicekey error into a message for the client. The devicekey package
+// promises its messages are safe to show.
+func keyErrorMessage(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "devicekey: "); i == 0 {
+		msg = msg[len("devicekey: "):]
+	}
+	return msg
+}
+
+// fresh reports whether the caller signed in recently enough to register a key.
+func (d *deviceKeys) fresh(c Caller) bool {
+	if c.AuthTime.IsZero() {
+		return false
+	}
+	age := d.cfg.Now().Sub(c.AuthTime)
+	return age <= d.cfg.MaxAuthAge && age >= -authTimeSkew
+}
+
+func (d *deviceKeys) newKeyID() (string, error) {
+	b := make([]byte, deviceKeyIDBytes)
+	if _, err := io.ReadFull(d.cfg.Rand, b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func (d *deviceKeys) internal(ctx context.Context, what string, err error) Response {
+	if l := d.h.Log; l != nil {
+		l.ErrorContext(ctx, "api: device keys: "+what, "err", err)
+	}
+	return Error(http.StatusInternalServerError, CodeInternal, "the request could not be completed, try again later")
+}
+
+func (d *deviceKeys) register(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
+	if !d.fresh(c) {
+		return Error(http.StatusForbidden, CodeStaleAuth,
+			fmt.Sprintf("registering a device key needs a sign-in within the last %d seconds: sign in again", int(d.cfg.MaxAuthAge/time.Second)))
+	}
+	name, pub, rerr := decodeRegisterRequest(req.Body, req.IsBase64Encoded)
+	if rerr != nil {
+		return rerr.response()
+	}
+	id, err := d.newKeyID()
+	if err != nil {
+		return d.internal(ctx, "random source failed", err)
+	}
+	k := store.DeviceKey{
+		Owner:       c.Sub,
+		ID:          id,
+		Name:        name,
+		Algorithm:   string(pub.Algorithm()),
+		Fingerprint: pub.Fingerprint(),
+		PublicKey:   pub.SPKI(),
+		CreatedAt:   d.cfg.Now().UTC().Truncate(time.Millisecond),
+	}
+	switch err := d.store.PutDeviceKey(ctx, k, d.cfg.MaxPerUser); {
+	case err == nil:
+	case errors.Is(err, store.ErrLimitReached):
+		return Error(http.StatusConflict, CodeKeyLimit,
+			fmt.Sprintf("you already have %d device keys, the limit: revoke one first", d.cfg.MaxPerUser))
+	case errors.Is(err, store.ErrExists):
+		return Error(http.StatusConflict, CodeKeyExists, "this public key is already registered")
+	case errors.Is(err, store.ErrInvalidArgument):
+		return Error(http.StatusBadRequest, CodeBadInput, "the key could not be stored as given")
+	default:
+		return d.internal(ctx, "store failed", err)
+	}
+	return Response{Status: http.StatusCreated, Body: RegisteredDeviceKeyJSON{
+		KeyID:     k.ID,
+		Algorithm: k.Algorithm,
+		Name:      k.Name,
+		CreatedAt: formatTime(k.CreatedAt),
+	}}
+}
+
+func (d *deviceKeys) list(ctx context.Context, c Caller, _ events.APIGatewayV2HTTPRequest) Response {
+	keys, err := d.store.ListDeviceKeys(ctx, c.Sub)
+	if err != nil {
+		return d.internal(ctx, "store failed", err)
+	}
+	out := DeviceKeyListJSON{Keys: make([]DeviceKeyJSON, 0, len(keys))}
+	for _, k := range keys {
+		if k.Owner != c.Sub {
+			continue // never show anyone else's key, whatever the store returns
+		}
+		j := DeviceKeyJSON{KeyID: k.ID, Name: k.Name, Algorithm: k.Algorithm, CreatedAt: formatTime(k.CreatedAt)}
+		if !k.LastUsedAt.IsZero() {
+			s := formatTime(k.LastUsedAt)
+			j.LastUsedAt = &s
+		}
+		out.Keys = append(out.Keys, j)
+	}
+	return Response{Status: http.StatusOK, Body: out}
+}
+
+func (d *deviceKeys) revoke(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
+	notFound := Error(http.StatusNotFound, CodeNotFound, "no such device key")
+	id := req.PathParameters["id"]
+	if !validKeyID(id) {
+		return notFound
+	}
+	switch err := d.store.DeleteDeviceKey(ctx, c.Sub, id); {
+	case err == nil:
+		return Response{Status: http.StatusNoContent}
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):
+		return notFound
+	default:
+		return d.internal(ctx, "store failed", err)
+	}
+}
+
+// validKeyID reports whether id has the shape of a key ID: 16 bytes, unpadded base64url.
+func validKeyID(id string) bool {
+	if len(id) != base64.RawURLEncoding.EncodedLen(deviceKeyIDBytes) {
+		return false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
+	return err == nil && len(b) == deviceKeyIDBytes
+}
+
+// decodeStringObject decodes data as one JSON object whose members are exactly the names given,
+// each once and each a string, followed by nothing but whitespace. Unlike encoding/json's
+// Unmarshal it refuses unknown, duplicate and differently-cased member names and trailing data.
+func decodeStringObject(data []byte, names ...string) (map[string]string, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("body is empty")
+	}
+	if !utf8.Valid(data) {
+		return nil, errors.New("body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, errors.New("invalid JSON")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	out := make(map[string]string, len(names))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, errors.New("invalid JSON")
+		}
+		name, _ := tok.(string)
+		known := false
+		for _, n := range names {
+			known = known || n == name
+		}
+		if !known {
+			return nil, fmt.Errorf("unknown field %s", quoteShort(name))
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("field %q given twice", name)
+		}
+		tok, err = dec.Token()
+		if err != nil {
+			return nil, errors.New("invalid JSON")
+		}
+		v, ok := tok.(string)
+		if !ok {
+			return nil, fmt.Errorf("field %q must be a string", name)
+		}
+		out[name] = v
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, errors.New("invalid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("unexpected data after the JSON object")
+	}
+	for _, n := range names {
+		if _, ok := out[n]; !ok {
+			return nil, fmt.Errorf("field %q is missing", n)
+		}
+	}
+	return out, nil
+}
+
+// quoteShort quotes s for an error message, cut to 32 bytes.
+func quoteShort(s string) string {
+	if len(s) > 32 {
+		n := 32
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		return strconv.Quote(s[:n]) + "..."
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,149 @@
+package keyauth_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/devicekey"
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/keyauth"
+	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+func TestMain(m *testing.M) { dynalitetest.Main(m) }
+
+var flowConfig = authflow.Config{
+	Methods:     []authflow.Method{authflow.EmailOTP, authflow.DeviceKey},
+	MaxAttempts: authflow.DefaultMaxAttempts,
+	MaxResends:  authflow.DefaultMaxResends,
+}
+
+// session plays Cognito: it runs Create for round 1 and returns the event Verify will get for an
+// answer to that round, plus the nonce the client received.
+func session(t *testing.T, user, sub string, notFound bool) (events.CognitoEventUserPoolsVerifyAuthChallenge, string) {
+	t.Helper()
+	attrs := map[string]string{"email": user}
+	if sub != "" {
+		attrs["sub"] = sub
+	}
+	create := &triggers.Create{Config: flowConfig}
+	var cev events.CognitoEventUserPoolsCreateAuthChallenge
+	cev.UserPoolID, cev.UserName, cev.CallerContext.ClientID = testPool, user, testClient
+	cev.Request.ChallengeName = authflow.ChallengeName
+	cev.Request.UserAttributes = attrs
+	cev.Request.UserNotFound = notFound
+	out, err := create.Handle(context.Background(), cev)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	nonce := out.Response.PublicChallengeParameters[authflow.PubNonce]
+	if nonce == "" || out.Response.PrivateChallengeParameters[authflow.PrivNonce] != nonce {
+		t.Fatal("create issued no nonce")
+	}
+	var vev events.CognitoEventUserPoolsVerifyAuthChallenge
+	vev.UserPoolID, vev.UserName, vev.CallerContext.ClientID = testPool, user, testClient
+	vev.Request.UserAttributes = attrs
+	vev.Request.PrivateChallengeParameters = out.Response.PrivateChallengeParameters
+	vev.Request.ClientMetadata = map[string]string{authflow.MetaSignInMethod: string(authflow.DeviceKey)}
+	vev.Request.UserNotFound = notFound
+	return vev, nonce
+}
+
+func verify(t *testing.T, v *triggers.Verify, ev events.CognitoEventUserPoolsVerifyAuthChallenge, ans string) bool {
+	t.Helper()
+	ev.Request.ChallengeAnswer = ans
+	out, err := v.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return out.Response.AnswerCorrect
+}
+
+// TestFlowWithDynalite drives Create and Verify with the real store on dynalite: a device signs
+// the server's nonce and signs in; replays into a new session, another user's key and a revoked
+// key do not.
+func TestFlowWithDynalite(t *testing.T) {
+	srv := dynalitetest.Shared(t)
+	db := srv.Client()
+	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
+	now := time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
+	st := store.New(db, table, store.WithClock(func() time.Time { return now }))
+	checker := keyauth.New(st, keyauth.WithClock(func() time.Time { return now }))
+	v := &triggers.Verify{Config: flowConfig, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: checker}}
+	ctx := context.Background()
+
+	testKeys(t)
+	alice, bob := rsaSigner(t, rsaKey, false), ecSigner(t, ecKey, false, false)
+	put := func(owner string, s signer) string {
+		pub, err := devicekey.ParsePublicKey(s.upload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := newKeyID(t)
+		if err := st.PutDeviceKey(ctx, store.DeviceKey{Owner: owner, ID: id, Name: "phone", Algorithm: string(pub.Algorithm()),
+			Fingerprint: pub.Fingerprint(), PublicKey: pub.SPKI()}, 10); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	aliceID, bobID := put(subAlice, alice), put(subBob, bob)
+
+	// Alice signs in.
+	ev, nonce := session(t, nameAlice, subAlice, false)
+	sig := alice.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+	if !verify(t, v, ev, answer(aliceID, sig)) {
+		t.Fatal("right signature refused")
+	}
+	k, err := st.GetDeviceKey(ctx, subAlice, aliceID)
+	if err != nil || !k.LastUsedAt.Equal(now) {
+		t.Fatalf("lastUsedAt = %v (%v), want %v", k.LastUsedAt, err, now)
+	}
+
+	// The same answer replayed into a new session: the nonce differs.
+	ev2, _ := session(t, nameAlice, subAlice, false)
+	if verify(t, v, ev2, answer(aliceID, sig)) {
+		t.Fatal("replayed signature accepted in a new session")
+	}
+	// Bob's key and Bob's signature over Alice's message, in Alice's session.
+	ev3, nonce3 := session(t, nameAlice, subAlice, false)
+	if verify(t, v, ev3, answer(bobID, bob.sign(t, message(t, testPool, testClient, nameAlice, nonce3)))) {
+		t.Fatal("another user's key signed Alice in")
+	}
+	// An unknown user presenting Alice's key and a valid-looking signature.
+	ev4, nonce4 := session(t, "ghost@example.com", "", true)
+	if verify(t, v, ev4, answer(aliceID, alice.sign(t, message(t, testPool, testClient, "ghost@example.com", nonce4)))) {
+		t.Fatal("unknown user signed in")
+	}
+	// Alice revokes her key; a fresh, correct signature no longer works.
+	if err := st.DeleteDeviceKey(ctx, subAlice, aliceID); err != nil {
+		t.Fatal(err)
+	}
+	ev5, nonce5 := session(t, nameAlice, subAlice, false)
+	if verify(t, v, ev5, answer(aliceID, alice.sign(t, message(t, testPool, testClient, nameAlice, nonce5)))) {
+		t.Fatal("revoked key signed in")
+	}
+	// Bob still can.
+	ev6, nonce6 := session(t, nameBob, subBob, false)
+	if !verify(t, v, ev6, answer(bobID, bob.sign(t, message(t, testPool, testClient, nameBob, nonce6)))) {
+		t.Fatal("Bob's right signature refused")
+	}
+}
+
+// TestFlowStoreDown: with the key table unreachable Verify fails the sign-in with an error.
+func TestFlowStoreDown(t *testing.T) {
+	srv := dynalitetest.Shared(t)
+	st := store.New(srv.Client(), "no-such-table")
+	v := &triggers.Verify{Config: flowConfig, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: keyauth.New(st)}}
+	testKeys(t)
+	s := rsaSigner(t, rsaKey, false)
+	ev, nonce := session(t, nameAlice, subAlice, false)
+	ev.Request.ChallengeAnswer = answer(newKeyID(t), s.sign(t, message(t, testPool, testClient, nameAlice, nonce)))
+	out, err := v.Handle(context.Background(), ev)
+	if err == nil || out.Response.AnswerCorrect {
+		t.Fatalf("Verify = %v, %v; want an error and no success", out.Response.AnswerCorrect, err)
+	}
+}
