@@ -29,7 +29,6 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
-
 // MinNonceLength is the shortest private nonce accepted; Create issues 43 characters.
 const MinNonceLength = 16
 
