@@ -31,6 +31,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -61,15 +62,6 @@ const (
 	APITimeoutSeconds     = 4
 )
 
-// Table schema of the key table.
-const (
-	PartitionKey   = "pk"
-	SortKey        = "sk"
-	TTLAttribute   = "expiresAt"
-	CredentialIdx  = "byCredentialId"
-	CredentialAttr = "credentialId"
-)
-
 // New creates the construct. It panics with Props.Validate's error on bad props (the CDK way:
 // the synth fails with the message).
 func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
@@ -90,10 +82,10 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 
 	// Key table.
 	pl.Table = awsdynamodb.NewTable(c, jsii.String("KeyTable"), &awsdynamodb.TableProps{
-		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(PartitionKey), Type: awsdynamodb.AttributeType_STRING},
-		SortKey:             &awsdynamodb.Attribute{Name: jsii.String(SortKey), Type: awsdynamodb.AttributeType_STRING},
+		PartitionKey:        &awsdynamodb.Attribute{Name: jsii.String(store.PartitionKey), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:             &awsdynamodb.Attribute{Name: jsii.String(store.SortKey), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:         awsdynamodb.BillingMode_PAY_PER_REQUEST,
-		TimeToLiveAttribute: jsii.String(TTLAttribute),
+		TimeToLiveAttribute: jsii.String(store.TTLAttribute),
 		Encryption:          awsdynamodb.TableEncryption_AWS_MANAGED,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
 			PointInTimeRecoveryEnabled: jsii.Bool(true),
@@ -102,8 +94,8 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		RemovalPolicy:      removal,
 	})
 	pl.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String(CredentialIdx),
-		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(CredentialAttr), Type: awsdynamodb.AttributeType_STRING},
+		IndexName:      jsii.String(store.CredentialIndex),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(store.CredentialIDAttribute), Type: awsdynamodb.AttributeType_STRING},
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
 
@@ -140,6 +132,10 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		aliases = append(aliases, "phone")
 	}
 	pl.Functions.Define = newFunction(c, "DefineAuthChallenge", "define", TriggerTimeoutSeconds, p, triggerEnv)
+	if len(p.Methods) > 0 {
+		// Define needs no table: it decides from the session alone.
+		triggerEnv = withEnv(triggerEnv, store.EnvTableName, pl.Table.TableName())
+	}
 	pl.Functions.Create = newFunction(c, "CreateAuthChallenge", "create", TriggerTimeoutSeconds, p, triggerEnv)
 	pl.Functions.Verify = newFunction(c, "VerifyAuthChallengeResponse", "verify", TriggerTimeoutSeconds, p, triggerEnv)
 	pl.Functions.PreSignUp = newFunction(c, "PreSignUp", "presignup", TriggerTimeoutSeconds, p, map[string]*string{
@@ -190,11 +186,29 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	pl.AuthenticatedRole = pl.IdentityPool.AuthenticatedRole()
 
 	// HTTP API.
-	pl.Functions.API = newFunction(c, "Api", "api", APITimeoutSeconds, p, map[string]*string{
+	apiEnv := map[string]*string{
 		api.EnvClientID:  pl.Client.UserPoolClientId(),
 		logging.EnvLevel: jsii.String("info"),
-	})
-	pl.API, pl.APIURL = newHTTPAPI(c, p, pool, pl.Client, pl.Functions.API)
+	}
+	routes := []route{{awsapigatewayv2.HttpMethod_GET, "/me"}}
+	if cfg.Enabled(authflow.DeviceKey) {
+		apiEnv[store.EnvTableName] = pl.Table.TableName()
+		apiEnv[api.EnvDeviceKeyMaxPerUser] = jsii.String(strconv.Itoa(p.DeviceKeys.MaxPerUser))
+		apiEnv[api.EnvDeviceKeyMaxAuthAge] = jsii.String(strconv.Itoa(int(p.DeviceKeys.MaxAuthAge.Seconds())))
+		routes = append(routes,
+			route{awsapigatewayv2.HttpMethod_POST, "/device-keys"},
+			route{awsapigatewayv2.HttpMethod_GET, "/device-keys"},
+			route{awsapigatewayv2.HttpMethod_DELETE, "/device-keys/{id}"},
+		)
+	}
+	pl.Functions.API = newFunction(c, "Api", "api", APITimeoutSeconds, p, apiEnv)
+	if cfg.Enabled(authflow.DeviceKey) {
+		// Register (transaction: put + counter update), list (query), revoke (transaction).
+		grantTable(pl.Functions.API, pl.Table, "DeviceKeys", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+		// Sign-in: read the key, record its use.
+		grantTable(pl.Functions.Verify, pl.Table, "DeviceKeySignIn", "dynamodb:GetItem", "dynamodb:UpdateItem")
+	}
+	pl.API, pl.APIURL = newHTTPAPI(c, p, pool, pl.Client, pl.Functions.API, routes)
 
 	out := func(id, desc string, v *string) {
 		awscdk.NewCfnOutput(c, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
@@ -288,7 +302,7 @@ func grantSendEmail(fn awslambda.Function, identity awsses.EmailIdentity, set aw
 	}))
 }
 
-func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, client awscognito.UserPoolClient, fn awslambda.Function) (awsapigatewayv2.HttpApi, *string) {
+func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, client awscognito.UserPoolClient, fn awslambda.Function, routes []route) (awsapigatewayv2.HttpApi, *string) {
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("JwtAuthorizer"), pool, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
 		UserPoolClients: &[]awscognito.IUserPoolClient{client},
 		IdentitySource:  jsii.Strings("$request.header.Authorization"),
@@ -329,7 +343,7 @@ func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, clie
 		Format:         jsii.String(accessLogFormat),
 	})
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
-	for _, r := range apiRoutes {
+	for _, r := range routes {
 		httpAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{r.method},
@@ -339,12 +353,29 @@ func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, clie
 	return httpAPI, stage.Url()
 }
 
-// apiRoutes are the HTTP API's routes, all behind the JWT authorizer.
-var apiRoutes = []struct {
+// route is one HTTP API route; every route is behind the JWT authorizer.
+type route struct {
 	method awsapigatewayv2.HttpMethod
 	path   string
-}{
-	{awsapigatewayv2.HttpMethod_GET, "/me"},
+}
+
+// grantTable lets fn perform exactly actions on the table (no index, no stream).
+func grantTable(fn awslambda.Function, table awsdynamodb.Table, sid string, actions ...string) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   jsii.Strings(actions...),
+		Resources: &[]*string{table.TableArn()},
+	}))
+}
+
+// withEnv returns a copy of env with k set to v.
+func withEnv(env map[string]*string, k string, v *string) map[string]*string {
+	out := make(map[string]*string, len(env)+1)
+	for key, val := range env {
+		out[key] = val
+	}
+	out[k] = v
+	return out
 }
 
 // accessLogFormat is one JSON line per request; no headers, no bodies, no tokens.

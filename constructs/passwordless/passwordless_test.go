@@ -223,7 +223,9 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 		t.Fatalf("want 1 table, got %d", len(tables))
 	}
 	def := store.TableDefinition("x")
+	var tableID string
 	for id, tb := range tables {
+		tableID = id
 		if ks, _ := json.Marshal(tb["KeySchema"]); string(ks) != fmt.Sprintf(`[{"AttributeName":%q,"KeyType":"HASH"},{"AttributeName":%q,"KeyType":"RANGE"}]`, *def.KeySchema[0].AttributeName, *def.KeySchema[1].AttributeName) {
 			t.Errorf("%s key schema %s differs from the store's", id, ks)
 		}
@@ -258,6 +260,11 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 				t.Errorf("%s uses managed policies %v", id, p["ManagedPolicyArns"])
 			}
 			for _, stmt := range statements(p) {
+				if actions := fmt.Sprint(stmt["Action"]); strings.Contains(actions, "dynamodb:") {
+					if ref, _ := json.Marshal(stmt["Resource"]); string(ref) != `{"Fn::GetAtt":["`+tableID+`","Arn"]}` {
+						t.Errorf("%s: DynamoDB statement %s on %s, want exactly the key table", id, actions, ref)
+					}
+				}
 				res := stmt["Resource"]
 				list, ok := res.([]any)
 				if !ok {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
@@ -55,6 +56,17 @@ type Props struct {
 	Protect bool
 	// AllowUnauthenticatedIdentities in the identity pool. Default false.
 	AllowUnauthenticatedIdentities bool
+	// DeviceKeys configures device-key registration (used with the device_key method).
+	DeviceKeys DeviceKeyProps
+}
+
+// DeviceKeyProps configures the /device-keys API. Zero values take the defaults.
+type DeviceKeyProps struct {
+	// MaxPerUser caps the keys one user may register. Default 10 (range 1-100).
+	MaxPerUser int
+	// MaxAuthAge is how recent the caller's sign-in must be to register a key. Default 5 minutes
+	// (range 1 second - 1 day).
+	MaxAuthAge time.Duration
 }
 
 // Aliases are the attributes users sign in with. The zero value means email only.
@@ -121,6 +133,12 @@ func (p Props) WithDefaults() Props {
 	}
 	if p.MemorySize == 0 {
 		p.MemorySize = DefaultMemorySize
+	}
+	if p.DeviceKeys.MaxPerUser == 0 {
+		p.DeviceKeys.MaxPerUser = api.DefaultDeviceKeyMaxPerUser
+	}
+	if p.DeviceKeys.MaxAuthAge == 0 {
+		p.DeviceKeys.MaxAuthAge = api.DefaultDeviceKeyMaxAuthAge
 	}
 	return p
 }
@@ -189,6 +207,13 @@ func (p Props) Validate() error {
 	}
 	if p.MemorySize < 128 || p.MemorySize > 3008 {
 		bad("MemorySize %d out of range 128-3008", p.MemorySize)
+	}
+	if p.DeviceKeys.MaxPerUser < 1 || p.DeviceKeys.MaxPerUser > 100 {
+		bad("DeviceKeys.MaxPerUser %d out of range 1-100", p.DeviceKeys.MaxPerUser)
+	}
+	inRange("DeviceKeys.MaxAuthAge", p.DeviceKeys.MaxAuthAge, time.Second, 24*time.Hour)
+	if p.DeviceKeys.MaxAuthAge%time.Second != 0 {
+		bad("DeviceKeys.MaxAuthAge %v is not whole seconds", p.DeviceKeys.MaxAuthAge)
 	}
 	return errors.Join(errs...)
 }
