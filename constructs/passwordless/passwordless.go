@@ -203,8 +203,9 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	}
 	pl.Functions.API = newFunction(c, "Api", "api", APITimeoutSeconds, p, apiEnv)
 	if cfg.Enabled(authflow.DeviceKey) {
-		// Register (transaction: put + counter update), list (query), revoke (transaction).
-		grantTable(pl.Functions.API, pl.Table, "DeviceKeys", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+		// Register (transaction: key, fingerprint guard, counter), list (query), revoke (read the
+		// key, then a transaction).
+		grantTable(pl.Functions.API, pl.Table, "DeviceKeys", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 		// Sign-in: read the key, record its use.
 		grantTable(pl.Functions.Verify, pl.Table, "DeviceKeySignIn", "dynamodb:GetItem", "dynamodb:UpdateItem")
 	}

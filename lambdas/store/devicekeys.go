@@ -21,6 +21,7 @@ const (
 	attrAlgorithm      = "algorithm"
 	attrPublicKey      = "publicKey"
 	attrFingerprint    = "fingerprint"
+	fingerprintPrefix  = "DEVICEKEYFP#"
 	attrCreatedAt      = "createdAt"
 	attrLastUsedAt     = "lastUsedAt"
 	attrDeviceKeyCount = "deviceKeyCount"
@@ -63,10 +64,9 @@ func checkOwnerKey(owner, id string) error {
 
 // PutDeviceKey registers k for k.Owner, provided the owner has fewer than
 // maxPerUser keys (ErrLimitReached otherwise), has no key with the same
-// fingerprint and no key with the same ID (ErrExists). The counter increment
-// and the insert happen in one transaction, so the cap holds under
-// concurrency; the fingerprint check is a read before it, so two concurrent
-// registrations of the same fingerprint can both succeed.
+// fingerprint and no key with the same ID (ErrExists). The counter increment,
+// a per-owner fingerprint guard item and the insert happen in one transaction,
+// so the cap and the uniqueness hold under concurrency.
 func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) error {
 	if err := s.ready(ctx); err != nil {
 		return err
@@ -91,16 +91,6 @@ func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) e
 	}
 	if k.CreatedAt.IsZero() {
 		k.CreatedAt = s.now()
-	}
-
-	existing, err := s.ListDeviceKeys(ctx, k.Owner)
-	if err != nil {
-		return err
-	}
-	for _, e := range existing {
-		if e.Fingerprint == k.Fingerprint {
-			return fmt.Errorf("store: put device key: fingerprint already registered: %w", ErrExists)
-		}
 	}
 
 	item := key(userPK(k.Owner), deviceKeySK(k.ID))
@@ -135,6 +125,12 @@ func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) e
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
 		}},
+		{Put: &types.Put{
+			TableName:                aws.String(s.table),
+			Item:                     fingerprintGuard(k.Owner, k.Fingerprint, k.ID),
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
+		}},
 	})
 	switch {
 	case err != nil:
@@ -143,6 +139,8 @@ func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) e
 		return nil
 	case failed[1]:
 		return fmt.Errorf("store: put device key: key ID already registered: %w", ErrExists)
+	case failed[2]:
+		return fmt.Errorf("store: put device key: fingerprint already registered: %w", ErrExists)
 	default:
 		return fmt.Errorf("store: put device key: %d keys already registered: %w", maxPerUser, ErrLimitReached)
 	}
@@ -214,16 +212,23 @@ func (s *Store) GetDeviceKey(ctx context.Context, owner, keyID string) (DeviceKe
 	return k, nil
 }
 
-// DeleteDeviceKey revokes owner's key keyID, decrementing the owner's key
-// count in the same transaction, or returns ErrNotFound.
+// DeleteDeviceKey revokes owner's key keyID, removing its fingerprint guard
+// and decrementing the owner's key count in the same transaction, or returns
+// ErrNotFound.
 func (s *Store) DeleteDeviceKey(ctx context.Context, owner, keyID string) error {
-	if err := s.ready(ctx); err != nil {
-		return err
-	}
-	if err := checkOwnerKey(owner, keyID); err != nil {
+	k, err := s.GetDeviceKey(ctx, owner, keyID)
+	if err != nil {
 		return err
 	}
 	failed, err := s.transact(ctx, []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			// The guard goes only if it still names this key.
+			TableName:                 aws.String(s.table),
+			Key:                       key(userPK(owner), fingerprintSK(k.Fingerprint)),
+			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #id = :id"),
+			ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#id": attrKeyID},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(keyID)},
+		}},
 		{Delete: &types.Delete{
 			TableName:                aws.String(s.table),
 			Key:                      key(userPK(owner), deviceKeySK(keyID)),
@@ -246,6 +251,15 @@ func (s *Store) DeleteDeviceKey(ctx context.Context, owner, keyID string) error 
 		return fmt.Errorf("store: delete device key: %w", ErrNotFound)
 	}
 	return nil
+}
+
+// fingerprintSK is the sort key of the guard item that keeps one owner's fingerprints unique.
+func fingerprintSK(fp string) string { return fingerprintPrefix + fp }
+
+func fingerprintGuard(owner, fp, keyID string) map[string]types.AttributeValue {
+	item := key(userPK(owner), fingerprintSK(fp))
+	item[attrKeyID] = str(keyID)
+	return item
 }
 
 // TouchDeviceKey sets the last-used time of owner's key keyID to at, or

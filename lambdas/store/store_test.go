@@ -559,3 +559,53 @@ func TestOTP(t *testing.T) {
 		t.Fatalf("replace expired: %+v %v %v", got, created, err)
 	}
 }
+
+// TestDeviceKeyDuplicatesConcurrent: the fingerprint guard is part of the transaction, so of many
+// simultaneous registrations of one key by one owner exactly one wins; revoking frees it again.
+func TestDeviceKeyDuplicatesConcurrent(t *testing.T) {
+	e := setup(t)
+	const n = 10
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := key("u", fmt.Sprintf("k%d", i))
+			k.Fingerprint = "same"
+			errs[i] = e.s.PutDeviceKey(ctx(), k, 50)
+		}()
+	}
+	wg.Wait()
+	won := ""
+	for i, err := range errs {
+		switch {
+		case err == nil && won == "":
+			won = fmt.Sprintf("k%d", i)
+		case err == nil:
+			t.Fatalf("two registrations of one fingerprint succeeded (%s and k%d)", won, i)
+		case !errors.Is(err, store.ErrExists):
+			t.Fatalf("k%d: %v", i, err)
+		}
+	}
+	if won == "" {
+		t.Fatal("no registration succeeded")
+	}
+	if c := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); c != 1 {
+		t.Fatalf("count %d", c)
+	}
+	if err := e.s.DeleteDeviceKey(ctx(), "u", won); err != nil {
+		t.Fatal(err)
+	}
+	if item := e.raw(t, "USER#u", "DEVICEKEYFP#same"); item != nil {
+		t.Fatalf("guard left behind after revoke: %v", item)
+	}
+	again := key("u", "k-new")
+	again.Fingerprint = "same"
+	if err := e.s.PutDeviceKey(ctx(), again, 50); err != nil {
+		t.Fatalf("re-registering a revoked key: %v", err)
+	}
+	if keys, _ := e.s.ListDeviceKeys(ctx(), "u"); len(keys) != 1 || keys[0].ID != "k-new" {
+		t.Fatalf("list after re-registration: %+v", keys)
+	}
+}
