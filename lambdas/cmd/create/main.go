@@ -5,8 +5,13 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -15,6 +20,37 @@ func main() {
 	if err != nil {
 		log.Fatalf("create: %v", err)
 	}
-	h := &triggers.Create{Config: cfg, Log: logging.New(nil, nil)}
+	logger := logging.New(nil, nil)
+	h := &triggers.Create{Config: cfg, Log: logger, Issuers: map[authflow.Method]triggers.CodeIssuer{}}
+	if cfg.Enabled(authflow.EmailOTP) || cfg.Enabled(authflow.SMSOTP) {
+		keys, err := store.FromEnv(nil)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		aws, err := awsconfig.New(nil)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		codes, err := otp.FromEnv(nil)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		deps := otp.IssuerDeps{Store: keys, Log: logger}
+		if cfg.Enabled(authflow.EmailOTP) {
+			deps.Email = sesv2.NewFromConfig(aws)
+		}
+		if cfg.Enabled(authflow.SMSOTP) {
+			deps.SMS = sns.NewFromConfig(aws)
+		}
+		issuer, err := otp.NewIssuer(codes, deps)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		for _, m := range cfg.Methods {
+			if m.IsCode() {
+				h.Issuers[m] = issuer
+			}
+		}
+	}
 	lambda.Start(h.Handle)
 }

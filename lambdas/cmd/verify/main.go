@@ -5,9 +5,13 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/keyauth"
+	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -19,12 +23,40 @@ func main() {
 	}
 	logger := logging.New(nil, nil)
 	h := &triggers.Verify{Config: cfg, Log: logger, Checkers: map[authflow.Method]triggers.Checker{}}
-	if cfg.Enabled(authflow.DeviceKey) {
+	if len(cfg.Methods) > 0 {
 		keys, err := store.FromEnv(nil)
 		if err != nil {
-			log.Fatalf("verify: device_key is enabled: %v", err)
+			log.Fatalf("verify: %v", err)
 		}
-		h.Checkers[authflow.DeviceKey] = keyauth.New(keys, keyauth.WithLogger(logger))
+		limits, err := lockout.FromEnv(nil)
+		if err != nil {
+			log.Fatalf("verify: %v", err)
+		}
+		if h.Failures, err = lockout.New(keys, limits); err != nil {
+			log.Fatalf("verify: %v", err)
+		}
+		if cfg.Enabled(authflow.DeviceKey) {
+			h.Checkers[authflow.DeviceKey] = keyauth.New(keys, keyauth.WithLogger(logger))
+		}
+		if cfg.Enabled(authflow.EmailOTP) || cfg.Enabled(authflow.SMSOTP) {
+			aws, err := awsconfig.New(nil)
+			if err != nil {
+				log.Fatalf("verify: %v", err)
+			}
+			codes, err := otp.FromEnv(nil)
+			if err != nil {
+				log.Fatalf("verify: %v", err)
+			}
+			checker, err := otp.NewChecker(codes, otp.CheckerDeps{Verifier: cognitoidentityprovider.NewFromConfig(aws), Log: logger})
+			if err != nil {
+				log.Fatalf("verify: %v", err)
+			}
+			for _, m := range cfg.Methods {
+				if m.IsCode() {
+					h.Checkers[m] = checker
+				}
+			}
+		}
 	}
 	lambda.Start(h.Handle)
 }

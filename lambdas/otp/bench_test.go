@@ -1,0 +1,76 @@
+package otp_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+// benchStore always creates and always allows, without keeping state.
+type benchStore struct{}
+
+func (benchStore) CreateOTP(_ context.Context, r store.OTPRecord) (store.OTPRecord, bool, error) {
+	return r, true, nil
+}
+
+func (benchStore) AllowSend(context.Context, string, ...store.Limit) (bool, error) { return true, nil }
+
+func BenchmarkIssue(b *testing.B) {
+	for _, m := range []authflow.Method{authflow.EmailOTP, authflow.SMSOTP} {
+		b.Run(string(m), func(b *testing.B) {
+			iss, err := otp.NewIssuer(otp.Config{EmailFrom: sender}, otp.IssuerDeps{Store: benchStore{}, Email: nopSES{}, SMS: nopSNS{}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := issueReq(m, 1, phoneAttrs(phone, true, true))
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := iss.Issue(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	e := newEnv(b, otp.Config{})
+	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
+	out := e.issue(b, req)
+	code := e.lastEmailCode(b)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name   string
+		answer string
+		want   bool
+	}{{"right", code, true}, {"wrong", otherCode(code), false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			cr := checkReq(req, out, bc.answer)
+			b.ReportAllocs()
+			for b.Loop() {
+				ok, err := e.chk.Check(ctx, cr)
+				if err != nil || ok != bc.want {
+					b.Fatalf("Check = %v, %v", ok, err)
+				}
+			}
+		})
+	}
+}
+
+type nopSES struct{}
+
+func (nopSES) SendEmail(context.Context, *sesv2.SendEmailInput, ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	return &sesv2.SendEmailOutput{}, nil
+}
+
+type nopSNS struct{}
+
+func (nopSNS) Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	return &sns.PublishOutput{}, nil
+}

@@ -1,0 +1,166 @@
+package otp
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	cognitotypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+// AttributeVerifier is the part of *cognitoidentityprovider.Client the Checker uses to mark the
+// address a code was answered from as verified.
+type AttributeVerifier interface {
+	AdminUpdateUserAttributes(ctx context.Context, in *cognitoidentityprovider.AdminUpdateUserAttributesInput, opts ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminUpdateUserAttributesOutput, error)
+}
+
+var _ AttributeVerifier = (*cognitoidentityprovider.Client)(nil)
+
+// CheckerDeps are the Checker's dependencies.
+type CheckerDeps struct {
+	Verifier AttributeVerifier // required
+	// Now is the clock for expiry (nil: time.Now).
+	Now func() time.Time
+	// Log receives why an answer was refused, never the answer or the code (nil: no logging).
+	Log *slog.Logger
+}
+
+// Checker is the triggers.Checker for authflow.EmailOTP and authflow.SMSOTP. Create one with
+// NewChecker; it is safe for concurrent use.
+type Checker struct {
+	digits   int
+	verifier AttributeVerifier
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+var _ triggers.Checker = (*Checker)(nil)
+
+// NewChecker checks cfg (only Digits matters to the Checker) and returns a Checker.
+func NewChecker(cfg Config, d CheckerDeps) (*Checker, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Verifier == nil {
+		return nil, errors.New("otp: checker has no attribute verifier")
+	}
+	c := &Checker{digits: cfg.Digits, verifier: d.Verifier, now: d.Now, log: d.Log}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Check checks the answer to a CODE round against the private parameters the Issuer wrote.
+// The answer, trimmed of spaces, must be exactly Config.Digits ASCII digits, match the digest
+// for the round's session and generation (compared in constant time), the round must not have
+// expired, and the user's address must still be the one the code was issued for. Wrong,
+// malformed and expired answers give (false, nil); unknown users get the same digest work and
+// (false, nil).
+//
+// A right answer for an address that is not yet verified marks it verified
+// (AdminUpdateUserAttributes email_verified / phone_number_verified = "true"); if that fails
+// the answer is (false, err): the sign-in fails and the user can try again.
+func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, error) {
+	if c == nil || c.verifier == nil {
+		return false, errors.New("otp: checker not configured (use NewChecker)")
+	}
+	ch := req.Challenge
+	m := ch.Method
+	if ch.Kind != authflow.KindCode || !m.IsCode() || req.Method != m {
+		c.log.WarnContext(ctx, "otp: not an answer to a code round")
+		return false, nil
+	}
+	log := c.log.With("method", string(m), "generation", ch.Generation)
+	salt, err1 := base64.StdEncoding.DecodeString(req.Private[PrivSalt])
+	digest, err2 := base64.StdEncoding.DecodeString(req.Private[PrivDigest])
+	tag, err3 := base64.StdEncoding.DecodeString(req.Private[PrivRecipient])
+	expires, err4 := strconv.ParseInt(req.Private[PrivExpires], 10, 64)
+	if err := errors.Join(err1, err2, err3, err4); err != nil || len(salt) == 0 || len(digest) != 32 || len(tag) != 32 {
+		log.WarnContext(ctx, "otp: round has malformed code parameters")
+		return false, nil
+	}
+
+	answer := strings.TrimSpace(req.Answer)
+	wellFormed := isDigits(answer, c.digits)
+	// The digest and the recipient tag are computed for every answer, real user or not.
+	match := Verify(salt, digest, ch.SessionID, ch.Generation, answer)
+	recipient, _ := target(triggers.IssueRequest{UserName: req.UserName, UserAttributes: req.UserAttributes, UserNotFound: req.UserNotFound}, m)
+	sameRecipient := hmac.Equal(recipientTag(salt, m, recipient), tag)
+	expired := c.now().After(time.Unix(expires, 0))
+
+	reason := ""
+	switch {
+	case req.UserNotFound:
+		reason = "unknown user"
+	case !wellFormed:
+		reason = "answer is not a code"
+	case !match:
+		reason = "wrong code"
+	case expired:
+		reason = "code expired"
+	case !sameRecipient:
+		reason = "the user's address changed since the code was sent"
+	}
+	if reason != "" {
+		log.InfoContext(ctx, "otp: answer refused", "reason", reason)
+		return false, nil
+	}
+
+	_, verifiedAttr := addressAttr(m)
+	if req.UserAttributes[verifiedAttr] != "true" {
+		_, err := c.verifier.AdminUpdateUserAttributes(ctx, &cognitoidentityprovider.AdminUpdateUserAttributesInput{
+			UserPoolId:     aws.String(req.UserPoolID),
+			Username:       aws.String(req.UserName),
+			UserAttributes: []cognitotypes.AttributeType{{Name: aws.String(verifiedAttr), Value: aws.String("true")}},
+		})
+		if err != nil {
+			verr := &VerifyAttributeError{Attribute: verifiedAttr, Code: errorCode(err), Err: err}
+			log.WarnContext(ctx, "otp: right code, but marking the address verified failed", "err", verr)
+			return false, verr
+		}
+		log.InfoContext(ctx, "otp: address marked verified", "attribute", verifiedAttr)
+	}
+	log.InfoContext(ctx, "otp: right code")
+	return true, nil
+}
+
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// VerifyAttributeError reports a failed AdminUpdateUserAttributes call. Its message holds only
+// the attribute name and the AWS error code; the original error is available through
+// errors.Unwrap / errors.As.
+type VerifyAttributeError struct {
+	Attribute string
+	Code      string
+	Err       error
+}
+
+func (e *VerifyAttributeError) Error() string {
+	return "otp: marking " + e.Attribute + " failed: " + e.Code
+}
+
+func (e *VerifyAttributeError) Unwrap() error { return e.Err }

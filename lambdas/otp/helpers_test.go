@@ -1,0 +1,336 @@
+package otp_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+const (
+	poolID    = "eu-west-1_Ab12Cd34E"
+	clientID  = "4f3k2j1h0g9f8e7d6c5b4a3210"
+	userName  = "7d9a3c1e-0b6f-4e2a-9c55-3f1e2d4b6a80"
+	sid       = "q3Vx-_9aZk0bT1c2D3e4Fg"
+	sid2      = "Zz9y8X7w6V5u4T3s2R1q0P"
+	email     = "Alice.Liddell@Example.com"
+	emailNorm = "alice.liddell@example.com"
+	phone     = "+447911123456"
+	sender    = "Example <no-reply@example.com>"
+)
+
+// t0 is the start of a 24 h send window, so tests do not cross window boundaries by accident.
+var t0 = time.Unix(1_800_000_000, 0).Truncate(24 * time.Hour).Add(time.Hour)
+
+// clock is a settable clock.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(t0.UnixNano())
+	return c
+}
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+
+// memStore is an in-memory otp.Store with the same semantics as store.Store (fixed windows
+// aligned to the epoch, conditional create).
+type memStore struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	otps      map[string]store.OTPRecord
+	counts    map[string]int
+	keys      []string
+	createErr error
+	allowErr  error
+	allowAll  bool
+	creates   int
+}
+
+func newMemStore(now func() time.Time) *memStore {
+	return &memStore{now: now, otps: map[string]store.OTPRecord{}, counts: map[string]int{}}
+}
+
+func (s *memStore) CreateOTP(_ context.Context, r store.OTPRecord) (store.OTPRecord, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.creates++
+	if s.createErr != nil {
+		return store.OTPRecord{}, false, s.createErr
+	}
+	if r.SessionID == "" || len(r.Salt) == 0 || len(r.Hash) == 0 || r.Method == "" || r.ExpiresAt.IsZero() {
+		return store.OTPRecord{}, false, store.ErrInvalidArgument
+	}
+	k := r.SessionID + "#" + strconv.Itoa(r.Generation)
+	if old, ok := s.otps[k]; ok {
+		return old, false, nil
+	}
+	r.ExpiresAt = time.UnixMilli(r.ExpiresAt.UnixMilli()).UTC()
+	s.otps[k] = r
+	return r, true, nil
+}
+
+func (s *memStore) AllowSend(_ context.Context, key string, limits ...store.Limit) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = append(s.keys, key)
+	if s.allowErr != nil {
+		return false, s.allowErr
+	}
+	if s.allowAll {
+		return true, nil
+	}
+	if len(limits) == 0 {
+		return false, store.ErrInvalidArgument
+	}
+	now := s.now().Unix()
+	var ks []string
+	for _, l := range limits {
+		secs := int64(l.Window / time.Second)
+		k := fmt.Sprintf("%s|%d|%d", key, secs, now-now%secs)
+		if s.counts[k] >= l.Max {
+			return false, nil
+		}
+		ks = append(ks, k)
+	}
+	for _, k := range ks {
+		s.counts[k]++
+	}
+	return true, nil
+}
+
+// fakeSES captures emails.
+type fakeSES struct {
+	mu    sync.Mutex
+	sent  []*sesv2.SendEmailInput
+	err   error
+	delay time.Duration
+}
+
+func (f *fakeSES) SendEmail(_ context.Context, in *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+	time.Sleep(f.delay)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &sesv2.SendEmailOutput{MessageId: aws.String("m-1")}, nil
+}
+
+func (f *fakeSES) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent)
+}
+
+// fakeSNS captures SMS.
+type fakeSNS struct {
+	mu   sync.Mutex
+	sent []*sns.PublishInput
+	err  error
+}
+
+func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &sns.PublishOutput{MessageId: aws.String("m-1")}, nil
+}
+
+func (f *fakeSNS) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent)
+}
+
+// fakeCognito captures AdminUpdateUserAttributes calls.
+type fakeCognito struct {
+	mu    sync.Mutex
+	calls []*cognitoidentityprovider.AdminUpdateUserAttributesInput
+	err   error
+}
+
+func (f *fakeCognito) AdminUpdateUserAttributes(_ context.Context, in *cognitoidentityprovider.AdminUpdateUserAttributesInput, _ ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminUpdateUserAttributesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return &cognitoidentityprovider.AdminUpdateUserAttributesOutput{}, nil
+}
+
+func (f *fakeCognito) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// testAPIError has the methods of smithy.APIError, with a message that quotes the address, as
+// SES and SNS messages can.
+type testAPIError struct{ code, msg string }
+
+func (e *testAPIError) Error() string        { return "api error " + e.code + ": " + e.msg }
+func (e *testAPIError) ErrorCode() string    { return e.code }
+func (e *testAPIError) ErrorMessage() string { return e.msg }
+
+func apiError(code, msg string) error { return &testAPIError{code: code, msg: msg} }
+
+// env is a fake environment.
+type env struct {
+	clock *clock
+	store *memStore
+	ses   *fakeSES
+	sns   *fakeSNS
+	cog   *fakeCognito
+	iss   *otp.Issuer
+	chk   *otp.Checker
+}
+
+func newEnv(tb testing.TB, cfg otp.Config) *env {
+	tb.Helper()
+	e := &env{clock: newClock(), ses: &fakeSES{}, sns: &fakeSNS{}, cog: &fakeCognito{}}
+	e.store = newMemStore(e.clock.Now)
+	if cfg.EmailFrom == "" {
+		cfg.EmailFrom = sender
+	}
+	var err error
+	e.iss, err = otp.NewIssuer(cfg, otp.IssuerDeps{Store: e.store, Email: e.ses, SMS: e.sns, Now: e.clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.chk, err = otp.NewChecker(cfg, otp.CheckerDeps{Verifier: e.cog, Now: e.clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+func emailAttrs(verified bool) map[string]string {
+	return map[string]string{"sub": userName, "email": email, "email_verified": strconv.FormatBool(verified)}
+}
+
+func phoneAttrs(number string, phoneVerified, emailVerified bool) map[string]string {
+	return map[string]string{
+		"sub": userName, "email": email, "email_verified": strconv.FormatBool(emailVerified),
+		"phone_number": number, "phone_number_verified": strconv.FormatBool(phoneVerified),
+	}
+}
+
+func challenge(session string, m authflow.Method, gen int, r authflow.Reason) authflow.Challenge {
+	return authflow.Challenge{Kind: authflow.KindCode, SessionID: session, Reason: r, Method: m, Generation: gen}
+}
+
+func issueReq(m authflow.Method, gen int, attrs map[string]string) triggers.IssueRequest {
+	return triggers.IssueRequest{
+		Challenge:      challenge(sid, m, gen, authflow.ReasonSelect),
+		UserPoolID:     poolID,
+		ClientID:       clientID,
+		UserName:       userName,
+		UserAttributes: attrs,
+	}
+}
+
+// checkReq answers the round issued by req with answer.
+func checkReq(req triggers.IssueRequest, issued triggers.Issued, answer string) triggers.CheckRequest {
+	private := req.Challenge.Private()
+	maps.Copy(private, issued.Private)
+	return triggers.CheckRequest{
+		Challenge:      req.Challenge,
+		Method:         req.Challenge.Method,
+		Private:        private,
+		Answer:         answer,
+		UserPoolID:     req.UserPoolID,
+		ClientID:       req.ClientID,
+		UserName:       req.UserName,
+		UserAttributes: maps.Clone(req.UserAttributes),
+		UserNotFound:   req.UserNotFound,
+	}
+}
+
+var codeRE = regexp.MustCompile(`\b[0-9]{6,10}\b`)
+
+// lastEmailCode returns the code in the last email's text and HTML bodies (which must agree).
+func (e *env) lastEmailCode(tb testing.TB) string {
+	tb.Helper()
+	e.ses.mu.Lock()
+	defer e.ses.mu.Unlock()
+	if len(e.ses.sent) == 0 {
+		tb.Fatal("no email sent")
+	}
+	in := e.ses.sent[len(e.ses.sent)-1]
+	text := codeRE.FindString(aws.ToString(in.Content.Simple.Body.Text.Data))
+	html := codeRE.FindString(aws.ToString(in.Content.Simple.Body.Html.Data))
+	if text == "" || text != html {
+		tb.Fatalf("email bodies carry codes %q and %q", text, html)
+	}
+	return text
+}
+
+func (e *env) lastSMSCode(tb testing.TB) string {
+	tb.Helper()
+	e.sns.mu.Lock()
+	defer e.sns.mu.Unlock()
+	if len(e.sns.sent) == 0 {
+		tb.Fatal("no SMS sent")
+	}
+	code := codeRE.FindString(aws.ToString(e.sns.sent[len(e.sns.sent)-1].Message))
+	if code == "" {
+		tb.Fatal("SMS carries no code")
+	}
+	return code
+}
+
+func (e *env) issue(tb testing.TB, req triggers.IssueRequest) triggers.Issued {
+	tb.Helper()
+	out, err := e.iss.Issue(context.Background(), req)
+	if err != nil {
+		tb.Fatalf("Issue: %v", err)
+	}
+	return out
+}
+
+func (e *env) check(tb testing.TB, req triggers.CheckRequest) bool {
+	tb.Helper()
+	ok, err := e.chk.Check(context.Background(), req)
+	if err != nil {
+		tb.Fatalf("Check: %v", err)
+	}
+	return ok
+}
+
+// otherCode returns a well-formed code different from code.
+func otherCode(code string) string {
+	b := []byte(code)
+	b[len(b)-1] = '0' + (b[len(b)-1]-'0'+1)%10
+	return string(b)
+}
+
+// seeded returns a deterministic random reader.
+func seeded(seed byte) *rand.ChaCha8 {
+	var s [32]byte
+	s[0] = seed
+	return rand.NewChaCha8(s)
+}
+
+var errDown = errors.New("service unavailable")
