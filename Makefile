@@ -64,7 +64,7 @@ build: ## build every Lambda into bin/<name>/bootstrap (linux/arm64, as the cons
 	done
 
 snapshot-update: ## rewrite golden templates (review the diff before committing)
-	go test -count=1 ./constructs/... ./infra/... -update
+	go test -count=1 ./constructs/passwordless ./infra/stacks -update
 	@git --no-pager diff --stat -- '*/testdata/*'
 
 bench: ## run the Go benchmarks

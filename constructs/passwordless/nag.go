@@ -1,16 +1,22 @@
 package passwordless
 
 import (
+	"strings"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
 // Suppression is one cdk-nag finding the construct accepts on purpose, with the reason.
 type Suppression struct {
-	Rule     string // e.g. "AwsSolutions-COG2"
-	Resource string // construct path below the Passwordless construct
-	Reason   string
+	Rule      string   // e.g. "AwsSolutions-COG2"
+	Resource  string   // construct path below the Passwordless construct
+	AppliesTo []string // the finding's details it covers, e.g. "Resource::*"; empty: the whole rule
+	Reason    string
+	// OnlyWith is the sign-in method whose resources need the suppression; empty: always.
+	OnlyWith authflow.Method
 }
 
 // Suppressions lists every cdk-nag suppression the construct adds, so reviews see a new one.
@@ -30,18 +36,41 @@ var Suppressions = []Suppression{
 			"MAU; the construct defaults to the Lite plan and instead counts failures per account, " +
 			"rate-limits sends and caps attempts in its own triggers.",
 	},
+	{
+		Rule:      "AwsSolutions-IAM5",
+		Resource:  "CreateAuthChallengeRole/DefaultPolicy",
+		AppliesTo: []string{"Resource::*"},
+		Reason: "SNS Publish straight to a phone number (SMS codes) has no resource ARN, so only \"*\" " +
+			"can allow it; publishing to topics is denied in the same policy, and SMS go only to " +
+			"allow-listed countries under per-recipient send limits.",
+		OnlyWith: authflow.SMSOTP,
+	},
 }
 
 // addSuppressions attaches Suppressions to the resources that exist under c (an existing user pool
 // passed in through Props is not the construct's to suppress).
-func addSuppressions(c constructs.Construct) {
+func addSuppressions(c constructs.Construct, cfg authflow.Config) {
 	for _, s := range Suppressions {
-		child := c.Node().TryFindChild(jsii.String(s.Resource))
-		if child == nil {
+		if s.OnlyWith != "" && !cfg.Enabled(s.OnlyWith) {
 			continue
 		}
-		cdknag.NagSuppressions_AddResourceSuppressions(child, &[]*cdknag.NagPackSuppression{
-			{Id: jsii.String(s.Rule), Reason: jsii.String(s.Reason)},
-		}, jsii.Bool(true))
+		var node constructs.IConstruct = c
+		for _, id := range strings.Split(s.Resource, "/") {
+			if node = node.Node().TryFindChild(jsii.String(id)); node == nil {
+				break
+			}
+		}
+		if node == nil {
+			continue
+		}
+		sup := &cdknag.NagPackSuppression{Id: jsii.String(s.Rule), Reason: jsii.String(s.Reason)}
+		if len(s.AppliesTo) > 0 {
+			applies := make([]any, len(s.AppliesTo))
+			for i, a := range s.AppliesTo {
+				applies[i] = a
+			}
+			sup.AppliesTo = &applies
+		}
+		cdknag.NagSuppressions_AddResourceSuppressions(node, &[]*cdknag.NagPackSuppression{sup}, jsii.Bool(true))
 	}
 }

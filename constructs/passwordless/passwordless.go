@@ -30,7 +30,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -133,8 +135,16 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	}
 	pl.Functions.Define = newFunction(c, "DefineAuthChallenge", "define", TriggerTimeoutSeconds, p, triggerEnv)
 	if len(p.Methods) > 0 {
-		// Define needs no table: it decides from the session alone.
+		// Define needs no table and no code settings: it decides from the session alone.
 		triggerEnv = withEnv(triggerEnv, store.EnvTableName, pl.Table.TableName())
+		for k, v := range lockoutEnv(p) {
+			triggerEnv = withEnv(triggerEnv, k, v)
+		}
+	}
+	if p.codes() {
+		for k, v := range codeEnv(p, pl.ConfigurationSet) {
+			triggerEnv = withEnv(triggerEnv, k, v)
+		}
 	}
 	pl.Functions.Create = newFunction(c, "CreateAuthChallenge", "create", TriggerTimeoutSeconds, p, triggerEnv)
 	pl.Functions.Verify = newFunction(c, "VerifyAuthChallengeResponse", "verify", TriggerTimeoutSeconds, p, triggerEnv)
@@ -142,8 +152,19 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		triggers.EnvSignInAliases: jsii.String(strings.Join(aliases, ",")),
 		logging.EnvLevel:          jsii.String("info"),
 	})
-	if pl.EmailIdentity != nil {
+	if len(p.Methods) > 0 {
+		// Failure counting (every method), device-key reads and use stamps.
+		grantTable(pl.Functions.Verify, pl.Table, "FailureCountsAndKeys", "dynamodb:GetItem", "dynamodb:UpdateItem")
+	}
+	if p.codes() {
+		// Code records (conditional put, read on a retried Create) and send limits (updates).
+		grantTable(pl.Functions.Create, pl.Table, "CodeRecordsAndSendLimits", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
+	}
+	if pl.EmailIdentity != nil && cfg.Enabled(authflow.EmailOTP) {
 		grantSendEmail(pl.Functions.Create, pl.EmailIdentity, pl.ConfigurationSet, p.Email.From)
+	}
+	if cfg.Enabled(authflow.SMSOTP) {
+		grantSendSMS(pl.Functions.Create)
 	}
 
 	// User pool.
@@ -158,6 +179,18 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	pool.AddTrigger(awscognito.UserPoolOperation_VERIFY_AUTH_CHALLENGE_RESPONSE(), pl.Functions.Verify, awscognito.LambdaVersion_V1_0)
 	pool.AddTrigger(awscognito.UserPoolOperation_PRE_SIGN_UP(), pl.Functions.PreSignUp, awscognito.LambdaVersion_V1_0)
 	pl.UserPool = pool
+	if p.codes() {
+		// A separate policy, not the role's default one: the pool depends on the function, so the
+		// function must not depend on a policy that names the pool.
+		awsiam.NewPolicy(c, jsii.String("VerifyMarksAddressesVerified"), &awsiam.PolicyProps{
+			Roles: &[]awsiam.IRole{pl.Functions.Verify.Role()},
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("MarkVerifiedAfterCode"),
+				Actions:   jsii.Strings("cognito-idp:AdminUpdateUserAttributes"),
+				Resources: &[]*string{pool.UserPoolArn()},
+			})},
+		})
+	}
 
 	pl.Client = pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret:             jsii.Bool(false),
@@ -206,8 +239,6 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		// Register (transaction: key, fingerprint guard, counter), list (query), revoke (read the
 		// key, then a transaction).
 		grantTable(pl.Functions.API, pl.Table, "DeviceKeys", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-		// Sign-in: read the key, record its use.
-		grantTable(pl.Functions.Verify, pl.Table, "DeviceKeySignIn", "dynamodb:GetItem", "dynamodb:UpdateItem")
 	}
 	pl.API, pl.APIURL = newHTTPAPI(c, p, pool, pl.Client, pl.Functions.API, routes)
 
@@ -219,7 +250,7 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	out("IdentityPoolId", "Cognito identity pool ID", pl.IdentityPool.IdentityPoolId())
 	out("ApiUrl", "HTTP API base URL", pl.APIURL)
 	out("Region", "AWS Region of the stack", awscdk.Stack_Of(c).Region())
-	addSuppressions(c)
+	addSuppressions(c, cfg)
 	return pl
 }
 
@@ -358,6 +389,90 @@ func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, clie
 type route struct {
 	method awsapigatewayv2.HttpMethod
 	path   string
+}
+
+// grantSendSMS lets fn publish SMS to phone numbers. A direct SMS has no resource ARN, so the
+// allow is on "*"; publishing to any topic is denied, and the country allow-list, the send limits
+// and an SNS spend limit bound the rest.
+func grantSendSMS(fn awslambda.Function) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(smsStatementID),
+		Actions:   jsii.Strings("sns:Publish"),
+		Resources: jsii.Strings("*"),
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("NoTopicPublish"),
+		Effect:    awsiam.Effect_DENY,
+		Actions:   jsii.Strings("sns:Publish"),
+		Resources: &[]*string{awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:sns:*:*:*"), nil)},
+	}))
+}
+
+// smsStatementID names the one statement allowed a "*" resource.
+const smsStatementID = "SendSmsToPhoneNumbers"
+
+// codeEnv is the environment of Create and Verify for code methods (package otp's variables).
+func codeEnv(p Props, set awsses.ConfigurationSet) map[string]*string {
+	c := p.otpConfig()
+	env := map[string]*string{
+		otp.EnvDigits:     jsii.String(strconv.Itoa(orDefault(c.Digits, otp.DefaultDigits))),
+		otp.EnvTTLSeconds: jsii.String(strconv.Itoa(int(c.TTL.Seconds()))),
+		otp.EnvSendLimits: jsii.String(otp.DefaultSendLimits),
+		otp.EnvAppName:    jsii.String(orDefaultString(c.AppName, otp.DefaultAppName)),
+	}
+	if len(c.SendLimits) > 0 {
+		parts := make([]string, len(c.SendLimits))
+		for i, l := range c.SendLimits {
+			parts[i] = fmt.Sprintf("%ds:%d", int(l.Window.Seconds()), l.Max)
+		}
+		env[otp.EnvSendLimits] = jsii.String(strings.Join(parts, ","))
+	}
+	optional := map[string]string{
+		otp.EnvEmailFrom:            c.EmailFrom,
+		otp.EnvEmailSubject:         c.EmailSubject,
+		otp.EnvEmailTextTemplate:    c.EmailTextTemplate,
+		otp.EnvEmailHTMLTemplate:    c.EmailHTMLTemplate,
+		otp.EnvSMSTemplate:          c.SMSTemplate,
+		otp.EnvSMSAllowedCountries:  strings.Join(c.SMSAllowedCountries, ","),
+		otp.EnvSMSSenderID:          c.SMSSenderID,
+		otp.EnvSMSOriginationNumber: c.SMSOriginationNumber,
+	}
+	for k, v := range optional {
+		if v != "" {
+			env[k] = jsii.String(v)
+		}
+	}
+	if set != nil {
+		env[otp.EnvEmailConfigurationSet] = set.ConfigurationSetName()
+	}
+	return env
+}
+
+// lockoutEnv is Verify's failure-limit environment (package lockout's variables).
+func lockoutEnv(p Props) map[string]*string {
+	limit := orDefault(p.Lockout.Limit, lockout.DefaultLimit)
+	window := p.Lockout.Window
+	if window == 0 {
+		window = lockout.DefaultWindow
+	}
+	return map[string]*string{
+		lockout.EnvLimit:         jsii.String(strconv.Itoa(limit)),
+		lockout.EnvWindowSeconds: jsii.String(strconv.Itoa(int(window.Seconds()))),
+	}
+}
+
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDefaultString(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }
 
 // grantTable lets fn perform exactly actions on the table (no index, no stream).

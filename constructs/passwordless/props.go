@@ -13,6 +13,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/lockout"
+	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 // Props configures a Passwordless construct. The zero value of every field is a secure default,
@@ -58,7 +61,45 @@ type Props struct {
 	AllowUnauthenticatedIdentities bool
 	// DeviceKeys configures device-key registration (used with the device_key method).
 	DeviceKeys DeviceKeyProps
+	// AppName names the app in email and SMS messages. Default "your app".
+	AppName string
+	// Codes configures email and SMS one-time codes.
+	Codes CodeProps
+	// SMS configures the SMS sender (sms_otp).
+	SMS SMSProps
+	// Lockout is the per-account failure limit shared by every method. Default 5 wrong answers per
+	// 15-minute window (Limit 1-1000, Window 1 minute - 24 hours).
+	Lockout lockout.Config
 }
+
+// CodeProps configures one-time codes. Zero values take the defaults.
+type CodeProps struct {
+	// Digits of a code. Default 6 (range 6-10).
+	Digits int
+	// TTL of a code. Default AuthSessionValidity; at most AuthSessionValidity and 10 minutes.
+	TTL time.Duration
+	// SendLimits per recipient, across sign-ins. Default 1 per minute and 10 per day.
+	SendLimits []store.Limit
+	// Templates with the placeholders {{.Code}}, {{.AppName}} and {{.Minutes}}; the bodies must
+	// contain {{.Code}}. Defaults: otp.DefaultEmailSubject, otp.DefaultEmailTextTemplate,
+	// otp.DefaultEmailHTMLTemplate (values HTML-escaped), otp.DefaultSMSTemplate.
+	EmailSubject, EmailText, EmailHTML, SMSText string
+}
+
+// SMSProps configures the SMS sender. Zero values take the defaults.
+type SMSProps struct {
+	// AllowedCountries are the calling-code prefixes codes may be sent to ("+44", or narrower such
+	// as "+1206"). Default otp.DefaultSMSAllowedCountries (+1, +44, +49, +33, +61, +353); list only
+	// where your users are: every prefix widens SMS pumping fraud.
+	AllowedCountries []string
+	// SenderID is an optional alphanumeric sender ID (AWS.SNS.SMS.SenderID).
+	SenderID string
+	// OriginationNumber is an optional E.164 origination identity (AWS.MM.SMS.OriginationNumber).
+	OriginationNumber string
+}
+
+// maxTemplateEnv keeps the templates inside Lambda's 4 KB environment with room for the rest.
+const maxTemplateEnv = 2500
 
 // DeviceKeyProps configures the /device-keys API. Zero values take the defaults.
 type DeviceKeyProps struct {
@@ -140,6 +181,9 @@ func (p Props) WithDefaults() Props {
 	if p.DeviceKeys.MaxAuthAge == 0 {
 		p.DeviceKeys.MaxAuthAge = api.DefaultDeviceKeyMaxAuthAge
 	}
+	if p.Codes.TTL == 0 {
+		p.Codes.TTL = p.AuthSessionValidity
+	}
 	return p
 }
 
@@ -212,6 +256,21 @@ func (p Props) Validate() error {
 		bad("DeviceKeys.MaxPerUser %d out of range 1-100", p.DeviceKeys.MaxPerUser)
 	}
 	inRange("DeviceKeys.MaxAuthAge", p.DeviceKeys.MaxAuthAge, time.Second, 24*time.Hour)
+	if p.codes() {
+		// The same checks the functions run at start-up, so a bad value fails the synth instead.
+		if err := p.otpConfig().Validate(); err != nil {
+			bad("codes: %w", err)
+		}
+		if p.Codes.TTL > p.AuthSessionValidity {
+			bad("Codes.TTL %v is longer than AuthSessionValidity %v", p.Codes.TTL, p.AuthSessionValidity)
+		}
+		if n := len(p.Codes.EmailSubject) + len(p.Codes.EmailText) + len(p.Codes.EmailHTML) + len(p.Codes.SMSText); n > maxTemplateEnv {
+			bad("templates are %d bytes; Lambda's environment holds 4 KB, keep them under %d", n, maxTemplateEnv)
+		}
+	}
+	if err := p.Lockout.Validate(); err != nil {
+		bad("lockout: %w", err)
+	}
 	if p.DeviceKeys.MaxAuthAge%time.Second != 0 {
 		bad("DeviceKeys.MaxAuthAge %v is not whole seconds", p.DeviceKeys.MaxAuthAge)
 	}
@@ -271,4 +330,35 @@ func validOrigin(o string) error {
 		return errors.New("host is not a domain name")
 	}
 	return nil
+}
+
+// codes reports whether a code method is enabled.
+func (p Props) codes() bool {
+	for _, m := range p.Methods {
+		if m.IsCode() {
+			return true
+		}
+	}
+	return false
+}
+
+// otpConfig is the otp.Config the functions will read from the environment codeEnv writes.
+func (p Props) otpConfig() otp.Config {
+	c := otp.Config{
+		Digits:               p.Codes.Digits,
+		TTL:                  p.Codes.TTL,
+		SendLimits:           p.Codes.SendLimits,
+		AppName:              p.AppName,
+		EmailSubject:         p.Codes.EmailSubject,
+		EmailTextTemplate:    p.Codes.EmailText,
+		EmailHTMLTemplate:    p.Codes.EmailHTML,
+		SMSTemplate:          p.Codes.SMSText,
+		SMSAllowedCountries:  p.SMS.AllowedCountries,
+		SMSSenderID:          p.SMS.SenderID,
+		SMSOriginationNumber: p.SMS.OriginationNumber,
+	}
+	if p.Email != nil {
+		c.EmailFrom = p.Email.From
+	}
+	return c
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/lockout"
 )
 
 func TestValidate(t *testing.T) {
@@ -39,6 +40,14 @@ func TestValidate(t *testing.T) {
 		{"memory too small", Props{MemorySize: 64}, "MemorySize"},
 		{"attempts out of range", Props{MaxAttempts: 50}, "max attempts"},
 		{"negative throttle", Props{Throttle: Throttle{RateLimit: -1}}, "throttle"},
+		{"codes with defaults", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email}, ""},
+		{"code TTL beyond session", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{TTL: 4 * time.Minute}}, "longer than AuthSessionValidity"},
+		{"code too short", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{Digits: 4}}, "digits 4"},
+		{"template without code", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{EmailText: "Hello from {{.AppName}}"}}, "does not print {{.Code}}"},
+		{"unknown placeholder", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SMSText: "{{.Code}} {{.User}}"}}, "unknown placeholder"},
+		{"templates beyond 4 KB env", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{EmailHTML: strings.Repeat("x", 3000) + "{{.Code}}"}}, "4 KB"},
+		{"country not a prefix", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"44"}}}, "codes"},
+		{"lockout limit", Props{Lockout: lockout.Config{Limit: 5000}}, "lockout"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

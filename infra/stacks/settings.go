@@ -39,6 +39,8 @@ type Settings struct {
 	LogRetention   int      `json:"logRetentionDays,omitempty"`
 	MemorySize     int      `json:"memorySize,omitempty"`
 	SessionMinutes int      `json:"authSessionMinutes,omitempty"`
+	AppName        string   `json:"appName,omitempty"`             // names the app in messages
+	SMSCountries   []string `json:"smsAllowedCountries,omitempty"` // calling-code prefixes
 }
 
 var (
@@ -118,6 +120,8 @@ func (s Settings) Props() (*passwordless.Props, error) {
 		LogRetentionDays:    s.LogRetention,
 		MemorySize:          s.MemorySize,
 		AuthSessionValidity: time.Duration(s.SessionMinutes) * time.Minute,
+		AppName:             s.AppName,
+		SMS:                 passwordless.SMSProps{AllowedCountries: s.SMSCountries},
 	}
 	for _, a := range s.SignInAliases {
 		switch a {
