@@ -355,7 +355,11 @@ func TestSuppressionsApplied(t *testing.T) {
 	}
 	for _, s := range passwordless.Suppressions {
 		key := s.Rule + " Test/Passwordless/" + s.Resource + "/Resource"
-		if got[key] != s.Reason {
+		want := s.Reason
+		if len(s.AppliesTo) > 0 {
+			want = "[" + strings.Join(s.AppliesTo, ",") + "] " + s.Reason
+		}
+		if got[key] != want {
 			t.Errorf("suppression %s not applied with its reason (report has %q)", key, got[key])
 		}
 	}
