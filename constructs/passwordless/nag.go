@@ -1,6 +1,7 @@
 package passwordless
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -15,8 +16,22 @@ type Suppression struct {
 	Resource  string   // construct path below the Passwordless construct
 	AppliesTo []string // the finding's details it covers, e.g. "Resource::*"; empty: the whole rule
 	Reason    string
-	// OnlyWith is the sign-in method whose resources need the suppression; empty: always.
-	OnlyWith authflow.Method
+	// When names the configuration whose resources need it: "" always, "sms_otp" with the
+	// custom sms_otp method, "native-sms" with Native.SMSOTP.
+	When string
+}
+
+// applies reports whether a suppression's When holds for p.
+func applies(when string, p Props) bool {
+	switch when {
+	case "":
+		return true
+	case "sms_otp":
+		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.SMSOTP)
+	case "native-sms":
+		return p.Mode == ModeNative && p.Native.SMSOTP
+	}
+	return false
 }
 
 // Suppressions lists every cdk-nag suppression the construct adds, so reviews see a new one.
@@ -43,15 +58,24 @@ var Suppressions = []Suppression{
 		Reason: "SNS Publish straight to a phone number (SMS codes) has no resource ARN, so only \"*\" " +
 			"can allow it; publishing to topics is denied in the same policy, and SMS go only to " +
 			"allow-listed countries under per-recipient send limits.",
-		OnlyWith: authflow.SMSOTP,
+		When: "sms_otp",
+	},
+	{
+		Rule:      "AwsSolutions-IAM5",
+		Resource:  "UserPool/smsRole",
+		AppliesTo: []string{"Resource::*"},
+		Reason: "Native mode: Cognito sends SMS_OTP codes itself through this role, and SNS Publish " +
+			"straight to a phone number has no resource ARN; the role is assumable only by Cognito " +
+			"with this pool's external ID.",
+		When: "native-sms",
 	},
 }
 
 // addSuppressions attaches Suppressions to the resources that exist under c (an existing user pool
 // passed in through Props is not the construct's to suppress).
-func addSuppressions(c constructs.Construct, cfg authflow.Config) {
+func addSuppressions(c constructs.Construct, p Props) {
 	for _, s := range Suppressions {
-		if s.OnlyWith != "" && !cfg.Enabled(s.OnlyWith) {
+		if !applies(s.When, p) {
 			continue
 		}
 		var node constructs.IConstruct = c

@@ -172,12 +172,16 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	if p.UserPool != nil {
 		pool = p.UserPool
 	} else {
-		pool = newUserPool(c, p, removal)
+		pool = newUserPool(c, p, removal, pl.ConfigurationSet)
 	}
 	pool.AddTrigger(awscognito.UserPoolOperation_DEFINE_AUTH_CHALLENGE(), pl.Functions.Define, awscognito.LambdaVersion_V1_0)
 	pool.AddTrigger(awscognito.UserPoolOperation_CREATE_AUTH_CHALLENGE(), pl.Functions.Create, awscognito.LambdaVersion_V1_0)
 	pool.AddTrigger(awscognito.UserPoolOperation_VERIFY_AUTH_CHALLENGE_RESPONSE(), pl.Functions.Verify, awscognito.LambdaVersion_V1_0)
-	pool.AddTrigger(awscognito.UserPoolOperation_PRE_SIGN_UP(), pl.Functions.PreSignUp, awscognito.LambdaVersion_V1_0)
+	if p.Mode == ModeCustom {
+		// Native mode confirms sign-ups with Cognito's own code, which also verifies the address
+		// that EMAIL_OTP and SMS_OTP then send to.
+		pool.AddTrigger(awscognito.UserPoolOperation_PRE_SIGN_UP(), pl.Functions.PreSignUp, awscognito.LambdaVersion_V1_0)
+	}
 	pl.UserPool = pool
 	if p.codes() {
 		// A separate policy, not the role's default one: the pool depends on the function, so the
@@ -192,9 +196,14 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		})
 	}
 
+	flows := &awscognito.AuthFlow{Custom: jsii.Bool(true)}
+	if p.Mode == ModeNative {
+		// USER_AUTH for Cognito's passwordless factors; CUSTOM_AUTH only for device keys.
+		flows = &awscognito.AuthFlow{User: jsii.Bool(true), Custom: jsii.Bool(cfg.Enabled(authflow.DeviceKey))}
+	}
 	pl.Client = pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
 		GenerateSecret:             jsii.Bool(false),
-		AuthFlows:                  &awscognito.AuthFlow{Custom: jsii.Bool(true)},
+		AuthFlows:                  flows,
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
 		DisableOAuth:               jsii.Bool(true),
@@ -250,12 +259,12 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	out("IdentityPoolId", "Cognito identity pool ID", pl.IdentityPool.IdentityPoolId())
 	out("ApiUrl", "HTTP API base URL", pl.APIURL)
 	out("Region", "AWS Region of the stack", awscdk.Stack_Of(c).Region())
-	addSuppressions(c, cfg)
+	addSuppressions(c, p)
 	return pl
 }
 
-func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy) awscognito.UserPool {
-	return awscognito.NewUserPool(c, jsii.String("UserPool"), &awscognito.UserPoolProps{
+func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy, set awsses.ConfigurationSet) awscognito.UserPool {
+	props := &awscognito.UserPoolProps{
 		UserPoolName:      optional(p.UserPoolName),
 		SelfSignUpEnabled: jsii.Bool(true),
 		SignInAliases: &awscognito.SignInAliases{
@@ -285,7 +294,41 @@ func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy) 
 		Mfa:                awscognito.Mfa_OFF,
 		DeletionProtection: jsii.Bool(p.Protect),
 		RemovalPolicy:      removal,
-	})
+	}
+	if p.Mode == ModeNative {
+		n := p.Native
+		// Cognito's passwordless factors need the Essentials plan. Cognito confirms sign-ups
+		// with a code it sends (which verifies the address), and sends the sign-in codes itself:
+		// email through the construct's SES identity, SMS through its own SNS role.
+		props.FeaturePlan = awscognito.FeaturePlan_ESSENTIALS
+		props.SignInPolicy = &awscognito.SignInPolicy{AllowedFirstAuthFactors: &awscognito.AllowedFirstAuthFactors{
+			Password: jsii.Bool(true), // Cognito requires it; no password flow is on the client
+			EmailOtp: jsii.Bool(n.EmailOTP),
+			SmsOtp:   jsii.Bool(n.SMSOTP),
+			Passkey:  jsii.Bool(n.Passkey),
+		}}
+		props.AutoVerify = &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(p.Aliases.Email), Phone: jsii.Bool(p.Aliases.Phone)}
+		props.EnableSmsRole = jsii.Bool(n.SMSOTP)
+		if n.Passkey {
+			props.PasskeyRelyingPartyId = jsii.String(n.RelyingPartyID)
+			props.PasskeyUserVerification = awscognito.PasskeyUserVerification_REQUIRED
+			if n.UserVerificationPreferred {
+				props.PasskeyUserVerification = awscognito.PasskeyUserVerification_PREFERRED
+			}
+		}
+		if n.EmailOTP {
+			ses := &awscognito.UserPoolSESOptions{
+				FromEmail:            jsii.String(p.Email.From),
+				ConfigurationSetName: set.ConfigurationSetName(),
+				SesRegion:            awscdk.Stack_Of(c).Region(),
+			}
+			if p.Email.Domain != "" {
+				ses.SesVerifiedDomain = jsii.String(p.Email.Domain)
+			}
+			props.Email = awscognito.UserPoolEmail_WithSES(ses)
+		}
+	}
+	return awscognito.NewUserPool(c, jsii.String("UserPool"), props)
 }
 
 // newFunction builds lambdas/cmd/<command> as an arm64 provided.al2023 function with its own log

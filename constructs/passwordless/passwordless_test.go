@@ -51,6 +51,16 @@ var propSets = []propSet{
 			Protect:              true,
 		}
 	}},
+	{"native", func(awscdk.Stack) *passwordless.Props {
+		return &passwordless.Props{
+			Mode:    passwordless.ModeNative,
+			Aliases: passwordless.Aliases{Email: true, Phone: true},
+			Methods: []authflow.Method{authflow.DeviceKey},
+			Native: passwordless.NativeProps{EmailOTP: true, SMSOTP: true, Passkey: true,
+				RelyingPartyID: "example.com"},
+			Email: &passwordless.EmailProps{From: "sign-in@example.com", Domain: "example.com"},
+		}
+	}},
 	{"existing-pool", func(stack awscdk.Stack) *passwordless.Props {
 		pool := awscognito.NewUserPool(stack, jsii.String("ExistingPool"), &awscognito.UserPoolProps{
 			SelfSignUpEnabled: jsii.Bool(true),
@@ -109,8 +119,12 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 		if c["GenerateSecret"] == true {
 			t.Error("app client has a secret")
 		}
-		if got := fmt.Sprint(c["ExplicitAuthFlows"]); got != "[ALLOW_CUSTOM_AUTH ALLOW_REFRESH_TOKEN_AUTH]" {
-			t.Errorf("auth flows = %s, want custom auth and refresh only", got)
+		want := "[ALLOW_CUSTOM_AUTH ALLOW_REFRESH_TOKEN_AUTH]"
+		if name == "native" {
+			want = "[ALLOW_CUSTOM_AUTH ALLOW_USER_AUTH ALLOW_REFRESH_TOKEN_AUTH]"
+		}
+		if got := fmt.Sprint(c["ExplicitAuthFlows"]); got != want {
+			t.Errorf("auth flows = %s, want %s (never a password flow)", got, want)
 		}
 		if c["PreventUserExistenceErrors"] != "ENABLED" {
 			t.Errorf("PreventUserExistenceErrors = %v", c["PreventUserExistenceErrors"])
@@ -151,12 +165,19 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	for id, p := range pools {
 		poolID = id
 		lc, _ := p["LambdaConfig"].(map[string]any)
-		for trigger, command := range map[string]string{
+		wired := map[string]string{
 			"DefineAuthChallenge":         "define",
 			"CreateAuthChallenge":         "create",
 			"VerifyAuthChallengeResponse": "verify",
 			"PreSignUp":                   "presignup",
-		} {
+		}
+		if name == "native" {
+			delete(wired, "PreSignUp") // Cognito confirms sign-ups itself
+			if lc["PreSignUp"] != nil {
+				t.Error("native mode wires PreSignUp")
+			}
+		}
+		for trigger, command := range wired {
 			fn := getAttTarget(lc[trigger])
 			if fn == "" || functions[fn] == nil {
 				t.Errorf("trigger %s not wired to a function of the template: %v", trigger, lc[trigger])
@@ -171,8 +192,25 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 				t.Error("protected pool without deletion protection")
 			}
 		}
-		if name != "existing-pool" && p["UserPoolTier"] != "LITE" {
-			t.Errorf("feature plan %v, want LITE", p["UserPoolTier"])
+		switch name {
+		case "native":
+			if p["UserPoolTier"] != "ESSENTIALS" {
+				t.Errorf("feature plan %v, want ESSENTIALS", p["UserPoolTier"])
+			}
+			policy, _ := json.Marshal(p["Policies"])
+			for _, want := range []string{`"AllowedFirstAuthFactors":["PASSWORD","EMAIL_OTP","SMS_OTP","WEB_AUTHN"]`} {
+				if !strings.Contains(string(policy), want) {
+					t.Errorf("sign-in policy %s lacks %s", policy, want)
+				}
+			}
+			if p["WebAuthnRelyingPartyID"] != "example.com" || p["WebAuthnUserVerification"] != "required" {
+				t.Errorf("passkey settings %v %v", p["WebAuthnRelyingPartyID"], p["WebAuthnUserVerification"])
+			}
+		case "existing-pool":
+		default:
+			if p["UserPoolTier"] != "LITE" {
+				t.Errorf("feature plan %v, want LITE", p["UserPoolTier"])
+			}
 		}
 	}
 
@@ -271,7 +309,8 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 					list = []any{res}
 				}
 				for _, r := range list {
-					if stmt["Sid"] == "SendSmsToPhoneNumbers" && r == "*" && stmt["Action"] == "sns:Publish" {
+					if r == "*" && stmt["Action"] == "sns:Publish" &&
+						(stmt["Sid"] == "SendSmsToPhoneNumbers" || name == "native" && strings.HasPrefix(id, "PasswordlessUserPoolsmsRole")) {
 						continue // SMS to a phone number has no ARN (suppression listed)
 					}
 					if stmt["Effect"] == "Deny" {
@@ -340,28 +379,42 @@ func TestSuppressionsListed(t *testing.T) {
 		if len(s.Reason) < 40 {
 			t.Errorf("%s on %s: reason too thin: %q", s.Rule, s.Resource, s.Reason)
 		}
-		fmt.Fprintf(&b, "%s on %s %v (only with %q):\n  %s\n", s.Rule, s.Resource, s.AppliesTo, s.OnlyWith, s.Reason)
+		fmt.Fprintf(&b, "%s on %s %v (when %q):\n  %s\n", s.Rule, s.Resource, s.AppliesTo, s.When, s.Reason)
 	}
 	cdktest.Golden(t, "nag-suppressions.txt", []byte(b.String()))
 }
 
 // TestSuppressionsApplied checks that each suppression is used on the resource it names, with its
-// reason, in the configuration with every method.
+// reason, in the configurations that need it, and nowhere else.
 func TestSuppressionsApplied(t *testing.T) {
-	_, asm := synthSet(t, propSets[1]) // "full": every method, so every suppression applies
-	got := map[string]string{}
-	for _, f := range asm.NagFindings(t, "Test", "Suppressed") {
-		got[f.Rule+" "+f.Resource] = f.Reason
-	}
-	for _, s := range passwordless.Suppressions {
-		key := s.Rule + " Test/Passwordless/" + s.Resource + "/Resource"
-		want := s.Reason
-		if len(s.AppliesTo) > 0 {
-			want = "[" + strings.Join(s.AppliesTo, ",") + "] " + s.Reason
-		}
-		if got[key] != want {
-			t.Errorf("suppression %s not applied with its reason (report has %q)", key, got[key])
-		}
+	for _, c := range []struct {
+		set  propSet
+		when map[string]bool
+	}{
+		{propSets[0], map[string]bool{"": true}},
+		{propSets[1], map[string]bool{"": true, "sms_otp": true}},
+		{propSets[2], map[string]bool{"": true, "native-sms": true}},
+	} {
+		t.Run(c.set.name, func(t *testing.T) {
+			_, asm := synthSet(t, c.set)
+			got := map[string]string{}
+			for _, f := range asm.NagFindings(t, "Test", "Suppressed") {
+				got[f.Rule+" "+f.Resource] = f.Reason
+			}
+			for _, s := range passwordless.Suppressions {
+				key := s.Rule + " Test/Passwordless/" + s.Resource + "/Resource"
+				want := s.Reason
+				if len(s.AppliesTo) > 0 {
+					want = "[" + strings.Join(s.AppliesTo, ",") + "] " + s.Reason
+				}
+				switch {
+				case c.when[s.When] && got[key] != want:
+					t.Errorf("suppression %s not applied with its reason (report has %q)", key, got[key])
+				case !c.when[s.When] && got[key] != "":
+					t.Errorf("suppression %s applied where it is not needed", key)
+				}
+			}
+		})
 	}
 }
 

@@ -70,6 +70,35 @@ type Props struct {
 	// Lockout is the per-account failure limit shared by every method. Default 5 wrong answers per
 	// 15-minute window (Limit 1-1000, Window 1 minute - 24 hours).
 	Lockout lockout.Config
+	// Mode chooses who runs sign-in. Default ModeCustom.
+	Mode Mode
+	// Native configures Cognito's own passwordless sign-in (ModeNative only).
+	Native NativeProps
+}
+
+// Mode is how users sign in.
+type Mode string
+
+// The modes.
+const (
+	// ModeCustom: the construct's CUSTOM_AUTH triggers run every method in Methods (Lite plan).
+	ModeCustom Mode = "custom"
+	// ModeNative: Cognito's own passwordless sign-in (USER_AUTH with EMAIL_OTP, SMS_OTP and
+	// WEB_AUTHN, Essentials plan). Methods may then hold only device_key, which keeps running
+	// through CUSTOM_AUTH beside it.
+	ModeNative Mode = "native"
+)
+
+// NativeProps configures ModeNative.
+type NativeProps struct {
+	// EmailOTP, SMSOTP and Passkey are the first factors offered (at least one). EmailOTP needs
+	// Email (Cognito sends through the construct's SES identity); SMSOTP needs the phone alias.
+	EmailOTP, SMSOTP, Passkey bool
+	// RelyingPartyID for passkeys, e.g. "example.com". Required with Passkey.
+	RelyingPartyID string
+	// UserVerificationPreferred relaxes passkey user verification from required to preferred.
+	// Default false (required).
+	UserVerificationPreferred bool
 }
 
 // CodeProps configures one-time codes. Zero values take the defaults.
@@ -175,6 +204,9 @@ func (p Props) WithDefaults() Props {
 	if p.MemorySize == 0 {
 		p.MemorySize = DefaultMemorySize
 	}
+	if p.Mode == "" {
+		p.Mode = ModeCustom
+	}
 	if p.DeviceKeys.MaxPerUser == 0 {
 		p.DeviceKeys.MaxPerUser = api.DefaultDeviceKeyMaxPerUser
 	}
@@ -210,6 +242,39 @@ func (p Props) Validate() error {
 	cfg := authflow.Config{Methods: p.Methods, MaxAttempts: p.MaxAttempts, MaxResends: p.MaxResends}
 	if err := cfg.Validate(); err != nil {
 		bad("methods and caps: %w", err)
+	}
+	switch p.Mode {
+	case ModeCustom:
+		if p.Native != (NativeProps{}) {
+			bad("Native is set but Mode is %q; set Mode: ModeNative", p.Mode)
+		}
+	case ModeNative:
+		n := p.Native
+		for _, m := range p.Methods {
+			if m != authflow.DeviceKey {
+				bad("native mode: method %s runs in Cognito; set Native.EmailOTP/SMSOTP/Passkey instead (Methods may hold only device_key)", m)
+			}
+		}
+		if !n.EmailOTP && !n.SMSOTP && !n.Passkey {
+			bad("native mode: enable at least one of Native.EmailOTP, Native.SMSOTP, Native.Passkey")
+		}
+		if n.EmailOTP && (p.Email == nil || !p.Aliases.Email) {
+			bad("native mode: EmailOTP needs Email (an SES sender) and the email alias")
+		}
+		if n.SMSOTP && !p.Aliases.Phone {
+			bad("native mode: SMSOTP needs the phone alias")
+		}
+		if n.Passkey && !validDomain(n.RelyingPartyID) {
+			bad("native mode: Passkey needs RelyingPartyID, a domain name (got %q)", n.RelyingPartyID)
+		}
+		if !n.Passkey && (n.RelyingPartyID != "" || n.UserVerificationPreferred) {
+			bad("native mode: passkey settings without Passkey")
+		}
+		if p.UserPool != nil {
+			bad("native mode configures the user pool's sign-in policy and feature plan; it cannot use an existing UserPool")
+		}
+	default:
+		bad("unknown Mode %q (custom, native)", p.Mode)
 	}
 	for _, m := range p.Methods {
 		switch {

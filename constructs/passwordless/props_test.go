@@ -48,6 +48,15 @@ func TestValidate(t *testing.T) {
 		{"templates beyond 4 KB env", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{EmailHTML: strings.Repeat("x", 3000) + "{{.Code}}"}}, "4 KB"},
 		{"country not a prefix", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"44"}}}, "codes"},
 		{"lockout limit", Props{Lockout: lockout.Config{Limit: 5000}}, "lockout"},
+		{"native email", Props{Mode: ModeNative, Native: NativeProps{EmailOTP: true}, Email: email}, ""},
+		{"native passkey and device keys", Props{Mode: ModeNative, Methods: []authflow.Method{authflow.DeviceKey}, Native: NativeProps{Passkey: true, RelyingPartyID: "example.com"}}, ""},
+		{"native without factors", Props{Mode: ModeNative}, "at least one of"},
+		{"native email without sender", Props{Mode: ModeNative, Native: NativeProps{EmailOTP: true}}, "EmailOTP needs Email"},
+		{"native sms without phone", Props{Mode: ModeNative, Native: NativeProps{SMSOTP: true}}, "SMSOTP needs the phone alias"},
+		{"native passkey without rp", Props{Mode: ModeNative, Native: NativeProps{Passkey: true}}, "RelyingPartyID"},
+		{"native with custom code method", Props{Mode: ModeNative, Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Native: NativeProps{EmailOTP: true}}, "runs in Cognito"},
+		{"native props in custom mode", Props{Native: NativeProps{EmailOTP: true}}, "set Mode: ModeNative"},
+		{"unknown mode", Props{Mode: "hybrid"}, "unknown Mode"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
