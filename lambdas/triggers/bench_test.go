@@ -56,3 +56,22 @@ func BenchmarkVerifyNoChecker(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDefineInvoke is the path the define binary takes: lambda.NewHandler around Define,
+// which implements lambda.Handler.
+func BenchmarkDefineInvoke(b *testing.B) {
+	payload := fixtureBytes(b, "define_code_correct.json")
+	h := lambda.NewHandler(&triggers.Define{Config: allCfg})
+	ctx := context.Background()
+	out, err := h.Invoke(ctx, payload)
+	if err != nil || !bytes.Contains(out, []byte(`"issueTokens":true`)) {
+		b.Fatalf("unexpected response %s, %v", out, err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := h.Invoke(ctx, payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

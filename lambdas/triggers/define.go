@@ -2,6 +2,8 @@ package triggers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -17,19 +19,56 @@ type Define struct {
 
 // Handle answers one DefineAuthChallenge event.
 func (d *Define) Handle(ctx context.Context, ev events.CognitoEventUserPoolsDefineAuthChallenge) (events.CognitoEventUserPoolsDefineAuthChallenge, error) {
-	outcome, next, reason := authflow.Plan(ev.Request.Session, ev.Request.ClientMetadata, ev.Request.UserNotFound, d.Config)
-	ev.Response = events.CognitoEventUserPoolsDefineAuthChallengeResponse{}
+	ev.Response = d.decide(ctx, ev.UserPoolID, ev.UserName, ev.Request.Session, ev.Request.ClientMetadata, ev.Request.UserNotFound)
+	return ev, nil
+}
+
+// defineWire is the DefineAuthChallenge event as Invoke reads and echoes it: the same fields as
+// events.CognitoEventUserPoolsDefineAuthChallenge, but the user attributes pass through as raw
+// JSON, never decoded into a map.
+type defineWire struct {
+	events.CognitoEventUserPoolsHeader
+	Request  defineRequest                                           `json:"request"`
+	Response events.CognitoEventUserPoolsDefineAuthChallengeResponse `json:"response"`
+}
+
+type defineRequest struct {
+	UserAttributes json.RawMessage                                `json:"userAttributes,omitempty"`
+	Session        []*events.CognitoEventUserPoolsChallengeResult `json:"session"`
+	ClientMetadata map[string]string                              `json:"clientMetadata,omitempty"`
+	UserNotFound   bool                                           `json:"userNotFound"`
+}
+
+// Invoke implements lambda.Handler: the same answer as Handle without decoding the user
+// attributes (fewer allocations than the reflective path). The binary uses it.
+func (d *Define) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var w defineWire
+	if err := json.Unmarshal(payload, &w); err != nil {
+		return nil, fmt.Errorf("define: malformed event: %w", err)
+	}
+	r := w.Request
+	w.Response = d.decide(ctx, w.UserPoolID, w.UserName, r.Session, r.ClientMetadata, r.UserNotFound)
+	return json.Marshal(&w)
+}
+
+func (d *Define) decide(ctx context.Context, poolID, userName string, session []*events.CognitoEventUserPoolsChallengeResult, clientMetadata map[string]string, userNotFound bool) events.CognitoEventUserPoolsDefineAuthChallengeResponse {
+	outcome, next, reason := authflow.Plan(session, clientMetadata, userNotFound, d.Config)
+	var resp events.CognitoEventUserPoolsDefineAuthChallengeResponse
 	switch outcome {
 	case authflow.IssueTokens:
-		ev.Response.IssueTokens = true
+		resp.IssueTokens = true
 	case authflow.Continue:
-		ev.Response.ChallengeName = authflow.ChallengeName
+		resp.ChallengeName = authflow.ChallengeName
 	default:
-		ev.Response.FailAuthentication = true
+		resp.FailAuthentication = true
+	}
+	log := logger(d.Log)
+	if !log.Enabled(ctx, slog.LevelInfo) {
+		return resp
 	}
 	attrs := []any{
-		"user", userRef(ev.UserPoolID, ev.UserName),
-		"round", len(ev.Request.Session) + 1,
+		"user", userRef(poolID, userName),
+		"round", len(session) + 1,
 		"outcome", outcome.String(),
 	}
 	if outcome == authflow.Continue {
@@ -38,6 +77,6 @@ func (d *Define) Handle(ctx context.Context, ev events.CognitoEventUserPoolsDefi
 	if reason != "" {
 		attrs = append(attrs, "reason", reason)
 	}
-	logger(d.Log).InfoContext(ctx, "define", attrs...)
-	return ev, nil
+	log.InfoContext(ctx, "define", attrs...)
+	return resp
 }

@@ -16,5 +16,5 @@ func main() {
 		log.Fatalf("define: %v", err)
 	}
 	h := &triggers.Define{Config: cfg, Log: logging.New(nil, nil)}
-	lambda.Start(h.Handle)
+	lambda.Start(h) // Define implements lambda.Handler
 }
