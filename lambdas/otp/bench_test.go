@@ -18,6 +18,10 @@ func (benchStore) CreateOTP(_ context.Context, r store.OTPRecord) (store.OTPReco
 	return r, true, nil
 }
 
+func (benchStore) GetOTP(context.Context, string, int) (store.OTPRecord, error) {
+	return store.OTPRecord{}, store.ErrNotFound
+}
+
 func (benchStore) AllowSend(context.Context, string, ...store.Limit) (bool, error) { return true, nil }
 
 func BenchmarkIssue(b *testing.B) {

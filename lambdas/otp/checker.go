@@ -97,7 +97,16 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 	answer := strings.TrimSpace(req.Answer)
 	wellFormed := isDigits(answer, c.digits)
 	// The digest and the recipient tag are computed for every answer, real user or not.
-	match := Verify(salt, digest, ch.SessionID, ch.Generation, answer)
+	codeGen := ch.Generation
+	if g := req.Private[PrivCodeGeneration]; g != "" {
+		n, err := strconv.Atoi(g)
+		if err != nil || n < 1 || n >= ch.Generation || strconv.Itoa(n) != g {
+			log.WarnContext(ctx, "otp: round has a malformed code generation")
+			return false, nil
+		}
+		codeGen = n
+	}
+	match := Verify(salt, digest, ch.SessionID, codeGen, answer)
 	recipient, _ := target(triggers.IssueRequest{UserName: req.UserName, UserAttributes: req.UserAttributes, UserNotFound: req.UserNotFound}, m)
 	sameRecipient := hmac.Equal(recipientTag(salt, m, recipient), tag)
 	expired := c.now().After(time.Unix(expires, 0))

@@ -86,6 +86,16 @@ func (s *memStore) CreateOTP(_ context.Context, r store.OTPRecord) (store.OTPRec
 	return r, true, nil
 }
 
+func (s *memStore) GetOTP(_ context.Context, sessionID string, generation int) (store.OTPRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.otps[sessionID+"#"+strconv.Itoa(generation)]
+	if !ok {
+		return store.OTPRecord{}, store.ErrNotFound
+	}
+	return r, nil
+}
+
 func (s *memStore) AllowSend(_ context.Context, key string, limits ...store.Limit) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -36,6 +36,9 @@ const (
 	PrivDigest    = "otpDigest"    // standard base64 of Digest(salt, session, generation, code)
 	PrivExpires   = "otpExpires"   // expiry, Unix seconds
 	PrivRecipient = "otpRecipient" // standard base64 of an HMAC (keyed with the salt) of the recipient
+	// PrivCodeGeneration is the generation the digest is bound to when a resend could not send
+	// and the round carries an earlier code on; absent means the round's own generation.
+	PrivCodeGeneration = "otpCodeGeneration"
 )
 
 // Delivery media, as published in PubDeliveryMedium.
@@ -56,6 +59,8 @@ type Store interface {
 	// CreateOTP stores r unless the session and generation already have a record; it returns
 	// the stored record and whether it was created now.
 	CreateOTP(ctx context.Context, r store.OTPRecord) (store.OTPRecord, bool, error)
+	// GetOTP returns the record of a session's generation (store.ErrNotFound if none).
+	GetOTP(ctx context.Context, sessionID string, generation int) (store.OTPRecord, error)
 	// AllowSend consumes one send for recipientKey from every limit, atomically, and reports
 	// whether all had room.
 	AllowSend(ctx context.Context, recipientKey string, limits ...store.Limit) (bool, error)
@@ -182,14 +187,49 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	if _, err := io.ReadFull(is.rand, salt); err != nil {
 		return triggers.Issued{}, fmt.Errorf("otp: read salt: %w", err)
 	}
-	rec, created, err := is.store.CreateOTP(ctx, store.OTPRecord{
+	record := store.OTPRecord{
 		SessionID:  ch.SessionID,
 		Generation: ch.Generation,
 		Salt:       salt,
 		Hash:       Digest(salt, ch.SessionID, ch.Generation, code),
 		Method:     string(m),
 		ExpiresAt:  is.now().Add(is.cfg.TTL),
-	})
+	}
+	// A resend decides first whether it can send. If it cannot, the round carries the previous
+	// code on, so the code the user already has keeps working, and a retried Create finds the
+	// same record.
+	refused, decided := "", false
+	if ch.Generation > 1 {
+		if _, err := is.store.GetOTP(ctx, ch.SessionID, ch.Generation); err == nil {
+			decided = true // Cognito retried Create; CreateOTP below returns the record
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return triggers.Issued{}, fmt.Errorf("otp: read the code record: %w", err)
+		}
+		if !decided {
+			if refused, err = is.refusal(ctx, req, m, recipient, fromAttr); err != nil {
+				return triggers.Issued{}, err
+			}
+			decided = true
+			if refused != "" {
+				prev, err := is.store.GetOTP(ctx, ch.SessionID, ch.Generation-1)
+				switch {
+				case err == nil && prev.Method == string(m):
+					carried := prev.CodeGeneration
+					if carried == 0 {
+						carried = prev.Generation
+					}
+					record = prev
+					record.Generation, record.CodeGeneration = ch.Generation, carried
+				case err == nil, errors.Is(err, store.ErrNotFound):
+					// Nothing to carry on (expired, or not this method): the round gets the
+					// new code, unsent.
+				default:
+					return triggers.Issued{}, fmt.Errorf("otp: read the previous code record: %w", err)
+				}
+			}
+		}
+	}
+	rec, created, err := is.store.CreateOTP(ctx, record)
 	if err != nil {
 		return triggers.Issued{}, fmt.Errorf("otp: store the code record: %w", err)
 	}
@@ -209,25 +249,20 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 			PrivRecipient: base64.StdEncoding.EncodeToString(recipientTag(rec.Salt, m, recipient)),
 		},
 	}
+	if rec.CodeGeneration != 0 && rec.CodeGeneration != rec.Generation {
+		out.Private[PrivCodeGeneration] = strconv.Itoa(rec.CodeGeneration)
+	}
 	if !created {
 		log.DebugContext(ctx, "otp: round already has a code; not sending again")
 		return out, nil
 	}
-
-	reason := refusal(req, m, recipient, fromAttr, is.cfg.SMSAllowedCountries)
-	if reason == "" || req.UserNotFound {
-		// Unknown users consume a send unit too (under what they typed): the same calls, and
-		// probing an address is limited like signing in to it.
-		allowed, err := is.store.AllowSend(ctx, RecipientKey(m, recipient), is.cfg.SendLimits...)
-		if err != nil {
-			return triggers.Issued{}, fmt.Errorf("otp: send limit: %w", err)
-		}
-		if !allowed && reason == "" {
-			reason = "send limit reached for the recipient"
+	if !decided {
+		if refused, err = is.refusal(ctx, req, m, recipient, fromAttr); err != nil {
+			return triggers.Issued{}, err
 		}
 	}
-	if reason != "" {
-		log.InfoContext(ctx, "otp: code not sent", "reason", reason)
+	if refused != "" {
+		log.InfoContext(ctx, "otp: code not sent", "reason", refused, "carried", out.Private[PrivCodeGeneration] != "")
 		is.pad(ctx, m)
 		return out, nil
 	}
@@ -245,6 +280,23 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	is.observe(m, time.Since(start))
 	log.InfoContext(ctx, "otp: code sent", "medium", medium)
 	return out, nil
+}
+
+// refusal says why the code must not be sent ("" to send). It consumes a unit of the
+// recipient's send limits when the rest allows sending; unknown users consume one too (under
+// what they typed): the same calls, and probing an address is limited like signing in to it.
+func (is *Issuer) refusal(ctx context.Context, req triggers.IssueRequest, m authflow.Method, recipient string, fromAttr bool) (string, error) {
+	reason := refusal(req, m, recipient, fromAttr, is.cfg.SMSAllowedCountries)
+	if reason == "" || req.UserNotFound {
+		allowed, err := is.store.AllowSend(ctx, RecipientKey(m, recipient), is.cfg.SendLimits...)
+		if err != nil {
+			return "", fmt.Errorf("otp: send limit: %w", err)
+		}
+		if !allowed && reason == "" {
+			reason = "send limit reached for the recipient"
+		}
+	}
+	return reason, nil
 }
 
 // target returns the recipient of the round (trimmed; keys and tags lower-case it) and whether

@@ -446,7 +446,7 @@ func TestPlaceholderDestination(t *testing.T) {
 	if d := a.Public[otp.PubDestination]; !strings.Contains(d, "***@") || strings.Contains(d, "jdoe") {
 		t.Fatalf("placeholder %q", d)
 	}
-	req.Challenge = challenge(sid, authflow.SMSOTP, 2, authflow.ReasonSelect)
+	req.Challenge = challenge("SMSSESSION000000000000", authflow.SMSOTP, 1, authflow.ReasonSelect)
 	s := e.issue(t, req)
 	if d := s.Public[otp.PubDestination]; !strings.HasPrefix(d, "+") || !strings.Contains(d, "*****") {
 		t.Fatalf("SMS placeholder %q", d)
@@ -609,5 +609,75 @@ func TestZeroChecker(t *testing.T) {
 	var c otp.Checker
 	if ok, err := c.Check(context.Background(), triggers.CheckRequest{}); ok || err == nil {
 		t.Fatalf("zero Checker = %v, %v", ok, err)
+	}
+}
+
+// TestRefusedResendKeepsTheCode: a resend over the send limit sends nothing, and the round
+// carries the code the user already has on, so they are not locked out until the window passes;
+// a retried Create of that round gives the same parameters; a later resend that does send
+// replaces the code.
+func TestRefusedResendKeepsTheCode(t *testing.T) {
+	e := newEnv(t, otp.Config{}) // default limits: 1 per minute
+	req1 := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
+	e.issue(t, req1)
+	code1 := e.lastEmailCode(t)
+	e.clock.Add(10 * time.Second)
+	req2 := req1
+	req2.Challenge = challenge(sid, authflow.EmailOTP, 2, authflow.ReasonResend)
+	out2 := e.issue(t, req2)
+	if e.ses.count() != 1 {
+		t.Fatalf("%d emails, want 1: the resend is over the limit", e.ses.count())
+	}
+	if out2.Private[otp.PrivCodeGeneration] != "1" {
+		t.Fatalf("round 2 does not carry generation 1's code: %v", out2.Private)
+	}
+	if !e.check(t, checkReq(req2, out2, code1)) {
+		t.Fatal("the code the user has stopped working after a refused resend")
+	}
+	if e.check(t, checkReq(req2, out2, otherCode(code1))) {
+		t.Fatal("a wrong code passed in the carried round")
+	}
+	again := e.issue(t, req2) // Cognito retried Create for round 2
+	if !maps.Equal(again.Private, out2.Private) || e.ses.count() != 1 {
+		t.Fatalf("retry changed the round or sent: %v vs %v, %d emails", again.Private, out2.Private, e.ses.count())
+	}
+	// Generation 3, another refusal: still generation 1's code.
+	req3 := req1
+	req3.Challenge = challenge(sid, authflow.EmailOTP, 3, authflow.ReasonResend)
+	out3 := e.issue(t, req3)
+	if out3.Private[otp.PrivCodeGeneration] != "1" || !e.check(t, checkReq(req3, out3, code1)) {
+		t.Fatalf("generation 3 does not carry generation 1's code: %v", out3.Private)
+	}
+	// Past the window a resend sends and replaces the code.
+	e.clock.Add(time.Minute)
+	req4 := req1
+	req4.Challenge = challenge(sid, authflow.EmailOTP, 4, authflow.ReasonResend)
+	out4 := e.issue(t, req4)
+	code4 := e.lastEmailCode(t)
+	if e.ses.count() != 2 || out4.Private[otp.PrivCodeGeneration] != "" {
+		t.Fatalf("resend past the window: %d emails, %v", e.ses.count(), out4.Private)
+	}
+	if code4 != code1 && e.check(t, checkReq(req4, out4, code1)) {
+		t.Fatal("the replaced code still works")
+	}
+	if !e.check(t, checkReq(req4, out4, code4)) {
+		t.Fatal("the new code was refused")
+	}
+}
+
+func TestCheckRefusesForgedCodeGeneration(t *testing.T) {
+	e := newEnv(t, otp.Config{})
+	req1 := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
+	e.issue(t, req1)
+	code1 := e.lastEmailCode(t)
+	req2 := req1
+	req2.Challenge = challenge(sid, authflow.EmailOTP, 2, authflow.ReasonResend)
+	out2 := e.issue(t, req2)
+	for _, g := range []string{"0", "2", "3", "01", "x", "-1"} {
+		cr := checkReq(req2, out2, code1)
+		cr.Private[otp.PrivCodeGeneration] = g
+		if e.check(t, cr) {
+			t.Errorf("code generation %q accepted", g)
+		}
 	}
 }

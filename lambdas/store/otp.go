@@ -13,14 +13,15 @@ import (
 )
 
 const (
-	otpPrefix         = "OTP#"
-	otpGenPrefix      = "GEN#"
-	attrSessionID     = "sessionId"
-	attrGeneration    = "generation"
-	attrSalt          = "salt"
-	attrHash          = "hash"
-	attrMethod        = "method"
-	attrCodeExpiresAt = "codeExpiresAt"
+	otpPrefix          = "OTP#"
+	otpGenPrefix       = "GEN#"
+	attrSessionID      = "sessionId"
+	attrGeneration     = "generation"
+	attrSalt           = "salt"
+	attrHash           = "hash"
+	attrCodeGeneration = "codeGeneration"
+	attrMethod         = "method"
+	attrCodeExpiresAt  = "codeExpiresAt"
 )
 
 // OTPGrace is how long after its ExpiresAt a one-time-code record is kept:
@@ -41,6 +42,9 @@ type OTPRecord struct {
 	// ExpiresAt is when the code stops being valid. Required; stored with
 	// millisecond precision and read back in UTC.
 	ExpiresAt time.Time
+	// CodeGeneration is the generation whose code Hash is for, when the record carries an
+	// earlier generation's code on (a resend that sent nothing); 0 means Generation.
+	CodeGeneration int
 }
 
 func otpKey(sessionID string, generation int) map[string]types.AttributeValue {
@@ -84,6 +88,12 @@ func (s *Store) CreateOTP(ctx context.Context, r OTPRecord) (OTPRecord, bool, er
 	item[attrMethod] = str(r.Method)
 	item[attrCodeExpiresAt] = num(millis(r.ExpiresAt))
 	item[TTLAttribute] = num(ttlSeconds(r.ExpiresAt.Add(OTPGrace)))
+	if r.CodeGeneration < 0 || r.CodeGeneration > r.Generation {
+		return OTPRecord{}, false, invalid("code generation %d outside 0-%d", r.CodeGeneration, r.Generation)
+	}
+	if r.CodeGeneration != 0 && r.CodeGeneration != r.Generation {
+		item[attrCodeGeneration] = num(int64(r.CodeGeneration))
+	}
 
 	// Two rounds: the existing record may expire between put and read.
 	for range 2 {
@@ -146,6 +156,9 @@ func (s *Store) GetOTP(ctx context.Context, sessionID string, generation int) (O
 		return OTPRecord{}, errors.New("store: get OTP: malformed record")
 	}
 	r.ExpiresAt = fromMillis(ms)
+	if g, ok := getN(out.Item, attrCodeGeneration); ok {
+		r.CodeGeneration = int(g)
+	}
 	return r, nil
 }
 

@@ -609,3 +609,29 @@ func TestDeviceKeyDuplicatesConcurrent(t *testing.T) {
 		t.Fatalf("list after re-registration: %+v", keys)
 	}
 }
+
+func TestOTPCodeGeneration(t *testing.T) {
+	e := setup(t)
+	r := store.OTPRecord{SessionID: "sess", Generation: 3, CodeGeneration: 1, Salt: []byte("s"), Hash: []byte("h"),
+		Method: "email_otp", ExpiresAt: e.clk.Now().Add(time.Minute)}
+	if _, created, err := e.s.CreateOTP(ctx(), r); err != nil || !created {
+		t.Fatalf("create: %v %v", created, err)
+	}
+	got, err := e.s.GetOTP(ctx(), "sess", 3)
+	if err != nil || got.CodeGeneration != 1 {
+		t.Fatalf("read back %+v %v", got, err)
+	}
+	plain := r
+	plain.Generation, plain.CodeGeneration = 4, 0
+	if _, _, err := e.s.CreateOTP(ctx(), plain); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.s.GetOTP(ctx(), "sess", 4); got.CodeGeneration != 0 {
+		t.Fatalf("own-generation record reads back %d", got.CodeGeneration)
+	}
+	bad := r
+	bad.Generation, bad.CodeGeneration = 5, 6
+	if _, _, err := e.s.CreateOTP(ctx(), bad); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Fatalf("code generation after the record's: %v", err)
+	}
+}
