@@ -1,6 +1,7 @@
 # Passwordless sign-in on Amazon Cognito: Go CDK app, construct and Lambdas.
 # `make help` lists the targets. Everything a target needs is installed by the target itself.
 
+SHELL        := /bin/bash
 ENV          ?= dev
 CDK_VERSION  := 2.1148.1
 DYNALITE_VERSION := 4.0.0
@@ -13,8 +14,9 @@ LAMBDAS      := $(notdir $(wildcard lambdas/cmd/*))
 FUZZTIME     ?= 5s
 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help tools deps synth diff deploy test test-go fuzz lint build snapshot-update bench clean
+.PHONY: help tools deps synth diff deploy test test-go e2e dev fuzz lint build snapshot-update bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -41,8 +43,16 @@ deploy: tools deps ## deploy ENV (needs AWS credentials and a bootstrapped accou
 
 test: tools deps lint test-go fuzz ## everything CI runs: lint, all tests (dynalite, CDK CLI synth), short fuzz runs
 
+TEST_ENV := REQUIRE_DYNALITE=1 DYNALITE_BIN=$(CURDIR)/$(DYNALITE) CDK_CLI=$(CURDIR)/$(CDK)
+
 test-go:
-	REQUIRE_DYNALITE=1 DYNALITE_BIN=$(CURDIR)/$(DYNALITE) CDK_CLI=$(CURDIR)/$(CDK) go test -count=1 -timeout 20m ./...
+	$(TEST_ENV) go test -count=1 -timeout 20m ./...
+
+e2e: tools deps ## end-to-end tests: built Lambdas behind the local Cognito, API Gateway and AWS endpoints
+	$(TEST_ENV) go test -count=1 -timeout 10m -v ./infra/local/e2e/ 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+\S+_test.go)'; exit $${PIPESTATUS[0]}
+
+dev: tools deps ## run the whole stack locally (Cognito, HTTP API, built Lambdas, dynalite); prints endpoints and sent codes
+	DYNALITE_BIN=$(CURDIR)/$(DYNALITE) go run ./infra/cmd/dev
 
 fuzz: ## run each fuzz target for FUZZTIME (default 5s)
 	@log=$$(mktemp); for pkg in $$(go list ./...); do \
@@ -67,8 +77,9 @@ snapshot-update: ## rewrite golden templates (review the diff before committing)
 	go test -count=1 ./constructs/passwordless ./infra/stacks -update
 	@git --no-pager diff --stat -- '*/testdata/*'
 
-bench: ## run the Go benchmarks
+bench: tools deps ## benchmarks: handler costs, then cold start, memory and size of every function (table)
 	go test -run='^$$' -bench=. -benchmem ./lambdas/...
+	DYNALITE_BIN=$(CURDIR)/$(DYNALITE) go run ./infra/cmd/bench
 
 clean: ## remove build output and installed tools
 	rm -rf cdk.out bin $(TOOLS)

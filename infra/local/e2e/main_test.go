@@ -1,0 +1,379 @@
+//go:build unix
+
+// Package e2e tests the whole stack end to end on the local harness: the construct as
+// synthesized, the built bootstraps, dynalite, the emulated user pool and the HTTP API. Every test
+// talks to it as an app would: the real cognitoidentityprovider SDK client with BaseEndpoint set
+// to the harness's Cognito URL, and plain net/http for the API.
+//
+// One harness serves the whole test binary (TestMain); tests create fresh users with unique
+// addresses. The harness runs the construct's defaults except SEND_LIMITS, which is 2 per minute
+// (default 1) so that a resend within the first minute can be tested; TestSendLimit checks that
+// the limit holds.
+//
+// Tests that need dynalite skip unless REQUIRE_DYNALITE=1 (then they fail), like
+// lambdas/dynalitetest.
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/smoke"
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+var (
+	// H is the harness shared by the test binary (nil when skipped or failed to start).
+	H *harness.Harness
+	// clock drives the user pool and the authorizer; tests that move it restore it.
+	clock    harness.ShiftClock
+	startErr error
+	skipMsg  string
+	// cog is the app's Cognito client.
+	cog *cip.Client
+)
+
+// Limits of the e2e harness (the construct's defaults but SendLimits).
+const (
+	maxAttempts   = 3 // wrong answers per sign-in
+	maxResends    = 2 // new codes per sign-in
+	lockoutLimit  = 5 // wrong answers per account per window
+	sendsPerMin   = 2 // codes per recipient per minute (SEND_LIMITS 60s:2)
+	triggerBudget = 5 * time.Second
+)
+
+func e2eOptions() *harness.Options {
+	p := harness.DefaultProps()
+	p.Codes.SendLimits = []store.Limit{{Window: time.Minute, Max: sendsPerMin}, {Window: 24 * time.Hour, Max: 10}}
+	return &harness.Options{Props: p, Clock: clock.Now, MaxConcurrency: 8}
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if _, err := dynalitetest.BinaryPath(); err != nil {
+		if os.Getenv(dynalitetest.EnvRequire) == "1" {
+			startErr = err
+		} else {
+			skipMsg = fmt.Sprintf("skipping: %v (set %s=1 to make this a failure)", err, dynalitetest.EnvRequire)
+		}
+		return m.Run()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	H, startErr = harness.Start(ctx, *e2eOptions())
+	if startErr != nil {
+		H = nil
+		return m.Run()
+	}
+	defer H.Close()
+	s := H.Startup
+	fmt.Printf("e2e: harness started in %s (synth %s, build %s, dynalite %s)\n",
+		s.Total.Round(time.Millisecond), s.Synth.Round(time.Millisecond), s.Build.Round(time.Millisecond), s.Dynalite.Round(time.Millisecond))
+	cog = newCognito(H.CognitoURL)
+	return m.Run()
+}
+
+// need returns the harness or skips/fails the test.
+func need(t testing.TB) *harness.Harness {
+	t.Helper()
+	switch {
+	case skipMsg != "":
+		t.Skip(skipMsg)
+	case startErr != nil:
+		t.Fatalf("harness did not start: %v", startErr)
+	}
+	return H
+}
+
+func newCognito(endpoint string) *cip.Client {
+	return cip.NewFromConfig(aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCALE2E", "local-e2e-secret", ""),
+	}, func(o *cip.Options) { o.BaseEndpoint = aws.String(endpoint) })
+}
+
+func ctxT(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var seq atomic.Int64
+
+// uniqueEmail returns an address no other test uses.
+func uniqueEmail(tag string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s@example.com", tag, seq.Add(1), hex.EncodeToString(b))
+}
+
+var phoneBase = func() int64 {
+	n, _ := rand.Int(rand.Reader, big.NewInt(5_000_000))
+	return n.Int64()
+}()
+
+// uniquePhone returns an E.164 number in an allowed country (+1) no other test uses.
+func uniquePhone() string {
+	return fmt.Sprintf("+1555%07d", phoneBase+seq.Add(1))
+}
+
+// user is a signed-up user.
+type user struct {
+	email, phone string
+	sub          string
+}
+
+// name is what the user signs in with.
+func (u *user) name() string {
+	if u.email != "" {
+		return u.email
+	}
+	return u.phone
+}
+
+// signUp creates a user with an email address and/or a phone number (the first one given is the
+// Username).
+func signUp(t testing.TB, email, phone string) *user {
+	t.Helper()
+	u := &user{email: email, phone: phone}
+	out, err := cog.SignUp(ctxT(t, 20*time.Second), signUpInput(u))
+	if err != nil {
+		t.Fatalf("SignUp %s: %v", u.name(), err)
+	}
+	if !out.UserConfirmed {
+		t.Fatalf("SignUp %s: not confirmed (PreSignUp should auto-confirm)", u.name())
+	}
+	u.sub = aws.ToString(out.UserSub)
+	return u
+}
+
+// signUpInput is the SignUp call an app makes: the address or number as Username, a random
+// password meeting the policy (never used), the attributes.
+func signUpInput(u *user) *cip.SignUpInput {
+	var attrs []types.AttributeType
+	if u.email != "" {
+		attrs = append(attrs, types.AttributeType{Name: aws.String("email"), Value: aws.String(u.email)})
+	}
+	if u.phone != "" {
+		attrs = append(attrs, types.AttributeType{Name: aws.String("phone_number"), Value: aws.String(u.phone)})
+	}
+	return &cip.SignUpInput{
+		ClientId:       aws.String(H.ClientID),
+		Username:       aws.String(u.name()),
+		Password:       aws.String(smoke.RandomPassword()),
+		UserAttributes: attrs,
+	}
+}
+
+func newEmailUser(t testing.TB, tag string) *user { return signUp(t, uniqueEmail(tag), "") }
+func newPhoneUser(t testing.TB) *user             { return signUp(t, "", uniquePhone()) }
+
+func initiate(ctx context.Context, name string) (*cip.InitiateAuthOutput, error) {
+	return cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
+		AuthFlow:       types.AuthFlowTypeCustomAuth,
+		ClientId:       aws.String(H.ClientID),
+		AuthParameters: map[string]string{"USERNAME": name},
+	})
+}
+
+func respond(ctx context.Context, session *string, username, answer string, meta map[string]string) (*cip.RespondToAuthChallengeOutput, error) {
+	return cog.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+		ClientId:           aws.String(H.ClientID),
+		ChallengeName:      types.ChallengeNameTypeCustomChallenge,
+		Session:            session,
+		ChallengeResponses: map[string]string{"USERNAME": username, "ANSWER": answer},
+		ClientMetadata:     meta,
+	})
+}
+
+func method(m string) map[string]string { return map[string]string{"signInMethod": m} }
+func resendMeta(m string) map[string]string {
+	return map[string]string{"signInMethod": m, "action": "resend"}
+}
+func tokens(o *cip.RespondToAuthChallengeOutput) bool {
+	return o != nil && o.AuthenticationResult != nil
+}
+
+// recipient is where u's code for method m goes.
+func recipient(u *user, m string) string {
+	if m == "sms_otp" {
+		return u.phone
+	}
+	return u.email
+}
+
+// extract returns the code in a message text ("" if none).
+func extract(text string) string {
+	c, _ := smoke.ExtractCode(text)
+	return c
+}
+
+// round is a sign-in in progress: the latest challenge.
+type round struct {
+	session  *string
+	username string // ChallengeParameters.USERNAME
+	params   map[string]string
+}
+
+func (r *round) next(o *cip.RespondToAuthChallengeOutput) {
+	r.session, r.params = o.Session, o.ChallengeParameters
+}
+
+// startCode runs InitiateAuth and chooses the code method m; it fails the test unless a CODE
+// challenge comes back.
+func startCode(t testing.TB, ctx context.Context, name, m string) *round {
+	t.Helper()
+	init, err := initiate(ctx, name)
+	if err != nil {
+		t.Fatalf("InitiateAuth %s: %v", name, err)
+	}
+	r := &round{session: init.Session, username: init.ChallengeParameters["USERNAME"], params: init.ChallengeParameters}
+	sel, err := respond(ctx, r.session, r.username, m, method(m))
+	if err != nil {
+		t.Fatalf("choose %s: %v", m, err)
+	}
+	if tokens(sel) || sel.ChallengeName != types.ChallengeNameTypeCustomChallenge || sel.ChallengeParameters["kind"] != "CODE" {
+		t.Fatalf("choose %s: want a CODE challenge, got %s %v", m, sel.ChallengeName, sel.ChallengeParameters)
+	}
+	r.next(sel)
+	return r
+}
+
+// codeN returns the code in the n-th message to `to`, waiting up to 5 s.
+func codeN(t testing.TB, to string, n int) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	msg, err := H.AWS.WaitMessage(ctx, to, n)
+	if err != nil {
+		t.Fatalf("message %d to %s: %v", n, to, err)
+	}
+	c, ok := smoke.ExtractCode(msg.Text)
+	if !ok {
+		t.Fatalf("no code in message to %s: %q", to, msg.Text)
+	}
+	return c
+}
+
+func messages(to string) int { return len(H.AWS.MessagesTo(to)) }
+
+// wrongCode returns a code of the right length that differs from c.
+func wrongCode(c string) string {
+	b := []byte(c)
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return string(b)
+}
+
+// codeSignIn signs u in with code method m and returns the tokens; it is the n-th message to the
+// recipient.
+func codeSignIn(t testing.TB, u *user, m string, n int) *types.AuthenticationResultType {
+	t.Helper()
+	ctx := ctxT(t, 30*time.Second)
+	r := startCode(t, ctx, u.name(), m)
+	out, err := respond(ctx, r.session, r.username, codeN(t, recipient(u, m), n), method(m))
+	if err != nil || !tokens(out) {
+		t.Fatalf("answer the %s code: tokens=%v err=%v", m, tokens(out), err)
+	}
+	return out.AuthenticationResult
+}
+
+func isNotAuthorized(err error) bool {
+	var na *types.NotAuthorizedException
+	return errors.As(err, &na)
+}
+
+// apiCall sends an API request with a bearer token and returns the status and body.
+func apiCall(t testing.TB, method, path, token string, body any) (int, map[string]any) {
+	t.Helper()
+	status, raw := apiRaw(t, method, path, token, body)
+	var m map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s %s: %d, body not JSON: %q", method, path, status, raw)
+		}
+	}
+	return status, m
+}
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+func apiRaw(t testing.TB, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	var b []byte
+	if body != nil {
+		b, _ = json.Marshal(body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	status, raw, err := doAPI(ctx, method, path, token, b)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return status, raw
+}
+
+// keysOf returns m's keys, sorted.
+func keysOf(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// jwtClaims decodes a JWT's payload without checking it.
+func jwtClaims(t testing.TB, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// waitWindow makes sure at least `need` remains in the current fixed window of length w (windows
+// are aligned to the Unix epoch, as the functions' limits are), sleeping into the next window
+// if not (at most `need`, which callers keep under 5 s).
+func waitWindow(t testing.TB, w, need time.Duration) {
+	t.Helper()
+	now := time.Now()
+	left := now.Truncate(w).Add(w).Sub(now)
+	if left < need {
+		t.Logf("waiting %s for the next %s window", left.Round(time.Millisecond), w)
+		time.Sleep(left + 50*time.Millisecond)
+	}
+}

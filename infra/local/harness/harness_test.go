@@ -1,0 +1,194 @@
+//go:build unix
+
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/passwordless-go/cognito/constructs/passwordless"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+func fullTemplate(t *testing.T) map[string]any {
+	t.Helper()
+	root, err := FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(root, "constructs/passwordless/testdata/construct-full.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl map[string]any
+	if err := json.Unmarshal(b, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// TestParseTemplate reads the construct's full snapshot: functions, environment references,
+// routes, authorizer, pool and client settings, table.
+func TestParseTemplate(t *testing.T) {
+	s, err := ParseTemplate(fullTemplate(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Resolve("tbl", "client123"); err != nil {
+		t.Fatal(err)
+	}
+	create := s.Functions["create"]
+	if create.Env["KEY_TABLE_NAME"] != "tbl" || create.Env["EMAIL_CONFIGURATION_SET"] != LocalConfigurationSet || create.Env["SIGN_IN_METHODS"] != "email_otp,sms_otp,device_key" {
+		t.Fatalf("create env %v", create.Env)
+	}
+	if s.Functions["api"].Env["APP_CLIENT_ID"] != "client123" || create.Timeout != 4*time.Second || create.MemoryMB != 512 {
+		t.Fatalf("api env %v, create timeout %s memory %d", s.Functions["api"].Env, create.Timeout, create.MemoryMB)
+	}
+	wantRoutes := []string{"DELETE /device-keys/{id}", "GET /device-keys", "GET /me", "POST /device-keys"}
+	if !slices.Equal(s.Routes, wantRoutes) || !slices.Equal(s.ResolvedAudience, []string{"client123"}) {
+		t.Fatalf("routes %v audience %v", s.Routes, s.ResolvedAudience)
+	}
+	if !slices.Equal(s.UsernameAttributes, []string{"email", "phone_number"}) || !s.PreventUserExistenceErrors {
+		t.Fatalf("pool: %v %v", s.UsernameAttributes, s.PreventUserExistenceErrors)
+	}
+	if s.AuthSessionValidity != 5*time.Minute || s.AccessTokenValidity != 15*time.Minute || s.RefreshTokenValidity != 7*24*time.Hour {
+		t.Fatalf("validities %s %s %s", s.AuthSessionValidity, s.AccessTokenValidity, s.RefreshTokenValidity)
+	}
+	// The table is the one package store documents.
+	want := store.TableDefinition("x")
+	if s.Table == nil || s.Table.TTLAttribute != store.TTLAttribute || len(s.Table.GSIs) != len(want.GlobalSecondaryIndexes) ||
+		s.Table.GSIs[0].Name != aws.ToString(want.GlobalSecondaryIndexes[0].IndexName) || len(s.Table.KeySchema) != len(want.KeySchema) {
+		t.Fatalf("table %+v, store wants %+v", s.Table, want)
+	}
+}
+
+// TestResolveRefusesUnknownTokens: an environment value the harness cannot resolve is an error
+// naming the function, the variable and the token.
+func TestResolveRefusesUnknownTokens(t *testing.T) {
+	tpl := fullTemplate(t)
+	res := tpl["Resources"].(map[string]any)
+	for _, r := range res {
+		m := r.(map[string]any)
+		if m["Type"] == "AWS::Lambda::Function" && m["Properties"].(map[string]any)["Description"] == "passwordless verify" {
+			vars := m["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			vars["POOL_ARN"] = map[string]any{"Fn::GetAtt": []any{"PasswordlessUserPool3D3966D4", "Arn"}}
+		}
+	}
+	s, err := ParseTemplate(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Resolve("tbl", "client")
+	if err == nil || !strings.Contains(err.Error(), "verify") || !strings.Contains(err.Error(), "POOL_ARN") || !strings.Contains(err.Error(), "Fn::GetAtt") {
+		t.Fatalf("want an error naming verify, POOL_ARN and the token, got %v", err)
+	}
+}
+
+// TestSynthesizeBadProps: invalid props are an error, not a panic.
+func TestSynthesizeBadProps(t *testing.T) {
+	_, err := Synthesize(&passwordless.Props{MaxAttempts: 99})
+	if err == nil || !strings.Contains(err.Error(), "invalid props") {
+		t.Fatalf("want the construct's validation error, got %v", err)
+	}
+}
+
+// TestStart starts a harness with one method, signs a user up and starts a sign-in through the
+// SDK, fetches the JWKS, and checks that Close stops every function process.
+func TestStart(t *testing.T) {
+	if _, err := dynalitetest.BinaryPath(); err != nil {
+		if os.Getenv(dynalitetest.EnvRequire) == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("skipping: %v (set %s=1 to make this a failure)", err, dynalitetest.EnvRequire)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	props := &passwordless.Props{Methods: []authflow.Method{authflow.DeviceKey}}
+	h, err := Start(ctx, Options{Props: props})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	t.Logf("started in %s (synth %s, build %s, dynalite %s)", h.Startup.Total, h.Startup.Synth, h.Startup.Build, h.Startup.Dynalite)
+	if len(h.Hosts) != len(Commands) || h.Template()["Outputs"] == nil {
+		t.Fatalf("hosts %v, template outputs %v", h.Hosts, h.Template()["Outputs"])
+	}
+	if got := h.Env("create")["SIGN_IN_METHODS"]; got != "device_key" {
+		t.Fatalf("create's SIGN_IN_METHODS %q", got)
+	}
+	if !slices.Equal(h.Spec.Routes, []string{"DELETE /device-keys/{id}", "GET /device-keys", "GET /me", "POST /device-keys"}) {
+		t.Fatalf("routes %v", h.Spec.Routes)
+	}
+
+	c := cip.NewFromConfig(aws.Config{Region: h.Region, Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
+		func(o *cip.Options) { o.BaseEndpoint = aws.String(h.CognitoURL) })
+	if _, err := c.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(h.ClientID), Username: aws.String("start@example.com"),
+		Password: aws.String("Aa1!aaaaaaaaaaaaaaaa")}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.InitiateAuth(ctx, &cip.InitiateAuthInput{AuthFlow: types.AuthFlowTypeCustomAuth, ClientId: aws.String(h.ClientID),
+		AuthParameters: map[string]string{"USERNAME": "start@example.com"}})
+	if err != nil || out.ChallengeParameters["nonce"] == "" || out.ChallengeParameters["methods"] != "device_key" {
+		t.Fatalf("InitiateAuth: %v %v", err, out)
+	}
+	resp, err := http.Get(h.JWKSURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(jwks), h.IdP.KeyID()) {
+		t.Fatalf("JWKS: %d %s", resp.StatusCode, jwks)
+	}
+	resp, err = http.Get(h.APIURL + "/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /me without a token: %d", resp.StatusCode)
+	}
+
+	var pids []int
+	for _, host := range h.Hosts {
+		for _, p := range host.Stats().Processes {
+			pids = append(pids, p.PID)
+		}
+	}
+	if len(pids) < 3 {
+		t.Fatalf("only %d function processes ran", len(pids))
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			if b, _ := os.ReadFile("/proc/" + itoa(pid) + "/status"); !strings.Contains(string(b), "zombie") {
+				t.Errorf("process %d still runs after Close", pid)
+			}
+		}
+	}
+	if _, err := http.Get(h.CognitoURL); err == nil {
+		t.Error("the Cognito endpoint still answers after Close")
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

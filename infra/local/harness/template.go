@@ -1,0 +1,380 @@
+package harness
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/passwordless-go/cognito/constructs/passwordless"
+)
+
+// Commands are the five functions of the construct, by their lambdas/cmd directory.
+var Commands = []string{"define", "create", "verify", "presignup", "api"}
+
+// Local values the template's references resolve to.
+const (
+	// LocalConfigurationSet is what a {"Ref"} of the SES configuration set becomes.
+	LocalConfigurationSet = "local-configuration-set"
+	// LocalTableName is the key table's name in dynalite.
+	LocalTableName = "passwordless-local-keys"
+
+	stackName = "PasswordlessLocal"
+)
+
+// Synthesize synthesizes the construct with props into a fresh App (bundling skipped, version
+// reporting off) and returns the stack's template. A panic of the construct (bad props) becomes
+// an error.
+func Synthesize(props *passwordless.Props) (tpl map[string]any, err error) {
+	dir, err := os.MkdirTemp("", "harness-synth-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	defer func() {
+		if r := recover(); r != nil {
+			tpl, err = nil, fmt.Errorf("harness: synth: %v", r)
+		}
+	}()
+	ctx := map[string]any{
+		"aws:cdk:version-reporting": false,
+		"aws:cdk:bundling-stacks":   []string{},
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(dir), Context: &ctx})
+	stack := awscdk.NewStack(app, jsii.String(stackName), nil)
+	passwordless.New(stack, jsii.String("Passwordless"), props)
+	out := *app.Synth(nil).Directory()
+	b, err := os.ReadFile(filepath.Join(out, stackName+".template.json"))
+	if err != nil {
+		return nil, fmt.Errorf("harness: read template: %w", err)
+	}
+	if err := json.Unmarshal(b, &tpl); err != nil {
+		return nil, fmt.Errorf("harness: parse template: %w", err)
+	}
+	return tpl, nil
+}
+
+// DefaultProps are the props Start synthesizes when Options.Props is nil.
+func DefaultProps() *passwordless.Props {
+	return &passwordless.Props{
+		Methods: defaultMethods(),
+		Aliases: passwordless.Aliases{Email: true, Phone: true},
+		Email:   &passwordless.EmailProps{From: "no-reply@example.com"},
+	}
+}
+
+// FunctionSpec is one function as the template configures it.
+type FunctionSpec struct {
+	Command   string            // lambdas/cmd directory: define, create, verify, presignup, api
+	LogicalID string            // the AWS::Lambda::Function resource
+	Env       map[string]string // resolved Environment.Variables
+	Timeout   time.Duration
+	MemoryMB  int
+	rawEnv    map[string]any
+}
+
+// TableSpec is the key table's definition.
+type TableSpec struct {
+	LogicalID            string
+	KeySchema            []KeyElement
+	AttributeDefinitions []AttributeDefinition
+	GSIs                 []GSI
+	TTLAttribute         string
+}
+
+// KeyElement is a KeySchema entry.
+type KeyElement struct{ Name, Type string } // Type HASH or RANGE
+
+// AttributeDefinition is an AttributeDefinitions entry.
+type AttributeDefinition struct{ Name, Type string } // Type S, N or B
+
+// GSI is a global secondary index.
+type GSI struct {
+	Name             string
+	KeySchema        []KeyElement
+	ProjectionType   string
+	NonKeyAttributes []string
+}
+
+// Spec is what the harness reads from the template.
+type Spec struct {
+	Functions map[string]*FunctionSpec // by command
+	Table     *TableSpec               // nil when the stack has no table
+	// Logical IDs of the resources references resolve to.
+	ClientID, ConfigurationSetID, PoolID string
+	Routes                               []string
+	// Audience is the authorizer's audience as in the template; ResolvedAudience after Resolve.
+	Audience         []any
+	ResolvedAudience []string
+	// User pool and app client settings.
+	UsernameAttributes                   []string
+	PreventUserExistenceErrors           bool
+	AuthSessionValidity                  time.Duration
+	AccessTokenValidity, IDTokenValidity time.Duration
+	RefreshTokenValidity                 time.Duration
+}
+
+func resources(tpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	res, _ := tpl["Resources"].(map[string]any)
+	for id, r := range res {
+		m, _ := r.(map[string]any)
+		if m["Type"] == typ {
+			props, _ := m["Properties"].(map[string]any)
+			if props == nil {
+				props = map[string]any{}
+			}
+			out[id] = props
+		}
+	}
+	return out
+}
+
+func only(tpl map[string]any, typ string) (string, map[string]any, error) {
+	rs := resources(tpl, typ)
+	if len(rs) != 1 {
+		return "", nil, fmt.Errorf("harness: template has %d %s resources, want 1", len(rs), typ)
+	}
+	for id, p := range rs {
+		return id, p, nil
+	}
+	panic("unreachable")
+}
+
+// ParseTemplate reads the harness's Spec from a synthesized template. References are not yet
+// resolved (see Spec.Resolve).
+func ParseTemplate(tpl map[string]any) (*Spec, error) {
+	s := &Spec{Functions: map[string]*FunctionSpec{}, PreventUserExistenceErrors: true}
+	for id, p := range resources(tpl, "AWS::Lambda::Function") {
+		desc, _ := p["Description"].(string)
+		cmd, ok := strings.CutPrefix(desc, "passwordless ")
+		if !ok {
+			continue
+		}
+		if s.Functions[cmd] != nil {
+			return nil, fmt.Errorf("harness: two functions for %q", cmd)
+		}
+		f := &FunctionSpec{Command: cmd, LogicalID: id, Timeout: time.Duration(passwordless.TriggerTimeoutSeconds) * time.Second, MemoryMB: passwordless.DefaultMemorySize}
+		if n, ok := p["Timeout"].(float64); ok {
+			f.Timeout = time.Duration(n * float64(time.Second))
+		}
+		if n, ok := p["MemorySize"].(float64); ok {
+			f.MemoryMB = int(n)
+		}
+		if env, ok := p["Environment"].(map[string]any); ok {
+			f.rawEnv, _ = env["Variables"].(map[string]any)
+		}
+		s.Functions[cmd] = f
+	}
+	for _, c := range Commands {
+		if s.Functions[c] == nil {
+			return nil, fmt.Errorf("harness: template has no function for %q (Description \"passwordless %s\")", c, c)
+		}
+	}
+
+	if id, p, err := only(tpl, "AWS::Cognito::UserPoolClient"); err != nil {
+		return nil, err
+	} else {
+		s.ClientID = id
+		s.AuthSessionValidity = minutes(p["AuthSessionValidity"], 3*time.Minute)
+		units, _ := p["TokenValidityUnits"].(map[string]any)
+		s.AccessTokenValidity = validity(p["AccessTokenValidity"], units["AccessToken"], time.Hour)
+		s.IDTokenValidity = validity(p["IdTokenValidity"], units["IdToken"], time.Hour)
+		s.RefreshTokenValidity = validity(p["RefreshTokenValidity"], units["RefreshToken"], 24*time.Hour)
+		if v, ok := p["PreventUserExistenceErrors"].(string); ok {
+			s.PreventUserExistenceErrors = v == "ENABLED"
+		}
+	}
+	if pools := resources(tpl, "AWS::Cognito::UserPool"); len(pools) == 1 {
+		for id, p := range pools {
+			s.PoolID = id
+			for _, a := range asList(p["UsernameAttributes"]) {
+				if str, ok := a.(string); ok {
+					s.UsernameAttributes = append(s.UsernameAttributes, str)
+				}
+			}
+		}
+	}
+	if sets := resources(tpl, "AWS::SES::ConfigurationSet"); len(sets) == 1 {
+		for id := range sets {
+			s.ConfigurationSetID = id
+		}
+	}
+	if tables := resources(tpl, "AWS::DynamoDB::Table"); len(tables) > 1 {
+		return nil, errors.New("harness: template has more than one DynamoDB table")
+	} else {
+		for id, p := range tables {
+			t, err := parseTable(id, p)
+			if err != nil {
+				return nil, err
+			}
+			s.Table = t
+		}
+	}
+	for _, p := range resources(tpl, "AWS::ApiGatewayV2::Route") {
+		if k, ok := p["RouteKey"].(string); ok {
+			s.Routes = append(s.Routes, k)
+		}
+	}
+	sort.Strings(s.Routes)
+	if _, p, err := only(tpl, "AWS::ApiGatewayV2::Authorizer"); err != nil {
+		return nil, err
+	} else {
+		jc, _ := p["JwtConfiguration"].(map[string]any)
+		s.Audience = asList(jc["Audience"])
+		if len(s.Audience) == 0 {
+			return nil, errors.New("harness: the JWT authorizer has no audience")
+		}
+	}
+	return s, nil
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func minutes(v any, def time.Duration) time.Duration {
+	if n, ok := v.(float64); ok && n > 0 {
+		return time.Duration(n * float64(time.Minute))
+	}
+	return def
+}
+
+// validity converts a token validity with its unit (CloudFormation's defaults: hours for access
+// and ID tokens, days for refresh tokens, when no unit is given).
+func validity(v, unit any, defUnit time.Duration) time.Duration {
+	n, ok := v.(float64)
+	if !ok || n <= 0 {
+		return 0 // idp default
+	}
+	u := defUnit
+	switch unit {
+	case "seconds":
+		u = time.Second
+	case "minutes":
+		u = time.Minute
+	case "hours":
+		u = time.Hour
+	case "days":
+		u = 24 * time.Hour
+	}
+	return time.Duration(math.Round(n * float64(u)))
+}
+
+func keySchema(v any) ([]KeyElement, error) {
+	var out []KeyElement
+	for _, e := range asList(v) {
+		m, _ := e.(map[string]any)
+		name, _ := m["AttributeName"].(string)
+		typ, _ := m["KeyType"].(string)
+		if name == "" || typ == "" {
+			return nil, fmt.Errorf("harness: bad KeySchema entry %v", e)
+		}
+		out = append(out, KeyElement{name, typ})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("harness: empty KeySchema")
+	}
+	return out, nil
+}
+
+func parseTable(id string, p map[string]any) (*TableSpec, error) {
+	t := &TableSpec{LogicalID: id}
+	var err error
+	if t.KeySchema, err = keySchema(p["KeySchema"]); err != nil {
+		return nil, err
+	}
+	for _, a := range asList(p["AttributeDefinitions"]) {
+		m, _ := a.(map[string]any)
+		name, _ := m["AttributeName"].(string)
+		typ, _ := m["AttributeType"].(string)
+		t.AttributeDefinitions = append(t.AttributeDefinitions, AttributeDefinition{name, typ})
+	}
+	for _, g := range asList(p["GlobalSecondaryIndexes"]) {
+		m, _ := g.(map[string]any)
+		gsi := GSI{ProjectionType: "ALL"}
+		gsi.Name, _ = m["IndexName"].(string)
+		if gsi.KeySchema, err = keySchema(m["KeySchema"]); err != nil {
+			return nil, err
+		}
+		if pr, ok := m["Projection"].(map[string]any); ok {
+			if pt, ok := pr["ProjectionType"].(string); ok {
+				gsi.ProjectionType = pt
+			}
+			for _, a := range asList(pr["NonKeyAttributes"]) {
+				if s, ok := a.(string); ok {
+					gsi.NonKeyAttributes = append(gsi.NonKeyAttributes, s)
+				}
+			}
+		}
+		t.GSIs = append(t.GSIs, gsi)
+	}
+	if ttl, ok := p["TimeToLiveSpecification"].(map[string]any); ok && ttl["Enabled"] == true {
+		t.TTLAttribute, _ = ttl["AttributeName"].(string)
+	}
+	return t, nil
+}
+
+// Resolve resolves every function's environment: a {"Ref"} of the table becomes tableName, of
+// the app client clientID, of the SES configuration set LocalConfigurationSet. Any other token
+// is an error naming it.
+func (s *Spec) Resolve(tableName, clientID string) error {
+	refs := map[string]string{s.ClientID: clientID}
+	if s.Table != nil {
+		refs[s.Table.LogicalID] = tableName
+	}
+	if s.ConfigurationSetID != "" {
+		refs[s.ConfigurationSetID] = LocalConfigurationSet
+	}
+	var errs []error
+	for _, c := range Commands {
+		f := s.Functions[c]
+		f.Env = map[string]string{}
+		for k, v := range f.rawEnv {
+			str, err := resolve(v, refs)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("harness: function %s, variable %s: %w", c, k, err))
+				continue
+			}
+			f.Env[k] = str
+		}
+	}
+	var aud []string
+	for _, a := range s.Audience {
+		str, err := resolve(a, refs)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("harness: JWT authorizer audience: %w", err))
+			continue
+		}
+		aud = append(aud, str)
+	}
+	s.ResolvedAudience = aud
+	return errors.Join(errs...)
+}
+
+func resolve(v any, refs map[string]string) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case float64:
+		return fmt.Sprint(x), nil
+	case bool:
+		return fmt.Sprint(x), nil
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+			if val, ok := refs[ref]; ok {
+				return val, nil
+			}
+		}
+	}
+	b, _ := json.Marshal(v)
+	return "", fmt.Errorf("unsupported token %s (the harness resolves only Refs of the key table, the app client and the SES configuration set)", b)
+}
