@@ -9,6 +9,8 @@ TOOLS        := .tools
 CDK          := $(TOOLS)/node_modules/.bin/cdk
 DYNALITE     := $(TOOLS)/node_modules/.bin/dynalite
 TOOLS_STAMP  := $(TOOLS)/.installed-$(CDK_VERSION)-$(DYNALITE_VERSION)
+PERF_NODE       := $(TOOLS)/perf-node
+PERF_NODE_STAMP := $(PERF_NODE)/.installed
 GO_BUILD_FLAGS := -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w"
 LAMBDAS      := $(notdir $(wildcard lambdas/cmd/*))
 FUZZTIME     ?= 5s
@@ -26,7 +28,13 @@ $(TOOLS_STAMP):
 	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save aws-cdk@$(CDK_VERSION) dynalite@$(DYNALITE_VERSION)
 	@touch $@
 
-tools: $(TOOLS_STAMP) ## install the pinned CDK CLI and dynalite into .tools/
+$(PERF_NODE_STAMP): infra/local/perf/node/package.json infra/local/perf/node/package-lock.json
+	@mkdir -p $(PERF_NODE)
+	cp infra/local/perf/node/package.json infra/local/perf/node/package-lock.json $(PERF_NODE)/
+	npm ci --prefix $(PERF_NODE) --no-audit --no-fund
+	@touch $@
+
+tools: $(TOOLS_STAMP) $(PERF_NODE_STAMP) ## install the pinned CDK CLI, dynalite and the Node.js peer's SDK into .tools/
 
 deps: ## download Go modules
 	go mod download
@@ -77,9 +85,9 @@ snapshot-update: ## rewrite golden templates (review the diff before committing)
 	go test -count=1 ./constructs/passwordless ./infra/stacks -update
 	@git --no-pager diff --stat -- '*/testdata/*'
 
-bench: tools deps ## benchmarks: handler costs, then cold start, memory and size of every function (table)
+bench: tools deps ## benchmarks: handler costs, then cold start, peak RSS and arm64 size of every function vs a Node.js peer (table)
 	go test -run='^$$' -bench=. -benchmem ./lambdas/...
-	DYNALITE_BIN=$(CURDIR)/$(DYNALITE) go run ./infra/cmd/bench
+	DYNALITE_BIN=$(CURDIR)/$(DYNALITE) go run ./infra/cmd/bench -runs 15 -invocations 1000
 
 clean: ## remove build output and installed tools
 	rm -rf cdk.out bin $(TOOLS)
