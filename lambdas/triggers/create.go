@@ -28,8 +28,31 @@ var ErrUnavailable = errors.New("sign-in temporarily unavailable")
 type Create struct {
 	Config  authflow.Config
 	Issuers map[authflow.Method]CodeIssuer // per code method; a missing one fails the round
-	Rand    io.Reader                      // nil: crypto/rand (tests may pass a failing reader)
-	Log     *slog.Logger                   // nil: no logging
+	// NonceExtras, when set, adds parameters to every nonce round (e.g. passkey request options).
+	// Its keys may not be reserved or already set; an error fails the round. nil: none.
+	NonceExtras NonceExtra
+	Rand        io.Reader    // nil: crypto/rand (tests may pass a failing reader)
+	Log         *slog.Logger // nil: no logging
+}
+
+// NonceRequest is what a NonceExtra gets for a nonce round.
+type NonceRequest struct {
+	Challenge      authflow.Challenge // Kind is KindNonce; SessionID is set
+	Nonce          string             // the nonce of this round (public and private parameter authflow.PubNonce)
+	UserPoolID     string
+	ClientID       string
+	UserName       string
+	UserAttributes map[string]string
+	ClientMetadata map[string]string
+	// UserNotFound: the extra must answer with the same shape and similar latency.
+	UserNotFound bool
+}
+
+// NonceExtra adds method-specific parameters to a nonce round, such as the options a passkey
+// assertion needs. What it returns is merged like an Issuer's parameters: reserved keys and keys
+// already set are refused (the round fails).
+type NonceExtra interface {
+	Extra(ctx context.Context, req NonceRequest) (Issued, error)
 }
 
 // Handle answers one CreateAuthChallenge event.
@@ -65,6 +88,30 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 		private = next.Private()
 		private[authflow.PrivNonce] = nonce
 		public[authflow.PubNonce] = nonce
+		if c.NonceExtras != nil {
+			extra, err := c.NonceExtras.Extra(ctx, NonceRequest{
+				Challenge:      next,
+				Nonce:          nonce,
+				UserPoolID:     ev.UserPoolID,
+				ClientID:       ev.CallerContext.ClientID,
+				UserName:       ev.UserName,
+				UserAttributes: ev.Request.UserAttributes,
+				ClientMetadata: ev.Request.ClientMetadata,
+				UserNotFound:   ev.Request.UserNotFound,
+			})
+			if err != nil {
+				log.ErrorContext(ctx, "create: nonce round extra failed", "err", err)
+				return ev, ErrUnavailable
+			}
+			if err := merge(private, extra.Private); err != nil {
+				log.ErrorContext(ctx, "create: nonce round extra returned a reserved parameter", "err", err)
+				return ev, ErrUnavailable
+			}
+			if err := merge(public, extra.Public); err != nil {
+				log.ErrorContext(ctx, "create: nonce round extra returned a reserved parameter", "err", err)
+				return ev, ErrUnavailable
+			}
+		}
 	case authflow.KindCode:
 		issuer := c.Issuers[next.Method]
 		if issuer == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
@@ -19,10 +20,15 @@ func main() {
 	}
 	logger := logging.New(nil, nil)
 	h := api.New(clientID, logger)
+	handle := h.Handle
+	passkeys := os.Getenv(passkey.EnvRPID) != ""
 	keys, err := store.FromEnv(nil)
 	switch {
 	case errors.Is(err, store.ErrNoTable):
 		// No key table: only the built-in routes.
+		if passkeys {
+			log.Fatalf("api: %s is set but %s is not", passkey.EnvRPID, store.EnvTableName)
+		}
 	case err != nil:
 		log.Fatalf("api: %v", err)
 	default:
@@ -31,6 +37,22 @@ func main() {
 			log.Fatalf("api: %v", err)
 		}
 		h.WithDeviceKeys(keys, cfg)
+		if passkeys {
+			// The passkey routes, including the public POST /passkeys/authentication/options.
+			pcfg, err := api.PasskeyConfigFromEnv(nil)
+			if err != nil {
+				log.Fatalf("api: %v", err)
+			}
+			handle = h.WithPasskeys(keys, pcfg).Handle
+		}
 	}
-	lambda.Start(h.Handle)
+	if !passkeys {
+		for _, name := range []string{passkey.EnvOrigins, passkey.EnvRPName, passkey.EnvUserVerification, passkey.EnvResidentKey,
+			passkey.EnvAttestation, passkey.EnvAttachment, passkey.EnvTimeoutSeconds, passkey.EnvMaxPerUser} {
+			if os.Getenv(name) != "" {
+				log.Fatalf("api: %s is set but %s is not", name, passkey.EnvRPID)
+			}
+		}
+	}
+	lambda.Start(handle)
 }

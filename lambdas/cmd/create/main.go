@@ -11,6 +11,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -51,6 +52,22 @@ func main() {
 				h.Issuers[m] = issuer
 			}
 		}
+	}
+	if cfg.Enabled(authflow.Passkey) {
+		// Every nonce round publishes passkey request options (the user's credentials, or decoys).
+		keys, err := store.FromEnv(nil)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		pcfg, err := passkey.ConfigFromEnv(nil)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		rp, err := passkey.NewRP(pcfg)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		h.NonceExtras = passkey.NewOptions(rp, keys, passkey.WithLogger(logger))
 	}
 	lambda.Start(h.Handle)
 }

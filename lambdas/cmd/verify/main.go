@@ -12,6 +12,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -37,6 +38,17 @@ func main() {
 		}
 		if cfg.Enabled(authflow.DeviceKey) {
 			h.Checkers[authflow.DeviceKey] = keyauth.New(keys, keyauth.WithLogger(logger))
+		}
+		if cfg.Enabled(authflow.Passkey) {
+			pcfg, err := passkey.ConfigFromEnv(nil)
+			if err != nil {
+				log.Fatalf("verify: %v", err)
+			}
+			rp, err := passkey.NewRP(pcfg)
+			if err != nil {
+				log.Fatalf("verify: %v", err)
+			}
+			h.Checkers[authflow.Passkey] = passkey.NewChecker(rp, keys, passkey.WithLogger(logger))
 		}
 		if cfg.Enabled(authflow.EmailOTP) || cfg.Enabled(authflow.SMSOTP) {
 			aws, err := awsconfig.New(nil)

@@ -1,0 +1,42 @@
+// Package passkey implements passkeys (WebAuthn) for the custom-auth flow with
+// github.com/go-webauthn/webauthn: the relying party (RP), the nonce-round hook that publishes
+// request options (Options, a triggers.NonceExtra for Create) and the answer check (Checker, the
+// triggers.Checker for authflow.Passkey). Registration goes through the HTTP API (package api).
+//
+// # User handle
+//
+// A passkey's user.id is the UTF-8 Cognito username (UserHandle), taken by the API from the access
+// token's "username" claim. In pools that sign in by email or phone that username is the UUID the
+// pool assigned; a usernameless sign-in passes the handle back as USERNAME, which Cognito accepts
+// for every user (the sub is not accepted as USERNAME in general). Passkeys are stored under the
+// owner's sub; the handle is kept with each passkey and must match the assertion's userHandle.
+//
+// # Sign-in with a known username
+//
+//  1. InitiateAuth(CUSTOM_AUTH, USERNAME) -> the NONCE round's ChallengeParameters carry, besides
+//     kind, nonce and methods, "passkeyOptions": PublicKeyCredentialRequestOptions JSON whose
+//     challenge is the nonce (see Options) and whose allowCredentials are the user's passkeys
+//     (omitted when there are none).
+//  2. navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o)}).
+//  3. RespondToAuthChallenge(ANSWER = JSON.stringify(credential), ClientMetadata.signInMethod =
+//     "passkey") -> tokens when Checker accepts.
+//
+// # Usernameless sign-in (discoverable credentials)
+//
+//  1. POST /passkeys/authentication/options (public, no token) -> {"publicKey": {...} (no
+//     allowCredentials), "challengeId": "..."}; the challenge is stored for Config.Timeout.
+//  2. navigator.credentials.get(...) -> the assertion carries response.userHandle.
+//  3. InitiateAuth(CUSTOM_AUTH, USERNAME = UTF-8 decoding of the user handle).
+//  4. RespondToAuthChallenge(ANSWER = the assertion JSON, ClientMetadata = {signInMethod:
+//     "passkey", challengeId: "..."}). Verify checks the assertion against the stored challenge,
+//     which is consumed exactly once, atomically, whatever the outcome.
+//
+// # Timeouts and replay
+//
+// The nonce round records its issue time (private parameter PrivIssuedAt); an answer given more
+// than Config.Timeout later is refused. A usernameless challenge expires after Config.Timeout.
+// Recording a use is one conditional update: the sign count must rise (or stay zero for
+// authenticators without a counter) and the challenge must differ from the last one used with the
+// passkey, so concurrent submissions of one assertion cannot both pass; a non-rising count is
+// logged as a possible clone.
+package passkey

@@ -1,0 +1,229 @@
+package passkey_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
+)
+
+// requestOptions is PublicKeyCredentialRequestOptionsJSON as a client reads it.
+type requestOptions struct {
+	Challenge        string `json:"challenge"`
+	Timeout          int    `json:"timeout"`
+	RPID             string `json:"rpId"`
+	UserVerification string `json:"userVerification"`
+	AllowCredentials []struct {
+		Type       string   `json:"type"`
+		ID         string   `json:"id"`
+		Transports []string `json:"transports"`
+	} `json:"allowCredentials"`
+}
+
+func nonceReqB(user, sub, nonce string) triggers.NonceRequest {
+	return nonceReq(user, sub, nonce, false)
+}
+
+func nonceReq(user, sub, nonce string, notFound bool) triggers.NonceRequest {
+	attrs := map[string]string{"email": user}
+	if sub != "" {
+		attrs["sub"] = sub
+	}
+	return triggers.NonceRequest{
+		Challenge:      authflow.Challenge{Kind: authflow.KindNonce, SessionID: sessionID, Reason: authflow.ReasonStart},
+		Nonce:          nonce,
+		UserPoolID:     testPool,
+		ClientID:       testClient,
+		UserName:       user,
+		UserAttributes: attrs,
+		UserNotFound:   notFound,
+	}
+}
+
+func extra(t *testing.T, o *passkey.Options, r triggers.NonceRequest) (triggers.Issued, requestOptions) {
+	t.Helper()
+	out, err := o.Extra(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ro requestOptions
+	if err := json.Unmarshal([]byte(out.Public[passkey.PubOptions]), &ro); err != nil {
+		t.Fatalf("passkeyOptions %q: %v", out.Public[passkey.PubOptions], err)
+	}
+	return out, ro
+}
+
+func TestOptionsKnownUser(t *testing.T) {
+	f := newFixture(t, testConfig(), authenticator())
+	second := enroll(t, f.rp, f.m, f.a, subAlice, userAlice)
+	o := passkey.NewOptions(f.rp, f.m, passkey.WithClock(clock))
+	nonce := newNonce(t)
+	out, ro := extra(t, o, nonceReq(userAlice, subAlice, nonce, false))
+	if got := slices.Sorted(maps.Keys(out.Public)); !slices.Equal(got, []string{passkey.PubOptions}) {
+		t.Errorf("public keys %v", got)
+	}
+	if got := out.Private[passkey.PrivIssuedAt]; got != strconv.FormatInt(fixedNow.UnixMilli(), 10) || len(out.Private) != 1 {
+		t.Errorf("private %v", out.Private)
+	}
+	if ro.Challenge != nonce {
+		t.Errorf("challenge %q, want the nonce %q", ro.Challenge, nonce)
+	}
+	if ro.RPID != rpID || ro.UserVerification != "required" || ro.Timeout != 120000 {
+		t.Errorf("options %+v", ro)
+	}
+	want := []string{base64.RawURLEncoding.EncodeToString(f.alice.ID), base64.RawURLEncoding.EncodeToString(second.ID)}
+	slices.Sort(want)
+	var got []string
+	for _, c := range ro.AllowCredentials {
+		got = append(got, c.ID)
+		if c.Type != "public-key" || !slices.Equal(c.Transports, []string{"hybrid", "internal"}) {
+			t.Errorf("descriptor %+v", c)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("allowCredentials %v, want alice's %v (and not bob's)", got, want)
+	}
+	// The client decodes the challenge to the nonce's bytes; clientDataJSON then carries the nonce.
+	raw, err := base64.RawURLEncoding.DecodeString(ro.Challenge)
+	if err != nil || len(raw) != 32 || base64.RawURLEncoding.EncodeToString(raw) != nonce {
+		t.Errorf("challenge does not round-trip: %v", err)
+	}
+	// A user without passkeys gets no allowCredentials (the member is omitted: an empty list).
+	_, ro = extra(t, o, nonceReq("carol", "3f1c2a9e-0000-4000-8000-0000000ca201", newNonce(t), false))
+	if len(ro.AllowCredentials) != 0 {
+		t.Errorf("carol's allowCredentials %v", ro.AllowCredentials)
+	}
+}
+
+func TestOptionsUnknownUserDecoys(t *testing.T) {
+	f := newFixture(t, testConfig(), authenticator())
+	o := passkey.NewOptions(f.rp, f.m, passkey.WithClock(clock))
+	f.m.lists = 0
+	known, _ := extra(t, o, nonceReq(userAlice, subAlice, newNonce(t), false))
+	unknown, ro1 := extra(t, o, nonceReq("ghost@example.com", "", newNonce(t), true))
+	if f.m.lists != 2 {
+		t.Errorf("%d list calls for one known and one unknown user, want 2", f.m.lists)
+	}
+	if !slices.Equal(slices.Sorted(maps.Keys(known.Public)), slices.Sorted(maps.Keys(unknown.Public))) ||
+		!slices.Equal(slices.Sorted(maps.Keys(known.Private)), slices.Sorted(maps.Keys(unknown.Private))) {
+		t.Errorf("parameter shapes differ: %v/%v vs %v/%v", known.Public, known.Private, unknown.Public, unknown.Private)
+	}
+	// Deterministic per username (case-insensitively), like a real user's list.
+	_, ro2 := extra(t, o, nonceReq("Ghost@Example.com", "", newNonce(t), true))
+	if a, b := ids(ro1), ids(ro2); !slices.Equal(a, b) {
+		t.Errorf("decoys differ between two sign-ins: %v vs %v", a, b)
+	}
+	// A fresh Options (another Lambda instance) reading the same secret gives the same decoys.
+	o2 := passkey.NewOptions(f.rp, f.m)
+	_, ro3 := extra(t, o2, nonceReq("ghost@example.com", "", newNonce(t), true))
+	if !slices.Equal(ids(ro1), ids(ro3)) {
+		t.Error("decoys differ between instances")
+	}
+	// Another secret (another deployment) gives other decoys; the distribution matches the table.
+	counts := map[int]int{}
+	lengths := map[int]int{}
+	for i := range 2000 {
+		_, ro := extra(t, o, nonceReq("user"+strconv.Itoa(i)+"@example.com", "", newNonce(t), true))
+		counts[len(ro.AllowCredentials)]++
+		for _, c := range ro.AllowCredentials {
+			b, err := base64.RawURLEncoding.DecodeString(c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lengths[len(b)]++
+			if c.Type != "public-key" || len(c.Transports) == 0 {
+				t.Fatalf("decoy shape %+v", c)
+			}
+		}
+		if !slices.IsSortedFunc(ids(ro), func(a, b string) int { return compare(a, b) }) {
+			t.Fatal("decoys not ordered like real passkeys")
+		}
+	}
+	for n, want := range map[int]float64{0: 112.0 / 256, 1: 88.0 / 256, 2: 36.0 / 256} {
+		if got := float64(counts[n]) / 2000; got < want-0.05 || got > want+0.05 {
+			t.Errorf("%d decoys for %.3f of unknown users, want about %.3f", n, got, want)
+		}
+	}
+	for l := range lengths {
+		if l != 16 && l != 20 && l != 32 && l != 64 {
+			t.Errorf("decoy credential ID of %d bytes", l)
+		}
+	}
+	if counts[0] == 2000 {
+		t.Error("no decoys at all")
+	}
+}
+
+func TestOptionsDecoysCappedAndSecretShared(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxPerUser = 1
+	rp := newRP(t, cfg)
+	m := newMemStore()
+	o := passkey.NewOptions(rp, m)
+	for i := range 300 {
+		_, ro := extra(t, o, nonceReq("u"+strconv.Itoa(i), "", newNonce(t), true))
+		if len(ro.AllowCredentials) > 1 {
+			t.Fatalf("%d decoys with a cap of 1", len(ro.AllowCredentials))
+		}
+	}
+	if m.secret == nil {
+		t.Fatal("decoy secret not created in the store")
+	}
+}
+
+func TestOptionsFailures(t *testing.T) {
+	f := newFixture(t, testConfig(), authenticator())
+	o := passkey.NewOptions(f.rp, f.m)
+	if _, err := o.Extra(context.Background(), nonceReq(userAlice, subAlice, "short", false)); err == nil {
+		t.Error("short nonce accepted")
+	}
+	f.m.listErr = errDown
+	if _, err := o.Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); !errors.Is(err, errDown) {
+		t.Errorf("list failure: %v", err)
+	}
+	f.m.listErr = nil
+	f.m.secretErr = errDown
+	if _, err := passkey.NewOptions(f.rp, f.m).Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); !errors.Is(err, errDown) {
+		t.Errorf("secret failure: %v", err)
+	}
+	// Through Create: the round fails closed.
+	create := &triggers.Create{Config: authflow.Config{Methods: []authflow.Method{authflow.Passkey}, MaxAttempts: 3, MaxResends: 2}, NonceExtras: passkey.NewOptions(f.rp, f.m)}
+	var ev events.CognitoEventUserPoolsCreateAuthChallenge
+	ev.UserPoolID, ev.UserName = testPool, userAlice
+	ev.Request.ChallengeName = authflow.ChallengeName
+	ev.Request.UserAttributes = map[string]string{"sub": subAlice}
+	if _, err := create.Handle(context.Background(), ev); !errors.Is(err, triggers.ErrUnavailable) {
+		t.Errorf("create with failing passkey store: %v", err)
+	}
+	var nilOpts *passkey.Options
+	if _, err := nilOpts.Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); err == nil {
+		t.Error("nil options did not fail")
+	}
+}
+
+func ids(ro requestOptions) []string {
+	out := []string{}
+	for _, c := range ro.AllowCredentials {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
