@@ -30,6 +30,8 @@ func applies(when string, p Props) bool {
 		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.SMSOTP)
 	case "native-sms":
 		return p.Mode == ModeNative && p.Native.SMSOTP
+	case "passkey":
+		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.Passkey)
 	}
 	return false
 }
@@ -68,6 +70,15 @@ var Suppressions = []Suppression{
 			"straight to a phone number has no resource ARN; the role is assumable only by Cognito " +
 			"with this pool's external ID.",
 		When: "native-sms",
+	},
+	{
+		Rule:     "AwsSolutions-APIG4",
+		Resource: "HttpApi/POST--passkeys--authentication--options",
+		Reason: "Usernameless passkey sign-in starts before the user has a token, so this one route is " +
+			"public by design: it only issues a single-use challenge (stored with a short TTL, " +
+			"consumed by the passkey sign-in) and returns no user data; it has its own stage " +
+			"throttle (PublicThrottle, default 5/s).",
+		When: "passkey",
 	},
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -146,6 +147,11 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 			triggerEnv = withEnv(triggerEnv, k, v)
 		}
 	}
+	if cfg.Enabled(authflow.Passkey) {
+		for k, v := range passkeyEnv(p) {
+			triggerEnv = withEnv(triggerEnv, k, v)
+		}
+	}
 	pl.Functions.Create = newFunction(c, "CreateAuthChallenge", "create", TriggerTimeoutSeconds, p, triggerEnv)
 	pl.Functions.Verify = newFunction(c, "VerifyAuthChallengeResponse", "verify", TriggerTimeoutSeconds, p, triggerEnv)
 	pl.Functions.PreSignUp = newFunction(c, "PreSignUp", "presignup", TriggerTimeoutSeconds, p, map[string]*string{
@@ -155,6 +161,11 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	if len(p.Methods) > 0 {
 		// Failure counting (every method), device-key reads and use stamps.
 		grantTable(pl.Functions.Verify, pl.Table, "FailureCountsAndKeys", "dynamodb:GetItem", "dynamodb:UpdateItem")
+	}
+	if cfg.Enabled(authflow.Passkey) {
+		// allowCredentials of the nonce round (query), the decoy secret for unknown users (read,
+		// created once with a conditional put).
+		grantTable(pl.Functions.Create, pl.Table, "PasskeyRequestOptions", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem")
 	}
 	if p.codes() {
 		// Code records (conditional put, read on a retried Create) and send limits (updates).
@@ -232,22 +243,39 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		api.EnvClientID:  pl.Client.UserPoolClientId(),
 		logging.EnvLevel: jsii.String("info"),
 	}
-	routes := []route{{awsapigatewayv2.HttpMethod_GET, "/me"}}
-	if cfg.Enabled(authflow.DeviceKey) {
+	routes := []route{{awsapigatewayv2.HttpMethod_GET, "/me", false}}
+	if cfg.Enabled(authflow.DeviceKey) || cfg.Enabled(authflow.Passkey) {
 		apiEnv[store.EnvTableName] = pl.Table.TableName()
+		// The device-key freshness window also applies to passkey registration.
 		apiEnv[api.EnvDeviceKeyMaxPerUser] = jsii.String(strconv.Itoa(p.DeviceKeys.MaxPerUser))
 		apiEnv[api.EnvDeviceKeyMaxAuthAge] = jsii.String(strconv.Itoa(int(p.DeviceKeys.MaxAuthAge.Seconds())))
+	}
+	if cfg.Enabled(authflow.DeviceKey) {
 		routes = append(routes,
-			route{awsapigatewayv2.HttpMethod_POST, "/device-keys"},
-			route{awsapigatewayv2.HttpMethod_GET, "/device-keys"},
-			route{awsapigatewayv2.HttpMethod_DELETE, "/device-keys/{id}"},
+			route{awsapigatewayv2.HttpMethod_POST, "/device-keys", false},
+			route{awsapigatewayv2.HttpMethod_GET, "/device-keys", false},
+			route{awsapigatewayv2.HttpMethod_DELETE, "/device-keys/{id}", false},
+		)
+	}
+	if cfg.Enabled(authflow.Passkey) {
+		for k, v := range passkeyEnv(p) {
+			apiEnv[k] = v
+		}
+		routes = append(routes,
+			route{awsapigatewayv2.HttpMethod_POST, "/passkeys/registration/options", false},
+			route{awsapigatewayv2.HttpMethod_POST, "/passkeys/registration", false},
+			route{awsapigatewayv2.HttpMethod_GET, "/passkeys", false},
+			route{awsapigatewayv2.HttpMethod_PATCH, "/passkeys/{id}", false},
+			route{awsapigatewayv2.HttpMethod_DELETE, "/passkeys/{id}", false},
+			// Usernameless sign-in starts before there is a token: public, throttled on its own.
+			route{awsapigatewayv2.HttpMethod_POST, "/passkeys/authentication/options", true},
 		)
 	}
 	pl.Functions.API = newFunction(c, "Api", "api", APITimeoutSeconds, p, apiEnv)
-	if cfg.Enabled(authflow.DeviceKey) {
-		// Register (transaction: key, fingerprint guard, counter), list (query), revoke (read the
-		// key, then a transaction).
-		grantTable(pl.Functions.API, pl.Table, "DeviceKeys", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+	if cfg.Enabled(authflow.DeviceKey) || cfg.Enabled(authflow.Passkey) {
+		// Register (transaction: key, fingerprint guard, counter; passkeys: challenge consumed),
+		// list (query), rename, revoke (read the key, then a transaction).
+		grantTable(pl.Functions.API, pl.Table, "KeysAndPasskeys", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 	}
 	pl.API, pl.APIURL = newHTTPAPI(c, p, pool, pl.Client, pl.Functions.API, routes)
 
@@ -418,20 +446,55 @@ func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, clie
 		Format:         jsii.String(accessLogFormat),
 	})
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), fn, nil)
+	publicSettings := map[string]any{}
 	for _, r := range routes {
-		httpAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		opts := &awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{r.method},
 			Integration: integration,
-		})
+		}
+		if r.public {
+			opts.Authorizer = awsapigatewayv2.NewHttpNoneAuthorizer()
+		}
+		added := httpAPI.AddRoutes(opts)
+		if r.public {
+			for _, rt := range *added {
+				cfnStage.Node().AddDependency(rt) // route settings need the route to exist
+			}
+			publicSettings[string(r.method)+" "+r.path] = map[string]any{
+				"ThrottlingRateLimit":  p.PublicThrottle.RateLimit,
+				"ThrottlingBurstLimit": p.PublicThrottle.BurstLimit,
+			}
+		}
+	}
+	if len(publicSettings) > 0 {
+		cfnStage.SetRouteSettings(publicSettings)
 	}
 	return httpAPI, stage.Url()
 }
 
-// route is one HTTP API route; every route is behind the JWT authorizer.
+// route is one HTTP API route, behind the JWT authorizer unless public.
 type route struct {
 	method awsapigatewayv2.HttpMethod
 	path   string
+	public bool
+}
+
+// passkeyEnv is the passkey environment of Create, Verify and the API (package passkey's
+// variables), from the defaults-filled passkey.Config.
+func passkeyEnv(p Props) map[string]*string {
+	c := p.Passkeys.WithDefaults()
+	return map[string]*string{
+		passkey.EnvRPID:             jsii.String(c.RPID),
+		passkey.EnvRPName:           jsii.String(c.RPName),
+		passkey.EnvOrigins:          jsii.String(strings.Join(c.Origins, ",")),
+		passkey.EnvUserVerification: jsii.String(string(c.UserVerification)),
+		passkey.EnvResidentKey:      jsii.String(string(c.ResidentKey)),
+		passkey.EnvAttestation:      jsii.String(string(c.Attestation)),
+		passkey.EnvAttachment:       jsii.String(string(c.Attachment)),
+		passkey.EnvTimeoutSeconds:   jsii.String(strconv.Itoa(int(c.Timeout.Seconds()))),
+		passkey.EnvMaxPerUser:       jsii.String(strconv.Itoa(c.MaxPerUser)),
+	}
 }
 
 // grantSendSMS lets fn publish SMS to phone numbers. A direct SMS has no resource ARN, so the

@@ -15,6 +15,7 @@ import (
 	"github.com/passwordless-go/cognito/constructs/cdktest"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
@@ -34,9 +35,11 @@ var propSets = []propSet{
 	{"minimal", func(awscdk.Stack) *passwordless.Props { return nil }},
 	{"full", func(awscdk.Stack) *passwordless.Props {
 		return &passwordless.Props{
-			UserPoolName:         "full-pool",
-			Aliases:              passwordless.Aliases{Email: true, Phone: true},
-			Methods:              []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey},
+			UserPoolName: "full-pool",
+			Aliases:      passwordless.Aliases{Email: true, Phone: true},
+			Methods:      []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey, authflow.Passkey},
+			Passkeys: passkey.Config{RPID: "example.com", Origins: []string{"https://app.example.com",
+				"android:apk-key-hash:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
 			MaxAttempts:          5,
 			MaxResends:           1,
 			Email:                &passwordless.EmailProps{From: "sign-in@example.com", Domain: "example.com"},
@@ -239,7 +242,12 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	if len(routes) == 0 {
 		t.Error("no routes")
 	}
+	public := map[string]bool{}
 	for id, r := range routes {
+		if r["RouteKey"] == publicRoute && r["AuthorizationType"] == "NONE" {
+			public[publicRoute] = true // the one deliberate public route (checked below)
+			continue
+		}
 		ref, _ := r["AuthorizerId"].(map[string]any)
 		if r["AuthorizationType"] != "JWT" || ref["Ref"] != authorizerID {
 			t.Errorf("route %s (%v) is not behind the JWT authorizer", id, r["RouteKey"])
@@ -252,6 +260,13 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 		}
 		if s["AccessLogSettings"] == nil {
 			t.Errorf("stage %s has no access logs", id)
+		}
+		settings, _ := s["RouteSettings"].(map[string]any)
+		if public[publicRoute] {
+			rs, _ := settings[publicRoute].(map[string]any)
+			if rs["ThrottlingRateLimit"] == nil || rs["ThrottlingBurstLimit"] == nil {
+				t.Errorf("public route %s has no throttle of its own: %v", publicRoute, settings)
+			}
 		}
 	}
 
@@ -336,6 +351,9 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	}
 }
 
+// publicRoute is the only route allowed without the JWT authorizer.
+const publicRoute = "POST /passkeys/authentication/options"
+
 func getAttTarget(v any) string {
 	m, _ := v.(map[string]any)
 	ga, _ := m["Fn::GetAtt"].([]any)
@@ -392,7 +410,7 @@ func TestSuppressionsApplied(t *testing.T) {
 		when map[string]bool
 	}{
 		{propSets[0], map[string]bool{"": true}},
-		{propSets[1], map[string]bool{"": true, "sms_otp": true}},
+		{propSets[1], map[string]bool{"": true, "sms_otp": true, "passkey": true}},
 		{propSets[2], map[string]bool{"": true, "native-sms": true}},
 	} {
 		t.Run(c.set.name, func(t *testing.T) {

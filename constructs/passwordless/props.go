@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
@@ -74,6 +76,13 @@ type Props struct {
 	Mode Mode
 	// Native configures Cognito's own passwordless sign-in (ModeNative only).
 	Native NativeProps
+	// Passkeys configures the passkey method: RPID is required with it; see passkey.Config for
+	// every field and default (origins https://<RPID>, user verification required, resident key
+	// preferred, attestation none, timeout 120 s, 10 passkeys per user).
+	Passkeys passkey.Config
+	// PublicThrottle throttles the one unauthenticated route, POST /passkeys/authentication/options
+	// (usernameless passkey sign-in). Default 5 requests/s, burst 10.
+	PublicThrottle Throttle
 }
 
 // Mode is how users sign in.
@@ -170,6 +179,8 @@ const (
 	DefaultBurstLimit           = 20
 	DefaultLogRetentionDays     = 30
 	DefaultMemorySize           = 256
+	DefaultPublicRateLimit      = 5
+	DefaultPublicBurstLimit     = 10
 )
 
 // WithDefaults returns a copy of p with every zero field set to its default.
@@ -206,6 +217,12 @@ func (p Props) WithDefaults() Props {
 	}
 	if p.Mode == "" {
 		p.Mode = ModeCustom
+	}
+	if p.PublicThrottle.RateLimit == 0 {
+		p.PublicThrottle.RateLimit = DefaultPublicRateLimit
+	}
+	if p.PublicThrottle.BurstLimit == 0 {
+		p.PublicThrottle.BurstLimit = DefaultPublicBurstLimit
 	}
 	if p.DeviceKeys.MaxPerUser == 0 {
 		p.DeviceKeys.MaxPerUser = api.DefaultDeviceKeyMaxPerUser
@@ -335,6 +352,18 @@ func (p Props) Validate() error {
 	}
 	if err := p.Lockout.Validate(); err != nil {
 		bad("lockout: %w", err)
+	}
+	if slices.Contains(p.Methods, authflow.Passkey) {
+		if p.Mode == ModeNative {
+			bad("native mode: use Native.Passkey for passkeys")
+		} else if err := p.Passkeys.WithDefaults().Validate(); err != nil {
+			bad("passkeys: %w", err)
+		}
+	} else if p.Passkeys.RPID != "" {
+		bad("Passkeys is set but the passkey method is not enabled")
+	}
+	if p.PublicThrottle.RateLimit < 0 || p.PublicThrottle.BurstLimit < 0 || p.PublicThrottle.RateLimit > p.Throttle.RateLimit {
+		bad("PublicThrottle %v/s must be positive and at most the stage rate %v/s", p.PublicThrottle.RateLimit, p.Throttle.RateLimit)
 	}
 	if p.DeviceKeys.MaxAuthAge%time.Second != 0 {
 		bad("DeviceKeys.MaxAuthAge %v is not whole seconds", p.DeviceKeys.MaxAuthAge)

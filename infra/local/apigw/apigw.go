@@ -33,6 +33,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,6 +75,9 @@ type Config struct {
 	APIID    string           // default "localapi"
 	// Timeout is the integration timeout (default DefaultTimeout, 30 s).
 	Timeout time.Duration
+	// Public lists route keys (a subset of Routes) without an authorizer (AuthorizationType
+	// NONE): no token is checked and the event carries no authorizer context.
+	Public []string
 }
 
 // Router is the HTTP API, an http.Handler. Create it with New; it is safe for concurrent use.
@@ -177,7 +181,10 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
-	claims, err := r.verify(bearer(req.Header.Get("Authorization")), now)
+	var claims map[string]string
+	if !slices.Contains(r.cfg.Public, rt.key) {
+		claims, err = r.verify(bearer(req.Header.Get("Authorization")), now)
+	}
 	if err != nil {
 		r.count(CallsUnauthorized)
 		w.Header().Set("Www-Authenticate", `Bearer scope="" error="invalid_token" error_description="the token is not valid"`)
@@ -382,10 +389,12 @@ func (r *Router) event(req *http.Request, rt route, params map[string]string, bo
 				SourceIP:  sourceIP,
 				UserAgent: req.UserAgent(),
 			},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
-			},
 		},
+	}
+	if claims != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
 	}
 	if len(body) > 0 {
 		if isText(req.Header.Get("Content-Type")) && utf8.Valid(body) {

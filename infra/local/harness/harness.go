@@ -314,6 +314,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	// The HTTP API.
 	h.API, err = apigw.New(apigw.Config{
 		Routes:   spec.Routes,
+		Public:   spec.PublicRoutes,
 		Issuer:   h.IdP.Issuer(),
 		Audience: spec.ResolvedAudience,
 		JWKS:     h.IdP.JWKS,

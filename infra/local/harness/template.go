@@ -110,6 +110,7 @@ type Spec struct {
 	// Logical IDs of the resources references resolve to.
 	ClientID, ConfigurationSetID, PoolID string
 	Routes                               []string
+	PublicRoutes                         []string // routes without the JWT authorizer
 	// Audience is the authorizer's audience as in the template; ResolvedAudience after Resolve.
 	Audience         []any
 	ResolvedAudience []string
@@ -221,9 +222,13 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 	for _, p := range resources(tpl, "AWS::ApiGatewayV2::Route") {
 		if k, ok := p["RouteKey"].(string); ok {
 			s.Routes = append(s.Routes, k)
+			if p["AuthorizationType"] == "NONE" {
+				s.PublicRoutes = append(s.PublicRoutes, k)
+			}
 		}
 	}
 	sort.Strings(s.Routes)
+	sort.Strings(s.PublicRoutes)
 	if _, p, err := only(tpl, "AWS::ApiGatewayV2::Authorizer"); err != nil {
 		return nil, err
 	} else {
