@@ -53,15 +53,20 @@ func TestParseTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	create := s.Functions["create"]
-	if create.Env["KEY_TABLE_NAME"] != "tbl" || create.Env["EMAIL_CONFIGURATION_SET"] != LocalConfigurationSet || create.Env["SIGN_IN_METHODS"] != "email_otp,sms_otp,device_key" {
+	if create.Env["KEY_TABLE_NAME"] != "tbl" || create.Env["EMAIL_CONFIGURATION_SET"] != LocalConfigurationSet || create.Env["SIGN_IN_METHODS"] != "email_otp,sms_otp,device_key,passkey" || create.Env["PASSKEY_RP_ID"] != "example.com" {
 		t.Fatalf("create env %v", create.Env)
 	}
 	if s.Functions["api"].Env["APP_CLIENT_ID"] != "client123" || create.Timeout != 4*time.Second || create.MemoryMB != 512 {
 		t.Fatalf("api env %v, create timeout %s memory %d", s.Functions["api"].Env, create.Timeout, create.MemoryMB)
 	}
-	wantRoutes := []string{"DELETE /device-keys/{id}", "GET /device-keys", "GET /me", "POST /device-keys"}
+	wantRoutes := []string{"DELETE /device-keys/{id}", "DELETE /passkeys/{id}", "GET /device-keys", "GET /me", "GET /passkeys",
+		"PATCH /passkeys/{id}", "POST /device-keys", "POST /passkeys/authentication/options", "POST /passkeys/registration",
+		"POST /passkeys/registration/options"}
 	if !slices.Equal(s.Routes, wantRoutes) || !slices.Equal(s.ResolvedAudience, []string{"client123"}) {
 		t.Fatalf("routes %v audience %v", s.Routes, s.ResolvedAudience)
+	}
+	if !slices.Equal(s.PublicRoutes, []string{"POST /passkeys/authentication/options"}) {
+		t.Fatalf("public routes %v", s.PublicRoutes)
 	}
 	if !slices.Equal(s.UsernameAttributes, []string{"email", "phone_number"}) || !s.PreventUserExistenceErrors {
 		t.Fatalf("pool: %v %v", s.UsernameAttributes, s.PreventUserExistenceErrors)
