@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-type recordInvoker struct{ events []events.APIGatewayV2HTTPRequest }
+type recordInvoker struct {
+	events []events.APIGatewayV2HTTPRequest
+}
 
 func (r *recordInvoker) Invoke(_ context.Context, payload []byte) ([]byte, error) {
 	var ev events.APIGatewayV2HTTPRequest

@@ -6,12 +6,16 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 )
 
 // Targets of issue #7.
@@ -224,4 +228,136 @@ func commas(n int64) string {
 		return "-" + b.String()
 	}
 	return b.String()
+}
+
+// Markdown renders a load run as a section for BENCHMARKS.md.
+func (res *LoadResult) Markdown() string {
+	var b strings.Builder
+	m := res.Machine
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.0f", Ms(d)) }
+
+	p("## Sign-ins under load\n\n")
+	if res.Command != "" {
+		p("`%s`\n\n", res.Command)
+	}
+	p("Machine: %s/%s, %d CPUs (%s)", m.OS, m.Arch, m.CPUs, orUnknown(m.CPUModel))
+	if m.MemTotal > 0 {
+		p(", %.1f GiB", float64(m.MemTotal)/(1<<30))
+	}
+	p("; %s. Date: %s. Measuring took %s.\n\n", m.GoVersion, res.Date.Format("2006-01-02 15:04 MST"), res.Elapsed.Round(time.Second))
+	p("The whole local stack (`infra/local/harness`: emulated user pool, the built bootstraps behind lambdarun")
+	if res.MaxConcurrency > 0 {
+		p(" with up to %d execution environments per function", res.MaxConcurrency)
+	}
+	p(", dynalite behind awsmock, the HTTP API). C clients run complete sign-ins back to back through the cognitoidentityprovider SDK (no SDK retries), alternately a P-256 device key (registered before) and an email code (the user's first, so it also marks the address verified); every sign-in has its own user and address. Latency: InitiateAuth to tokens, the code's delivery included; nearest-rank percentiles, so with fewer than 1,000 sign-ins p99.9 is the slowest one.\n\n")
+
+	p("| DynamoDB latency | clients | sign-ins | ok | failed (timed out) | seconds | sign-ins/s | p50 ms | p99 ms | p99.9 ms | max ms | device key p50 ms | email code p50 ms | DynamoDB calls | trigger retries / failures |\n")
+	p("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, ph := range res.Phases {
+		t := TailOf(ph.Latency)
+		cell := func(d time.Duration) string {
+			if t.N == 0 {
+				return "-"
+			}
+			return ms(d)
+		}
+		methodP50 := func(method string) string {
+			if len(ph.ByMethod[method]) == 0 {
+				return "-"
+			}
+			return ms(TailOf(ph.ByMethod[method]).P50)
+		}
+		p("| %s | %d | %d | %d | %d (%d) | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %d | %d / %d |\n",
+			latencyLabel(ph.DynamoLatency), ph.Concurrency, ph.SignIns, ph.OK, ph.Failed, ph.TimedOut, ph.Elapsed.Seconds(), ph.SignInsPerSecond(),
+			cell(t.P50), cell(t.P99), cell(t.P999), cell(t.Max), methodP50(MethodDeviceKey), methodP50(MethodEmailOTP), ph.DynamoCalls, ph.TriggerRetries, ph.TriggerFailures)
+	}
+	p("\nTrigger invocations as Cognito sees them (the pool's invoke to the answer, a wait for a free execution environment included); Cognito's budget is %s per invocation, the functions' timeout %s. \"gave up\" are invocations the pool abandoned at its budget (then retried, as Cognito does).\n\n", CognitoTriggerBudget, FunctionTimeout)
+	p("| DynamoDB latency | clients | trigger | invocations | p50 ms | p99 ms | p99.9 ms | max ms | function errors | function timeouts | gave up at %s |\n", CognitoTriggerBudget)
+	p("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, ph := range res.Phases {
+		for _, k := range triggerOrder(slices.Collect(maps.Keys(ph.Triggers))) {
+			tt := ph.Triggers[k]
+			t := TailOf(tt.Durations)
+			p("| %s | %d | %s | %d | %s | %s | %s | %s | %d | %d | %d |\n", latencyLabel(ph.DynamoLatency), ph.Concurrency, k, t.N,
+				ms(t.P50), ms(t.P99), ms(t.P999), ms(t.Max), tt.FunctionErrors, tt.Timeouts, tt.Abandoned)
+		}
+	}
+	var failures []string
+	for _, ph := range res.Phases {
+		for _, e := range slices.Sorted(maps.Keys(ph.Errors)) {
+			failures = append(failures, fmt.Sprintf("%s, C=%d: %d x %s", latencyLabel(ph.DynamoLatency), ph.Concurrency, ph.Errors[e], e))
+		}
+	}
+	if len(failures) > 0 {
+		p("\nFailed sign-ins:\n\n")
+		for _, f := range failures {
+			p("- %s\n", f)
+		}
+	}
+	slowest := time.Duration(0)
+	for _, ph := range res.Phases {
+		slowest = max(slowest, ph.DynamoLatency)
+	}
+	if slowest > 0 {
+		p("\nThe functions' AWS SDK (`lambdas/awsconfig`) gives each HTTP attempt %s and makes at most %d attempts (backoff up to %s)", awsconfig.AttemptTimeout, awsconfig.MaxAttempts, awsconfig.MaxBackoff)
+		if slowest >= awsconfig.AttemptTimeout {
+			p(": an injected latency of %s or more makes every DynamoDB attempt time out, so each trigger's first DynamoDB call fails after about %d x %s and the trigger fails closed (\"sign-in temporarily unavailable\") well inside Cognito's budget", awsconfig.AttemptTimeout, awsconfig.MaxAttempts, awsconfig.AttemptTimeout)
+		}
+		p(".\n")
+	}
+	p("\nVerdicts:\n\n")
+	for _, line := range res.Verdicts() {
+		p("- %s\n", line)
+	}
+	return b.String()
+}
+
+// Verdicts says, per phase, whether every sign-in succeeded and, with injected latency, whether
+// every trigger's p99.9 stayed inside Cognito's budget.
+func (res *LoadResult) Verdicts() []string {
+	var out []string
+	for _, ph := range res.Phases {
+		head := fmt.Sprintf("DynamoDB latency %s, C=%d", latencyLabel(ph.DynamoLatency), ph.Concurrency)
+		ok := "every sign-in succeeded"
+		if ph.Failed > 0 {
+			ok = fmt.Sprintf("**%d of %d sign-ins failed** (%d timed out)", ph.Failed, ph.SignIns, ph.TimedOut)
+		}
+		if ph.DynamoLatency == 0 {
+			out = append(out, fmt.Sprintf("%s: %s; p99.9 %s ms", head, ok, fmtTail(ph.Latency)))
+			continue
+		}
+		var over []string
+		worst, worstKey := time.Duration(0), ""
+		for _, k := range triggerOrder(slices.Collect(maps.Keys(ph.Triggers))) {
+			tt := ph.Triggers[k]
+			t := TailOf(tt.Durations)
+			if t.P999 > worst {
+				worst, worstKey = t.P999, k
+			}
+			if t.P999 >= CognitoTriggerBudget || tt.Abandoned > 0 {
+				over = append(over, fmt.Sprintf("%s p99.9 %.1f s, %d gave up", k, t.P999.Seconds(), tt.Abandoned))
+			}
+		}
+		budget := fmt.Sprintf("every trigger's p99.9 inside Cognito's %s: met (slowest: %s, %.1f s)", CognitoTriggerBudget, worstKey, worst.Seconds())
+		if len(over) > 0 {
+			budget = fmt.Sprintf("every trigger's p99.9 inside Cognito's %s: **missed** (%s)", CognitoTriggerBudget, strings.Join(over, "; "))
+		}
+		out = append(out, fmt.Sprintf("%s: %s; %s; sign-in p99.9 %s ms", head, ok, budget, fmtTail(ph.Latency)))
+	}
+	return out
+}
+
+func fmtTail(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", Ms(TailOf(ds).P999))
+}
+
+func latencyLabel(d time.Duration) string {
+	if d == 0 {
+		return "none"
+	}
+	return d.String()
 }
