@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/passkey"
+	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 )
 
@@ -45,7 +46,7 @@ func BenchmarkPasskeyCheckUnknownUser(b *testing.B) {
 // BenchmarkPasskeyOptions is the nonce-round hook for a user with two passkeys.
 func BenchmarkPasskeyOptions(b *testing.B) {
 	f := newFixture(b, testConfig(), authenticator())
-	o := passkey.NewOptions(f.rp, f.m, passkey.WithClock(clock))
+	o := passkeynonce.NewOptions(f.rp.Config(), f.m, passkeynonce.WithClock(clock))
 	r := nonceReqB(userAlice, subAlice, newNonce(b))
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -14,6 +14,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -22,10 +23,10 @@ import (
 const (
 	// PubOptions is the public challenge parameter of the nonce round holding the
 	// PublicKeyCredentialRequestOptions JSON for navigator.credentials.get.
-	PubOptions = "passkeyOptions"
+	PubOptions = passkeynonce.PubOptions
 	// PrivIssuedAt is the private challenge parameter with the nonce round's issue time (Unix
 	// milliseconds); Verify refuses answers given more than Config.Timeout after it.
-	PrivIssuedAt = "passkeyIssuedAt"
+	PrivIssuedAt = passkeynonce.PrivIssuedAt
 	// MetaChallengeID is the ClientMetadata key naming the challenge of a usernameless sign-in,
 	// as returned by POST /passkeys/authentication/options.
 	MetaChallengeID = "challengeId"
@@ -61,7 +62,7 @@ type CheckerStore interface {
 
 var _ CheckerStore = (*store.Store)(nil)
 
-// Option configures a Checker or an Options.
+// Option configures a Checker.
 type Option func(*common)
 
 type common struct {

@@ -1,7 +1,10 @@
 // Package passkey implements passkeys (WebAuthn) for the custom-auth flow with
-// github.com/go-webauthn/webauthn: the relying party (RP), the nonce-round hook that publishes
-// request options (Options, a triggers.NonceExtra for Create) and the answer check (Checker, the
+// github.com/go-webauthn/webauthn: the relying party (RP) and the answer check (Checker, the
 // triggers.Checker for authflow.Passkey). Registration goes through the HTTP API (package api).
+//
+// Two subpackages do not link go-webauthn, so the Create function stays small: passkeyconf holds
+// the policy (Config, an alias here, and ConfigFromEnv) and passkeynonce the nonce-round hook that
+// publishes request options (passkeynonce.Options, a triggers.NonceExtra for Create).
 //
 // # User handle
 //
@@ -15,8 +18,8 @@
 //
 //  1. InitiateAuth(CUSTOM_AUTH, USERNAME) -> the NONCE round's ChallengeParameters carry, besides
 //     kind, nonce and methods, "passkeyOptions": PublicKeyCredentialRequestOptions JSON whose
-//     challenge is the nonce (see Options) and whose allowCredentials are the user's passkeys
-//     (omitted when there are none).
+//     challenge is the nonce (see passkeynonce.Options) and whose allowCredentials are the user's
+//     passkeys (omitted when there are none).
 //  2. navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o)}).
 //  3. RespondToAuthChallenge(ANSWER = JSON.stringify(credential), ClientMetadata.signInMethod =
 //     "passkey") -> tokens when Checker accepts.

@@ -13,6 +13,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
+	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
@@ -45,7 +46,7 @@ func newCognito(t *testing.T) *cognito {
 	rp := newRP(t, testConfig())
 	return &cognito{
 		define: &triggers.Define{Config: flowConfig},
-		create: &triggers.Create{Config: flowConfig, NonceExtras: passkey.NewOptions(rp, st)},
+		create: &triggers.Create{Config: flowConfig, NonceExtras: passkeynonce.NewOptions(rp.Config(), st)},
 		verify: &triggers.Verify{Config: flowConfig, Checkers: map[authflow.Method]triggers.Checker{authflow.Passkey: passkey.NewChecker(rp, st)}},
 		api:    api.New(testClient, nil).WithPasskeys(st, api.PasskeyConfig{RP: rp}),
 		st:     st,

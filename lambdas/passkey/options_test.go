@@ -5,14 +5,18 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
+	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -49,7 +53,18 @@ func nonceReq(user, sub, nonce string, notFound bool) triggers.NonceRequest {
 	}
 }
 
-func extra(t *testing.T, o *passkey.Options, r triggers.NonceRequest) (triggers.Issued, requestOptions) {
+// hook is the nonce-round hook (package passkeynonce, which does not link go-webauthn) built from
+// rp's configuration, as the Create function builds it, with rp to compare its JSON against.
+type hook struct {
+	*passkeynonce.Options
+	rp *passkey.RP
+}
+
+func newHook(rp *passkey.RP, s passkeynonce.OptionsStore, opts ...passkeynonce.Option) hook {
+	return hook{passkeynonce.NewOptions(rp.Config(), s, opts...), rp}
+}
+
+func extra(t *testing.T, o hook, r triggers.NonceRequest) (triggers.Issued, requestOptions) {
 	t.Helper()
 	out, err := o.Extra(context.Background(), r)
 	if err != nil {
@@ -59,13 +74,38 @@ func extra(t *testing.T, o *passkey.Options, r triggers.NonceRequest) (triggers.
 	if err := json.Unmarshal([]byte(out.Public[passkey.PubOptions]), &ro); err != nil {
 		t.Fatalf("passkeyOptions %q: %v", out.Public[passkey.PubOptions], err)
 	}
+	if err := sameAsGoWebAuthn(o.rp, out.Public[passkey.PubOptions]); err != nil {
+		t.Fatal(err)
+	}
 	return out, ro
+}
+
+// sameAsGoWebAuthn checks that options JSON is byte for byte what go-webauthn encodes for the
+// same challenge and allowCredentials with rp's configuration (what the hook produced when it
+// used the library).
+func sameAsGoWebAuthn(rp *passkey.RP, options string) error {
+	var parsed protocol.PublicKeyCredentialRequestOptions
+	if err := json.Unmarshal([]byte(options), &parsed); err != nil {
+		return fmt.Errorf("go-webauthn cannot read %s: %w", options, err)
+	}
+	a, err := rp.RequestOptions(parsed.Challenge, parsed.AllowedCredentials)
+	if err != nil {
+		return err
+	}
+	want, err := json.Marshal(a.Response)
+	if err != nil {
+		return err
+	}
+	if string(want) != options {
+		return fmt.Errorf("options differ from go-webauthn's:\n got %s\nwant %s", options, want)
+	}
+	return nil
 }
 
 func TestOptionsKnownUser(t *testing.T) {
 	f := newFixture(t, testConfig(), authenticator())
 	second := enroll(t, f.rp, f.m, f.a, subAlice, userAlice)
-	o := passkey.NewOptions(f.rp, f.m, passkey.WithClock(clock))
+	o := newHook(f.rp, f.m, passkeynonce.WithClock(clock))
 	nonce := newNonce(t)
 	out, ro := extra(t, o, nonceReq(userAlice, subAlice, nonce, false))
 	if got := slices.Sorted(maps.Keys(out.Public)); !slices.Equal(got, []string{passkey.PubOptions}) {
@@ -106,7 +146,7 @@ func TestOptionsKnownUser(t *testing.T) {
 
 func TestOptionsUnknownUserDecoys(t *testing.T) {
 	f := newFixture(t, testConfig(), authenticator())
-	o := passkey.NewOptions(f.rp, f.m, passkey.WithClock(clock))
+	o := newHook(f.rp, f.m, passkeynonce.WithClock(clock))
 	f.m.lists = 0
 	known, _ := extra(t, o, nonceReq(userAlice, subAlice, newNonce(t), false))
 	unknown, ro1 := extra(t, o, nonceReq("ghost@example.com", "", newNonce(t), true))
@@ -123,7 +163,7 @@ func TestOptionsUnknownUserDecoys(t *testing.T) {
 		t.Errorf("decoys differ between two sign-ins: %v vs %v", a, b)
 	}
 	// A fresh Options (another Lambda instance) reading the same secret gives the same decoys.
-	o2 := passkey.NewOptions(f.rp, f.m)
+	o2 := newHook(f.rp, f.m)
 	_, ro3 := extra(t, o2, nonceReq("ghost@example.com", "", newNonce(t), true))
 	if !slices.Equal(ids(ro1), ids(ro3)) {
 		t.Error("decoys differ between instances")
@@ -168,7 +208,7 @@ func TestOptionsDecoysCappedAndSecretShared(t *testing.T) {
 	cfg.MaxPerUser = 1
 	rp := newRP(t, cfg)
 	m := newMemStore()
-	o := passkey.NewOptions(rp, m)
+	o := newHook(rp, m)
 	for i := range 300 {
 		_, ro := extra(t, o, nonceReq("u"+strconv.Itoa(i), "", newNonce(t), true))
 		if len(ro.AllowCredentials) > 1 {
@@ -182,7 +222,7 @@ func TestOptionsDecoysCappedAndSecretShared(t *testing.T) {
 
 func TestOptionsFailures(t *testing.T) {
 	f := newFixture(t, testConfig(), authenticator())
-	o := passkey.NewOptions(f.rp, f.m)
+	o := newHook(f.rp, f.m)
 	if _, err := o.Extra(context.Background(), nonceReq(userAlice, subAlice, "short", false)); err == nil {
 		t.Error("short nonce accepted")
 	}
@@ -192,11 +232,11 @@ func TestOptionsFailures(t *testing.T) {
 	}
 	f.m.listErr = nil
 	f.m.secretErr = errDown
-	if _, err := passkey.NewOptions(f.rp, f.m).Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); !errors.Is(err, errDown) {
+	if _, err := newHook(f.rp, f.m).Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); !errors.Is(err, errDown) {
 		t.Errorf("secret failure: %v", err)
 	}
 	// Through Create: the round fails closed.
-	create := &triggers.Create{Config: authflow.Config{Methods: []authflow.Method{authflow.Passkey}, MaxAttempts: 3, MaxResends: 2}, NonceExtras: passkey.NewOptions(f.rp, f.m)}
+	create := &triggers.Create{Config: authflow.Config{Methods: []authflow.Method{authflow.Passkey}, MaxAttempts: 3, MaxResends: 2}, NonceExtras: newHook(f.rp, f.m).Options}
 	var ev events.CognitoEventUserPoolsCreateAuthChallenge
 	ev.UserPoolID, ev.UserName = testPool, userAlice
 	ev.Request.ChallengeName = authflow.ChallengeName
@@ -204,7 +244,7 @@ func TestOptionsFailures(t *testing.T) {
 	if _, err := create.Handle(context.Background(), ev); !errors.Is(err, triggers.ErrUnavailable) {
 		t.Errorf("create with failing passkey store: %v", err)
 	}
-	var nilOpts *passkey.Options
+	var nilOpts *passkeynonce.Options
 	if _, err := nilOpts.Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); err == nil {
 		t.Error("nil options did not fail")
 	}
@@ -226,4 +266,25 @@ func compare(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// TestOptionsMatchGoWebAuthn covers every user verification setting and timeout bound: the JSON
+// must stay what go-webauthn produced (extra compares each answer).
+func TestOptionsMatchGoWebAuthn(t *testing.T) {
+	for _, uv := range []string{"required", "preferred", "discouraged"} {
+		for _, timeout := range []time.Duration{passkey.MinTimeout, passkey.DefaultTimeout, passkey.MaxTimeout} {
+			cfg := testConfig()
+			cfg.UserVerification, cfg.Timeout = uv, timeout
+			f := newFixture(t, cfg, authenticator())
+			o := newHook(f.rp, f.m, passkeynonce.WithClock(clock))
+			_, ro := extra(t, o, nonceReq(userAlice, subAlice, newNonce(t), false))
+			if ro.UserVerification != uv || ro.Timeout != int(timeout/time.Millisecond) || len(ro.AllowCredentials) != 1 {
+				t.Errorf("%s/%s: %+v", uv, timeout, ro)
+			}
+			extra(t, o, nonceReq("bob", "3f1c2a9e-0000-4000-8000-0000000ca201", newNonce(t), false))
+			for i := range 50 {
+				extra(t, o, nonceReq("ghost"+strconv.Itoa(i), "", newNonce(t), true))
+			}
+		}
+	}
 }

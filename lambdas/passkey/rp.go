@@ -25,19 +25,19 @@ func NewRP(cfg Config) (*RP, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	residentKeyRequired := cfg.ResidentKey == protocol.ResidentKeyRequirementRequired
+	residentKeyRequired := cfg.ResidentKey == string(protocol.ResidentKeyRequirementRequired)
 	timeouts := webauthn.TimeoutConfig{Timeout: cfg.Timeout, TimeoutUVD: cfg.Timeout}
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:                  cfg.RPID,
 		RPDisplayName:         cfg.RPName,
-		RPOrigins:             cfg.webOrigins(),
-		RPOpaqueOrigins:       cfg.appOrigins(),
-		AttestationPreference: cfg.Attestation,
+		RPOrigins:             webOrigins(cfg),
+		RPOpaqueOrigins:       appOrigins(cfg),
+		AttestationPreference: protocol.ConveyancePreference(cfg.Attestation),
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
-			AuthenticatorAttachment: cfg.Attachment,
+			AuthenticatorAttachment: protocol.AuthenticatorAttachment(cfg.Attachment),
 			RequireResidentKey:      &residentKeyRequired,
-			ResidentKey:             cfg.ResidentKey,
-			UserVerification:        cfg.UserVerification,
+			ResidentKey:             protocol.ResidentKeyRequirement(cfg.ResidentKey),
+			UserVerification:        protocol.UserVerificationRequirement(cfg.UserVerification),
 		},
 		// Expiry is enforced by this package with the stored issue times (and its own clock),
 		// so the library's Enforce stays off; the timeout is still what the client is told.
@@ -54,6 +54,10 @@ func NewRP(cfg Config) (*RP, error) {
 
 // Config returns the relying party's configuration (with defaults filled in).
 func (r *RP) Config() Config { return r.cfg }
+
+func (r *RP) userVerification() protocol.UserVerificationRequirement {
+	return protocol.UserVerificationRequirement(r.cfg.UserVerification)
+}
 
 // UserHandle returns the WebAuthn user handle (user.id) for a Cognito username: its UTF-8 bytes.
 // The username, not the sub, is used because a usernameless sign-in passes the user handle back
@@ -130,7 +134,7 @@ func (r *RP) FinishRegistration(userHandle []byte, challenge string, parsed *pro
 		Challenge:        challenge,
 		RelyingPartyID:   r.cfg.RPID,
 		UserID:           userHandle,
-		UserVerification: r.cfg.UserVerification,
+		UserVerification: r.userVerification(),
 		CredParams:       webauthn.CredentialParametersDefault(),
 	}
 	cred, err = r.wa.CreateCredential(&user{id: userHandle}, session, parsed)
@@ -149,7 +153,7 @@ func (r *RP) RequestOptions(challenge []byte, allow []protocol.CredentialDescrip
 	a, _, err := r.wa.BeginDiscoverableLogin(
 		webauthn.WithChallenge(challenge),
 		webauthn.WithAllowedCredentials(allow),
-		webauthn.WithUserVerification(r.cfg.UserVerification))
+		webauthn.WithUserVerification(r.userVerification()))
 	if err != nil {
 		return nil, fmt.Errorf("passkey: request options: %w", err)
 	}
@@ -159,7 +163,7 @@ func (r *RP) RequestOptions(challenge []byte, allow []protocol.CredentialDescrip
 // DiscoverableOptions returns request options with a fresh random challenge and no
 // allowCredentials (usernameless sign-in), and the challenge as clientDataJSON carries it.
 func (r *RP) DiscoverableOptions() (*protocol.CredentialAssertion, string, error) {
-	a, session, err := r.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(r.cfg.UserVerification))
+	a, session, err := r.wa.BeginDiscoverableLogin(webauthn.WithUserVerification(r.userVerification()))
 	if err != nil {
 		return nil, "", fmt.Errorf("passkey: request options: %w", err)
 	}
@@ -182,7 +186,7 @@ func (r *RP) VerifyAssertion(p store.Passkey, challenge string, parsed *protocol
 	session := webauthn.SessionData{
 		Challenge:        challenge,
 		RelyingPartyID:   r.cfg.RPID,
-		UserVerification: r.cfg.UserVerification,
+		UserVerification: r.userVerification(),
 	}
 	if !discoverable {
 		session.UserID = p.UserHandle

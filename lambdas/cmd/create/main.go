@@ -11,7 +11,8 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
-	"github.com/passwordless-go/cognito/lambdas/passkey"
+	"github.com/passwordless-go/cognito/lambdas/passkey/passkeyconf"
+	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -59,15 +60,12 @@ func main() {
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
-		pcfg, err := passkey.ConfigFromEnv(nil)
+		// passkeyconf and passkeynonce do not link go-webauthn, which only Verify and the API need.
+		pcfg, err := passkeyconf.ConfigFromEnv(nil)
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
-		rp, err := passkey.NewRP(pcfg)
-		if err != nil {
-			log.Fatalf("create: %v", err)
-		}
-		h.NonceExtras = passkey.NewOptions(rp, keys, passkey.WithLogger(logger))
+		h.NonceExtras = passkeynonce.NewOptions(pcfg, keys, passkeynonce.WithLogger(logger))
 	}
 	lambda.Start(h.Handle)
 }

@@ -1,4 +1,8 @@
-package passkey
+// Package passkeynonce publishes passkey request options in the NONCE round of the custom-auth
+// flow: Options is the triggers.NonceExtra the CreateAuthChallenge trigger runs when passkeys are
+// enabled. It builds the PublicKeyCredentialRequestOptions JSON itself and does not depend on the
+// WebAuthn library (package passkey verifies the answers), which keeps the Create function small.
+package passkeynonce
 
 import (
 	"context"
@@ -9,15 +13,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
-	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/passwordless-go/cognito/lambdas/passkey/passkeyconf"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
+
+// Challenge parameters of the nonce round (the passkey package's Checker reads them).
+const (
+	// PubOptions is the public challenge parameter of the nonce round holding the
+	// PublicKeyCredentialRequestOptions JSON for navigator.credentials.get.
+	PubOptions = "passkeyOptions"
+	// PrivIssuedAt is the private challenge parameter with the nonce round's issue time (Unix
+	// milliseconds); Verify refuses answers given more than Config.Timeout after it.
+	PrivIssuedAt = "passkeyIssuedAt"
+)
+
+// minChallengeBytes is WebAuthn's shortest challenge (go-webauthn's protocol.MinimumChallengeLength).
+const minChallengeBytes = 16
+
+// unknownOwner is the owner looked up for unknown users, so that they cost one read like real
+// users. Cognito subs are UUIDs, so it never names a real user.
+const unknownOwner = "passkey:unknown-user"
 
 // OptionsStore is the part of *store.Store the nonce-round hook uses.
 type OptionsStore interface {
@@ -28,6 +51,28 @@ type OptionsStore interface {
 }
 
 var _ OptionsStore = (*store.Store)(nil)
+
+// Option configures an Options.
+type Option func(*Options)
+
+// WithClock sets the clock (default time.Now; nil keeps it).
+func WithClock(now func() time.Time) Option {
+	return func(o *Options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// WithLogger sets the logger (default: none). Nothing secret is logged: no nonce, challenge,
+// credential ID, key or answer.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *Options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
 
 // Options is the triggers.NonceExtra that publishes passkey request options in every nonce round
 // (set it as triggers.Create.NonceExtras when passkeys are enabled). Create one with NewOptions.
@@ -45,9 +90,11 @@ var _ OptionsStore = (*store.Store)(nil)
 // none); for an unknown user it lists decoys (see decoys) so the answer does not reveal whether
 // the user exists. Private parameter PrivIssuedAt records the issue time for the login timeout.
 type Options struct {
-	common
-	rp    *RP
-	store OptionsStore
+	cfg    passkeyconf.Config // with defaults
+	cfgErr error              // from cfg.Validate: every round fails with it
+	store  OptionsStore
+	now    func() time.Time
+	log    *slog.Logger // WithLogger; errors go back to triggers.Create, which logs them
 
 	mu     sync.Mutex
 	secret []byte // cached decoy secret
@@ -55,19 +102,57 @@ type Options struct {
 
 var _ triggers.NonceExtra = (*Options)(nil)
 
-// NewOptions returns the nonce-round hook for rp reading passkeys from s.
-func NewOptions(rp *RP, s OptionsStore, opts ...Option) *Options {
-	return &Options{common: newCommon(opts), rp: rp, store: s}
+// NewOptions returns the nonce-round hook for the relying party cfg (after WithDefaults; it uses
+// the RP ID, user verification, timeout and passkey cap) reading passkeys from s. An invalid cfg
+// makes every round fail: build it with passkeyconf.ConfigFromEnv, which fails at start-up.
+func NewOptions(cfg passkeyconf.Config, s OptionsStore, opts ...Option) *Options {
+	cfg = cfg.WithDefaults()
+	o := &Options{cfg: cfg, cfgErr: cfg.Validate(), store: s, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(o)
+		}
+	}
+	return o
+}
+
+// requestOptions is PublicKeyCredentialRequestOptionsJSON, member for member as go-webauthn's
+// protocol.PublicKeyCredentialRequestOptions encodes it for these options (no hints, no
+// extensions), so the JSON is byte for byte what the library would produce.
+type requestOptions struct {
+	Challenge        string       `json:"challenge"`
+	Timeout          int          `json:"timeout,omitempty"`
+	RPID             string       `json:"rpId,omitempty"`
+	AllowCredentials []descriptor `json:"allowCredentials,omitempty"`
+	UserVerification string       `json:"userVerification,omitempty"`
+}
+
+// descriptor is PublicKeyCredentialDescriptorJSON.
+type descriptor struct {
+	Type       string   `json:"type"`
+	ID         string   `json:"id"` // unpadded base64url
+	Transports []string `json:"transports,omitempty"`
+}
+
+func newDescriptor(id []byte, transports []string) descriptor {
+	d := descriptor{Type: "public-key", ID: base64.RawURLEncoding.EncodeToString(id)}
+	if len(transports) > 0 {
+		d.Transports = slices.Clone(transports)
+	}
+	return d
 }
 
 // Extra returns the passkey parameters of one nonce round. Real and unknown users cost the same:
 // one passkey query (for a placeholder owner when unknown) and one decoy derivation.
 func (o *Options) Extra(ctx context.Context, req triggers.NonceRequest) (triggers.Issued, error) {
-	if o == nil || o.store == nil || o.rp == nil {
+	if o == nil || o.store == nil {
 		return triggers.Issued{}, errors.New("passkey: options hook has no store or relying party")
 	}
+	if o.cfgErr != nil {
+		return triggers.Issued{}, o.cfgErr
+	}
 	challenge, err := base64.RawURLEncoding.Strict().DecodeString(req.Nonce)
-	if err != nil || len(challenge) < protocol.MinimumChallengeLength {
+	if err != nil || len(challenge) < minChallengeBytes {
 		return triggers.Issued{}, errors.New("passkey: the nonce is not base64url of at least 16 bytes")
 	}
 	secret, err := o.decoySecret(ctx)
@@ -83,21 +168,23 @@ func (o *Options) Extra(ctx context.Context, req triggers.NonceRequest) (trigger
 	if err != nil {
 		return triggers.Issued{}, err
 	}
-	decoy := decoys(secret, req.UserPoolID, req.UserName, o.rp.cfg.MaxPerUser)
+	decoy := decoys(secret, req.UserPoolID, req.UserName, o.cfg.MaxPerUser)
 	allow := decoy
 	if known {
-		allow = make([]protocol.CredentialDescriptor, 0, len(list))
+		allow = make([]descriptor, 0, len(list))
 		for _, p := range list {
 			if p.Owner == owner {
-				allow = append(allow, descriptor(p.CredentialID, p.Transports))
+				allow = append(allow, newDescriptor(p.CredentialID, p.Transports))
 			}
 		}
 	}
-	opts, err := o.rp.RequestOptions(challenge, allow)
-	if err != nil {
-		return triggers.Issued{}, err
-	}
-	b, err := json.Marshal(opts.Response)
+	b, err := json.Marshal(requestOptions{
+		Challenge:        base64.RawURLEncoding.EncodeToString(challenge),
+		Timeout:          int(o.cfg.Timeout.Milliseconds()),
+		RPID:             o.cfg.RPID,
+		AllowCredentials: allow,
+		UserVerification: o.cfg.UserVerification,
+	})
 	if err != nil {
 		return triggers.Issued{}, fmt.Errorf("passkey: encoding options: %w", err)
 	}
@@ -147,7 +234,7 @@ var (
 // deployment's secret, the pool and the username (lower-cased, as Cognito usernames and aliases
 // are case-insensitive by default), so that asking twice gives the same answer, as for a real
 // user, and nobody without the secret can tell decoys from real credential IDs.
-func decoys(secret []byte, pool, username string, maxPerUser int) []protocol.CredentialDescriptor {
+func decoys(secret []byte, pool, username string, maxPerUser int) []descriptor {
 	prf := func(label string, i int) []byte {
 		m := hmac.New(sha256.New, secret)
 		fmt.Fprintf(m, "passkey-decoy-v1\x00%s\x00%s\x00%s\x00%d", pool, strings.ToLower(username), label, i)
@@ -156,7 +243,7 @@ func decoys(secret []byte, pool, username string, maxPerUser int) []protocol.Cre
 	seed := prf("count", 0)
 	n := pick(seed[0], decoyCounts)
 	n = min(n, maxPerUser)
-	out := make([]protocol.CredentialDescriptor, 0, n)
+	out := make([]descriptor, 0, n)
 	for i := range n {
 		h := prf("kind", i)
 		kinds := make([]int, len(decoyKinds))
@@ -168,12 +255,10 @@ func decoys(secret []byte, pool, username string, maxPerUser int) []protocol.Cre
 		for block := 0; len(id) < k.idLen; block++ {
 			id = append(id, prf("id"+strconv.Itoa(i), block)...)
 		}
-		out = append(out, descriptor(id[:k.idLen], k.transports))
+		out = append(out, newDescriptor(id[:k.idLen], k.transports))
 	}
 	// Real passkeys come back ordered by encoded credential ID; so do decoys.
-	slices.SortFunc(out, func(a, b protocol.CredentialDescriptor) int {
-		return strings.Compare(a.CredentialID.String(), b.CredentialID.String())
-	})
+	slices.SortFunc(out, func(a, b descriptor) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
