@@ -19,7 +19,7 @@ import (
 // MaxAttempts tries, so even a hanging dependency leaves time to fail cleanly.
 const (
 	MaxAttempts    = 2
-	AttemptTimeout = 1000 * time.Millisecond
+	AttemptTimeout = 1500 * time.Millisecond
 	MaxBackoff     = 200 * time.Millisecond
 	DialTimeout    = 500 * time.Millisecond
 )
