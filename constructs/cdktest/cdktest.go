@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/passwordless-go/cognito/constructs/cfn"
 )
 
 // Update rewrites golden files instead of comparing: `go test ./... -update`.
@@ -209,21 +210,10 @@ func Diff(want, got string) string {
 	return b.String()
 }
 
-// Resources returns the template's resources of a type, by logical ID, sorted by ID.
+// Resources returns the Properties of the template's resources of a type, by logical ID
+// (cfn.Resources).
 func Resources(tpl map[string]any, typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	res, _ := tpl["Resources"].(map[string]any)
-	for id, r := range res {
-		m, _ := r.(map[string]any)
-		if m["Type"] == typ {
-			props, _ := m["Properties"].(map[string]any)
-			if props == nil {
-				props = map[string]any{}
-			}
-			out[id] = props
-		}
-	}
-	return out
+	return cfn.Resources(tpl, typ)
 }
 
 // SortedKeys returns m's keys in order.

@@ -1,11 +1,8 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,18 +113,7 @@ func (h *Handler) WithDeviceKeys(s DeviceKeyStore, cfg DeviceKeyConfig) *Handler
 	if cfg.MaxPerUser <= 0 {
 		cfg.MaxPerUser = DefaultDeviceKeyMaxPerUser
 	}
-	if cfg.MaxAuthAge <= 0 {
-		cfg.MaxAuthAge = DefaultDeviceKeyMaxAuthAge
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
-	if h.Routes == nil {
-		h.Routes = map[string]Route{}
-	}
+	h.prepareRoutes(&cfg.MaxAuthAge, &cfg.Now, &cfg.Rand)
 	d := &deviceKeys{h: h, store: s, cfg: cfg}
 	h.Routes[RouteRegisterDeviceKey] = d.register
 	h.Routes[RouteListDeviceKeys] = d.list
@@ -174,32 +160,18 @@ type RegisterRequest struct {
 	Name      string `json:"name"`
 }
 
-// requestError is a client mistake with its HTTP status and stable code.
-type requestError struct {
-	status        int
-	code, message string
-}
-
-func (e *requestError) Error() string { return e.code + ": " + e.message }
-
-func (e *requestError) response() Response { return Error(e.status, e.code, e.message) }
-
-func badRequest(code, format string, args ...any) *requestError {
-	return &requestError{status: http.StatusBadRequest, code: code, message: fmt.Sprintf(format, args...)}
-}
-
 // DecodeRegisterRequest reads and validates a POST /device-keys body (base64-decoded first when
 // isBase64 is set). It checks the size cap, strict JSON (one object with exactly the members
 // "publicKey" and "name", both strings, nothing after it), the name and the key, and returns the
 // trimmed name and the parsed key. The error is a *requestError carrying the response.
 func decodeRegisterRequest(body string, isBase64 bool) (string, *devicekey.PublicKey, *requestError) {
-	raw, rerr := readBody(body, isBase64)
+	raw, rerr := readBody(body, isBase64, MaxDeviceKeyBody)
 	if rerr != nil {
 		return "", nil, rerr
 	}
 	fields, err := decodeStringObject(raw, "publicKey", "name")
 	if err != nil {
-		return "", nil, badRequest(CodeBadJSON, "body must be a JSON object {\"publicKey\": string, \"name\": string}: %v", err)
+		return "", nil, badBody(`a JSON object {"publicKey": string, "name": string}`, err)
 	}
 	name, err := checkDeviceName(fields["name"])
 	if err != nil {
@@ -213,29 +185,6 @@ func decodeRegisterRequest(body string, isBase64 bool) (string, *devicekey.Publi
 		return "", nil, badRequest(CodeBadKey, "publicKey: %s", keyErrorMessage(err))
 	}
 	return name, pub, nil
-}
-
-// readBody applies the size cap and undoes API Gateway's base64 encoding.
-func readBody(body string, isBase64 bool) ([]byte, *requestError) {
-	tooLarge := &requestError{status: http.StatusRequestEntityTooLarge, code: CodeTooLarge,
-		message: fmt.Sprintf("request body is larger than %d bytes", MaxDeviceKeyBody)}
-	if !isBase64 {
-		if len(body) > MaxDeviceKeyBody {
-			return nil, tooLarge
-		}
-		return []byte(body), nil
-	}
-	if len(body) > base64.StdEncoding.EncodedLen(MaxDeviceKeyBody) {
-		return nil, tooLarge
-	}
-	raw, err := base64.StdEncoding.DecodeString(body)
-	if err != nil {
-		return nil, badRequest(CodeBadJSON, "request body is not valid base64")
-	}
-	if len(raw) > MaxDeviceKeyBody {
-		return nil, tooLarge
-	}
-	return raw, nil
 }
 
 // checkDeviceName trims surrounding spaces and requires 1 to MaxDeviceNameLength printable
@@ -268,15 +217,6 @@ func keyErrorMessage(err error) string {
 	return msg
 }
 
-// fresh reports whether the caller signed in recently enough to register a key.
-func (d *deviceKeys) fresh(c Caller) bool {
-	if c.AuthTime.IsZero() {
-		return false
-	}
-	age := d.cfg.Now().Sub(c.AuthTime)
-	return age <= d.cfg.MaxAuthAge && age >= -authTimeSkew
-}
-
 func (d *deviceKeys) newKeyID() (string, error) {
 	b := make([]byte, deviceKeyIDBytes)
 	if _, err := io.ReadFull(d.cfg.Rand, b); err != nil {
@@ -286,16 +226,12 @@ func (d *deviceKeys) newKeyID() (string, error) {
 }
 
 func (d *deviceKeys) internal(ctx context.Context, what string, err error) Response {
-	if l := d.h.Log; l != nil {
-		l.ErrorContext(ctx, "api: device keys: "+what, "err", err)
-	}
-	return Error(http.StatusInternalServerError, CodeInternal, "the request could not be completed, try again later")
+	return internalError(ctx, d.h.Log, "api: device keys: "+what, err)
 }
 
 func (d *deviceKeys) register(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
-	if !d.fresh(c) {
-		return Error(http.StatusForbidden, CodeStaleAuth,
-			fmt.Sprintf("registering a device key needs a sign-in within the last %d seconds: sign in again", int(d.cfg.MaxAuthAge/time.Second)))
+	if stale, ok := recentSignIn(c, d.cfg.Now(), d.cfg.MaxAuthAge, "registering a device key"); !ok {
+		return stale
 	}
 	name, pub, rerr := decodeRegisterRequest(req.Body, req.IsBase64Encoded)
 	if rerr != nil {
@@ -357,7 +293,7 @@ func (d *deviceKeys) list(ctx context.Context, c Caller, _ events.APIGatewayV2HT
 func (d *deviceKeys) revoke(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
 	notFound := Error(http.StatusNotFound, CodeNotFound, "no such device key")
 	id := req.PathParameters["id"]
-	if !validKeyID(id) {
+	if _, ok := decodeID(id, deviceKeyIDBytes, deviceKeyIDBytes); !ok {
 		return notFound
 	}
 	switch err := d.store.DeleteDeviceKey(ctx, c.Sub, id); {
@@ -368,85 +304,4 @@ func (d *deviceKeys) revoke(ctx context.Context, c Caller, req events.APIGateway
 	default:
 		return d.internal(ctx, "store failed", err)
 	}
-}
-
-// validKeyID reports whether id has the shape of a key ID: 16 bytes, unpadded base64url.
-func validKeyID(id string) bool {
-	if len(id) != base64.RawURLEncoding.EncodedLen(deviceKeyIDBytes) {
-		return false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
-	return err == nil && len(b) == deviceKeyIDBytes
-}
-
-// decodeStringObject decodes data as one JSON object whose members are exactly the names given,
-// each once and each a string, followed by nothing but whitespace. Unlike encoding/json's
-// Unmarshal it refuses unknown, duplicate and differently-cased member names and trailing data.
-func decodeStringObject(data []byte, names ...string) (map[string]string, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("body is empty")
-	}
-	if !utf8.Valid(data) {
-		return nil, errors.New("body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, errors.New("invalid JSON")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	out := make(map[string]string, len(names))
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, errors.New("invalid JSON")
-		}
-		name, _ := tok.(string)
-		known := false
-		for _, n := range names {
-			known = known || n == name
-		}
-		if !known {
-			return nil, fmt.Errorf("unknown field %s", quoteShort(name))
-		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("field %q given twice", name)
-		}
-		tok, err = dec.Token()
-		if err != nil {
-			return nil, errors.New("invalid JSON")
-		}
-		v, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("field %q must be a string", name)
-		}
-		out[name] = v
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, errors.New("invalid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON object")
-	}
-	for _, n := range names {
-		if _, ok := out[n]; !ok {
-			return nil, fmt.Errorf("field %q is missing", n)
-		}
-	}
-	return out, nil
-}
-
-// quoteShort quotes s for an error message, cut to 32 bytes.
-func quoteShort(s string) string {
-	if len(s) > 32 {
-		n := 32
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		return strconv.Quote(s[:n]) + "..."
-	}
-	return strconv.Quote(s)
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-webauthn/webauthn/protocol"
@@ -131,18 +129,7 @@ func (h *Handler) WithPasskeys(s PasskeyStore, cfg PasskeyConfig) *PublicHandler
 	if cfg.RP == nil || s == nil {
 		panic("api: WithPasskeys needs a store and a relying party")
 	}
-	if cfg.MaxAuthAge <= 0 {
-		cfg.MaxAuthAge = DefaultDeviceKeyMaxAuthAge
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
-	if h.Routes == nil {
-		h.Routes = map[string]Route{}
-	}
+	h.prepareRoutes(&cfg.MaxAuthAge, &cfg.Now, &cfg.Rand)
 	k := &passkeys{h: h, store: s, cfg: cfg}
 	h.Routes[RouteRegistrationOptions] = k.registrationOptions
 	h.Routes[RouteRegisterPasskey] = k.register
@@ -217,53 +204,58 @@ func (k *passkeys) log() *slog.Logger {
 }
 
 func (k *passkeys) internal(ctx context.Context, what string, err error) Response {
-	k.log().ErrorContext(ctx, "api: passkeys: "+what, "err", err)
-	return Error(http.StatusInternalServerError, CodeInternal, "the request could not be completed, try again later")
+	return internalError(ctx, k.h.Log, "api: passkeys: "+what, err)
 }
 
-func (k *passkeys) fresh(c Caller) bool {
-	if c.AuthTime.IsZero() {
-		return false
-	}
-	age := k.cfg.Now().Sub(c.AuthTime)
-	return age <= k.cfg.MaxAuthAge && age >= -authTimeSkew
-}
-
-func (k *passkeys) stale() Response {
-	return Error(http.StatusForbidden, CodeStaleAuth,
-		fmt.Sprintf("registering a passkey needs a sign-in within the last %d seconds: sign in again", int(k.cfg.MaxAuthAge/time.Second)))
-}
-
-func noHandle() Response {
-	return Error(http.StatusForbidden, CodeForbidden, "the token's username cannot be a passkey user handle (1-64 bytes)")
-}
-
-func (k *passkeys) registrationOptions(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
-	if !k.fresh(c) {
-		return k.stale()
+// registrationInput does what both registration routes do first: it requires a recent sign-in
+// and a username usable as a user handle, and reads the body. A refusal is the answer to send.
+func (k *passkeys) registrationInput(c Caller, req events.APIGatewayV2HTTPRequest) (handle, body []byte, refusal *Response) {
+	if stale, ok := recentSignIn(c, k.cfg.Now(), k.cfg.MaxAuthAge, "registering a passkey"); !ok {
+		return nil, nil, &stale
 	}
 	handle, err := passkey.UserHandle(c.Username)
 	if err != nil {
-		return noHandle()
+		r := Error(http.StatusForbidden, CodeForbidden, "the token's username cannot be a passkey user handle (1-64 bytes)")
+		return nil, nil, &r
 	}
-	raw, rerr := readBodyLimit(req.Body, req.IsBase64Encoded, MaxPasskeyBody)
+	body, rerr := readBody(req.Body, req.IsBase64Encoded, MaxPasskeyBody)
 	if rerr != nil {
-		return rerr.response()
+		r := rerr.response()
+		return nil, nil, &r
+	}
+	return handle, body, nil
+}
+
+// stringMember reads fields[name], which must be a JSON string when present.
+func stringMember(fields map[string]json.RawMessage, name string) (s string, present bool, rerr *requestError) {
+	v, ok := fields[name]
+	if !ok {
+		return "", false, nil
+	}
+	if json.Unmarshal(v, &s) != nil {
+		return "", true, badRequest(CodeBadJSON, "%s must be a string", name)
+	}
+	return s, true, nil
+}
+
+func (k *passkeys) registrationOptions(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
+	handle, raw, refusal := k.registrationInput(c, req)
+	if refusal != nil {
+		return *refusal
 	}
 	var names struct{ userName, displayName string }
 	if len(bytes.TrimSpace(raw)) > 0 {
 		fields, err := decodeMembers(raw, map[string]bool{"userName": false, "displayName": false})
 		if err != nil {
-			return badRequest(CodeBadJSON, "body must be empty or a JSON object {\"userName\"?: string, \"displayName\"?: string}: %v", err).response()
+			return badBody(`empty or a JSON object {"userName"?: string, "displayName"?: string}`, err).response()
 		}
 		for name, dst := range map[string]*string{"userName": &names.userName, "displayName": &names.displayName} {
-			v, ok := fields[name]
+			s, ok, rerr := stringMember(fields, name)
+			if rerr != nil {
+				return rerr.response()
+			}
 			if !ok {
 				continue
-			}
-			var s string
-			if json.Unmarshal(v, &s) != nil {
-				return badRequest(CodeBadJSON, "%s must be a string", name).response()
 			}
 			if *dst, err = checkDeviceName(s); err != nil {
 				return badRequest(CodeBadName, "%s: %v", name, err).response()
@@ -305,27 +297,20 @@ func (k *passkeys) registrationOptions(ctx context.Context, c Caller, req events
 }
 
 func (k *passkeys) register(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
-	if !k.fresh(c) {
-		return k.stale()
-	}
-	handle, err := passkey.UserHandle(c.Username)
-	if err != nil {
-		return noHandle()
-	}
-	raw, rerr := readBodyLimit(req.Body, req.IsBase64Encoded, MaxPasskeyBody)
-	if rerr != nil {
-		return rerr.response()
+	handle, raw, refusal := k.registrationInput(c, req)
+	if refusal != nil {
+		return *refusal
 	}
 	fields, err := decodeMembers(raw, map[string]bool{"credential": true, "name": false})
 	if err != nil {
-		return badRequest(CodeBadJSON, "body must be a JSON object {\"credential\": object, \"name\"?: string}: %v", err).response()
+		return badBody(`a JSON object {"credential": object, "name"?: string}`, err).response()
 	}
 	name := DefaultPasskeyName
-	if v, ok := fields["name"]; ok {
-		var s string
-		if json.Unmarshal(v, &s) != nil {
-			return badRequest(CodeBadJSON, "name must be a string").response()
-		}
+	s, ok, rerr := stringMember(fields, "name")
+	if rerr != nil {
+		return rerr.response()
+	}
+	if ok {
 		if name, err = checkDeviceName(s); err != nil {
 			return badRequest(CodeBadName, "%v", err).response()
 		}
@@ -339,7 +324,7 @@ func (k *passkeys) register(ctx context.Context, c Caller, req events.APIGateway
 		return badRequest(CodeBadCredential, "credential: %s", trimPrefix(err.Error())).response()
 	}
 	challenge := parsed.Response.CollectedClientData.Challenge
-	if !plausibleChallenge(challenge) {
+	if _, ok := decodeID(challenge, 16, 64); !ok {
 		return badRequest(CodeBadChallenge, "the credential's challenge was not issued by this server").response()
 	}
 	ch, err := k.store.ConsumePasskeyChallenge(ctx, store.PasskeyChallenge{Kind: store.RegistrationChallenge, Owner: c.Sub, Challenge: challenge})
@@ -418,13 +403,13 @@ func (k *passkeys) rename(ctx context.Context, c Caller, req events.APIGatewayV2
 	if !ok {
 		return passkeyNotFound
 	}
-	raw, rerr := readBodyLimit(req.Body, req.IsBase64Encoded, MaxPasskeyBody)
+	raw, rerr := readBody(req.Body, req.IsBase64Encoded, MaxPasskeyBody)
 	if rerr != nil {
 		return rerr.response()
 	}
 	fields, err := decodeStringObject(raw, "name")
 	if err != nil {
-		return badRequest(CodeBadJSON, "body must be a JSON object {\"name\": string}: %v", err).response()
+		return badBody(`a JSON object {"name": string}`, err).response()
 	}
 	name, err := checkDeviceName(fields["name"])
 	if err != nil {
@@ -485,25 +470,7 @@ func (k *passkeys) authenticationOptions(ctx context.Context, _ events.APIGatewa
 
 // credentialIDParam decodes the {id} path parameter: unpadded base64url of 1 to
 // store.MaxCredentialIDBytes bytes.
-func credentialIDParam(s string) ([]byte, bool) {
-	if s == "" || len(s) > base64.RawURLEncoding.EncodedLen(store.MaxCredentialIDBytes) {
-		return nil, false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	if err != nil || len(b) == 0 || len(b) > store.MaxCredentialIDBytes {
-		return nil, false
-	}
-	return b, true
-}
-
-// plausibleChallenge: the unpadded base64url of 16 to 64 bytes.
-func plausibleChallenge(s string) bool {
-	if len(s) < 22 || len(s) > 86 {
-		return false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	return err == nil && len(b) >= 16
-}
+func credentialIDParam(s string) ([]byte, bool) { return decodeID(s, 1, store.MaxCredentialIDBytes) }
 
 func trimPrefix(msg string) string {
 	const p = "passkey: "
@@ -511,78 +478,4 @@ func trimPrefix(msg string) string {
 		return msg[len(p):]
 	}
 	return msg
-}
-
-// readBodyLimit applies a size cap and undoes API Gateway's base64 encoding.
-func readBodyLimit(body string, isBase64 bool, limit int) ([]byte, *requestError) {
-	tooLarge := &requestError{status: http.StatusRequestEntityTooLarge, code: CodeTooLarge,
-		message: fmt.Sprintf("request body is larger than %d bytes", limit)}
-	if !isBase64 {
-		if len(body) > limit {
-			return nil, tooLarge
-		}
-		return []byte(body), nil
-	}
-	if len(body) > base64.StdEncoding.EncodedLen(limit) {
-		return nil, tooLarge
-	}
-	raw, err := base64.StdEncoding.DecodeString(body)
-	if err != nil {
-		return nil, badRequest(CodeBadJSON, "request body is not valid base64")
-	}
-	if len(raw) > limit {
-		return nil, tooLarge
-	}
-	return raw, nil
-}
-
-// decodeMembers decodes data as one JSON object whose member names are keys of allowed (true:
-// required), each at most once, and nothing after it; it returns each member's raw value.
-func decodeMembers(data []byte, allowed map[string]bool) (map[string]json.RawMessage, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("body is empty")
-	}
-	if !utf8.Valid(data) {
-		return nil, errors.New("body is not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, errors.New("invalid JSON")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	out := map[string]json.RawMessage{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, errors.New("invalid JSON")
-		}
-		name, _ := tok.(string)
-		if _, known := allowed[name]; !known {
-			return nil, fmt.Errorf("unknown field %s", quoteShort(name))
-		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("field %q given twice", name)
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, errors.New("invalid JSON")
-		}
-		out[name] = v
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, errors.New("invalid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON object")
-	}
-	for name, required := range allowed {
-		if _, ok := out[name]; required && !ok {
-			return nil, fmt.Errorf("field %q is missing", name)
-		}
-	}
-	return out, nil
 }

@@ -2,11 +2,11 @@ package keyauth
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"unicode/utf8"
+
+	"github.com/passwordless-go/cognito/lambdas/strictjson"
 )
 
 // MaxAnswerBytes caps the answers DecodeAnswer reads. A device-key answer is a key ID
@@ -72,66 +72,21 @@ func ValidKeyID(id string) bool {
 	return false
 }
 
-// decodeStringObject decodes data as one JSON object whose members are exactly the names given,
-// each once and each a string, followed by nothing but whitespace. Unlike encoding/json's
-// Unmarshal it refuses unknown, duplicate and differently-cased member names and trailing data.
+// decodeStringObject is strictjson.Strings with the messages DecodeAnswer has always given:
+// "not a JSON object" for any UTF-8 input that does not start with an object, and an unknown
+// member name cut to 32 bytes inside its quotes.
 func decodeStringObject(data []byte, names ...string) (map[string]string, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, errors.New("not a JSON object")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	out := make(map[string]string, len(names))
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, errors.New("invalid JSON")
-		}
-		name, _ := tok.(string)
-		if !contains(names, name) {
-			return nil, fmt.Errorf("unknown field %q", truncate(name, 32))
-		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("field %q given twice", name)
-		}
-		tok, err = dec.Token()
-		if err != nil {
-			return nil, errors.New("invalid JSON")
-		}
-		v, ok := tok.(string)
-		if !ok {
-			return nil, fmt.Errorf("field %q must be a string", name)
-		}
-		out[name] = v
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, errors.New("invalid JSON")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the JSON object")
-	}
-	for _, n := range names {
-		if _, ok := out[n]; !ok {
-			return nil, fmt.Errorf("field %q is missing", n)
+	if utf8.Valid(data) {
+		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+			return nil, errors.New("not a JSON object")
 		}
 	}
-	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+	fields, err := strictjson.Strings(data, names...)
+	var unknown *strictjson.UnknownMemberError
+	if errors.As(err, &unknown) {
+		return nil, fmt.Errorf("unknown field %q", truncate(unknown.Name, 32))
 	}
-	return false
+	return fields, err
 }
 
 func truncate(s string, n int) string {

@@ -1,15 +1,14 @@
 package passkey
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/strictjson"
 )
 
 // Size caps on what the client sends.
@@ -169,25 +168,7 @@ func checkCredentialJSON(data []byte, responseMembers map[string]bool, required 
 // maxJSONDepth deep, with no duplicate member names in any object and nothing after it; visit is
 // called for every member name with its object's depth (1 = top level) and the path to it.
 func checkJSON(data []byte, visit func(depth int, path []string, name string) error) error {
-	if !utf8.Valid(data) {
-		return errors.New("not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return errors.New("invalid JSON")
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return errors.New("not a JSON object")
-	}
-	if err := walkObject(dec, 1, nil, visit); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON object")
-	}
-	return nil
+	return strictjson.Object(data, func(dec *json.Decoder) error { return walkObject(dec, 1, nil, visit) })
 }
 
 // walkObject reads the members of an object whose '{' was just read.

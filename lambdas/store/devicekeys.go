@@ -98,40 +98,13 @@ func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) e
 	item[attrAlgorithm] = str(k.Algorithm)
 	item[attrFingerprint] = str(k.Fingerprint)
 	item[attrPublicKey] = blob(k.PublicKey)
-	item[attrCreatedAt] = num(millis(k.CreatedAt))
 	item[CredentialIDAttribute] = str(credentialID(k.ID))
 	if k.Name != "" {
 		item[attrName] = str(k.Name)
 	}
-	if !k.LastUsedAt.IsZero() {
-		item[attrLastUsedAt] = num(millis(k.LastUsedAt))
-	}
+	setTimes(item, k.CreatedAt, k.LastUsedAt)
 
-	failed, err := s.transact(ctx, []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                aws.String(s.table),
-			Key:                      key(userPK(k.Owner), metaSK),
-			UpdateExpression:         aws.String("ADD #c :one"),
-			ConditionExpression:      aws.String("attribute_not_exists(#c) OR #c < :max"),
-			ExpressionAttributeNames: map[string]string{"#c": attrDeviceKeyCount},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":one": num(1),
-				":max": num(int64(maxPerUser)),
-			},
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     fingerprintGuard(k.Owner, k.Fingerprint, k.ID),
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		}},
-	})
+	failed, err := s.putCounted(ctx, k.Owner, attrDeviceKeyCount, maxPerUser, item, fingerprintGuard(k.Owner, k.Fingerprint, k.ID))
 	switch {
 	case err != nil:
 		return fmt.Errorf("store: put device key: %w", err)
@@ -149,40 +122,7 @@ func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) e
 // ListDeviceKeys returns owner's keys ordered by ID, using strongly
 // consistent reads. An owner without keys gets an empty slice.
 func (s *Store) ListDeviceKeys(ctx context.Context, owner string) ([]DeviceKey, error) {
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	if err := checkID("owner", owner); err != nil {
-		return nil, err
-	}
-	keys := []DeviceKey{}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     str(userPK(owner)),
-			":prefix": str(deviceKeyPrefix),
-		},
-		ConsistentRead: aws.Bool(true),
-	}
-	for {
-		out, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("store: list device keys: %w", err)
-		}
-		for _, item := range out.Items {
-			k, err := decodeDeviceKey(owner, item)
-			if err != nil {
-				return nil, fmt.Errorf("store: list device keys: %w", err)
-			}
-			keys = append(keys, k)
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return keys, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+	return listOwned(ctx, s, "list device keys", owner, deviceKeyPrefix, decodeDeviceKey)
 }
 
 // GetDeviceKey returns owner's key keyID (strongly consistent read), or
@@ -194,22 +134,7 @@ func (s *Store) GetDeviceKey(ctx context.Context, owner, keyID string) (DeviceKe
 	if err := checkOwnerKey(owner, keyID); err != nil {
 		return DeviceKey{}, err
 	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(userPK(owner), deviceKeySK(keyID)),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return DeviceKey{}, fmt.Errorf("store: get device key: %w", err)
-	}
-	if out.Item == nil {
-		return DeviceKey{}, fmt.Errorf("store: get device key: %w", ErrNotFound)
-	}
-	k, err := decodeDeviceKey(owner, out.Item)
-	if err != nil {
-		return DeviceKey{}, fmt.Errorf("store: get device key: %w", err)
-	}
-	return k, nil
+	return getOwned(ctx, s, "get device key", owner, deviceKeySK(keyID), decodeDeviceKey)
 }
 
 // DeleteDeviceKey revokes owner's key keyID, removing its fingerprint guard
@@ -220,37 +145,17 @@ func (s *Store) DeleteDeviceKey(ctx context.Context, owner, keyID string) error 
 	if err != nil {
 		return err
 	}
-	failed, err := s.transact(ctx, []types.TransactWriteItem{
-		{Delete: &types.Delete{
+	return s.deleteCounted(ctx, "delete device key", owner, attrDeviceKeyCount,
+		&types.Delete{
 			// The guard goes only if it still names this key.
 			TableName:                 aws.String(s.table),
 			Key:                       key(userPK(owner), fingerprintSK(k.Fingerprint)),
 			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #id = :id"),
 			ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#id": attrKeyID},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(keyID)},
-		}},
-		{Delete: &types.Delete{
-			TableName:                aws.String(s.table),
-			Key:                      key(userPK(owner), deviceKeySK(keyID)),
-			ConditionExpression:      aws.String("attribute_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		}},
-		{Update: &types.Update{
-			// No condition: revocation must never be blocked by the counter.
-			TableName:                 aws.String(s.table),
-			Key:                       key(userPK(owner), metaSK),
-			UpdateExpression:          aws.String("ADD #c :minus"),
-			ExpressionAttributeNames:  map[string]string{"#c": attrDeviceKeyCount},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1)},
-		}},
-	})
-	switch {
-	case err != nil:
-		return fmt.Errorf("store: delete device key: %w", err)
-	case failed != nil:
-		return fmt.Errorf("store: delete device key: %w", ErrNotFound)
-	}
-	return nil
+		},
+		s.deleteExisting(key(userPK(owner), deviceKeySK(keyID))),
+	)
 }
 
 // fingerprintSK is the sort key of the guard item that keeps one owner's fingerprints unique.
@@ -302,12 +207,8 @@ func decodeDeviceKey(owner string, item map[string]types.AttributeValue) (Device
 	k.Algorithm, _ = getS(item, attrAlgorithm)
 	k.Fingerprint, _ = getS(item, attrFingerprint)
 	k.PublicKey, _ = getB(item, attrPublicKey)
-	if ms, ok := getN(item, attrCreatedAt); ok {
-		k.CreatedAt = fromMillis(ms)
-	}
-	if ms, ok := getN(item, attrLastUsedAt); ok {
-		k.LastUsedAt = fromMillis(ms)
-	}
+	k.CreatedAt = getTime(item, attrCreatedAt)
+	k.LastUsedAt = getTime(item, attrLastUsedAt)
 	if k.Algorithm == "" || k.Fingerprint == "" || len(k.PublicKey) == 0 {
 		return DeviceKey{}, fmt.Errorf("malformed device key item %q", k.ID)
 	}

@@ -183,7 +183,6 @@ func (s *Store) PutPasskey(ctx context.Context, p Passkey, maxPerUser int) error
 	item[attrUserVerified] = boolean(p.UserVerified)
 	item[attrBackupEligible] = boolean(p.BackupEligible)
 	item[attrBackupState] = boolean(p.BackupState)
-	item[attrCreatedAt] = num(millis(p.CreatedAt))
 	if len(p.AAGUID) != 0 {
 		item[attrAAGUID] = blob(p.AAGUID)
 	}
@@ -197,37 +196,11 @@ func (s *Store) PutPasskey(ctx context.Context, p Passkey, maxPerUser int) error
 			item[name] = str(v)
 		}
 	}
-	if !p.LastUsedAt.IsZero() {
-		item[attrLastUsedAt] = num(millis(p.LastUsedAt))
-	}
+	setTimes(item, p.CreatedAt, p.LastUsedAt)
 	guard := passkeyGuardKey(p.CredentialID)
 	guard[attrOwner] = str(p.Owner)
 
-	failed, err := s.transact(ctx, []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                aws.String(s.table),
-			Key:                      key(userPK(p.Owner), metaSK),
-			UpdateExpression:         aws.String("ADD #c :one"),
-			ConditionExpression:      aws.String("attribute_not_exists(#c) OR #c < :max"),
-			ExpressionAttributeNames: map[string]string{"#c": attrPasskeyCount},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":one": num(1),
-				":max": num(int64(maxPerUser)),
-			},
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		}},
-		{Put: &types.Put{
-			TableName:                aws.String(s.table),
-			Item:                     guard,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		}},
-	})
+	failed, err := s.putCounted(ctx, p.Owner, attrPasskeyCount, maxPerUser, item, guard)
 	switch {
 	case err != nil:
 		return fmt.Errorf("store: put passkey: %w", err)
@@ -243,40 +216,7 @@ func (s *Store) PutPasskey(ctx context.Context, p Passkey, maxPerUser int) error
 // ListPasskeys returns owner's passkeys ordered by encoded credential ID, using strongly
 // consistent reads. An owner without passkeys gets an empty slice.
 func (s *Store) ListPasskeys(ctx context.Context, owner string) ([]Passkey, error) {
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	if err := checkID("owner", owner); err != nil {
-		return nil, err
-	}
-	out := []Passkey{}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     str(userPK(owner)),
-			":prefix": str(passkeyPrefix),
-		},
-		ConsistentRead: aws.Bool(true),
-	}
-	for {
-		res, err := s.db.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("store: list passkeys: %w", err)
-		}
-		for _, item := range res.Items {
-			p, err := decodePasskey(owner, item)
-			if err != nil {
-				return nil, fmt.Errorf("store: list passkeys: %w", err)
-			}
-			out = append(out, p)
-		}
-		if len(res.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = res.LastEvaluatedKey
-	}
+	return listOwned(ctx, s, "list passkeys", owner, passkeyPrefix, decodePasskey)
 }
 
 // GetPasskey returns owner's passkey credentialID (strongly consistent read), or ErrNotFound.
@@ -287,22 +227,7 @@ func (s *Store) GetPasskey(ctx context.Context, owner string, credentialID []byt
 	if err := checkOwnerCredential(owner, credentialID); err != nil {
 		return Passkey{}, err
 	}
-	res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            key(userPK(owner), passkeySK(credentialID)),
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return Passkey{}, fmt.Errorf("store: get passkey: %w", err)
-	}
-	if res.Item == nil {
-		return Passkey{}, fmt.Errorf("store: get passkey: %w", ErrNotFound)
-	}
-	p, err := decodePasskey(owner, res.Item)
-	if err != nil {
-		return Passkey{}, fmt.Errorf("store: get passkey: %w", err)
-	}
-	return p, nil
+	return getOwned(ctx, s, "get passkey", owner, passkeySK(credentialID), decodePasskey)
 }
 
 // FindPasskey finds a passkey by credential ID alone through the GSI [CredentialIndex]. GSI reads
@@ -387,37 +312,17 @@ func (s *Store) DeletePasskey(ctx context.Context, owner string, credentialID []
 	if err := checkOwnerCredential(owner, credentialID); err != nil {
 		return err
 	}
-	failed, err := s.transact(ctx, []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName:                aws.String(s.table),
-			Key:                      key(userPK(owner), passkeySK(credentialID)),
-			ConditionExpression:      aws.String("attribute_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		}},
-		{Delete: &types.Delete{
+	return s.deleteCounted(ctx, "delete passkey", owner, attrPasskeyCount,
+		s.deleteExisting(key(userPK(owner), passkeySK(credentialID))),
+		&types.Delete{
 			// The guard goes only if it names this owner.
 			TableName:                 aws.String(s.table),
 			Key:                       passkeyGuardKey(credentialID),
 			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #o = :o"),
 			ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#o": attrOwner},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":o": str(owner)},
-		}},
-		{Update: &types.Update{
-			// No condition: deletion must never be blocked by the counter.
-			TableName:                 aws.String(s.table),
-			Key:                       key(userPK(owner), metaSK),
-			UpdateExpression:          aws.String("ADD #c :minus"),
-			ExpressionAttributeNames:  map[string]string{"#c": attrPasskeyCount},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":minus": num(-1)},
-		}},
-	})
-	switch {
-	case err != nil:
-		return fmt.Errorf("store: delete passkey: %w", err)
-	case failed != nil:
-		return fmt.Errorf("store: delete passkey: %w", ErrNotFound)
-	}
-	return nil
+		},
+	)
 }
 
 // PasskeyUse is the outcome of a verified assertion, recorded by [Store.UsePasskey].
@@ -703,12 +608,8 @@ func decodePasskey(owner string, item map[string]types.AttributeValue) (Passkey,
 	p.AttestationType, _ = getS(item, attrAttestationType)
 	p.AttestationFormat, _ = getS(item, attrAttestationFormat)
 	p.Name, _ = getS(item, attrName)
-	if ms, ok := getN(item, attrCreatedAt); ok {
-		p.CreatedAt = fromMillis(ms)
-	}
-	if ms, ok := getN(item, attrLastUsedAt); ok {
-		p.LastUsedAt = fromMillis(ms)
-	}
+	p.CreatedAt = getTime(item, attrCreatedAt)
+	p.LastUsedAt = getTime(item, attrLastUsedAt)
 	if len(p.UserHandle) == 0 || len(p.PublicKey) == 0 {
 		return Passkey{}, errors.New("malformed passkey item")
 	}

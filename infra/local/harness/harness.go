@@ -222,7 +222,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 		return h, err
 	}
 	if spec.Table != nil {
-		if err := createTable(ctx, h.Dynamo.Client(), h.TableName, spec.Table); err != nil {
+		if err := CreateTable(ctx, h.Dynamo.Client(), tableInput(h.TableName, spec.Table), spec.Table.TTLAttribute); err != nil {
 			return h, err
 		}
 	}
@@ -422,6 +422,13 @@ func (i *invoker) Invoke(ctx context.Context, function string, payload []byte) (
 	if dropped {
 		return nil, errDropped
 	}
+	return InvokeResult(out, err)
+}
+
+// InvokeResult turns what lambdarun.Host.Invoke returned into what Lambda's synchronous Invoke
+// tells its caller (idp.Invoker's contract): a function error, a crash (Runtime.ExitError) and a
+// function timeout (Sandbox.Timedout) become *idp.FunctionError; other errors stay as they are.
+func InvokeResult(out []byte, err error) ([]byte, error) {
 	var fe *lambdarun.FunctionError
 	var ce *lambdarun.CrashError
 	switch {
@@ -456,7 +463,8 @@ func FindRoot() (string, error) {
 	}
 }
 
-func createTable(ctx context.Context, c *dynamodb.Client, name string, t *TableSpec) error {
+// tableInput is the CreateTable request for the table t describes, named name.
+func tableInput(name string, t *TableSpec) *dynamodb.CreateTableInput {
 	in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest}
 	ks := func(l []KeyElement) []types.KeySchemaElement {
 		var out []types.KeySchemaElement
@@ -476,14 +484,22 @@ func createTable(ctx context.Context, c *dynamodb.Client, name string, t *TableS
 		}
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{IndexName: aws.String(g.Name), KeySchema: ks(g.KeySchema), Projection: p})
 	}
+	return in
+}
+
+// CreateTable creates the table in describes, enables time to live on ttlAttribute (unless it is
+// empty) and waits until the table and its global secondary indexes are ACTIVE, for at most 15
+// seconds.
+func CreateTable(ctx context.Context, c *dynamodb.Client, in *dynamodb.CreateTableInput, ttlAttribute string) error {
+	name := aws.ToString(in.TableName)
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if _, err := c.CreateTable(ctx, in); err != nil {
 		return fmt.Errorf("harness: create table: %w", err)
 	}
-	if t.TTLAttribute != "" {
+	if ttlAttribute != "" {
 		if _, err := c.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name),
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(t.TTLAttribute), Enabled: aws.Bool(true)}}); err != nil {
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(ttlAttribute), Enabled: aws.Bool(true)}}); err != nil {
 			return fmt.Errorf("harness: table TTL: %w", err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/passwordless-go/cognito/constructs/cfn"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 )
 
@@ -122,24 +123,8 @@ type Spec struct {
 	RefreshTokenValidity                 time.Duration
 }
 
-func resources(tpl map[string]any, typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	res, _ := tpl["Resources"].(map[string]any)
-	for id, r := range res {
-		m, _ := r.(map[string]any)
-		if m["Type"] == typ {
-			props, _ := m["Properties"].(map[string]any)
-			if props == nil {
-				props = map[string]any{}
-			}
-			out[id] = props
-		}
-	}
-	return out
-}
-
 func only(tpl map[string]any, typ string) (string, map[string]any, error) {
-	rs := resources(tpl, typ)
+	rs := cfn.Resources(tpl, typ)
 	if len(rs) != 1 {
 		return "", nil, fmt.Errorf("harness: template has %d %s resources, want 1", len(rs), typ)
 	}
@@ -153,7 +138,7 @@ func only(tpl map[string]any, typ string) (string, map[string]any, error) {
 // resolved (see Spec.Resolve).
 func ParseTemplate(tpl map[string]any) (*Spec, error) {
 	s := &Spec{Functions: map[string]*FunctionSpec{}, PreventUserExistenceErrors: true}
-	for id, p := range resources(tpl, "AWS::Lambda::Function") {
+	for id, p := range cfn.Resources(tpl, "AWS::Lambda::Function") {
 		desc, _ := p["Description"].(string)
 		cmd, ok := strings.CutPrefix(desc, "passwordless ")
 		if !ok {
@@ -193,7 +178,7 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 			s.PreventUserExistenceErrors = v == "ENABLED"
 		}
 	}
-	if pools := resources(tpl, "AWS::Cognito::UserPool"); len(pools) == 1 {
+	if pools := cfn.Resources(tpl, "AWS::Cognito::UserPool"); len(pools) == 1 {
 		for id, p := range pools {
 			s.PoolID = id
 			for _, a := range asList(p["UsernameAttributes"]) {
@@ -203,12 +188,12 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 			}
 		}
 	}
-	if sets := resources(tpl, "AWS::SES::ConfigurationSet"); len(sets) == 1 {
+	if sets := cfn.Resources(tpl, "AWS::SES::ConfigurationSet"); len(sets) == 1 {
 		for id := range sets {
 			s.ConfigurationSetID = id
 		}
 	}
-	if tables := resources(tpl, "AWS::DynamoDB::Table"); len(tables) > 1 {
+	if tables := cfn.Resources(tpl, "AWS::DynamoDB::Table"); len(tables) > 1 {
 		return nil, errors.New("harness: template has more than one DynamoDB table")
 	} else {
 		for id, p := range tables {
@@ -219,7 +204,7 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 			s.Table = t
 		}
 	}
-	for _, p := range resources(tpl, "AWS::ApiGatewayV2::Route") {
+	for _, p := range cfn.Resources(tpl, "AWS::ApiGatewayV2::Route") {
 		if k, ok := p["RouteKey"].(string); ok {
 			s.Routes = append(s.Routes, k)
 			if p["AuthorizationType"] == "NONE" {

@@ -681,19 +681,7 @@ func (i *timedInvoker) Invoke(ctx context.Context, function string, payload []by
 	if rec != nil {
 		rec.add(TriggerKey(function, payload), d, err)
 	}
-	var fe *lambdarun.FunctionError
-	var ce *lambdarun.CrashError
-	switch {
-	case err == nil:
-		return out, nil
-	case errors.As(err, &fe):
-		return nil, &idp.FunctionError{Type: fe.Type, Message: fe.Message}
-	case errors.As(err, &ce):
-		return nil, &idp.FunctionError{Type: "Runtime.ExitError", Message: ce.Error()}
-	case errors.Is(err, lambdarun.ErrTimeout):
-		return nil, &idp.FunctionError{Type: "Sandbox.Timedout", Message: "Task timed out"}
-	}
-	return nil, err
+	return harness.InvokeResult(out, err)
 }
 
 // TriggerKey names an invocation for the report: the function and the sign-in method of the

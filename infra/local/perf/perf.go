@@ -31,9 +31,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
+	"github.com/passwordless-go/cognito/infra/local/harness"
 	"github.com/passwordless-go/cognito/infra/local/lambdarun"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
@@ -41,7 +41,7 @@ import (
 )
 
 // ModulePath is the module whose functions are measured.
-const ModulePath = "github.com/passwordless-go/cognito"
+const ModulePath = harness.ModulePath
 
 // Region is AWS_REGION of every function.
 const Region = dynalitetest.Region
@@ -51,7 +51,7 @@ var Functions = []string{"define", "create", "verify", "presignup", "api"}
 
 // Options configure Start. Zero values take the defaults.
 type Options struct {
-	// Root is the module root (default: FindRoot).
+	// Root is the module root (default: harness.FindRoot).
 	Root string
 	// BinDir receives the host bootstraps and the Node.js script (default: a temporary directory
 	// removed by Close).
@@ -95,7 +95,7 @@ type Rig struct {
 // started is stopped.
 func Start(ctx context.Context, o Options) (r *Rig, err error) {
 	if o.Root == "" {
-		if o.Root, err = FindRoot(); err != nil {
+		if o.Root, err = harness.FindRoot(); err != nil {
 			return nil, err
 		}
 	}
@@ -160,7 +160,7 @@ func Start(ctx context.Context, o Options) (r *Rig, err error) {
 	var suffix [4]byte
 	_, _ = rand.Read(suffix[:])
 	r.Table = "passwordless-perf-" + hex.EncodeToString(suffix[:])
-	if err := createTable(ctx, r.Dynamo.Client(), r.Table); err != nil {
+	if err := harness.CreateTable(ctx, r.Dynamo.Client(), store.TableDefinition(r.Table), store.TTLAttribute); err != nil {
 		return r, err
 	}
 	r.Store = store.New(r.Dynamo.Client(), r.Table)
@@ -242,56 +242,6 @@ func (r *Rig) Close() error {
 		r.closeErr = errors.Join(errs...)
 	})
 	return r.closeErr
-}
-
-// FindRoot returns the nearest directory at or above the working directory whose go.mod declares
-// ModulePath.
-func FindRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(b), "module "+ModulePath+"\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("perf: no go.mod of %s at or above the working directory", ModulePath)
-		}
-		dir = parent
-	}
-}
-
-// createTable creates the key table from store.TableDefinition, enables its time to live and
-// waits until it and its index are ACTIVE.
-func createTable(ctx context.Context, c *dynamodb.Client, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if _, err := c.CreateTable(ctx, store.TableDefinition(name)); err != nil {
-		return fmt.Errorf("perf: create table: %w", err)
-	}
-	if _, err := c.UpdateTimeToLive(ctx, store.TimeToLive(name)); err != nil {
-		return fmt.Errorf("perf: table time to live: %w", err)
-	}
-	for {
-		out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
-		if err != nil {
-			return fmt.Errorf("perf: describe table: %w", err)
-		}
-		ready := out.Table.TableStatus == types.TableStatusActive
-		for _, g := range out.Table.GlobalSecondaryIndexes {
-			ready = ready && g.IndexStatus == types.IndexStatusActive
-		}
-		if ready {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("perf: table %s not ACTIVE: %w", name, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // logTail is the last lines of a Host's output, for error messages.
