@@ -10,20 +10,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	cognitotypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
-// AttributeVerifier is the part of *cognitoidentityprovider.Client the Checker uses to mark the
-// address a code was answered from as verified.
+// AttributeVerifier marks the address a code was answered from as verified (Cognito
+// AdminUpdateUserAttributes; *awsapi.Client).
 type AttributeVerifier interface {
-	AdminUpdateUserAttributes(ctx context.Context, in *cognitoidentityprovider.AdminUpdateUserAttributesInput, opts ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminUpdateUserAttributesOutput, error)
+	AdminUpdateUserAttributes(ctx context.Context, in *awsapi.AdminUpdateUserAttributesInput) error
 }
 
-var _ AttributeVerifier = (*cognitoidentityprovider.Client)(nil)
+var _ AttributeVerifier = (*awsapi.Client)(nil)
 
 // CheckerDeps are the Checker's dependencies.
 type CheckerDeps struct {
@@ -131,10 +129,10 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 
 	_, verifiedAttr := addressAttr(m)
 	if req.UserAttributes[verifiedAttr] != "true" {
-		_, err := c.verifier.AdminUpdateUserAttributes(ctx, &cognitoidentityprovider.AdminUpdateUserAttributesInput{
-			UserPoolId:     aws.String(req.UserPoolID),
-			Username:       aws.String(req.UserName),
-			UserAttributes: []cognitotypes.AttributeType{{Name: aws.String(verifiedAttr), Value: aws.String("true")}},
+		err := c.verifier.AdminUpdateUserAttributes(ctx, &awsapi.AdminUpdateUserAttributesInput{
+			UserPoolID:     req.UserPoolID,
+			Username:       req.UserName,
+			UserAttributes: []awsapi.Attribute{{Name: verifiedAttr, Value: "true"}},
 		})
 		if err != nil {
 			verr := &VerifyAttributeError{Attribute: verifiedAttr, Code: errorCode(err), Err: err}

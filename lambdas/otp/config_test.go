@@ -158,17 +158,17 @@ func TestHTMLEscapesAppName(t *testing.T) {
 	e := newEnv(t, otp.Config{AppName: `<script>alert("x")</script> & Co`})
 	e.issue(t, issueReq("email_otp", 1, emailAttrs(true)))
 	in := e.ses.sent[0]
-	html := *in.Content.Simple.Body.Html.Data
+	html := in.HTML
 	if strings.Contains(html, "<script>") {
 		t.Fatalf("HTML body contains the raw app name:\n%s", html)
 	}
 	if !strings.Contains(html, "&lt;script&gt;") || !strings.Contains(html, "&amp; Co") {
 		t.Fatalf("HTML body does not contain the escaped app name:\n%s", html)
 	}
-	if text := *in.Content.Simple.Body.Text.Data; !strings.Contains(text, `<script>alert("x")</script> & Co`) {
+	if text := in.Text; !strings.Contains(text, `<script>alert("x")</script> & Co`) {
 		t.Fatalf("text body mangles the app name:\n%s", text)
 	}
-	if subj := *in.Content.Simple.Subject.Data; subj != `Your <script>alert("x")</script> & Co sign-in code` {
+	if subj := in.Subject; subj != `Your <script>alert("x")</script> & Co sign-in code` {
 		t.Fatalf("subject %q", subj)
 	}
 }
@@ -179,14 +179,14 @@ func TestDefaultMessages(t *testing.T) {
 	e.issue(t, issueReq("email_otp", 1, emailAttrs(true)))
 	in := e.ses.sent[0]
 	code := e.lastEmailCode(t)
-	if got := *in.Content.Simple.Subject.Data; got != "Your Acme sign-in code" {
+	if got := in.Subject; got != "Your Acme sign-in code" {
 		t.Errorf("subject %q", got)
 	}
-	if got := *in.Content.Simple.Body.Text.Data; !strings.HasPrefix(got, "Your Acme sign-in code is "+code+"\n") || !strings.Contains(got, "expires in 5 minutes") {
+	if got := in.Text; !strings.HasPrefix(got, "Your Acme sign-in code is "+code+"\n") || !strings.Contains(got, "expires in 5 minutes") {
 		t.Errorf("text body %q", got)
 	}
 	e.issue(t, issueReq("sms_otp", 2, phoneAttrs(phone, true, true)))
-	if got, want := *e.sns.sent[0].Message, e.lastSMSCode(t)+" is your Acme code. It expires in 5 minutes."; got != want {
+	if got, want := e.sns.sent[0].Message, e.lastSMSCode(t)+" is your Acme code. It expires in 5 minutes."; got != want {
 		t.Errorf("SMS %q, want %q", got, want)
 	}
 }

@@ -13,11 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
@@ -128,20 +125,20 @@ func (s *memStore) AllowSend(_ context.Context, key string, limits ...store.Limi
 // fakeSES captures emails.
 type fakeSES struct {
 	mu    sync.Mutex
-	sent  []*sesv2.SendEmailInput
+	sent  []*awsapi.SendEmailInput
 	err   error
 	delay time.Duration
 }
 
-func (f *fakeSES) SendEmail(_ context.Context, in *sesv2.SendEmailInput, _ ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error) {
+func (f *fakeSES) SendEmail(_ context.Context, in *awsapi.SendEmailInput) error {
 	time.Sleep(f.delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, in)
 	if f.err != nil {
-		return nil, f.err
+		return f.err
 	}
-	return &sesv2.SendEmailOutput{MessageId: aws.String("m-1")}, nil
+	return nil
 }
 
 func (f *fakeSES) count() int {
@@ -153,18 +150,18 @@ func (f *fakeSES) count() int {
 // fakeSNS captures SMS.
 type fakeSNS struct {
 	mu   sync.Mutex
-	sent []*sns.PublishInput
+	sent []*awsapi.PublishInput
 	err  error
 }
 
-func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {
+func (f *fakeSNS) Publish(_ context.Context, in *awsapi.PublishInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, in)
 	if f.err != nil {
-		return nil, f.err
+		return f.err
 	}
-	return &sns.PublishOutput{MessageId: aws.String("m-1")}, nil
+	return nil
 }
 
 func (f *fakeSNS) count() int {
@@ -176,18 +173,18 @@ func (f *fakeSNS) count() int {
 // fakeCognito captures AdminUpdateUserAttributes calls.
 type fakeCognito struct {
 	mu    sync.Mutex
-	calls []*cognitoidentityprovider.AdminUpdateUserAttributesInput
+	calls []*awsapi.AdminUpdateUserAttributesInput
 	err   error
 }
 
-func (f *fakeCognito) AdminUpdateUserAttributes(_ context.Context, in *cognitoidentityprovider.AdminUpdateUserAttributesInput, _ ...func(*cognitoidentityprovider.Options)) (*cognitoidentityprovider.AdminUpdateUserAttributesOutput, error) {
+func (f *fakeCognito) AdminUpdateUserAttributes(_ context.Context, in *awsapi.AdminUpdateUserAttributesInput) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, in)
 	if f.err != nil {
-		return nil, f.err
+		return f.err
 	}
-	return &cognitoidentityprovider.AdminUpdateUserAttributesOutput{}, nil
+	return nil
 }
 
 func (f *fakeCognito) count() int {
@@ -289,8 +286,8 @@ func (e *env) lastEmailCode(tb testing.TB) string {
 		tb.Fatal("no email sent")
 	}
 	in := e.ses.sent[len(e.ses.sent)-1]
-	text := codeRE.FindString(aws.ToString(in.Content.Simple.Body.Text.Data))
-	html := codeRE.FindString(aws.ToString(in.Content.Simple.Body.Html.Data))
+	text := codeRE.FindString(in.Text)
+	html := codeRE.FindString(in.HTML)
 	if text == "" || text != html {
 		tb.Fatalf("email bodies carry codes %q and %q", text, html)
 	}
@@ -304,7 +301,7 @@ func (e *env) lastSMSCode(tb testing.TB) string {
 	if len(e.sns.sent) == 0 {
 		tb.Fatal("no SMS sent")
 	}
-	code := codeRE.FindString(aws.ToString(e.sns.sent[len(e.sns.sent)-1].Message))
+	code := codeRE.FindString(e.sns.sent[len(e.sns.sent)-1].Message)
 	if code == "" {
 		tb.Fatal("SMS carries no code")
 	}

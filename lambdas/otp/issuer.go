@@ -14,12 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -68,19 +64,19 @@ type Store interface {
 
 var _ Store = (*store.Store)(nil)
 
-// EmailSender is the part of *sesv2.Client the Issuer uses.
+// EmailSender sends an email (SES v2 SendEmail; *awsapi.Client).
 type EmailSender interface {
-	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+	SendEmail(ctx context.Context, in *awsapi.SendEmailInput) error
 }
 
-// SMSSender is the part of *sns.Client the Issuer uses.
+// SMSSender sends an SMS (SNS Publish; *awsapi.Client).
 type SMSSender interface {
-	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
+	Publish(ctx context.Context, in *awsapi.PublishInput) error
 }
 
 var (
-	_ EmailSender = (*sesv2.Client)(nil)
-	_ SMSSender   = (*sns.Client)(nil)
+	_ EmailSender = (*awsapi.Client)(nil)
+	_ SMSSender   = (*awsapi.Client)(nil)
 )
 
 // IssuerDeps are the Issuer's dependencies.
@@ -363,21 +359,15 @@ func (is *Issuer) sendEmail(ctx context.Context, to, code string) error {
 	if err != nil {
 		return fmt.Errorf("otp: render email HTML: %w", err)
 	}
-	in := &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(is.cfg.EmailFrom),
-		Destination:      &sestypes.Destination{ToAddresses: []string{to}},
-		Content: &sestypes.EmailContent{Simple: &sestypes.Message{
-			Subject: &sestypes.Content{Data: aws.String(subject), Charset: aws.String("UTF-8")},
-			Body: &sestypes.Body{
-				Text: &sestypes.Content{Data: aws.String(text), Charset: aws.String("UTF-8")},
-				Html: &sestypes.Content{Data: aws.String(html), Charset: aws.String("UTF-8")},
-			},
-		}},
+	in := &awsapi.SendEmailInput{
+		From:             is.cfg.EmailFrom,
+		To:               []string{to},
+		Subject:          subject,
+		Text:             text,
+		HTML:             html,
+		ConfigurationSet: is.cfg.EmailConfigurationSet, // "" sends none
 	}
-	if is.cfg.EmailConfigurationSet != "" {
-		in.ConfigurationSetName = aws.String(is.cfg.EmailConfigurationSet)
-	}
-	if _, err := is.email.SendEmail(ctx, in); err != nil {
+	if err := is.email.SendEmail(ctx, in); err != nil {
 		return newDeliveryError(MediumEmail, err)
 	}
 	return nil
@@ -388,16 +378,16 @@ func (is *Issuer) sendSMS(ctx context.Context, to, code string) error {
 	if err != nil {
 		return fmt.Errorf("otp: render SMS: %w", err)
 	}
-	attrs := map[string]snstypes.MessageAttributeValue{
-		snsSMSType: {DataType: aws.String("String"), StringValue: aws.String("Transactional")},
+	attrs := map[string]awsapi.MessageAttribute{
+		snsSMSType: {DataType: "String", StringValue: "Transactional"},
 	}
 	if is.cfg.SMSSenderID != "" {
-		attrs[snsSenderID] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(is.cfg.SMSSenderID)}
+		attrs[snsSenderID] = awsapi.MessageAttribute{DataType: "String", StringValue: is.cfg.SMSSenderID}
 	}
 	if is.cfg.SMSOriginationNumber != "" {
-		attrs[snsOriginationNumber] = snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(is.cfg.SMSOriginationNumber)}
+		attrs[snsOriginationNumber] = awsapi.MessageAttribute{DataType: "String", StringValue: is.cfg.SMSOriginationNumber}
 	}
-	if _, err := is.sms.Publish(ctx, &sns.PublishInput{PhoneNumber: aws.String(to), Message: aws.String(msg), MessageAttributes: attrs}); err != nil {
+	if err := is.sms.Publish(ctx, &awsapi.PublishInput{PhoneNumber: to, Message: msg, MessageAttributes: attrs}); err != nil {
 		return newDeliveryError(MediumSMS, err)
 	}
 	return nil

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
@@ -57,11 +56,11 @@ func TestEmailHappyPath(t *testing.T) {
 		t.Fatalf("%d emails sent", e.ses.count())
 	}
 	in := e.ses.sent[0]
-	if got := in.Destination.ToAddresses; !slices.Equal(got, []string{email}) {
+	if got := in.To; !slices.Equal(got, []string{email}) {
 		t.Errorf("sent to %v", got)
 	}
-	if aws.ToString(in.FromEmailAddress) != sender || aws.ToString(in.ConfigurationSetName) != "prod-set" {
-		t.Errorf("from %q set %q", aws.ToString(in.FromEmailAddress), aws.ToString(in.ConfigurationSetName))
+	if in.From != sender || in.ConfigurationSet != "prod-set" {
+		t.Errorf("from %q set %q", in.From, in.ConfigurationSet)
 	}
 	code := e.lastEmailCode(t)
 	for k, v := range out.Private {
@@ -85,8 +84,8 @@ func TestEmailHappyPath(t *testing.T) {
 		t.Fatalf("%d attribute updates, want 1", e.cog.count())
 	}
 	call := e.cog.calls[0]
-	if aws.ToString(call.UserPoolId) != poolID || aws.ToString(call.Username) != userName ||
-		len(call.UserAttributes) != 1 || aws.ToString(call.UserAttributes[0].Name) != "email_verified" || aws.ToString(call.UserAttributes[0].Value) != "true" {
+	if call.UserPoolID != poolID || call.Username != userName ||
+		len(call.UserAttributes) != 1 || call.UserAttributes[0].Name != "email_verified" || call.UserAttributes[0].Value != "true" {
 		t.Fatalf("attribute update %+v", call)
 	}
 
@@ -114,15 +113,15 @@ func TestSMSHappyPath(t *testing.T) {
 		t.Fatalf("%d SMS, %d emails sent", e.sns.count(), e.ses.count())
 	}
 	in := e.sns.sent[0]
-	if aws.ToString(in.PhoneNumber) != phone {
-		t.Errorf("sent to %q", aws.ToString(in.PhoneNumber))
+	if in.PhoneNumber != phone {
+		t.Errorf("sent to %q", in.PhoneNumber)
 	}
 	attrs := map[string]string{}
 	for k, v := range in.MessageAttributes {
-		if aws.ToString(v.DataType) != "String" {
-			t.Errorf("attribute %s has type %q", k, aws.ToString(v.DataType))
+		if v.DataType != "String" {
+			t.Errorf("attribute %s has type %q", k, v.DataType)
 		}
-		attrs[k] = aws.ToString(v.StringValue)
+		attrs[k] = v.StringValue
 	}
 	want := map[string]string{"AWS.SNS.SMS.SMSType": "Transactional", "AWS.SNS.SMS.SenderID": "Acme", "AWS.MM.SMS.OriginationNumber": "+15555550100"}
 	if !maps.Equal(attrs, want) {
@@ -138,7 +137,7 @@ func TestSMSHappyPath(t *testing.T) {
 	if !e.check(t, checkReq(req, out, code)) {
 		t.Fatal("the right code was refused")
 	}
-	if e.cog.count() != 1 || aws.ToString(e.cog.calls[0].UserAttributes[0].Name) != "phone_number_verified" {
+	if e.cog.count() != 1 || e.cog.calls[0].UserAttributes[0].Name != "phone_number_verified" {
 		t.Fatalf("attribute updates %+v", e.cog.calls)
 	}
 }

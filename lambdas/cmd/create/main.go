@@ -5,9 +5,8 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
@@ -37,12 +36,16 @@ func main() {
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
+		api, err := awsapi.New(aws)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
 		deps := otp.IssuerDeps{Store: keys, Log: logger}
 		if cfg.Enabled(authflow.EmailOTP) {
-			deps.Email = sesv2.NewFromConfig(aws)
+			deps.Email = api
 		}
 		if cfg.Enabled(authflow.SMSOTP) {
-			deps.SMS = sns.NewFromConfig(aws)
+			deps.SMS = api
 		}
 		issuer, err := otp.NewIssuer(codes, deps)
 		if err != nil {

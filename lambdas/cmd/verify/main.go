@@ -5,8 +5,8 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/keyauth"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
@@ -59,7 +59,11 @@ func main() {
 			if err != nil {
 				log.Fatalf("verify: %v", err)
 			}
-			checker, err := otp.NewChecker(codes, otp.CheckerDeps{Verifier: cognitoidentityprovider.NewFromConfig(aws), Log: logger})
+			api, err := awsapi.New(aws)
+			if err != nil {
+				log.Fatalf("verify: %v", err)
+			}
+			checker, err := otp.NewChecker(codes, otp.CheckerDeps{Verifier: api, Log: logger})
 			if err != nil {
 				log.Fatalf("verify: %v", err)
 			}
