@@ -34,8 +34,8 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
+	"github.com/passwordless-go/cognito/lambdas/signup"
 	"github.com/passwordless-go/cognito/lambdas/store"
-	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
 // Passwordless is the construct. Its fields are the resources it made, for callers to extend
@@ -155,8 +155,8 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	pl.Functions.Create = newFunction(c, "CreateAuthChallenge", "create", TriggerTimeoutSeconds, p, triggerEnv)
 	pl.Functions.Verify = newFunction(c, "VerifyAuthChallengeResponse", "verify", TriggerTimeoutSeconds, p, triggerEnv)
 	pl.Functions.PreSignUp = newFunction(c, "PreSignUp", "presignup", TriggerTimeoutSeconds, p, map[string]*string{
-		triggers.EnvSignInAliases: jsii.String(strings.Join(aliases, ",")),
-		logging.EnvLevel:          jsii.String("info"),
+		signup.EnvSignInAliases: jsii.String(strings.Join(aliases, ",")),
+		logging.EnvLevel:        jsii.String("info"),
 	})
 	if len(p.Methods) > 0 {
 		// Failure counting (every method), device-key reads and use stamps.

@@ -57,7 +57,7 @@ type NonceExtra interface {
 
 // Handle answers one CreateAuthChallenge event.
 func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCreateAuthChallenge) (events.CognitoEventUserPoolsCreateAuthChallenge, error) {
-	log := logger(c.Log).With("user", userRef(ev.UserPoolID, ev.UserName), "round", len(ev.Request.Session)+1)
+	log := logger(c.Log).With("user", UserRef(ev.UserPoolID, ev.UserName), "round", len(ev.Request.Session)+1)
 	if ev.Request.ChallengeName != authflow.ChallengeName {
 		log.WarnContext(ctx, "create: unexpected challenge name")
 		return ev, ErrUnavailable

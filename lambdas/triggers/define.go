@@ -67,7 +67,7 @@ func (d *Define) decide(ctx context.Context, poolID, userName string, session []
 		return resp
 	}
 	attrs := []any{
-		"user", userRef(poolID, userName),
+		"user", UserRef(poolID, userName),
 		"round", len(session) + 1,
 		"outcome", outcome.String(),
 	}

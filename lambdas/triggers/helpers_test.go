@@ -195,3 +195,10 @@ func (r *failingReader) Read(p []byte) (int, error) {
 	r.ok -= n
 	return n, nil
 }
+
+// preSignUpEvent builds a PreSignUp event (log_test checks PreSignUp's log lines too).
+func preSignUpEvent(source string, a map[string]string) events.CognitoEventUserPoolsPreSignup {
+	ev := events.CognitoEventUserPoolsPreSignup{CognitoEventUserPoolsHeader: header(source)}
+	ev.Request.UserAttributes = a
+	return ev
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/signup"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -115,7 +116,7 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ps := &triggers.PreSignUp{Email: true, Log: log}
+	ps := &signup.PreSignUp{Email: true, Log: log}
 	for _, a := range []map[string]string{{"email": email}, {"email": "Alice <" + email + ">"}, {"phone_number": phone}} {
 		ev := preSignUpEvent("PreSignUp_SignUp", a)
 		ev.UserName = user

@@ -79,8 +79,8 @@ func Account(userPoolID, userName string, attrs map[string]string) string {
 	return "name:" + userPoolID + "/" + userName
 }
 
-// userRef is a short, non-reversible reference to a user for log lines (no PII in logs).
-func userRef(userPoolID, userName string) string {
+// UserRef is a short, non-reversible reference to a user for log lines (no PII in logs).
+func UserRef(userPoolID, userName string) string {
 	h := sha256.Sum256([]byte(userPoolID + "\x00" + userName))
 	return hex.EncodeToString(h[:6])
 }

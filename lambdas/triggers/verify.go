@@ -25,7 +25,7 @@ type Verify struct {
 // Handle answers one VerifyAuthChallengeResponse event. The answer itself is never logged.
 func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVerifyAuthChallenge) (events.CognitoEventUserPoolsVerifyAuthChallenge, error) {
 	ev.Response.AnswerCorrect = false
-	log := logger(v.Log).With("user", userRef(ev.UserPoolID, ev.UserName))
+	log := logger(v.Log).With("user", UserRef(ev.UserPoolID, ev.UserName))
 	ch, err := authflow.ChallengeFromPrivate(ev.Request.PrivateChallengeParameters)
 	if err != nil {
 		log.WarnContext(ctx, "verify: unreadable challenge", "err", err)

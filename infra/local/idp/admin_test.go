@@ -11,7 +11,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/idp"
-	"github.com/passwordless-go/cognito/lambdas/triggers"
+	"github.com/passwordless-go/cognito/lambdas/signup"
 )
 
 func TestSignUpRules(t *testing.T) {
@@ -67,7 +67,7 @@ func TestSignUpRules(t *testing.T) {
 
 	// PreSignUp refuses: the user is not created.
 	strict := newEnv(t, func(c *idp.Config) {})
-	strict.rec.fns[fnPreSignUp] = idp.Handle((&triggers.PreSignUp{Email: true}).Handle)
+	strict.rec.fns[fnPreSignUp] = idp.Handle((&signup.PreSignUp{Email: true}).Handle)
 	_, err = strict.client.SignUp(ctx, &cip.SignUpInput{ClientId: aws.String(strict.pool.ClientID()), Username: aws.String("+447700900123"), Password: aws.String(password)})
 	var ulv *types.UserLambdaValidationException
 	if !errors.As(err, &ulv) || ulv.ErrorMessage() != "PreSignUp failed with error this app does not sign in with a phone number." {

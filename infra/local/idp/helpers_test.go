@@ -26,6 +26,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/passwordless-go/cognito/infra/local/idp"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/signup"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -64,7 +65,7 @@ func (nonceChecker) Check(_ context.Context, req triggers.CheckRequest) (bool, e
 }
 
 // realFunctions are the real trigger handlers, run in-process.
-func realFunctions(pre *triggers.PreSignUp) idp.Functions {
+func realFunctions(pre *signup.PreSignUp) idp.Functions {
 	return idp.Functions{
 		fnDefine: idp.Handle((&triggers.Define{Config: flowCfg}).Handle),
 		fnCreate: idp.Handle((&triggers.Create{Config: flowCfg}).Handle),
@@ -161,7 +162,7 @@ type env struct {
 func newEnv(t testing.TB, mod func(*idp.Config)) *env {
 	t.Helper()
 	e := &env{
-		rec:   &recorder{fns: realFunctions(&triggers.PreSignUp{Email: true, Phone: true})},
+		rec:   &recorder{fns: realFunctions(&signup.PreSignUp{Email: true, Phone: true})},
 		clock: &fakeClock{t: time.Now().Truncate(time.Second)},
 	}
 	e.srv = httptest.NewUnstartedServer(nil)

@@ -14,8 +14,8 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/signup"
 	"github.com/passwordless-go/cognito/lambdas/store"
-	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
 // Names are what the construct's references resolve to once deployed: the key table's name, the
@@ -131,8 +131,8 @@ func ConstructEnv(props passwordless.Props, names Names) (map[string]map[string]
 		aliases = append(aliases, "phone")
 	}
 	env["presignup"] = map[string]string{
-		triggers.EnvSignInAliases: strings.Join(aliases, ","),
-		logging.EnvLevel:          "info",
+		signup.EnvSignInAliases: strings.Join(aliases, ","),
+		logging.EnvLevel:        "info",
 	}
 
 	apiEnv := map[string]string{

@@ -6,11 +6,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/logging"
-	"github.com/passwordless-go/cognito/lambdas/triggers"
+	"github.com/passwordless-go/cognito/lambdas/signup"
 )
 
 func main() {
-	h, err := triggers.PreSignUpFromEnv(nil, logging.New(nil, nil))
+	h, err := signup.FromEnv(nil, logging.New(nil, nil))
 	if err != nil {
 		log.Fatalf("presignup: %v", err)
 	}

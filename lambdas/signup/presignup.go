@@ -1,4 +1,6 @@
-package triggers
+// Package signup holds the PreSignUp trigger. It is its own package so that the custom-auth
+// triggers do not link what it needs (regexp, net/mail).
+package signup
 
 import (
 	"context"
@@ -11,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
 // EnvSignInAliases names the user attributes users sign in with: "email", "phone" or "email,phone".
@@ -26,8 +29,8 @@ type PreSignUp struct {
 	Log   *slog.Logger // nil: no logging
 }
 
-// PreSignUpFromEnv reads SIGN_IN_ALIASES.
-func PreSignUpFromEnv(getenv func(string) string, log *slog.Logger) (*PreSignUp, error) {
+// FromEnv reads SIGN_IN_ALIASES.
+func FromEnv(getenv func(string) string, log *slog.Logger) (*PreSignUp, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
@@ -55,11 +58,11 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 func (p *PreSignUp) Handle(ctx context.Context, ev events.CognitoEventUserPoolsPreSignup) (events.CognitoEventUserPoolsPreSignup, error) {
 	ev.Response = events.CognitoEventUserPoolsPreSignupResponse{}
 	if err := p.check(ev.Request.UserAttributes); err != nil {
-		logger(p.Log).InfoContext(ctx, "presignup: refused", "source", ev.TriggerSource, "reason", err.Error())
+		p.logger().InfoContext(ctx, "presignup: refused", "source", ev.TriggerSource, "reason", err.Error())
 		return ev, err
 	}
 	ev.Response.AutoConfirmUser = true
-	logger(p.Log).InfoContext(ctx, "presignup: confirmed", "source", ev.TriggerSource, "user", userRef(ev.UserPoolID, ev.UserName))
+	p.logger().InfoContext(ctx, "presignup: confirmed", "source", ev.TriggerSource, "user", triggers.UserRef(ev.UserPoolID, ev.UserName))
 	return ev, nil
 }
 
@@ -97,4 +100,11 @@ func validEmail(s string) error {
 		return errors.New("email address is not valid")
 	}
 	return nil
+}
+
+func (p *PreSignUp) logger() *slog.Logger {
+	if p.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Log
 }

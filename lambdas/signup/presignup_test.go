@@ -1,12 +1,15 @@
-package triggers_test
+package signup_test
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/passwordless-go/cognito/lambdas/triggers"
+	"github.com/passwordless-go/cognito/lambdas/signup"
 )
 
 func preSignUpEvent(source string, a map[string]string) events.CognitoEventUserPoolsPreSignup {
@@ -19,7 +22,7 @@ func preSignUpEvent(source string, a map[string]string) events.CognitoEventUserP
 
 func TestPreSignUpFixture(t *testing.T) {
 	ev := fixture[events.CognitoEventUserPoolsPreSignup](t, "presignup.json")
-	out, err := (&triggers.PreSignUp{Email: true}).Handle(context.Background(), ev)
+	out, err := (&signup.PreSignUp{Email: true}).Handle(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,10 +32,10 @@ func TestPreSignUpFixture(t *testing.T) {
 }
 
 func TestPreSignUpAccepts(t *testing.T) {
-	email, phone, both := &triggers.PreSignUp{Email: true}, &triggers.PreSignUp{Phone: true}, &triggers.PreSignUp{Email: true, Phone: true}
+	email, phone, both := &signup.PreSignUp{Email: true}, &signup.PreSignUp{Phone: true}, &signup.PreSignUp{Email: true, Phone: true}
 	for _, tc := range []struct {
 		name string
-		p    *triggers.PreSignUp
+		p    *signup.PreSignUp
 		a    map[string]string
 	}{
 		{"email", email, map[string]string{"email": "alice@example.com"}},
@@ -59,10 +62,10 @@ func TestPreSignUpAccepts(t *testing.T) {
 }
 
 func TestPreSignUpRefuses(t *testing.T) {
-	email, phone, both := &triggers.PreSignUp{Email: true}, &triggers.PreSignUp{Phone: true}, &triggers.PreSignUp{Email: true, Phone: true}
+	email, phone, both := &signup.PreSignUp{Email: true}, &signup.PreSignUp{Phone: true}, &signup.PreSignUp{Email: true, Phone: true}
 	for _, tc := range []struct {
 		name string
-		p    *triggers.PreSignUp
+		p    *signup.PreSignUp
 		a    map[string]string
 		msg  string // part of the message the user sees
 	}{
@@ -89,7 +92,7 @@ func TestPreSignUpRefuses(t *testing.T) {
 		{"email in a phone pool", phone, map[string]string{"email": "alice@example.com"}, "email"},
 		{"phone in an email pool", email, map[string]string{"phone_number": "+447700900123"}, "phone"},
 		{"phone beside email in an email pool", email, map[string]string{"email": "alice@example.com", "phone_number": "+447700900123"}, "phone"},
-		{"zero value trigger", &triggers.PreSignUp{}, map[string]string{"email": "alice@example.com"}, "email"},
+		{"zero value trigger", &signup.PreSignUp{}, map[string]string{"email": "alice@example.com"}, "email"},
 	} {
 		out, err := tc.p.Handle(context.Background(), preSignUpEvent("PreSignUp_SignUp", tc.a))
 		if err == nil {
@@ -118,8 +121,8 @@ func TestPreSignUpFromEnv(t *testing.T) {
 		{"email,", true, false},
 		{"email,email", true, false},
 	} {
-		p, err := triggers.PreSignUpFromEnv(func(k string) string {
-			if k == triggers.EnvSignInAliases {
+		p, err := signup.FromEnv(func(k string) string {
+			if k == signup.EnvSignInAliases {
 				return tc.v
 			}
 			return ""
@@ -133,16 +136,41 @@ func TestPreSignUpFromEnv(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"", " ", ",", "sms", "Email", "email,username", "email;phone", "preferred_username"} {
-		p, err := triggers.PreSignUpFromEnv(func(string) string { return v }, nil)
+		p, err := signup.FromEnv(func(string) string { return v }, nil)
 		if err == nil {
 			t.Errorf("%q: accepted as %+v", v, p)
-		} else if !strings.Contains(err.Error(), triggers.EnvSignInAliases) {
-			t.Errorf("%q: error %q does not name %s", v, err, triggers.EnvSignInAliases)
+		} else if !strings.Contains(err.Error(), signup.EnvSignInAliases) {
+			t.Errorf("%q: error %q does not name %s", v, err, signup.EnvSignInAliases)
 		}
 	}
-	t.Setenv(triggers.EnvSignInAliases, "phone")
-	p, err := triggers.PreSignUpFromEnv(nil, nil)
+	t.Setenv(signup.EnvSignInAliases, "phone")
+	p, err := signup.FromEnv(nil, nil)
 	if err != nil || p.Email || !p.Phone {
 		t.Errorf("from the OS environment: %+v, %v", p, err)
+	}
+}
+
+// fixture reads testdata/name into an event of type E.
+func fixture[E any](t *testing.T, name string) E {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev E
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return ev
+}
+
+func header(trigger string) events.CognitoEventUserPoolsHeader {
+	return events.CognitoEventUserPoolsHeader{
+		Version:       "1",
+		TriggerSource: trigger,
+		Region:        "eu-west-1",
+		UserPoolID:    "eu-west-1_AbCdEfGhI",
+		CallerContext: events.CognitoEventUserPoolsCallerContext{AWSSDKVersion: "aws-sdk-js-3.540.0", ClientID: "1example23456789"},
+		UserName:      "d2f4c1a8-5b7e-4c3d-9a1f-0e6b8c7d5a42",
 	}
 }
