@@ -1,10 +1,8 @@
 package keyauth
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/strictjson"
 )
@@ -37,7 +35,7 @@ func DecodeAnswer(s string) (Answer, error) {
 	if len(s) > MaxAnswerBytes {
 		return Answer{}, fmt.Errorf("%w: longer than %d bytes", ErrBadAnswer, MaxAnswerBytes)
 	}
-	fields, err := decodeStringObject([]byte(s), "keyId", "signature")
+	fields, err := strictjson.Strings([]byte(s), "keyId", "signature")
 	if err != nil {
 		return Answer{}, fmt.Errorf("%w: %v", ErrBadAnswer, err)
 	}
@@ -70,31 +68,4 @@ func ValidKeyID(id string) bool {
 		return true
 	}
 	return false
-}
-
-// decodeStringObject is strictjson.Strings with the messages DecodeAnswer has always given:
-// "not a JSON object" for any UTF-8 input that does not start with an object, and an unknown
-// member name cut to 32 bytes inside its quotes.
-func decodeStringObject(data []byte, names ...string) (map[string]string, error) {
-	if utf8.Valid(data) {
-		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-			return nil, errors.New("not a JSON object")
-		}
-	}
-	fields, err := strictjson.Strings(data, names...)
-	var unknown *strictjson.UnknownMemberError
-	if errors.As(err, &unknown) {
-		return nil, fmt.Errorf("unknown field %q", truncate(unknown.Name, 32))
-	}
-	return fields, err
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
 }
