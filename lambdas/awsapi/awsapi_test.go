@@ -267,3 +267,35 @@ func TestEndpoints(t *testing.T) {
 		}
 	}
 }
+
+func TestGetSecretValue(t *testing.T) {
+	c, got := server(t, func(w http.ResponseWriter, _ int) {
+		_, _ = w.Write([]byte(`{"ARN":"arn:x","Name":"s","SecretString":"0123456789abcdef0123456789abcdef","VersionId":"v1"}`))
+	})
+	v, err := c.GetSecretValue(context.Background(), "arn:aws:secretsmanager:eu-west-1:1:secret:s")
+	if err != nil || v != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("%q, %v", v, err)
+	}
+	r := (*got)[0]
+	if r.header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" {
+		t.Errorf("headers %v", r.header)
+	}
+	checkSigned(t, r.header, "secretsmanager")
+	if string(r.body) != `{"SecretId":"arn:aws:secretsmanager:eu-west-1:1:secret:s"}` {
+		t.Errorf("body %s", r.body)
+	}
+
+	binary, _ := server(t, func(w http.ResponseWriter, _ int) { _, _ = w.Write([]byte(`{"SecretBinary":"AAAA"}`)) })
+	if _, err := binary.GetSecretValue(context.Background(), "s"); err == nil {
+		t.Error("a secret without SecretString was accepted")
+	}
+	denied, _ := server(t, func(w http.ResponseWriter, _ int) {
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"__type":"AccessDeniedException","message":"secret value 0123456789abcdef0123456789abcdef"}`))
+	})
+	_, err = denied.GetSecretValue(context.Background(), "s")
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "AccessDeniedException" || strings.Contains(err.Error(), "0123456789abcdef") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -267,4 +268,37 @@ func xmlUnescape(s string) string {
 		}
 		s = s[j+1:]
 	}
+}
+
+// GetSecretValue calls Secrets Manager GetSecretValue (awsJson1.1) for the current version of
+// secretID and returns its SecretString. A secret without a string value is an error. The value is
+// never part of an error.
+func (c *Client) GetSecretValue(ctx context.Context, secretID string) (string, error) {
+	body, err := json.Marshal(struct {
+		SecretID string `json:"SecretId"`
+	}{secretID})
+	if err != nil {
+		return "", err
+	}
+	out, err := c.do(ctx, &call{
+		service: "secretsmanager", host: "secretsmanager", op: "GetSecretValue", path: "/",
+		header: map[string]string{
+			"Content-Type": "application/x-amz-json-1.1",
+			"X-Amz-Target": "secretsmanager.GetSecretValue",
+		},
+		body: body, parse: parseJSONError,
+	})
+	if err != nil {
+		return "", err
+	}
+	var v struct {
+		SecretString *string `json:"SecretString"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return "", &smithy.DeserializationError{Err: errors.New("awsapi: secretsmanager GetSecretValue: unreadable response")}
+	}
+	if v.SecretString == nil {
+		return "", errors.New("awsapi: secretsmanager GetSecretValue: the secret has no string value")
+	}
+	return *v.SecretString, nil
 }
