@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 )
 
 // Sizes of the random values Create draws.
@@ -46,6 +47,8 @@ type NonceRequest struct {
 	ClientMetadata map[string]string
 	// UserNotFound: the extra must answer with the same shape and similar latency.
 	UserNotFound bool
+	// Key derives keyed identifiers (decoys) from the deployment secret. Create sets it.
+	Key *keyed.Key
 }
 
 // NonceExtra adds method-specific parameters to a nonce round, such as the options a passkey

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 )
 
 // IssueRequest is what a CodeIssuer gets to create a CODE round.
@@ -25,6 +26,9 @@ type IssueRequest struct {
 	ClientMetadata map[string]string
 	// UserNotFound: the issuer must answer with the same shape and similar latency and send nothing.
 	UserNotFound bool
+	// Key derives keyed identifiers (send-limit keys, placeholders for unknown users, log
+	// references) from the deployment secret. Create sets it on every request.
+	Key *keyed.Key
 }
 
 // Issued is what a CodeIssuer adds to the challenge parameters. It must not overwrite the keys of
@@ -53,6 +57,15 @@ type CheckRequest struct {
 	ClientMetadata map[string]string
 	// UserNotFound: the checker must do comparable work and return false.
 	UserNotFound bool
+	// Key derives keyed identifiers from the deployment secret. Verify sets it on every request.
+	Key *keyed.Key
+}
+
+// SuccessHook is told about every answer Verify accepts, after the check and before tokens are
+// issued (for example to reset a recipient's growing send delays). An error is logged and does
+// not fail the sign-in.
+type SuccessHook interface {
+	Succeeded(ctx context.Context, req CheckRequest) error
 }
 
 // Checker checks answers for one method. It returns an error only when it could not decide
