@@ -1,7 +1,9 @@
 // Package api is the HTTP API handler behind API Gateway's JWT authorizer. The authorizer checks
 // the token's signature, issuer, expiry and audience; this package adds what the authorizer cannot:
 // only access tokens of this app client are accepted (an ID token carries aud = the client ID and
-// would pass the authorizer), and routes read the caller only from the verified claims.
+// would pass the authorizer), routes read the caller only from the verified claims, and every
+// route whose method is not GET first confirms the token with Cognito (GetUser, see TokenChecker),
+// so a token revoked by a sign-out changes nothing even before it expires.
 package api
 
 import (
@@ -34,6 +36,10 @@ type Caller struct {
 	Sub      string
 	Username string
 	AuthTime time.Time
+	// Attributes are the user's attributes as Cognito's GetUser returned them for this request's
+	// access token (e.g. "email", "email_verified", "phone_number"): set on every route whose
+	// method is not GET, where the token is checked with Cognito; nil on GET routes.
+	Attributes map[string]string
 }
 
 // Route handles one route for an authenticated caller.
@@ -55,6 +61,9 @@ type Handler struct {
 	ClientID string           // the app client whose access tokens are accepted (required)
 	Routes   map[string]Route // by route key, e.g. "GET /me"
 	Log      *slog.Logger     // nil: no logging
+	// Tokens checks the access token of every route whose method is not GET (see TokenChecker).
+	// nil: such routes answer 503 unavailable, they never run unchecked.
+	Tokens TokenChecker
 }
 
 // New returns a Handler for clientID with the built-in routes.
@@ -76,8 +85,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return respond(Error(http.StatusNotFound, CodeNotFound, "no such route")), nil
 	}
 	caller, resp, ok := h.authenticate(req)
+	if ok && mutating(req.RouteKey) {
+		// The authorizer lets revoked tokens through until they expire: ask Cognito.
+		resp, ok = h.checkToken(ctx, &caller, req.Headers)
+	}
 	if !ok {
-		log.InfoContext(ctx, "api: refused", "route", req.RouteKey, "status", resp.Status)
+		log.InfoContext(ctx, "api: refused", "route", req.RouteKey, "status", resp.Status, "code", errorCode(resp))
 		return respond(resp), nil
 	}
 	out := route(ctx, caller, req)
@@ -112,6 +125,14 @@ func me(_ context.Context, c Caller, _ events.APIGatewayV2HTTPRequest) Response 
 		body["authTime"] = c.AuthTime.Format(time.RFC3339)
 	}
 	return Response{Status: http.StatusOK, Body: body}
+}
+
+// errorCode is the stable code of an error response ("" for others).
+func errorCode(r Response) string {
+	if m, ok := r.Body.(map[string]string); ok {
+		return m["code"]
+	}
+	return ""
 }
 
 func respond(r Response) events.APIGatewayV2HTTPResponse {

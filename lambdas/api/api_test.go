@@ -62,6 +62,7 @@ func meIDClaims() map[string]string {
 func meRequest(route string, claims map[string]string) events.APIGatewayV2HTTPRequest {
 	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: route}
 	if claims != nil {
+		req.Headers = map[string]string{"authorization": "Bearer " + testToken(claims["username"], claims["sub"])}
 		req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
 		}
@@ -213,7 +214,7 @@ func TestMeEmptyClientIDRefusesAll(t *testing.T) {
 
 func TestMeRoutesGetTheVerifiedCaller(t *testing.T) {
 	var got []api.Caller
-	h := &api.Handler{ClientID: meClientID, Routes: map[string]api.Route{
+	h := &api.Handler{ClientID: meClientID, Tokens: api.CognitoTokens{Client: newFakeCognito()}, Routes: map[string]api.Route{
 		"POST /things": func(_ context.Context, c api.Caller, req events.APIGatewayV2HTTPRequest) api.Response {
 			got = append(got, c)
 			return api.Response{Status: http.StatusCreated, Body: map[string]string{"id": "t1", "body": req.Body}}

@@ -11,12 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/usertext"
 )
 
 // Environment variables the construct sets on the API function for device keys.
@@ -187,24 +186,13 @@ func decodeRegisterRequest(body string, isBase64 bool) (string, *devicekey.Publi
 	return name, pub, nil
 }
 
-// checkDeviceName trims surrounding spaces and requires 1 to MaxDeviceNameLength printable
-// characters (letters, marks, numbers, punctuation, symbols and the ASCII space; no control or
-// format characters, no other white space).
+// checkDeviceName is the check of every name a user gives a device key or a passkey (and of the
+// user.name and user.displayName of passkey registration options): usertext.Name with
+// MaxDeviceNameLength, that is surrounding ASCII spaces trimmed, then 1 to 64 letters, marks,
+// numbers, punctuation, symbols and ASCII spaces, without '<' and '>' (no control or format
+// characters, line breaks, tabs or bidi overrides).
 func checkDeviceName(s string) (string, error) {
-	s = strings.Trim(s, " ")
-	n := utf8.RuneCountInString(s)
-	switch {
-	case n == 0:
-		return "", errors.New("name is empty")
-	case n > MaxDeviceNameLength:
-		return "", fmt.Errorf("name is %d characters long, the limit is %d", n, MaxDeviceNameLength)
-	}
-	for _, r := range s {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			return "", errors.New("name may only contain printable characters (no control characters, tabs or line breaks)")
-		}
-	}
-	return s, nil
+	return usertext.Name(s, MaxDeviceNameLength)
 }
 
 // keyErrorMessage turns a devicekey error into a message for the client. The devicekey package

@@ -128,8 +128,19 @@ func request(routeKey, sub, id, body string, opts ...reqOpt) events.APIGatewayV2
 			"exp":       strconv.FormatInt(testNow.Add(time.Hour).Unix(), 10),
 		}},
 	}
+	// The access token the authorizer verified, unless an option sets or removes the header: the
+	// one the final claims came from (the fake Cognito of tokens_test.go knows its user).
+	const auto = "\x00auto"
+	r.Headers["authorization"] = auto
 	for _, o := range opts {
 		o(&r)
+	}
+	if r.Headers["authorization"] == auto {
+		c := map[string]string{"username": sub, "sub": sub}
+		if r.RequestContext.Authorizer != nil && r.RequestContext.Authorizer.JWT != nil {
+			c = r.RequestContext.Authorizer.JWT.Claims
+		}
+		r.Headers["authorization"] = "Bearer " + testToken(c["username"], c["sub"])
 	}
 	return r
 }
@@ -302,7 +313,7 @@ func newHandler(s api.DeviceKeyStore, cfg api.DeviceKeyConfig) *api.Handler {
 	if cfg.Now == nil {
 		cfg.Now = nowFn
 	}
-	return api.New(clientID, nil).WithDeviceKeys(s, cfg)
+	return api.New(clientID, nil).WithDeviceKeys(s, cfg).WithTokenChecker(newFakeCognito().checker())
 }
 
 // --- tests ------------------------------------------------------------------------------------
@@ -717,7 +728,8 @@ func TestDeviceKeyRoutesNeedAccessTokenOfThisClient(t *testing.T) {
 func TestDeviceKeyStoreFailures(t *testing.T) {
 	m := newMemStore()
 	var logs bytes.Buffer
-	h := api.New(clientID, slog.New(slog.NewJSONHandler(&logs, nil))).WithDeviceKeys(m, api.DeviceKeyConfig{Now: nowFn})
+	h := api.New(clientID, slog.New(slog.NewJSONHandler(&logs, nil))).WithDeviceKeys(m, api.DeviceKeyConfig{Now: nowFn}).
+		WithTokenChecker(newFakeCognito().checker())
 	m.err = errors.New("RequestLimitExceeded")
 	key := newP256(t)
 	for _, r := range []events.APIGatewayV2HTTPRequest{

@@ -150,9 +150,9 @@ type PasskeyJSON struct {
 	ID                string   `json:"id"` // base64url credential ID
 	Name              string   `json:"name"`
 	CreatedAt         string   `json:"createdAt"`
-	LastUsedAt        *string  `json:"lastUsedAt"` // null until first used
-	AAGUID            string   `json:"aaguid"`     // authenticator model, UUID form (all zero when undisclosed)
-	Transports        []string `json:"transports"`
+	LastUsedAt        *string  `json:"lastUsedAt"`     // null until first used
+	AAGUID            string   `json:"aaguid"`         // authenticator model, UUID form (all zero when undisclosed)
+	Transports        []string `json:"transports"`     // WebAuthn values only (store.KnownTransports)
 	BackupEligible    bool     `json:"backupEligible"` // a synced (multi-device) passkey
 	BackedUp          bool     `json:"backedUp"`
 	UserVerified      bool     `json:"userVerified"`
@@ -175,14 +175,11 @@ func passkeyJSON(p store.Passkey) PasskeyJSON {
 		ID:                store.EncodeCredentialID(p.CredentialID),
 		Name:              p.Name,
 		CreatedAt:         formatTime(p.CreatedAt),
-		Transports:        p.Transports,
+		Transports:        store.Transports(p.Transports), // known values only, whatever is stored
 		BackupEligible:    p.BackupEligible,
 		BackedUp:          p.BackupState,
 		UserVerified:      p.UserVerified,
 		AttestationFormat: p.AttestationFormat,
-	}
-	if j.Transports == nil {
-		j.Transports = []string{}
 	}
 	if u, err := uuid.FromBytes(p.AAGUID); err == nil {
 		j.AAGUID = u.String()
@@ -343,10 +340,13 @@ func (k *passkeys) register(ctx context.Context, c Caller, req events.APIGateway
 		k.log().InfoContext(ctx, "api: passkey registration refused", "reason", passkey.ErrorReason(err))
 		return badRequest(CodeBadCredential, "the credential does not verify: %s", passkey.ErrorReason(err)).response()
 	}
-	transports := make([]string, 0, len(wc.Transport))
+	// WebAuthn tells relying parties to ignore transports they do not know: they are dropped,
+	// never stored or echoed.
+	reported := make([]string, 0, len(wc.Transport))
 	for _, t := range wc.Transport {
-		transports = append(transports, string(t))
+		reported = append(reported, string(t))
 	}
+	transports := store.Transports(reported)
 	p := store.Passkey{
 		Owner:             c.Sub,
 		CredentialID:      wc.ID,

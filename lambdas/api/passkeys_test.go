@@ -179,6 +179,7 @@ func pkConfig() passkey.Config {
 
 type pkEnv struct {
 	h    *api.PublicHandler
+	cog  *fakeCognito
 	m    *pkStore
 	clk  *pkClock
 	rp   *passkey.RP
@@ -195,8 +196,10 @@ func newPKEnv(t testing.TB, cfg passkey.Config) *pkEnv {
 	clk := &pkClock{t: testNow}
 	m := newPKStore(clk.now)
 	logs := &bytes.Buffer{}
-	h := api.New(clientID, slog.New(slog.NewJSONHandler(logs, nil))).WithPasskeys(m, api.PasskeyConfig{RP: rp, Now: clk.now})
-	return &pkEnv{h: h, m: m, clk: clk, rp: rp, logs: logs,
+	cog := newFakeCognito()
+	h := api.New(clientID, slog.New(slog.NewJSONHandler(logs, nil))).WithTokenChecker(cog.checker()).
+		WithPasskeys(m, api.PasskeyConfig{RP: rp, Now: clk.now})
+	return &pkEnv{h: h, cog: cog, m: m, clk: clk, rp: rp, logs: logs,
 		a: &softauthn.Authenticator{RPID: pkRPID, Origin: pkOrigin, UV: true, BackupEligible: true, BackupState: true}}
 }
 
@@ -331,7 +334,8 @@ func TestPasskeyRegistrationFlow(t *testing.T) {
 	if p.Timeout != 120000 || p.Attestation != "none" || len(p.PubKeyCredParams) == 0 || p.PubKeyCredParams[0].Alg != -7 {
 		t.Errorf("options %+v", p)
 	}
-	if s := p.AuthenticatorSelection; s.ResidentKey != "preferred" || s.UserVerification != "required" || s.AuthenticatorAttachment != "" || s.RequireResidentKey {
+	// A discoverable credential by default: sign-in publishes no allowCredentials (PASSKEY_ALLOW_CREDENTIALS=none).
+	if s := p.AuthenticatorSelection; s.ResidentKey != "required" || !s.RequireResidentKey || s.UserVerification != "required" || s.AuthenticatorAttachment != "" {
 		t.Errorf("authenticatorSelection %+v", s)
 	}
 	if len(p.ExcludeCredentials) != 0 {
@@ -599,7 +603,10 @@ func TestPasskeyRegistrationNeedsRecentSignIn(t *testing.T) {
 	}
 	// A username that cannot be a user handle.
 	wantError(t, pcallNo500(t, e.h, request(api.RouteRegistrationOptions, subA, "", "", withClaim("username", strings.Repeat("u", 65)))), http.StatusForbidden, api.CodeForbidden)
-	wantError(t, pcallNo500(t, e.h, request(api.RouteRegistrationOptions, subA, "", "", withoutClaim("username"))), http.StatusForbidden, api.CodeForbidden)
+	// A token without a username claim cannot match the user Cognito names for it (GetUser always
+	// returns one), so it is refused before the route runs.
+	wantError(t, pcallNo500(t, e.h, request(api.RouteRegistrationOptions, subA, "", "", withoutClaim("username"), withToken(testToken(subA, subA)))),
+		http.StatusUnauthorized, api.CodeUnauthorized)
 }
 
 func TestPasskeyMalformedInput(t *testing.T) {
@@ -790,7 +797,8 @@ func TestPasskeyFixtureEvent(t *testing.T) {
 	}
 	authTime := time.Unix(1767323045, 0)
 	m := newPKStore(func() time.Time { return authTime })
-	h := api.New(clientID, nil).WithPasskeys(m, api.PasskeyConfig{RP: rp, Now: func() time.Time { return authTime.Add(5 * time.Second) }})
+	h := api.New(clientID, nil).WithTokenChecker(newFakeCognito().checker()).
+		WithPasskeys(m, api.PasskeyConfig{RP: rp, Now: func() time.Time { return authTime.Add(5 * time.Second) }})
 	resp := pcallNo500(t, h, ev)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"displayName":"Ada"`) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
@@ -833,7 +841,8 @@ func TestPasskeysWithDynalite(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &pkEnv{rp: rp, clk: clk, a: &softauthn.Authenticator{RPID: pkRPID, Origin: pkOrigin, UV: true, Attestation: "packed"}}
-	e.h = api.New(clientID, nil).WithPasskeys(st, api.PasskeyConfig{RP: rp, Now: clk.now})
+	e.cog = newFakeCognito()
+	e.h = api.New(clientID, nil).WithTokenChecker(e.cog.checker()).WithPasskeys(st, api.PasskeyConfig{RP: rp, Now: clk.now})
 	fresh := withAuthTime(clk.now().Add(-time.Second))
 	reg := func(sub string, tw softauthn.Tweak) (*softauthn.Credential, events.APIGatewayV2HTTPResponse) {
 		o := e.options(t, sub, "", fresh)

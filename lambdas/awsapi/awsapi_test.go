@@ -299,3 +299,39 @@ func TestGetSecretValue(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestGetUser(t *testing.T) {
+	c, got := server(t, func(w http.ResponseWriter, _ int) {
+		_, _ = w.Write([]byte(`{"Username":"u-1","UserAttributes":[{"Name":"sub","Value":"s-1"},{"Name":"email","Value":"a@example.com"}],"MFAOptions":[]}`))
+	})
+	out, err := c.GetUser(context.Background(), "access.token.value")
+	if err != nil || out.Username != "u-1" || len(out.UserAttributes) != 2 || out.UserAttributes[1] != (Attribute{"email", "a@example.com"}) {
+		t.Fatalf("%+v, %v", out, err)
+	}
+	r := (*got)[0]
+	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
+		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.GetUser" {
+		t.Errorf("%s %s %v", r.method, r.path, r.header)
+	}
+	checkSigned(t, r.header, "cognito-idp")
+	if string(r.body) != `{"AccessToken":"access.token.value"}` {
+		t.Errorf("body %s", r.body)
+	}
+
+	// A revoked token: NotAuthorizedException, not retried, the token in no error text.
+	revoked, calls := server(t, func(w http.ResponseWriter, _ int) {
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"__type":"NotAuthorizedException","message":"Access Token has been revoked"}`))
+	})
+	_, err = revoked.GetUser(context.Background(), "access.token.value")
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "NotAuthorizedException" || strings.Contains(err.Error(), "access.token.value") || len(*calls) != 1 {
+		t.Errorf("error %v after %d calls", err, len(*calls))
+	}
+	for _, body := range []string{`not json`, `{}`, `{"Username":""}`} {
+		bad, _ := server(t, func(w http.ResponseWriter, _ int) { _, _ = w.Write([]byte(body)) })
+		if _, err := bad.GetUser(context.Background(), "t"); err == nil {
+			t.Errorf("answer %s accepted", body)
+		}
+	}
+}

@@ -302,3 +302,39 @@ func (c *Client) GetSecretValue(ctx context.Context, secretID string) (string, e
 	}
 	return *v.SecretString, nil
 }
+
+// GetUserOutput is what Cognito GetUser returns about the holder of an access token.
+type GetUserOutput struct {
+	Username       string      `json:"Username"`
+	UserAttributes []Attribute `json:"UserAttributes"`
+}
+
+// GetUser calls Cognito GetUser (awsJson1.1) with an access token. Cognito authorizes the call by
+// the token alone and refuses a token that was revoked (GlobalSignOut, RevokeToken), has expired
+// or whose user is disabled or deleted, with NotAuthorizedException (or UserNotFoundException).
+// The request is signed with the client's credentials all the same, which Cognito ignores. The
+// token is never part of an error.
+func (c *Client) GetUser(ctx context.Context, accessToken string) (*GetUserOutput, error) {
+	body, err := json.Marshal(struct {
+		AccessToken string `json:"AccessToken"`
+	}{accessToken})
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.do(ctx, &call{
+		service: "cognito-idp", host: "cognito-idp", op: "GetUser", path: "/",
+		header: map[string]string{
+			"Content-Type": "application/x-amz-json-1.1",
+			"X-Amz-Target": "AWSCognitoIdentityProviderService.GetUser",
+		},
+		body: body, parse: parseJSONError,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var v GetUserOutput
+	if err := json.Unmarshal(out, &v); err != nil || v.Username == "" {
+		return nil, &smithy.DeserializationError{Err: errors.New("awsapi: cognito-idp GetUser: unreadable response")}
+	}
+	return &v, nil
+}

@@ -400,7 +400,10 @@ func TestCheckUnknownUserTiming(t *testing.T) {
 	k, g := med(known), med(ghost)
 	ratio := float64(g) / float64(k)
 	t.Logf("unknown user %s, wrong signature %s (ratio %.2f)", g, k, ratio)
-	if ratio < 0.5 || ratio > 2 {
+	// Both paths verify one P-256 signature; skipping it would make the unknown user about ten
+	// times faster. The bounds are wide because the test machine is shared and busy: the ratio
+	// of medians has been seen at 0.5 with the same code.
+	if ratio < 0.25 || ratio > 4 {
 		t.Fatalf("unknown user refused in %s, wrong signature of a real user in %s (ratio %.2f)", g, k, ratio)
 	}
 }

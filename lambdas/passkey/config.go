@@ -17,11 +17,19 @@ const (
 	EnvRPName           = passkeyconf.EnvRPName           // default: the RP ID
 	EnvOrigins          = passkeyconf.EnvOrigins          // comma-separated; default "https://<RP ID>"
 	EnvUserVerification = passkeyconf.EnvUserVerification // required | preferred | discouraged; default required
-	EnvResidentKey      = passkeyconf.EnvResidentKey      // required | preferred | discouraged; default preferred
+	EnvResidentKey      = passkeyconf.EnvResidentKey      // required | preferred | discouraged; default required
 	EnvAttestation      = passkeyconf.EnvAttestation      // none | indirect | direct; default none
 	EnvAttachment       = passkeyconf.EnvAttachment       // platform | cross-platform | ""; default "" (any)
 	EnvTimeoutSeconds   = passkeyconf.EnvTimeoutSeconds   // default 120, 30-600
 	EnvMaxPerUser       = passkeyconf.EnvMaxPerUser       // default 10, 1-100
+	EnvAllowCredentials = passkeyconf.EnvAllowCredentials // none | list; default none
+)
+
+// Values of Config.AllowCredentials: see passkeyconf.AllowCredentialsNone and
+// passkeyconf.AllowCredentialsList.
+const (
+	AllowCredentialsNone = passkeyconf.AllowCredentialsNone
+	AllowCredentialsList = passkeyconf.AllowCredentialsList
 )
 
 // Defaults and limits.

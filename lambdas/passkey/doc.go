@@ -18,11 +18,25 @@
 //
 //  1. InitiateAuth(CUSTOM_AUTH, USERNAME) -> the NONCE round's ChallengeParameters carry, besides
 //     kind, nonce and methods, "passkeyOptions": PublicKeyCredentialRequestOptions JSON whose
-//     challenge is the nonce (see passkeynonce.Options) and whose allowCredentials are the user's
-//     passkeys (omitted when there are none).
+//     challenge is the nonce (see passkeynonce.Options). By default (PASSKEY_ALLOW_CREDENTIALS =
+//     "none") it has no allowCredentials, for every user: the authenticator offers the
+//     discoverable credentials it holds for the RP ID, so the options tell nobody whether the
+//     user exists or which aliases share an account. With "list" allowCredentials are the user's
+//     passkeys (keyed decoys for unknown users), which lets non-discoverable credentials sign in
+//     but lets anyone link an account's email and phone number.
 //  2. navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(o)}).
 //  3. RespondToAuthChallenge(ANSWER = JSON.stringify(credential), ClientMetadata.signInMethod =
-//     "passkey") -> tokens when Checker accepts.
+//     "passkey") -> tokens when Checker accepts. Checker looks the credential up by its ID among
+//     this user's passkeys, whatever the options listed.
+//
+// Registration asks for a discoverable credential (residentKey "required") by default, which
+// sign-in without allowCredentials needs.
+//
+// # Stored strings
+//
+// Transports are kept only when they are WebAuthn's (usb, nfc, ble, smart-card, hybrid, internal;
+// store.Transports); unknown values are dropped, as the specification tells relying parties to do.
+// Passkey names pass package usertext.
 //
 // # Usernameless sign-in (discoverable credentials)
 //

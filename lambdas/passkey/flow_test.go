@@ -5,13 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
@@ -37,20 +40,32 @@ type cognito struct {
 	st     *store.Store
 }
 
-func newCognito(t *testing.T) *cognito {
+// newCognito wires the triggers and the API for cfg (testConfig or listConfig).
+func newCognito(t *testing.T, cfg passkey.Config) *cognito {
 	t.Helper()
 	srv := dynalitetest.Shared(t)
 	db := srv.Client()
 	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
 	st := store.New(db, table)
-	rp := newRP(t, testConfig())
+	rp := newRP(t, cfg)
 	return &cognito{
 		define: &triggers.Define{Config: flowConfig},
-		create: &triggers.Create{Config: flowConfig, NonceExtras: passkeynonce.NewOptions(rp.Config(), st)},
-		verify: &triggers.Verify{Config: flowConfig, Checkers: map[authflow.Method]triggers.Checker{authflow.Passkey: passkey.NewChecker(rp, st)}},
-		api:    api.New(testClient, nil).WithPasskeys(st, api.PasskeyConfig{RP: rp}),
+		create: &triggers.Create{Config: flowConfig, Keys: keyed.Static{K: testKey}, NonceExtras: passkeynonce.NewOptions(rp.Config(), st)},
+		verify: &triggers.Verify{Config: flowConfig, Keys: keyed.Static{K: testKey}, Checkers: map[authflow.Method]triggers.Checker{authflow.Passkey: passkey.NewChecker(rp, st)}},
+		api:    api.New(testClient, nil).WithTokenChecker(api.CognitoTokens{Client: tokenOwners{}}).WithPasskeys(st, api.PasskeyConfig{RP: rp}),
 		st:     st,
 	}
+}
+
+// tokenOwners is Cognito's GetUser for the access tokens apiCall sends: "<username> <sub>".
+type tokenOwners struct{}
+
+func (tokenOwners) GetUser(_ context.Context, token string) (*awsapi.GetUserOutput, error) {
+	name, sub, ok := strings.Cut(token, " ")
+	if !ok {
+		return nil, &awsapi.APIError{Code: "NotAuthorizedException", StatusCode: 400}
+	}
+	return &awsapi.GetUserOutput{Username: name, UserAttributes: []awsapi.Attribute{{Name: "sub", Value: sub}}}, nil
 }
 
 type user struct {
@@ -69,7 +84,7 @@ func (u user) attrs() map[string]string {
 // apiCall sends an API request as u (an access token of the client, signed in just now).
 func (c *cognito) apiCall(t *testing.T, u user, routeKey, id, body string) events.APIGatewayV2HTTPResponse {
 	t.Helper()
-	r := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, Body: body}
+	r := events.APIGatewayV2HTTPRequest{RouteKey: routeKey, Body: body, Headers: map[string]string{"authorization": "Bearer " + u.name + " " + u.sub}}
 	if id != "" {
 		r.PathParameters = map[string]string{"id": id}
 	}
@@ -194,8 +209,18 @@ func (s *session) options(t *testing.T) requestOptions {
 
 var passkeyMeta = map[string]string{authflow.MetaSignInMethod: string(authflow.Passkey)}
 
+// TestFlowSignInWithPasskey signs in with the default options (no allowCredentials: the
+// authenticator offers its discoverable credential, Verify finds it by credential ID among the
+// user's passkeys) and in list mode.
 func TestFlowSignInWithPasskey(t *testing.T) {
-	c := newCognito(t)
+	for _, cfg := range []passkey.Config{testConfig(), listConfig()} {
+		t.Run(cfg.WithDefaults().AllowCredentials, func(t *testing.T) { flowSignIn(t, cfg) })
+	}
+}
+
+func flowSignIn(t *testing.T, cfg passkey.Config) {
+	list := cfg.WithDefaults().AllowCredentials == passkey.AllowCredentialsList
+	c := newCognito(t, cfg)
 	alice := user{name: userAlice, sub: subAlice}
 	bob := user{name: userBob, sub: subBob}
 	a := authenticator()
@@ -205,8 +230,14 @@ func TestFlowSignInWithPasskey(t *testing.T) {
 
 	s := c.initiate(t, alice)
 	ro := s.options(t)
-	if ro.Challenge != s.public[authflow.PubNonce] || len(ro.AllowCredentials) != 1 || ro.AllowCredentials[0].ID != base64.RawURLEncoding.EncodeToString(cred.ID) {
+	if ro.Challenge != s.public[authflow.PubNonce] {
 		t.Fatalf("options %+v (nonce %s)", ro, s.public[authflow.PubNonce])
+	}
+	switch {
+	case list && (len(ro.AllowCredentials) != 1 || ro.AllowCredentials[0].ID != base64.RawURLEncoding.EncodeToString(cred.ID)):
+		t.Fatalf("list mode: allowCredentials %+v, want alice's passkey", ro.AllowCredentials)
+	case !list && len(ro.AllowCredentials) != 0:
+		t.Fatalf("default mode: allowCredentials %+v, want none", ro.AllowCredentials)
 	}
 	ans := mustAssert(t, a, cred, ro.Challenge, softauthn.Tweak{})
 	if !s.respond(t, string(ans), passkeyMeta) {
@@ -241,7 +272,7 @@ func TestFlowSignInWithPasskey(t *testing.T) {
 }
 
 func TestFlowUsernameless(t *testing.T) {
-	c := newCognito(t)
+	c := newCognito(t, testConfig())
 	alice := user{name: userAlice, sub: subAlice}
 	a := authenticator()
 	cred := c.register(t, alice, a)
@@ -281,18 +312,34 @@ func TestFlowUsernameless(t *testing.T) {
 }
 
 func TestFlowUnknownUser(t *testing.T) {
-	c := newCognito(t)
+	for _, cfg := range []passkey.Config{testConfig(), listConfig()} {
+		t.Run(cfg.WithDefaults().AllowCredentials, func(t *testing.T) { flowUnknownUser(t, cfg) })
+	}
+}
+
+func flowUnknownUser(t *testing.T, cfg passkey.Config) {
+	c := newCognito(t, cfg)
 	alice := user{name: userAlice, sub: subAlice}
 	a := authenticator()
 	cred := c.register(t, alice, a)
 	ghost := user{name: "ghost@example.com", notFound: true}
 	s1 := c.initiate(t, ghost)
 	s2 := c.initiate(t, ghost)
-	if s1.public[passkey.PubOptions] == "" || len(s1.public) != len(c.initiate(t, alice).public) {
+	sa := c.initiate(t, alice)
+	if s1.public[passkey.PubOptions] == "" || len(s1.public) != len(sa.public) {
 		t.Fatalf("unknown user's round differs in shape: %v", s1.public)
 	}
 	if a, b := ids(s1.options(t)), ids(s2.options(t)); len(a) != len(b) || (len(a) > 0 && a[0] != b[0]) {
 		t.Errorf("decoys change between sign-ins: %v vs %v", a, b)
+	}
+	if cfg.WithDefaults().AllowCredentials == passkey.AllowCredentialsNone {
+		// The same options as a real user with a passkey, apart from the challenge.
+		blank := func(s *session) string {
+			return strings.Replace(s.public[passkey.PubOptions], s.options(t).Challenge, "-", 1)
+		}
+		if blank(s1) != blank(sa) {
+			t.Errorf("unknown user's options %s differ from a real user's %s", blank(s1), blank(sa))
+		}
 	}
 	// Even alice's valid assertion over this round's nonce does not sign the unknown user in.
 	if s1.respond(t, string(mustAssert(t, a, cred, s1.options(t).Challenge, softauthn.Tweak{})), passkeyMeta) {

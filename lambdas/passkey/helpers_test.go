@@ -72,13 +72,11 @@ type memStore struct {
 	passkeys   map[string]store.Passkey // by owner + "/" + encoded credential ID
 	lastChal   map[string]string
 	challenges map[string]store.PasskeyChallenge // by ID
-	secret     []byte
 	now        func() time.Time
 	lenient    bool // UsePasskey accepts anything (benchmarks)
 
 	gets, uses, lists, consumes         int
 	getErr, useErr, listErr, consumeErr error
-	secretErr                           error
 }
 
 func newMemStore() *memStore {
@@ -165,22 +163,6 @@ func (m *memStore) ListPasskeys(_ context.Context, owner string) ([]store.Passke
 		return bytes.Compare([]byte(store.EncodeCredentialID(a.CredentialID)), []byte(store.EncodeCredentialID(b.CredentialID)))
 	})
 	return out, nil
-}
-
-func (m *memStore) PasskeyDecoySecret(_ context.Context, gen func() ([]byte, error)) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.secretErr != nil {
-		return nil, m.secretErr
-	}
-	if m.secret == nil {
-		s, err := gen()
-		if err != nil {
-			return nil, err
-		}
-		m.secret = s
-	}
-	return m.secret, nil
 }
 
 func (m *memStore) get(owner string, id []byte) (store.Passkey, bool) {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
@@ -37,12 +38,26 @@ func nonceReqB(user, sub, nonce string) triggers.NonceRequest {
 	return nonceReq(user, sub, nonce, false)
 }
 
+// testKey is the deployment key of these tests; otherKey another deployment's.
+var (
+	testKey  = keyed.MustStatic("passkey test deployment secret, 32+ bytes").K
+	otherKey = keyed.MustStatic("another deployment's secret, 32+ bytes!!").K
+)
+
+// listConfig is testConfig in list mode (allowCredentials published).
+func listConfig() passkey.Config {
+	c := testConfig()
+	c.AllowCredentials = passkey.AllowCredentialsList
+	return c
+}
+
 func nonceReq(user, sub, nonce string, notFound bool) triggers.NonceRequest {
 	attrs := map[string]string{"email": user}
 	if sub != "" {
 		attrs["sub"] = sub
 	}
 	return triggers.NonceRequest{
+		Key:            testKey,
 		Challenge:      authflow.Challenge{Kind: authflow.KindNonce, SessionID: sessionID, Reason: authflow.ReasonStart},
 		Nonce:          nonce,
 		UserPoolID:     testPool,
@@ -103,7 +118,7 @@ func sameAsGoWebAuthn(rp *passkey.RP, options string) error {
 }
 
 func TestOptionsKnownUser(t *testing.T) {
-	f := newFixture(t, testConfig(), authenticator())
+	f := newFixture(t, listConfig(), authenticator())
 	second := enroll(t, f.rp, f.m, f.a, subAlice, userAlice)
 	o := newHook(f.rp, f.m, passkeynonce.WithClock(clock))
 	nonce := newNonce(t)
@@ -145,7 +160,7 @@ func TestOptionsKnownUser(t *testing.T) {
 }
 
 func TestOptionsUnknownUserDecoys(t *testing.T) {
-	f := newFixture(t, testConfig(), authenticator())
+	f := newFixture(t, listConfig(), authenticator())
 	o := newHook(f.rp, f.m, passkeynonce.WithClock(clock))
 	f.m.lists = 0
 	known, _ := extra(t, o, nonceReq(userAlice, subAlice, newNonce(t), false))
@@ -162,13 +177,19 @@ func TestOptionsUnknownUserDecoys(t *testing.T) {
 	if a, b := ids(ro1), ids(ro2); !slices.Equal(a, b) {
 		t.Errorf("decoys differ between two sign-ins: %v vs %v", a, b)
 	}
-	// A fresh Options (another Lambda instance) reading the same secret gives the same decoys.
+	// A fresh Options (another Lambda instance) with the same deployment key gives the same decoys.
 	o2 := newHook(f.rp, f.m)
 	_, ro3 := extra(t, o2, nonceReq("ghost@example.com", "", newNonce(t), true))
 	if !slices.Equal(ids(ro1), ids(ro3)) {
 		t.Error("decoys differ between instances")
 	}
-	// Another secret (another deployment) gives other decoys; the distribution matches the table.
+	// Another deployment key gives other decoys.
+	other := nonceReq("ghost@example.com", "", newNonce(t), true)
+	other.Key = otherKey
+	if _, ro4 := extra(t, o, other); len(ids(ro1)) > 0 && slices.Equal(ids(ro1), ids(ro4)) {
+		t.Error("decoys do not depend on the deployment key")
+	}
+	// The distribution matches the table.
 	counts := map[int]int{}
 	lengths := map[int]int{}
 	for i := range 2000 {
@@ -203,8 +224,8 @@ func TestOptionsUnknownUserDecoys(t *testing.T) {
 	}
 }
 
-func TestOptionsDecoysCappedAndSecretShared(t *testing.T) {
-	cfg := testConfig()
+func TestOptionsDecoysCapped(t *testing.T) {
+	cfg := listConfig()
 	cfg.MaxPerUser = 1
 	rp := newRP(t, cfg)
 	m := newMemStore()
@@ -215,13 +236,10 @@ func TestOptionsDecoysCappedAndSecretShared(t *testing.T) {
 			t.Fatalf("%d decoys with a cap of 1", len(ro.AllowCredentials))
 		}
 	}
-	if m.secret == nil {
-		t.Fatal("decoy secret not created in the store")
-	}
 }
 
 func TestOptionsFailures(t *testing.T) {
-	f := newFixture(t, testConfig(), authenticator())
+	f := newFixture(t, listConfig(), authenticator())
 	o := newHook(f.rp, f.m)
 	if _, err := o.Extra(context.Background(), nonceReq(userAlice, subAlice, "short", false)); err == nil {
 		t.Error("short nonce accepted")
@@ -230,19 +248,19 @@ func TestOptionsFailures(t *testing.T) {
 	if _, err := o.Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); !errors.Is(err, errDown) {
 		t.Errorf("list failure: %v", err)
 	}
-	f.m.listErr = nil
-	f.m.secretErr = errDown
-	if _, err := newHook(f.rp, f.m).Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); !errors.Is(err, errDown) {
-		t.Errorf("secret failure: %v", err)
-	}
 	// Through Create: the round fails closed.
-	create := &triggers.Create{Config: authflow.Config{Methods: []authflow.Method{authflow.Passkey}, MaxAttempts: 3, MaxResends: 2}, NonceExtras: newHook(f.rp, f.m).Options}
+	create := &triggers.Create{Config: authflow.Config{Methods: []authflow.Method{authflow.Passkey}, MaxAttempts: 3, MaxResends: 2},
+		Keys: keyed.Static{K: testKey}, NonceExtras: newHook(f.rp, f.m).Options}
 	var ev events.CognitoEventUserPoolsCreateAuthChallenge
 	ev.UserPoolID, ev.UserName = testPool, userAlice
 	ev.Request.ChallengeName = authflow.ChallengeName
 	ev.Request.UserAttributes = map[string]string{"sub": subAlice}
 	if _, err := create.Handle(context.Background(), ev); !errors.Is(err, triggers.ErrUnavailable) {
 		t.Errorf("create with failing passkey store: %v", err)
+	}
+	f.m.listErr = nil
+	if _, err := create.Handle(context.Background(), ev); err != nil {
+		t.Errorf("create with the store back: %v", err)
 	}
 	var nilOpts *passkeynonce.Options
 	if _, err := nilOpts.Extra(context.Background(), nonceReq(userAlice, subAlice, newNonce(t), false)); err == nil {
@@ -273,18 +291,27 @@ func compare(a, b string) int {
 func TestOptionsMatchGoWebAuthn(t *testing.T) {
 	for _, uv := range []string{"required", "preferred", "discouraged"} {
 		for _, timeout := range []time.Duration{passkey.MinTimeout, passkey.DefaultTimeout, passkey.MaxTimeout} {
-			cfg := testConfig()
-			cfg.UserVerification, cfg.Timeout = uv, timeout
-			f := newFixture(t, cfg, authenticator())
-			o := newHook(f.rp, f.m, passkeynonce.WithClock(clock))
-			_, ro := extra(t, o, nonceReq(userAlice, subAlice, newNonce(t), false))
-			if ro.UserVerification != uv || ro.Timeout != int(timeout/time.Millisecond) || len(ro.AllowCredentials) != 1 {
-				t.Errorf("%s/%s: %+v", uv, timeout, ro)
-			}
-			extra(t, o, nonceReq("bob", "3f1c2a9e-0000-4000-8000-0000000ca201", newNonce(t), false))
-			for i := range 50 {
-				extra(t, o, nonceReq("ghost"+strconv.Itoa(i), "", newNonce(t), true))
+			for mode, listed := range map[string]int{passkey.AllowCredentialsNone: 0, passkey.AllowCredentialsList: 1} {
+				cfg := testConfig()
+				cfg.UserVerification, cfg.Timeout, cfg.AllowCredentials = uv, timeout, mode
+				matchGoWebAuthn(t, cfg, listed)
 			}
 		}
+	}
+}
+
+// matchGoWebAuthn checks the options of a real user (listed credentials expected), a user
+// without passkeys and unknown users against go-webauthn (extra compares each answer).
+func matchGoWebAuthn(t *testing.T, cfg passkey.Config, listed int) {
+	t.Helper()
+	f := newFixture(t, cfg, authenticator())
+	o := newHook(f.rp, f.m, passkeynonce.WithClock(clock))
+	_, ro := extra(t, o, nonceReq(userAlice, subAlice, newNonce(t), false))
+	if ro.UserVerification != cfg.UserVerification || ro.Timeout != int(cfg.Timeout/time.Millisecond) || len(ro.AllowCredentials) != listed {
+		t.Errorf("%s/%s/%s: %+v", cfg.UserVerification, cfg.Timeout, cfg.AllowCredentials, ro)
+	}
+	extra(t, o, nonceReq("bob", "3f1c2a9e-0000-4000-8000-0000000ca201", newNonce(t), false))
+	for i := range 50 {
+		extra(t, o, nonceReq("ghost"+strconv.Itoa(i), "", newNonce(t), true))
 	}
 }

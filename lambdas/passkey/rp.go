@@ -214,8 +214,9 @@ func toCredential(p store.Passkey) webauthn.Credential {
 	if p.BackupState {
 		flags |= protocol.FlagBackupState
 	}
-	ts := make([]protocol.AuthenticatorTransport, len(p.Transports))
-	for i, t := range p.Transports {
+	known := store.Transports(p.Transports)
+	ts := make([]protocol.AuthenticatorTransport, len(known))
+	for i, t := range known {
 		ts[i] = protocol.AuthenticatorTransport(t)
 	}
 	return webauthn.Credential{
@@ -229,9 +230,10 @@ func toCredential(p store.Passkey) webauthn.Credential {
 	}
 }
 
+// descriptor is a credential descriptor with the known transports among transports.
 func descriptor(id []byte, transports []string) protocol.CredentialDescriptor {
 	d := protocol.CredentialDescriptor{Type: protocol.PublicKeyCredentialType, CredentialID: id}
-	for _, t := range transports {
+	for _, t := range store.Transports(transports) {
 		d.Transport = append(d.Transport, protocol.AuthenticatorTransport(t))
 	}
 	return d

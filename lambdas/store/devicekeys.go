@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/passwordless-go/cognito/lambdas/usertext"
 )
 
 const (
@@ -76,6 +77,9 @@ func (s *Store) PutDeviceKey(ctx context.Context, k DeviceKey, maxPerUser int) e
 	}
 	if err := checkText("name", k.Name, true); err != nil {
 		return err
+	}
+	if !usertext.Valid(k.Name) {
+		return invalid("name holds characters other than printable text")
 	}
 	if err := checkText("algorithm", k.Algorithm, false); err != nil {
 		return err

@@ -7,7 +7,6 @@ package store
 //	passkey counter     pk=USER#<owner>              sk=META                                  passkeyCount
 //	registration chal.  pk=USER#<owner>              sk=PKREG#<challenge>                     expiresAt (TTL)
 //	sign-in challenge   pk=PKAUTH#<challenge ID>     sk=PKAUTH                                expiresAt (TTL)
-//	decoy secret        pk=PASSKEY#DECOY             sk=SECRET
 //
 // The guard item keeps credential IDs unique across all users (the GSI [CredentialIndex] is
 // eventually consistent and cannot); the GSI finds a passkey by credential ID for tooling.
@@ -20,11 +19,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/passwordless-go/cognito/lambdas/usertext"
 )
 
 const (
@@ -34,8 +35,6 @@ const (
 	pkRegPrefix        = "PKREG#"
 	pkAuthPrefix       = "PKAUTH#"
 	pkAuthSK           = "PKAUTH"
-	decoyPK            = "PASSKEY#DECOY"
-	decoySK            = "SECRET"
 
 	attrOwner              = "owner"
 	attrCredID             = "credId"
@@ -52,7 +51,6 @@ const (
 	attrPasskeyCount       = "passkeyCount"
 	attrChallenge          = "challenge"
 	attrChallengeExpiresAt = "challengeExpiresAt"
-	attrSecret             = "secret"
 	attrUsedAt             = "usedAt"
 )
 
@@ -99,6 +97,26 @@ type Passkey struct {
 	Name string
 	// CreatedAt defaults to the store's clock when zero; LastUsedAt is zero until first used.
 	CreatedAt, LastUsedAt time.Time
+}
+
+// knownTransports are WebAuthn's AuthenticatorTransport values (WebAuthn Level 3, §5.8.4).
+var knownTransports = []string{"usb", "nfc", "ble", "smart-card", "hybrid", "internal"}
+
+// KnownTransports returns the transports a passkey may carry: usb, nfc, ble, smart-card, hybrid,
+// internal.
+func KnownTransports() []string { return slices.Clone(knownTransports) }
+
+// Transports returns the known transports among ts, each once, in their order in ts (an empty,
+// non-nil slice when there are none). WebAuthn tells relying parties to ignore values they do not
+// know, so a registration drops them rather than failing; nothing else is ever stored or shown.
+func Transports(ts []string) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		if slices.Contains(knownTransports, t) && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // EncodeCredentialID is the text form of a credential ID used in keys and URLs: unpadded base64url.
@@ -166,9 +184,12 @@ func (s *Store) PutPasskey(ctx context.Context, p Passkey, maxPerUser int) error
 		}
 	}
 	for _, t := range p.Transports {
-		if err := checkText("transport", t, false); err != nil {
-			return err
+		if !slices.Contains(knownTransports, t) {
+			return invalid("transport %q is not a WebAuthn transport", t)
 		}
+	}
+	if !usertext.Valid(p.Name) {
+		return invalid("name holds characters other than printable text")
 	}
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.now()
@@ -280,6 +301,9 @@ func (s *Store) RenamePasskey(ctx context.Context, owner string, credentialID []
 	}
 	if err := checkText("name", name, false); err != nil {
 		return Passkey{}, err
+	}
+	if !usertext.Valid(name) {
+		return Passkey{}, invalid("name holds characters other than printable text")
 	}
 	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
@@ -525,61 +549,6 @@ func (s *Store) ConsumePasskeyChallenge(ctx context.Context, c PasskeyChallenge)
 	return out, nil
 }
 
-// DecoySecretBytes is the length of the decoy secret.
-const DecoySecretBytes = 32
-
-// PasskeyDecoySecret returns the deployment's secret for decoy passkey data (fake credentials
-// shown for unknown users), creating it with newSecret on first use. The secret lives in the key
-// table so every function instance derives the same decoys; a conditional put settles races.
-func (s *Store) PasskeyDecoySecret(ctx context.Context, newSecret func() ([]byte, error)) ([]byte, error) {
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	for range 2 {
-		res, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:      aws.String(s.table),
-			Key:            key(decoyPK, decoySK),
-			ConsistentRead: aws.Bool(true),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("store: decoy secret: %w", err)
-		}
-		if res.Item != nil {
-			b, ok := getB(res.Item, attrSecret)
-			if !ok || len(b) != DecoySecretBytes {
-				return nil, errors.New("store: decoy secret: malformed item")
-			}
-			return b, nil
-		}
-		if newSecret == nil {
-			return nil, invalid("no decoy secret and no generator")
-		}
-		b, err := newSecret()
-		if err != nil {
-			return nil, fmt.Errorf("store: decoy secret: %w", err)
-		}
-		if len(b) != DecoySecretBytes {
-			return nil, invalid("decoy secret must be %d bytes", DecoySecretBytes)
-		}
-		item := key(decoyPK, decoySK)
-		item[attrSecret] = blob(b)
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                aws.String(s.table),
-			Item:                     item,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-		})
-		if err == nil {
-			return b, nil
-		}
-		if !isConditionFailed(err) {
-			return nil, fmt.Errorf("store: decoy secret: %w", err)
-		}
-		// Another instance created it meanwhile: read theirs.
-	}
-	return nil, errors.New("store: decoy secret: item kept changing, giving up")
-}
-
 func decodePasskey(owner string, item map[string]types.AttributeValue) (Passkey, error) {
 	p := Passkey{Owner: owner}
 	sk, _ := getS(item, SortKey)
@@ -599,10 +568,15 @@ func decodePasskey(owner string, item map[string]types.AttributeValue) (Passkey,
 	p.BackupState = getBool(item, attrBackupState)
 	p.AAGUID, _ = getB(item, attrAAGUID)
 	if l, ok := item[attrTransports].(*types.AttributeValueMemberL); ok {
+		var ts []string
 		for _, v := range l.Value {
 			if t, ok := v.(*types.AttributeValueMemberS); ok {
-				p.Transports = append(p.Transports, t.Value)
+				ts = append(ts, t.Value)
 			}
+		}
+		// Items written before transports were checked may hold anything: keep the known ones.
+		if ts = Transports(ts); len(ts) > 0 {
+			p.Transports = ts
 		}
 	}
 	p.AttestationType, _ = getS(item, attrAttestationType)

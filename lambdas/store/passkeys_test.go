@@ -300,30 +300,6 @@ func TestPasskeyChallenges(t *testing.T) {
 	}
 }
 
-func TestPasskeyDecoySecret(t *testing.T) {
-	e := setup(t)
-	calls := 0
-	gen := func() ([]byte, error) {
-		calls++
-		return bytes.Repeat([]byte{byte(calls)}, store.DecoySecretBytes), nil
-	}
-	a, err := e.s.PasskeyDecoySecret(ctx(), gen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := e.s.PasskeyDecoySecret(ctx(), gen)
-	if err != nil || !bytes.Equal(a, b) || calls != 1 {
-		t.Fatalf("second read: %x, %v (%d generations)", b, err, calls)
-	}
-	if _, err := e.s.PasskeyDecoySecret(ctx(), func() ([]byte, error) { return nil, errors.New("x") }); err != nil {
-		t.Errorf("existing secret with a failing generator: %v", err)
-	}
-	e2 := setup(t)
-	if _, err := e2.s.PasskeyDecoySecret(ctx(), func() ([]byte, error) { return []byte{1}, nil }); !errors.Is(err, store.ErrInvalidArgument) {
-		t.Errorf("short secret: %v", err)
-	}
-}
-
 func TestPasskeyInvalidArguments(t *testing.T) {
 	e := setup(t)
 	p := passkey(t, "alice")

@@ -23,11 +23,26 @@ const (
 	EnvRPName           = "PASSKEY_RP_NAME"           // default: the RP ID
 	EnvOrigins          = "PASSKEY_ORIGINS"           // comma-separated; default "https://<RP ID>"
 	EnvUserVerification = "PASSKEY_USER_VERIFICATION" // required | preferred | discouraged; default required
-	EnvResidentKey      = "PASSKEY_RESIDENT_KEY"      // required | preferred | discouraged; default preferred
+	EnvResidentKey      = "PASSKEY_RESIDENT_KEY"      // required | preferred | discouraged; default required
 	EnvAttestation      = "PASSKEY_ATTESTATION"       // none | indirect | direct; default none
 	EnvAttachment       = "PASSKEY_ATTACHMENT"        // platform | cross-platform | ""; default "" (any)
 	EnvTimeoutSeconds   = "PASSKEY_TIMEOUT_SECONDS"   // default 120, 30-600
 	EnvMaxPerUser       = "PASSKEY_MAX_PER_USER"      // default 10, 1-100
+	EnvAllowCredentials = "PASSKEY_ALLOW_CREDENTIALS" // none | list; default none
+)
+
+// Values of Config.AllowCredentials.
+const (
+	// AllowCredentialsNone: the nonce round publishes no allowCredentials, for every user, real
+	// or unknown; sign-in uses discoverable credentials (the authenticator offers the passkeys it
+	// holds for the RP ID). Nothing in the options depends on who signs in.
+	AllowCredentialsNone = "none"
+	// AllowCredentialsList: the nonce round lists the user's credential IDs (keyed decoys for
+	// unknown users), which also lets non-discoverable credentials (security keys registered
+	// without a resident key) sign in. Anyone can fetch these options for any email or phone
+	// number, so anyone can tell that two identifiers (an email and a phone number) belong to one
+	// account when they return the same non-empty list.
+	AllowCredentialsList = "list"
 )
 
 // Defaults and limits.
@@ -56,8 +71,10 @@ type Config struct {
 	// UserVerification required (default), preferred or discouraged. With required, every
 	// registration and sign-in must carry the UV flag.
 	UserVerification string
-	// ResidentKey required, preferred (default) or discouraged. Usernameless sign-in needs
-	// discoverable credentials.
+	// ResidentKey required (default), preferred or discouraged. Sign-in with AllowCredentialsNone
+	// (the default) and usernameless sign-in need discoverable credentials: with "preferred" or
+	// "discouraged" an authenticator may create a credential that can sign in only when its ID is
+	// listed (AllowCredentialsList).
 	ResidentKey string
 	// Attestation none (default), indirect or direct.
 	Attestation string
@@ -68,6 +85,10 @@ type Config struct {
 	Timeout time.Duration
 	// MaxPerUser caps the passkeys one user may register. Default 10, 1-100.
 	MaxPerUser int
+	// AllowCredentials is what the nonce round's request options list: AllowCredentialsNone
+	// (default, "none") or AllowCredentialsList ("list", which lets anyone link the aliases of
+	// one account: see AllowCredentialsList).
+	AllowCredentials string
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -83,7 +104,10 @@ func (c Config) WithDefaults() Config {
 		c.UserVerification = "required"
 	}
 	if c.ResidentKey == "" {
-		c.ResidentKey = "preferred"
+		c.ResidentKey = "required"
+	}
+	if c.AllowCredentials == "" {
+		c.AllowCredentials = AllowCredentialsNone
 	}
 	if c.Attestation == "" {
 		c.Attestation = "none"
@@ -152,6 +176,11 @@ func (c Config) Validate() error {
 	if c.MaxPerUser < 1 || c.MaxPerUser > MaxMaxPerUser {
 		bad("max passkeys per user %d is not from 1 to %d", c.MaxPerUser, MaxMaxPerUser)
 	}
+	switch c.AllowCredentials {
+	case AllowCredentialsNone, AllowCredentialsList:
+	default:
+		bad("allow credentials %q is not %s or %s", c.AllowCredentials, AllowCredentialsNone, AllowCredentialsList)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("passkey: bad configuration: %w", errors.Join(errs...))
 	}
@@ -186,6 +215,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.ResidentKey = strings.TrimSpace(getenv(EnvResidentKey))
 	c.Attestation = strings.TrimSpace(getenv(EnvAttestation))
 	c.Attachment = strings.TrimSpace(getenv(EnvAttachment))
+	c.AllowCredentials = strings.TrimSpace(getenv(EnvAllowCredentials))
 	if s := strings.TrimSpace(getenv(EnvTimeoutSeconds)); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < int(MinTimeout/time.Second) || n > int(MaxTimeout/time.Second) {

@@ -25,12 +25,12 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 	}
 	want := passkeyconf.Config{
 		RPID: "example.com", RPName: "example.com", Origins: []string{"https://example.com"},
-		UserVerification: "required", ResidentKey: "preferred",
-		Attestation: "none", Attachment: "", Timeout: 120 * time.Second, MaxPerUser: 10,
+		UserVerification: "required", ResidentKey: "required",
+		Attestation: "none", Attachment: "", Timeout: 120 * time.Second, MaxPerUser: 10, AllowCredentials: "none",
 	}
 	if c.RPID != want.RPID || c.RPName != want.RPName || strings.Join(c.Origins, ",") != "https://example.com" ||
 		c.UserVerification != want.UserVerification || c.ResidentKey != want.ResidentKey || c.Attestation != want.Attestation ||
-		c.Attachment != "" || c.Timeout != want.Timeout || c.MaxPerUser != want.MaxPerUser {
+		c.Attachment != "" || c.Timeout != want.Timeout || c.MaxPerUser != want.MaxPerUser || c.AllowCredentials != want.AllowCredentials {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}
 }
@@ -41,7 +41,8 @@ func TestConfigFromEnvAllSet(t *testing.T) {
 		passkeyconf.EnvRPName:           "Example Inc.",
 		passkeyconf.EnvOrigins:          " https://example.com, https://app.example.com:8443 ," + androidOrigin,
 		passkeyconf.EnvUserVerification: "preferred",
-		passkeyconf.EnvResidentKey:      "required",
+		passkeyconf.EnvResidentKey:      "preferred",
+		passkeyconf.EnvAllowCredentials: "list",
 		passkeyconf.EnvAttestation:      "direct",
 		passkeyconf.EnvAttachment:       "platform",
 		passkeyconf.EnvTimeoutSeconds:   "600",
@@ -51,7 +52,7 @@ func TestConfigFromEnvAllSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.RPName != "Example Inc." || len(c.Origins) != 3 || c.Origins[2] != androidOrigin || c.UserVerification != "preferred" ||
-		c.ResidentKey != "required" || c.Attestation != "direct" || c.Attachment != "platform" || c.Timeout != 10*time.Minute || c.MaxPerUser != 3 {
+		c.ResidentKey != "preferred" || c.AllowCredentials != "list" || c.Attestation != "direct" || c.Attachment != "platform" || c.Timeout != 10*time.Minute || c.MaxPerUser != 3 {
 		t.Errorf("got %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -76,6 +77,8 @@ func TestConfigFromEnvRefuses(t *testing.T) {
 		"iOS origin":               {passkeyconf.EnvOrigins, "https://example.com,ios:bundle-id:com.example"},
 		"UV":                       {passkeyconf.EnvUserVerification, "always"},
 		"resident key":             {passkeyconf.EnvResidentKey, "yes"},
+		"allow credentials":        {passkeyconf.EnvAllowCredentials, "all"},
+		"allow credentials case":   {passkeyconf.EnvAllowCredentials, "LIST"},
 		"attestation enterprise":   {passkeyconf.EnvAttestation, "enterprise"},
 		"attachment":               {passkeyconf.EnvAttachment, "usb"},
 		"timeout too long":         {passkeyconf.EnvTimeoutSeconds, "601"},

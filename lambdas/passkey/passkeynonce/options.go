@@ -7,7 +7,6 @@ package passkeynonce
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -17,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeyconf"
@@ -38,16 +36,17 @@ const (
 // minChallengeBytes is WebAuthn's shortest challenge (go-webauthn's protocol.MinimumChallengeLength).
 const minChallengeBytes = 16
 
-// unknownOwner is the owner looked up for unknown users, so that they cost one read like real
-// users. Cognito subs are UUIDs, so it never names a real user.
+// unknownOwner is the owner looked up for unknown users in list mode, so that they cost one read
+// like real users. Cognito subs are UUIDs, so it never names a real user.
 const unknownOwner = "passkey:unknown-user"
 
-// OptionsStore is the part of *store.Store the nonce-round hook uses.
+// DecoyPurpose is the keyed.Key.Derive purpose of the decoy seed (list mode).
+const DecoyPurpose = "passkey-decoy"
+
+// OptionsStore is the part of *store.Store the nonce-round hook uses (in list mode only).
 type OptionsStore interface {
 	// ListPasskeys returns owner's passkeys (strongly consistent).
 	ListPasskeys(ctx context.Context, owner string) ([]store.Passkey, error)
-	// PasskeyDecoySecret returns the deployment's decoy secret, creating it on first use.
-	PasskeyDecoySecret(ctx context.Context, newSecret func() ([]byte, error)) ([]byte, error)
 }
 
 var _ OptionsStore = (*store.Store)(nil)
@@ -77,34 +76,43 @@ func WithLogger(l *slog.Logger) Option {
 // Options is the triggers.NonceExtra that publishes passkey request options in every nonce round
 // (set it as triggers.Create.NonceExtras when passkeys are enabled). Create one with NewOptions.
 //
-// Public parameter PubOptions is the PublicKeyCredentialRequestOptions JSON:
+// Public parameter PubOptions is the PublicKeyCredentialRequestOptions JSON. With
+// Config.AllowCredentials "none" (the default) it is the same for every user, real or unknown,
+// apart from the challenge, and nothing is read to build it:
 //
-//	{"challenge":"<nonce>","timeout":120000,"rpId":"example.com",
-//	 "allowCredentials":[{"type":"public-key","id":"<base64url>","transports":["internal"]}],
-//	 "userVerification":"required"}
+//	{"challenge":"<nonce>","timeout":120000,"rpId":"example.com","userVerification":"required"}
+//
+// The client then asks for a discoverable credential (the authenticator offers the passkeys it
+// holds for the RP ID); Verify finds the one used by its credential ID among the user's passkeys.
+// Nobody can tell from these options whether a user exists, has passkeys, or shares an account
+// with another email address or phone number.
+//
+// With "list" it also carries allowCredentials: the user's passkeys (the member is omitted when
+// there are none), and for an unknown user decoys (see decoys) derived from the deployment key
+// (triggers.NonceRequest.Key, Derive(DecoyPurpose)), so that unknown users look like real ones
+// to anyone without the key. A real account returns one list for all its aliases while decoys
+// are derived from the name typed, so an email and a phone number that give the same non-empty
+// list are one account: list mode lets anyone link aliases, and is only for deployments that
+// need non-discoverable credentials.
 //
 // The challenge is the nonce itself: Create draws 32 random bytes and publishes them as unpadded
 // base64url, which is exactly the base64url form WebAuthn uses for the challenge, so the client
 // decodes options.challenge to the 32 bytes and clientDataJSON.challenge comes back equal to the
-// nonce string. allowCredentials lists the user's passkeys (the member is omitted when there are
-// none); for an unknown user it lists decoys (see decoys) so the answer does not reveal whether
-// the user exists. Private parameter PrivIssuedAt records the issue time for the login timeout.
+// nonce string. Private parameter PrivIssuedAt records the issue time for the login timeout.
 type Options struct {
 	cfg    passkeyconf.Config // with defaults
 	cfgErr error              // from cfg.Validate: every round fails with it
 	store  OptionsStore
 	now    func() time.Time
 	log    *slog.Logger // WithLogger; errors go back to triggers.Create, which logs them
-
-	mu     sync.Mutex
-	secret []byte // cached decoy secret
 }
 
 var _ triggers.NonceExtra = (*Options)(nil)
 
 // NewOptions returns the nonce-round hook for the relying party cfg (after WithDefaults; it uses
-// the RP ID, user verification, timeout and passkey cap) reading passkeys from s. An invalid cfg
-// makes every round fail: build it with passkeyconf.ConfigFromEnv, which fails at start-up.
+// the RP ID, user verification, timeout, passkey cap and AllowCredentials) reading passkeys from
+// s, which list mode needs and "none" never calls. An invalid cfg makes every round fail: build
+// it with passkeyconf.ConfigFromEnv, which fails at start-up.
 func NewOptions(cfg passkeyconf.Config, s OptionsStore, opts ...Option) *Options {
 	cfg = cfg.WithDefaults()
 	o := &Options{cfg: cfg, cfgErr: cfg.Validate(), store: s, now: time.Now, log: slog.New(slog.DiscardHandler)}
@@ -134,19 +142,21 @@ type descriptor struct {
 	Transports []string `json:"transports,omitempty"`
 }
 
+// newDescriptor describes a credential with the known WebAuthn transports among transports.
 func newDescriptor(id []byte, transports []string) descriptor {
 	d := descriptor{Type: "public-key", ID: base64.RawURLEncoding.EncodeToString(id)}
-	if len(transports) > 0 {
-		d.Transports = slices.Clone(transports)
+	if t := store.Transports(transports); len(t) > 0 {
+		d.Transports = t
 	}
 	return d
 }
 
 // Extra returns the passkey parameters of one nonce round. Real and unknown users cost the same:
-// one passkey query (for a placeholder owner when unknown) and one decoy derivation.
+// nothing in "none" mode; one passkey query (for a placeholder owner when unknown) and one decoy
+// derivation in list mode.
 func (o *Options) Extra(ctx context.Context, req triggers.NonceRequest) (triggers.Issued, error) {
-	if o == nil || o.store == nil {
-		return triggers.Issued{}, errors.New("passkey: options hook has no store or relying party")
+	if o == nil {
+		return triggers.Issued{}, errors.New("passkey: options hook is nil")
 	}
 	if o.cfgErr != nil {
 		return triggers.Issued{}, o.cfgErr
@@ -155,27 +165,10 @@ func (o *Options) Extra(ctx context.Context, req triggers.NonceRequest) (trigger
 	if err != nil || len(challenge) < minChallengeBytes {
 		return triggers.Issued{}, errors.New("passkey: the nonce is not base64url of at least 16 bytes")
 	}
-	secret, err := o.decoySecret(ctx)
-	if err != nil {
-		return triggers.Issued{}, err
-	}
-	owner := req.UserAttributes["sub"]
-	known := !req.UserNotFound && owner != ""
-	if !known {
-		owner = unknownOwner
-	}
-	list, err := o.store.ListPasskeys(ctx, owner)
-	if err != nil {
-		return triggers.Issued{}, err
-	}
-	decoy := decoys(secret, req.UserPoolID, req.UserName, o.cfg.MaxPerUser)
-	allow := decoy
-	if known {
-		allow = make([]descriptor, 0, len(list))
-		for _, p := range list {
-			if p.Owner == owner {
-				allow = append(allow, newDescriptor(p.CredentialID, p.Transports))
-			}
+	var allow []descriptor
+	if o.cfg.AllowCredentials == passkeyconf.AllowCredentialsList {
+		if allow, err = o.allowList(ctx, req); err != nil {
+			return triggers.Issued{}, err
 		}
 	}
 	b, err := json.Marshal(requestOptions{
@@ -194,22 +187,34 @@ func (o *Options) Extra(ctx context.Context, req triggers.NonceRequest) (trigger
 	}, nil
 }
 
-func (o *Options) decoySecret(ctx context.Context) ([]byte, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.secret != nil {
-		return o.secret, nil
+// allowList is list mode's allowCredentials: the user's passkeys, or keyed decoys.
+func (o *Options) allowList(ctx context.Context, req triggers.NonceRequest) ([]descriptor, error) {
+	if o.store == nil {
+		return nil, errors.New("passkey: options hook in list mode has no store")
 	}
-	s, err := o.store.PasskeyDecoySecret(ctx, func() ([]byte, error) {
-		b := make([]byte, store.DecoySecretBytes)
-		_, err := rand.Read(b)
-		return b, err
-	})
+	if req.Key == nil {
+		return nil, errors.New("passkey: options hook in list mode needs the deployment key (NonceRequest.Key)")
+	}
+	owner := req.UserAttributes["sub"]
+	known := !req.UserNotFound && owner != ""
+	if !known {
+		owner = unknownOwner
+	}
+	list, err := o.store.ListPasskeys(ctx, owner)
 	if err != nil {
 		return nil, err
 	}
-	o.secret = s
-	return s, nil
+	decoy := decoys(req.Key.Derive(DecoyPurpose), req.UserPoolID, req.UserName, o.cfg.MaxPerUser)
+	if !known {
+		return decoy, nil
+	}
+	allow := make([]descriptor, 0, len(list))
+	for _, p := range list {
+		if p.Owner == owner {
+			allow = append(allow, newDescriptor(p.CredentialID, p.Transports))
+		}
+	}
+	return allow, nil
 }
 
 // Decoy shape: how many passkeys an unknown user appears to have, and what they look like. The
@@ -230,8 +235,8 @@ var (
 	}
 )
 
-// decoys derives the fake allowCredentials of an unknown user deterministically from the
-// deployment's secret, the pool and the username (lower-cased, as Cognito usernames and aliases
+// decoys derives the fake allowCredentials of an unknown user deterministically from secret (the
+// deployment key's decoy seed), the pool and the username (lower-cased, as Cognito usernames and aliases
 // are case-insensitive by default), so that asking twice gives the same answer, as for a real
 // user, and nobody without the secret can tell decoys from real credential IDs.
 func decoys(secret []byte, pool, username string, maxPerUser int) []descriptor {

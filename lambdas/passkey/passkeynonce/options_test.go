@@ -29,15 +29,12 @@ var fixedNow = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func clock() time.Time { return fixedNow }
 
-// fakeStore lists fixed passkeys (in the store's order: by encoded credential ID) and holds a
-// fixed decoy secret.
+// fakeStore lists fixed passkeys (in the store's order: by encoded credential ID).
 type fakeStore struct {
-	passkeys  []store.Passkey
-	secret    []byte
-	listErr   error
-	secretErr error
-	lists     int
-	owners    []string
+	passkeys []store.Passkey
+	listErr  error
+	lists    int
+	owners   []string
 }
 
 func (s *fakeStore) ListPasskeys(_ context.Context, owner string) ([]store.Passkey, error) {
@@ -55,23 +52,8 @@ func (s *fakeStore) ListPasskeys(_ context.Context, owner string) ([]store.Passk
 	return out, nil
 }
 
-func (s *fakeStore) PasskeyDecoySecret(_ context.Context, gen func() ([]byte, error)) ([]byte, error) {
-	if s.secretErr != nil {
-		return nil, s.secretErr
-	}
-	if s.secret == nil {
-		b, err := gen()
-		if err != nil {
-			return nil, err
-		}
-		s.secret = b
-	}
-	return s.secret, nil
-}
-
 func goldenStore() *fakeStore {
 	return &fakeStore{
-		secret: []byte("0123456789abcdef0123456789abcdef"),
 		passkeys: []store.Passkey{
 			{Owner: "sub-a", CredentialID: []byte("cred-<&>-three-x"), Transports: []string{"usb"}},
 			{Owner: "sub-a", CredentialID: []byte("credential-one!!"), Transports: []string{"hybrid", "internal"}},
@@ -95,17 +77,22 @@ func nonceReq(user, sub, nonce string, notFound bool) triggers.NonceRequest {
 		UserName:       user,
 		UserAttributes: attrs,
 		UserNotFound:   notFound,
+		Key:            testKey,
 	}
 }
 
+// goldenConfigs are in list mode, the only one with allowCredentials (see aliases_test.go for
+// the default, "none").
 var goldenConfigs = map[string]passkeyconf.Config{
-	"example.com/":          {RPID: "example.com"},
-	"example.com/preferred": {RPID: "example.com", UserVerification: "preferred", Timeout: 600 * time.Second, MaxPerUser: 3},
-	"localhost/discouraged": {RPID: "localhost", Origins: []string{"http://localhost:3000"}, UserVerification: "discouraged", Timeout: 30 * time.Second, MaxPerUser: 1},
+	"example.com/":          {RPID: "example.com", AllowCredentials: "list"},
+	"example.com/preferred": {RPID: "example.com", UserVerification: "preferred", Timeout: 600 * time.Second, MaxPerUser: 3, AllowCredentials: "list"},
+	"localhost/discouraged": {RPID: "localhost", Origins: []string{"http://localhost:3000"}, UserVerification: "discouraged", Timeout: 30 * time.Second, MaxPerUser: 1, AllowCredentials: "list"},
 }
 
-// golden is the passkeyOptions parameter the hook published when it was built on go-webauthn
-// (same secret, pool, nonce and passkeys).
+// golden is the passkeyOptions parameter of list mode: for real users what the hook published
+// when it was built on go-webauthn (same pool, nonce and passkeys); for unknown users the decoys
+// derived from testKey (they changed when decoys moved from a table-stored secret to the
+// deployment key; their shape is still checked against go-webauthn in package passkey).
 var golden = []struct {
 	config, user, sub string
 	notFound          bool
@@ -113,43 +100,43 @@ var golden = []struct {
 }{
 	{"example.com/", "alice", "sub-a", false, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"Y3JlZC08Jj4tdGhyZWUteA\",\"transports\":[\"usb\"]},{\"type\":\"public-key\",\"id\":\"Y3JlZGVudGlhbC1vbmUhIQ\",\"transports\":[\"hybrid\",\"internal\"]},{\"type\":\"public-key\",\"id\":\"__4AAQIDBAUGBwgJCgsMDQ4\"}],\"userVerification\":\"required\"}"},
 	{"example.com/", "bob", "sub-b", false, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"userVerification\":\"required\"}"},
-	{"example.com/", "ghost@example.com", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"X9SECLcJTsFTQuyXZlTQaYsJl_CMAZuCcKxJYPkWK5k\",\"transports\":[\"internal\"]}],\"userVerification\":\"required\"}"},
-	{"example.com/", "user1", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"AUBbFB3Z4qjlzCbssVu12g\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"required\"}"},
-	{"example.com/", "user2", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"userVerification\":\"required\"}"},
-	{"example.com/", "user3", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"lXcdY9O4oHUnPmYqgFAqEm8-N4RNIHO0r57PVFlXv3k\",\"transports\":[\"internal\"]}],\"userVerification\":\"required\"}"},
-	{"example.com/", "user4", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"A8uCmViNMrKGopfjcIw7cMmqQPo\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"required\"}"},
-	{"example.com/", "user5", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"0oXFXNu77Yc2mLt6Teem3uzVs02Lb9Q4SvuXbUP-t_A\",\"transports\":[\"internal\"]}],\"userVerification\":\"required\"}"},
-	{"example.com/", "user6", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"userVerification\":\"required\"}"},
+	{"example.com/", "ghost@example.com", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"GWwFg_Rq7mY5abNuw3ElYnbNv8Ew3LBBCPWfNCfprUQ\",\"transports\":[\"internal\"]}],\"userVerification\":\"required\"}"},
+	{"example.com/", "user1", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"U-0JvDXfrBrReTBOyL0bx6ZybjoWdGVTAL8RWOmK-9Q\",\"transports\":[\"internal\"]}],\"userVerification\":\"required\"}"},
+	{"example.com/", "user2", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"ZrYla2LwnNvPjjc8eiJbGQ\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"required\"}"},
+	{"example.com/", "user3", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"hY0Oaf5ZPJApxIQG7bVjxt-VnvY\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"required\"}"},
+	{"example.com/", "user4", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"userVerification\":\"required\"}"},
+	{"example.com/", "user5", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"userVerification\":\"required\"}"},
+	{"example.com/", "user6", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"QONJ5dyY7Svz0WWBSToi_TWjzCjmsTux9E8YvIw5dP0t_wDyixoboYCSlb4O9TOLfz8MUp3pAe-bqadiqAXa0A\",\"transports\":[\"nfc\",\"usb\"]}],\"userVerification\":\"required\"}"},
 	{"example.com/", "user7", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":120000,\"rpId\":\"example.com\",\"userVerification\":\"required\"}"},
 	{"example.com/preferred", "alice", "sub-a", false, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"Y3JlZC08Jj4tdGhyZWUteA\",\"transports\":[\"usb\"]},{\"type\":\"public-key\",\"id\":\"Y3JlZGVudGlhbC1vbmUhIQ\",\"transports\":[\"hybrid\",\"internal\"]},{\"type\":\"public-key\",\"id\":\"__4AAQIDBAUGBwgJCgsMDQ4\"}],\"userVerification\":\"preferred\"}"},
 	{"example.com/preferred", "bob", "sub-b", false, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"userVerification\":\"preferred\"}"},
-	{"example.com/preferred", "ghost@example.com", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"X9SECLcJTsFTQuyXZlTQaYsJl_CMAZuCcKxJYPkWK5k\",\"transports\":[\"internal\"]}],\"userVerification\":\"preferred\"}"},
-	{"example.com/preferred", "user1", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"AUBbFB3Z4qjlzCbssVu12g\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"preferred\"}"},
-	{"example.com/preferred", "user2", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"userVerification\":\"preferred\"}"},
-	{"example.com/preferred", "user3", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"lXcdY9O4oHUnPmYqgFAqEm8-N4RNIHO0r57PVFlXv3k\",\"transports\":[\"internal\"]}],\"userVerification\":\"preferred\"}"},
-	{"example.com/preferred", "user4", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"A8uCmViNMrKGopfjcIw7cMmqQPo\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"preferred\"}"},
-	{"example.com/preferred", "user5", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"0oXFXNu77Yc2mLt6Teem3uzVs02Lb9Q4SvuXbUP-t_A\",\"transports\":[\"internal\"]}],\"userVerification\":\"preferred\"}"},
-	{"example.com/preferred", "user6", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"userVerification\":\"preferred\"}"},
+	{"example.com/preferred", "ghost@example.com", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"GWwFg_Rq7mY5abNuw3ElYnbNv8Ew3LBBCPWfNCfprUQ\",\"transports\":[\"internal\"]}],\"userVerification\":\"preferred\"}"},
+	{"example.com/preferred", "user1", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"U-0JvDXfrBrReTBOyL0bx6ZybjoWdGVTAL8RWOmK-9Q\",\"transports\":[\"internal\"]}],\"userVerification\":\"preferred\"}"},
+	{"example.com/preferred", "user2", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"ZrYla2LwnNvPjjc8eiJbGQ\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"preferred\"}"},
+	{"example.com/preferred", "user3", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"hY0Oaf5ZPJApxIQG7bVjxt-VnvY\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"preferred\"}"},
+	{"example.com/preferred", "user4", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"userVerification\":\"preferred\"}"},
+	{"example.com/preferred", "user5", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"userVerification\":\"preferred\"}"},
+	{"example.com/preferred", "user6", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"QONJ5dyY7Svz0WWBSToi_TWjzCjmsTux9E8YvIw5dP0t_wDyixoboYCSlb4O9TOLfz8MUp3pAe-bqadiqAXa0A\",\"transports\":[\"nfc\",\"usb\"]}],\"userVerification\":\"preferred\"}"},
 	{"example.com/preferred", "user7", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":600000,\"rpId\":\"example.com\",\"userVerification\":\"preferred\"}"},
 	{"localhost/discouraged", "alice", "sub-a", false, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"Y3JlZC08Jj4tdGhyZWUteA\",\"transports\":[\"usb\"]},{\"type\":\"public-key\",\"id\":\"Y3JlZGVudGlhbC1vbmUhIQ\",\"transports\":[\"hybrid\",\"internal\"]},{\"type\":\"public-key\",\"id\":\"__4AAQIDBAUGBwgJCgsMDQ4\"}],\"userVerification\":\"discouraged\"}"},
 	{"localhost/discouraged", "bob", "sub-b", false, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"userVerification\":\"discouraged\"}"},
-	{"localhost/discouraged", "ghost@example.com", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"X9SECLcJTsFTQuyXZlTQaYsJl_CMAZuCcKxJYPkWK5k\",\"transports\":[\"internal\"]}],\"userVerification\":\"discouraged\"}"},
-	{"localhost/discouraged", "user1", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"AUBbFB3Z4qjlzCbssVu12g\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"discouraged\"}"},
-	{"localhost/discouraged", "user2", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"userVerification\":\"discouraged\"}"},
-	{"localhost/discouraged", "user3", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"lXcdY9O4oHUnPmYqgFAqEm8-N4RNIHO0r57PVFlXv3k\",\"transports\":[\"internal\"]}],\"userVerification\":\"discouraged\"}"},
-	{"localhost/discouraged", "user4", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"A8uCmViNMrKGopfjcIw7cMmqQPo\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"discouraged\"}"},
-	{"localhost/discouraged", "user5", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"0oXFXNu77Yc2mLt6Teem3uzVs02Lb9Q4SvuXbUP-t_A\",\"transports\":[\"internal\"]}],\"userVerification\":\"discouraged\"}"},
-	{"localhost/discouraged", "user6", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"userVerification\":\"discouraged\"}"},
+	{"localhost/discouraged", "ghost@example.com", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"GWwFg_Rq7mY5abNuw3ElYnbNv8Ew3LBBCPWfNCfprUQ\",\"transports\":[\"internal\"]}],\"userVerification\":\"discouraged\"}"},
+	{"localhost/discouraged", "user1", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"U-0JvDXfrBrReTBOyL0bx6ZybjoWdGVTAL8RWOmK-9Q\",\"transports\":[\"internal\"]}],\"userVerification\":\"discouraged\"}"},
+	{"localhost/discouraged", "user2", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"ZrYla2LwnNvPjjc8eiJbGQ\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"discouraged\"}"},
+	{"localhost/discouraged", "user3", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"hY0Oaf5ZPJApxIQG7bVjxt-VnvY\",\"transports\":[\"hybrid\",\"internal\"]}],\"userVerification\":\"discouraged\"}"},
+	{"localhost/discouraged", "user4", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"userVerification\":\"discouraged\"}"},
+	{"localhost/discouraged", "user5", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"userVerification\":\"discouraged\"}"},
+	{"localhost/discouraged", "user6", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"allowCredentials\":[{\"type\":\"public-key\",\"id\":\"QONJ5dyY7Svz0WWBSToi_TWjzCjmsTux9E8YvIw5dP0t_wDyixoboYCSlb4O9TOLfz8MUp3pAe-bqadiqAXa0A\",\"transports\":[\"nfc\",\"usb\"]}],\"userVerification\":\"discouraged\"}"},
 	{"localhost/discouraged", "user7", "", true, "{\"challenge\":\"bm9uY2Utbm9uY2Utbm9uY2Utbm9uY2Utbm9uY2UtMzI\",\"timeout\":30000,\"rpId\":\"localhost\",\"userVerification\":\"discouraged\"}"},
 }
 
 // goldenDigests is the SHA-256 of the options of 1000 unknown users ("User<i>@Example.com",
-// each followed by a zero byte) per configuration, from the go-webauthn build: the decoys'
-// count, lengths, transports, order and encoding are unchanged.
+// each followed by a zero byte) per configuration, under testKey: the decoys' count, lengths,
+// transports, order and encoding stay as they are.
 var goldenDigests = map[string]string{
-	"example.com/":          "ec130a9d6aaec209fd7f706a78d6d389d61e6ec9d2d44f8bb6f52162e08102fa",
-	"example.com/preferred": "b86abb60940f77bcc51316d2598221f886d786c13e24e0dab53f5ebb0e205a9a",
-	"localhost/discouraged": "a9eb4c3f7ef80c5a44d780a2ee1097c6749fe5c3a76d1bfc6690455f949f66f1",
+	"example.com/":          "a7a618e137c9f96ee300ba24272c435a3a5e8590987f265ce4b5f47fa4d18a32",
+	"example.com/preferred": "f1aff00998932f46e38c528482dae2a9ddfec073fa8582cd96c12f3d981fdc02",
+	"localhost/discouraged": "4f3c3506158ff9e6c213f1c74b7ce244f18940bc27130f61a987febc1c9da95e",
 }
 
 func TestOptionsGolden(t *testing.T) {
@@ -187,14 +174,11 @@ func TestOptionsGolden(t *testing.T) {
 
 func TestOptionsShape(t *testing.T) {
 	s := goldenStore()
-	s.secret = nil
-	o := passkeynonce.NewOptions(passkeyconf.Config{RPID: "Example.COM "}, s)
+	list := passkeyconf.Config{RPID: "Example.COM ", AllowCredentials: "list"}
+	o := passkeynonce.NewOptions(list, s)
 	out, err := o.Extra(context.Background(), nonceReq("alice", "sub-a", goldenNonce, false))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(s.secret) != store.DecoySecretBytes {
-		t.Errorf("decoy secret of %d bytes created", len(s.secret))
 	}
 	var ro struct {
 		Challenge        string `json:"challenge"`
@@ -224,11 +208,26 @@ func TestOptionsShape(t *testing.T) {
 	if len(s.owners) != 2 || s.owners[0] != s.owners[1] || s.owners[0] == "" || s.owners[0] == "sub-a" {
 		t.Errorf("owners listed for unknown users: %q", s.owners)
 	}
+	// Stored transports other than WebAuthn's are never published.
+	s = goldenStore()
+	s.passkeys[0].Transports = []string{"usb", "<script>", "x\r\ny", "usb", "nfc"}
+	out, err = passkeynonce.NewOptions(list, s).Extra(context.Background(), nonceReq("alice", "sub-a", goldenNonce, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.Public[passkeynonce.PubOptions]; !strings.Contains(got, `"transports":["usb","nfc"]`) || strings.ContainsAny(got, "<>\r\n") || strings.Contains(got, `\u003c`) {
+		t.Errorf("options %s", got)
+	}
+	// "none" (the default) never reads the store: it may even be nil.
+	out, err = passkeynonce.NewOptions(passkeyconf.Config{RPID: "example.com"}, nil).Extra(context.Background(), nonceReq("alice", "sub-a", goldenNonce, false))
+	if err != nil || strings.Contains(out.Public[passkeynonce.PubOptions], "allowCredentials") {
+		t.Errorf("none mode without a store: %v %v", out.Public, err)
+	}
 }
 
 func TestOptionsFailures(t *testing.T) {
 	ctx := context.Background()
-	good := passkeyconf.Config{RPID: "example.com"}
+	good := passkeyconf.Config{RPID: "example.com", AllowCredentials: "list"}
 	for _, nonce := range []string{"", "short", base64.RawURLEncoding.EncodeToString(make([]byte, 15)), goldenNonce + "=", strings.ReplaceAll(goldenNonce, "b", "+")} {
 		if _, err := passkeynonce.NewOptions(good, goldenStore()).Extra(ctx, nonceReq("alice", "sub-a", nonce, false)); err == nil {
 			t.Errorf("nonce %q accepted", nonce)
@@ -243,14 +242,15 @@ func TestOptionsFailures(t *testing.T) {
 	if _, err := passkeynonce.NewOptions(good, s).Extra(ctx, nonceReq("alice", "sub-a", goldenNonce, false)); !errors.Is(err, errDown) {
 		t.Errorf("list failure: %v", err)
 	}
-	s = goldenStore()
-	s.secret, s.secretErr = nil, errDown
-	if _, err := passkeynonce.NewOptions(good, s).Extra(ctx, nonceReq("alice", "sub-a", goldenNonce, false)); !errors.Is(err, errDown) {
-		t.Errorf("secret failure: %v", err)
+	// List mode without the deployment key fails rather than publishing unkeyed decoys.
+	noKey := nonceReq("ghost", "", goldenNonce, true)
+	noKey.Key = nil
+	if _, err := passkeynonce.NewOptions(good, goldenStore()).Extra(ctx, noKey); err == nil {
+		t.Error("list mode without a key accepted")
 	}
 	// A bad configuration fails every round, before any store access.
 	s = goldenStore()
-	for _, bad := range []passkeyconf.Config{{}, {RPID: "example.com", UserVerification: "always"}, {RPID: "example.com", Timeout: time.Second}} {
+	for _, bad := range []passkeyconf.Config{{}, {RPID: "example.com", UserVerification: "always"}, {RPID: "example.com", Timeout: time.Second}, {RPID: "example.com", AllowCredentials: "all"}} {
 		if _, err := passkeynonce.NewOptions(bad, s).Extra(ctx, nonceReq("alice", "sub-a", goldenNonce, false)); err == nil || !strings.Contains(err.Error(), "bad configuration") {
 			t.Errorf("config %+v: %v", bad, err)
 		}
