@@ -42,6 +42,12 @@ func (m Method) IsCode() bool { return m == EmailOTP || m == SMSOTP }
 // IsKey reports whether m proves possession of a key in the first round.
 func (m Method) IsKey() bool { return m == DeviceKey || m == Passkey }
 
+// Guessable reports whether an answer for m can be guessed (a one-time code can, a signature or
+// a passkey assertion cannot). Only answers for guessable methods are gated by the per-account
+// failure limit and counted toward it: a stranger's garbage key proofs must not lock the owner
+// out of key sign-in.
+func (m Method) Guessable() bool { return m.IsCode() }
+
 // ParseMethod returns the method named s, or an error for anything else.
 func ParseMethod(s string) (Method, error) {
 	for _, m := range AllMethods {
@@ -101,7 +107,25 @@ const (
 	PrivMethod     = "method"
 	PrivGeneration = "gen"
 	PrivNonce      = "nonce"
+	// PrivRound is the round number (1 for the first round of a sign-in), decimal. Together with
+	// the session ID it names one attempt: after a wrong code the next round repeats the session
+	// and generation, never the round. Read it with Round.
+	PrivRound = "round"
 )
+
+// MaxRound is the largest round number Round accepts (far above Config.MaxRounds).
+const MaxRound = 100
+
+// Round returns the round number Create wrote in the private challenge parameters p
+// (PrivRound), or an error when it is missing or not a canonical decimal in 1-MaxRound.
+func Round(p map[string]string) (int, error) {
+	s := p[PrivRound]
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxRound || strconv.Itoa(n) != s {
+		return 0, fmt.Errorf("%w: round %q", errMalformed, s)
+	}
+	return n, nil
+}
 
 // Public challenge parameter keys sent to the client.
 const (

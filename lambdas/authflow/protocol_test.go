@@ -215,3 +215,35 @@ func TestGenerationMustBeCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestGuessable: only code methods are gated by and counted toward the account lock (attack 10:
+// garbage key proofs must not lock anyone out of key sign-in).
+func TestGuessable(t *testing.T) {
+	want := map[authflow.Method]bool{authflow.EmailOTP: true, authflow.SMSOTP: true, authflow.DeviceKey: false, authflow.Passkey: false}
+	for _, m := range authflow.AllMethods {
+		if m.Guessable() != want[m] {
+			t.Errorf("%q.Guessable() = %v, want %v", m, m.Guessable(), want[m])
+		}
+	}
+	for _, s := range []string{"", "password", "EMAIL_OTP", "magic"} {
+		if authflow.Method(s).Guessable() {
+			t.Errorf("Method(%q) is guessable", s)
+		}
+	}
+}
+
+func TestRound(t *testing.T) {
+	for _, s := range []string{"1", "2", "17", "100"} {
+		if n, err := authflow.Round(map[string]string{authflow.PrivRound: s}); err != nil || s != strings.TrimSpace(s) || n < 1 {
+			t.Errorf("Round(%q) = %d, %v", s, n, err)
+		}
+	}
+	for _, s := range []string{"", "0", "-1", "101", "01", "+2", "2 ", "1e1", "two", "99999999999999999999999"} {
+		if n, err := authflow.Round(map[string]string{authflow.PrivRound: s}); err == nil {
+			t.Errorf("Round(%q) = %d, want an error", s, n)
+		}
+	}
+	if _, err := authflow.Round(nil); err == nil {
+		t.Error("Round(nil) succeeded")
+	}
+}

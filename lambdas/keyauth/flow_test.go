@@ -10,11 +10,16 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/keyauth"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }
+
+// flowKeys hands out the deployment key Create and Verify need.
+var flowKeys = keyed.MustStatic("keyauth-test-deployment-secret-0123456789")
 
 var flowConfig = authflow.Config{
 	Methods:     []authflow.Method{authflow.EmailOTP, authflow.DeviceKey},
@@ -30,7 +35,7 @@ func session(t *testing.T, user, sub string, notFound bool) (events.CognitoEvent
 	if sub != "" {
 		attrs["sub"] = sub
 	}
-	create := &triggers.Create{Config: flowConfig}
+	create := &triggers.Create{Config: flowConfig, Keys: flowKeys}
 	var cev events.CognitoEventUserPoolsCreateAuthChallenge
 	cev.UserPoolID, cev.UserName, cev.CallerContext.ClientID = testPool, user, testClient
 	cev.Request.ChallengeName = authflow.ChallengeName
@@ -73,7 +78,7 @@ func TestFlowWithDynalite(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
 	st := store.New(db, table, store.WithClock(func() time.Time { return now }))
 	checker := keyauth.New(st, keyauth.WithClock(func() time.Time { return now }))
-	v := &triggers.Verify{Config: flowConfig, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: checker}}
+	v := &triggers.Verify{Config: flowConfig, Keys: flowKeys, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: checker}}
 	ctx := context.Background()
 
 	testKeys(t)
@@ -137,7 +142,7 @@ func TestFlowWithDynalite(t *testing.T) {
 func TestFlowStoreDown(t *testing.T) {
 	srv := dynalitetest.Shared(t)
 	st := store.New(srv.Client(), "no-such-table")
-	v := &triggers.Verify{Config: flowConfig, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: keyauth.New(st)}}
+	v := &triggers.Verify{Config: flowConfig, Keys: flowKeys, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: keyauth.New(st)}}
 	testKeys(t)
 	s := rsaSigner(t, rsaKey, false)
 	ev, nonce := session(t, nameAlice, subAlice, false)
@@ -145,5 +150,75 @@ func TestFlowStoreDown(t *testing.T) {
 	out, err := v.Handle(context.Background(), ev)
 	if err == nil || out.Response.AnswerCorrect {
 		t.Fatalf("Verify = %v, %v; want an error and no success", out.Response.AnswerCorrect, err)
+	}
+}
+
+// codeChecker stands in for the one-time-code checker: every code is wrong.
+type codeChecker struct{}
+
+func (codeChecker) Check(context.Context, triggers.CheckRequest) (bool, error) { return false, nil }
+
+// TestGarbageProofsDoNotLockKeySignIn is attack 10 with the real checker and the real failure
+// counter on dynalite: garbage device-key answers are not counted and do not stop a valid one,
+// and an account locked by wrong codes still signs in with its device key.
+func TestGarbageProofsDoNotLockKeySignIn(t *testing.T) {
+	srv := dynalitetest.Shared(t)
+	db := srv.Client()
+	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
+	st := store.New(db, table)
+	counter, err := lockout.New(st, lockout.Config{Limit: 5, Window: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &triggers.Verify{Config: flowConfig, Keys: flowKeys, Failures: counter,
+		Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: keyauth.New(st), authflow.EmailOTP: codeChecker{}}}
+	ctx := context.Background()
+	testKeys(t)
+	alice := rsaSigner(t, rsaKey, false)
+	pub, err := devicekey.ParsePublicKey(alice.upload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := newKeyID(t)
+	if err := st.PutDeviceKey(ctx, store.DeviceKey{Owner: subAlice, ID: id, Name: "phone", Algorithm: string(pub.Algorithm()),
+		Fingerprint: pub.Fingerprint(), PublicKey: pub.SPKI()}, 10); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func() bool {
+		t.Helper()
+		ev, nonce := session(t, nameAlice, subAlice, false)
+		return verify(t, v, ev, answer(id, alice.sign(t, message(t, testPool, testClient, nameAlice, nonce))))
+	}
+	// A stranger sends garbage proofs: malformed, unknown key IDs, bad signatures for Alice's key.
+	for i := range 12 {
+		ev, _ := session(t, nameAlice, subAlice, false)
+		garbage := []string{"{}", answer(newKeyID(t), "AAAA"), answer(id, alice.sign(t, []byte("not the message")))}[i%3]
+		if verify(t, v, ev, garbage) {
+			t.Fatal("garbage proof accepted")
+		}
+	}
+	account := lockout.Key(flowKeys.K, triggers.Account(testPool, nameAlice, map[string]string{"sub": subAlice}))
+	if n, err := st.Attempts(ctx, account, 15*time.Minute); err != nil || n != 0 {
+		t.Fatalf("12 garbage proofs hold %d slots (%v), want 0", n, err)
+	}
+	if !signIn() {
+		t.Fatal("valid device-key answer refused after garbage proofs")
+	}
+	// Wrong codes lock the account's code sign-in ...
+	for range 6 {
+		ev, _ := session(t, nameAlice, subAlice, false)
+		ev.Request.PrivateChallengeParameters = map[string]string{
+			authflow.PrivKind: string(authflow.KindCode), authflow.PrivSessionID: ev.Request.PrivateChallengeParameters[authflow.PrivSessionID],
+			authflow.PrivMethod: string(authflow.EmailOTP), authflow.PrivGeneration: "1", authflow.PrivRound: "2",
+		}
+		ev.Request.ClientMetadata = map[string]string{authflow.MetaSignInMethod: string(authflow.EmailOTP)}
+		_ = verify(t, v, ev, "000000")
+	}
+	if n, err := st.Attempts(ctx, account, 15*time.Minute); err != nil || n != 5 {
+		t.Fatalf("wrong codes hold %d slots (%v), want 5", n, err)
+	}
+	// ... and the device key still signs in.
+	if !signIn() {
+		t.Fatal("valid device-key answer refused on an account locked by wrong codes")
 	}
 }

@@ -2,14 +2,14 @@ package lockout_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -61,6 +61,8 @@ func scanAll(t *testing.T, db *dynamodb.Client, table string) string {
 				b.WriteString(v.Value)
 			case *types.AttributeValueMemberB:
 				b.Write(v.Value)
+			case *types.AttributeValueMemberSS:
+				b.WriteString(strings.Join(v.Value, ","))
 			}
 			b.WriteString("\n")
 		}
@@ -68,7 +70,9 @@ func scanAll(t *testing.T, db *dynamodb.Client, table string) string {
 	return b.String()
 }
 
-func TestConcurrentFailuresDynalite(t *testing.T) {
+// TestTableHoldsKeyedAccount (attack 9): the table holds the account only as an HMAC under the
+// deployment secret; a window's slots end with the window.
+func TestTableHoldsKeyedAccount(t *testing.T) {
 	window := 15 * time.Minute
 	c := newClock(windowStart(window).Add(time.Minute))
 	st, db, table := dynaliteStore(t, c)
@@ -77,87 +81,36 @@ func TestConcurrentFailuresDynalite(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	account := triggers.Account("eu-west-1_Ab12Cd34E", "alice@example.com", nil)
-
-	const n = 50
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- counter.RecordFailure(ctx, account)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatalf("RecordFailure: %v", err)
+	account := triggers.Account("eu-west-1_Ab12Cd34E", "+447911123456", nil)
+	for i := range 7 {
+		ok, err := counter.Reserve(ctx, testKey, account, fmt.Sprintf("s%021d/2/x", i))
+		if err != nil || ok != (i < 5) {
+			t.Fatalf("slot %d: Reserve = %v, %v", i, ok, err)
 		}
 	}
-	got, err := st.Failures(ctx, lockout.Key(account), window)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != n {
-		t.Fatalf("after %d concurrent failures the count is %d", n, got)
-	}
-	if locked, err := counter.Locked(ctx, account); err != nil || !locked {
-		t.Fatalf("Locked = %v, %v; want true", locked, err)
-	}
-	other := triggers.Account("eu-west-1_Ab12Cd34E", "bob@example.com", nil)
-	if locked, err := counter.Locked(ctx, other); err != nil || locked {
-		t.Fatalf("other account Locked = %v, %v; want false", locked, err)
-	}
-
 	dump := scanAll(t, db, table)
-	for _, plain := range []string{account, "alice", "example.com"} {
+	unkeyed := sha256.Sum256([]byte(account))
+	for _, plain := range []string{account, "447911123456", "7911123456", hex.EncodeToString(unkeyed[:8])} {
 		if strings.Contains(dump, plain) {
-			t.Fatalf("table holds %q in plain text:\n%s", plain, dump)
+			t.Fatalf("table holds %q:\n%s", plain, dump)
 		}
 	}
-	if !strings.Contains(dump, lockout.Key(account)) {
-		t.Fatalf("table does not hold the hashed key:\n%s", dump)
+	if !strings.Contains(dump, "FAILS#"+lockout.Key(testKey, account)) {
+		t.Fatalf("table does not hold the keyed account:\n%s", dump)
 	}
-
 	// The next window starts unlocked.
 	c.add(window)
-	if locked, err := counter.Locked(ctx, account); err != nil || locked {
-		t.Fatalf("next window: Locked = %v, %v; want false", locked, err)
+	if ok, err := counter.Reserve(ctx, testKey, account, "next/2/x"); err != nil || !ok {
+		t.Fatalf("next window: Reserve = %v, %v; want granted", ok, err)
 	}
-	if got, _ := st.Failures(ctx, lockout.Key(account), window); got != 0 {
-		t.Fatalf("next window: count %d, want 0", got)
-	}
-}
-
-// verifyEvent is a VerifyAuthChallengeResponse event answering a device-key nonce round.
-func verifyEvent(answer string) events.CognitoEventUserPoolsVerifyAuthChallenge {
-	return events.CognitoEventUserPoolsVerifyAuthChallenge{
-		CognitoEventUserPoolsHeader: events.CognitoEventUserPoolsHeader{
-			UserPoolID: "eu-west-1_Ab12Cd34E",
-			UserName:   "7d9a3c1e-0b6f-4e2a-9c55-3f1e2d4b6a80",
-		},
-		Request: events.CognitoEventUserPoolsVerifyAuthChallengeRequest{
-			UserAttributes: map[string]string{"sub": "7d9a3c1e-0b6f-4e2a-9c55-3f1e2d4b6a80"},
-			PrivateChallengeParameters: map[string]string{
-				authflow.PrivKind: string(authflow.KindNonce), authflow.PrivSessionID: "q3Vx-_9aZk0bT1c2D3e4Fg", authflow.PrivNonce: "n",
-			},
-			ChallengeAnswer: answer,
-			ClientMetadata:  map[string]string{authflow.MetaSignInMethod: string(authflow.DeviceKey)},
-		},
+	if n, _ := st.Attempts(ctx, lockout.Key(testKey, account), window); n != 1 {
+		t.Fatalf("next window: %d slots, want 1", n)
 	}
 }
 
-// answerChecker accepts exactly "right".
-type answerChecker struct{}
-
-func (answerChecker) Check(_ context.Context, req triggers.CheckRequest) (bool, error) {
-	return req.Answer == "right", nil
-}
-
-// TestVerifyLockoutDynalite drives the real Verify trigger: after Limit wrong answers even the
-// right answer is refused, until the window ends.
+// TestVerifyLockoutDynalite drives the real Verify trigger: after Limit wrong codes even the
+// right code is refused, until the window ends; right codes give their slots back; a key proof
+// signs in while codes are locked.
 func TestVerifyLockoutDynalite(t *testing.T) {
 	window := 5 * time.Minute
 	c := newClock(windowStart(window).Add(10 * time.Second))
@@ -166,33 +119,46 @@ func TestVerifyLockoutDynalite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &triggers.Verify{
-		Config:   authflow.Config{Methods: []authflow.Method{authflow.DeviceKey}, MaxAttempts: 3, MaxResends: 0},
-		Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: answerChecker{}},
-		Failures: counter,
-	}
+	chk := &countingChecker{}
+	v := newVerify(counter, chk)
 	ctx := context.Background()
-	answer := func(a string) bool {
+	session := 0
+	answer := func(m authflow.Method, a string) bool {
 		t.Helper()
-		out, err := v.Handle(ctx, verifyEvent(a))
+		session++
+		ev := codeEvent(session, a)
+		if m.IsKey() {
+			ev = keyEvent(session, m, a)
+		}
+		out, err := v.Handle(ctx, ev)
 		if err != nil {
 			t.Fatalf("Verify: %v", err)
 		}
 		return out.Response.AnswerCorrect
 	}
-	if !answer("right") {
-		t.Fatal("right answer refused before any failure")
-	}
-	for i := range 3 {
-		if answer(fmt.Sprintf("wrong-%d", i)) {
-			t.Fatal("wrong answer accepted")
+	// Right codes never use up the limit.
+	for range 5 {
+		if !answer(authflow.EmailOTP, "right") {
+			t.Fatal("right code refused before any failure")
 		}
 	}
-	if answer("right") {
-		t.Fatal("right answer accepted while the account is locked")
+	for i := range 3 {
+		if answer(authflow.EmailOTP, fmt.Sprintf("wrong-%d", i)) {
+			t.Fatal("wrong code accepted")
+		}
+	}
+	checked := chk.total()
+	if answer(authflow.EmailOTP, "right") || answer(authflow.SMSOTP, "right") {
+		t.Fatal("right code accepted while the account is locked")
+	}
+	if chk.total() != checked {
+		t.Fatal("a code was checked while the account is locked")
+	}
+	if !answer(authflow.DeviceKey, "right") || !answer(authflow.Passkey, "right") {
+		t.Fatal("a valid key proof was refused while codes are locked")
 	}
 	c.set(windowStart(window).Add(window))
-	if !answer("right") {
-		t.Fatal("right answer refused in a new window")
+	if !answer(authflow.EmailOTP, "right") {
+		t.Fatal("right code refused in a new window")
 	}
 }

@@ -1,29 +1,39 @@
-// Package lockout counts wrong sign-in answers per account: it is the triggers.FailureCounter the
-// Verify trigger uses. Cognito has no lockout for custom auth, so without it an attacker could
-// start sign-in after sign-in and guess codes forever (each sign-in only allows a few attempts).
+// Package lockout limits wrong answers to guessable challenges per account: it is the
+// triggers.FailureCounter the Verify trigger uses. Cognito has no lockout for custom auth, so
+// without it an attacker could start sign-in after sign-in and guess codes forever (each sign-in
+// only allows a few attempts).
 //
-// An account is locked while its number of wrong answers in the current window is at least
-// Config.Limit; it unlocks when the window ends. Windows are fixed and aligned to the Unix epoch
-// (store.Store's failure windows), so a burst straddling a window boundary can reach up to
-// 2 x Limit wrong answers before the lock holds. Counting is one atomic DynamoDB update per wrong
-// answer, so concurrent wrong answers are all counted.
+// Before Verify checks a one-time code it reserves an attempt slot for the account (Reserve): one
+// conditional DynamoDB update adds the attempt to the set of the account's current window only
+// while that set holds fewer than Config.Limit attempts. A refused reservation means the account
+// is locked: the answer is wrong without being checked, right or not. A right answer gives its
+// slot back (Release); a wrong one keeps it. So however many answers arrive at the same moment in
+// separate sign-ins, at most Limit wrong answers per window are ever checked, and once they are
+// the right answer is refused until the window ends. A reservation is idempotent: a Cognito retry
+// of the same Verify names the same attempt and holds the same slot, so it counts once.
 //
-// The account key (triggers.Account: the user's sub, or pool and user name for unknown users) is
-// hashed with SHA-256 before it reaches the table, so no email address or phone number typed as a
-// user name is stored in plain text.
+// Windows are fixed and aligned to the Unix epoch (store.Store's failure windows), so a burst
+// straddling a window boundary can reach up to 2 x Limit wrong answers before the lock holds.
 //
-// A lock is also a denial of service: anyone who knows a user name can lock that account for up
-// to one window by answering wrongly. Keep the window short (the default is 15 minutes) and the
-// limit well above what a real user mistypes.
+// The account (triggers.Account: the user's sub, or pool and user name for unknown users) is
+// keyed with the deployment secret before it reaches the table (Key: HMAC-SHA256, purpose
+// "lockout"), so no email address or phone number typed as a user name is stored, and nobody
+// without the secret can tell whose counter an item is.
 //
-// Permissions (VerifyAuthChallengeResponse): dynamodb:UpdateItem (RecordFailure) and
-// dynamodb:GetItem (Locked) on the key table.
+// A lock is also a denial of service: anyone who knows a user name can lock that account's code
+// sign-in for up to one window by answering codes wrongly. Only guessable methods (email_otp,
+// sms_otp) are gated and counted: device_key and passkey answers, which cannot be guessed, are
+// never refused by a lock and never counted, so strangers' garbage proofs cannot keep a user out
+// of key sign-in. Keep the window short (the default is 15 minutes) and the limit well above what
+// a real user mistypes.
+//
+// Item: pk=FAILS#<Key>, sk=W#<window start>, a string set of attempt IDs and a time to live.
+// Permissions (VerifyAuthChallengeResponse): dynamodb:UpdateItem on the key table, items with
+// partition keys starting FAILS#.
 package lockout
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -31,6 +41,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -55,11 +66,11 @@ const (
 
 // Store is the part of *store.Store the Counter uses.
 type Store interface {
-	// RecordFailure counts one failure for account in the current window and returns the
-	// window's new count (one atomic update).
-	RecordFailure(ctx context.Context, account string, window time.Duration) (int, error)
-	// Failures returns account's count in the current window (strongly consistent read).
-	Failures(ctx context.Context, account string, window time.Duration) (int, error)
+	// ReserveAttempt takes one of limit slots of account's current window for attemptID with one
+	// conditional update (idempotent per attemptID) and reports whether it was granted.
+	ReserveAttempt(ctx context.Context, account, attemptID string, limit int, window time.Duration) (bool, error)
+	// ReleaseAttempt gives back the slot of attemptID.
+	ReleaseAttempt(ctx context.Context, account, attemptID string, window time.Duration) error
 }
 
 var _ Store = (*store.Store)(nil)
@@ -146,41 +157,47 @@ func New(st Store, cfg Config) (*Counter, error) {
 // Config returns the policy in force (defaults filled in).
 func (c *Counter) Config() Config { return c.cfg }
 
-// Key returns the table key for account: "acct:" and the hex SHA-256 of account. Deterministic,
-// so every function instance counts an account under the same key.
-func Key(account string) string {
-	h := sha256.Sum256([]byte(account))
-	return "acct:" + hex.EncodeToString(h[:])
+// Key returns the table key for account: 32 hex digits of HMAC-SHA256 under the deployment key
+// (keyed.Key.ID, purpose "lockout"). Deterministic, so every function instance counts an account
+// under the same key; "" when k is nil (the store refuses an empty key).
+func Key(k *keyed.Key, account string) string {
+	if k == nil {
+		return ""
+	}
+	return k.ID("lockout", account)
 }
 
-// Locked reports whether account has Limit or more wrong answers in the current window. A store
-// failure is an error (Verify then fails the sign-in: closed, never open).
-func (c *Counter) Locked(ctx context.Context, account string) (bool, error) {
-	if err := c.ready(account); err != nil {
+// Reserve takes one attempt slot of account for attemptID (see the package documentation) and
+// reports whether it was granted; false means the account is locked. A store failure is an error
+// (Verify then fails the sign-in: closed, never open).
+func (c *Counter) Reserve(ctx context.Context, k *keyed.Key, account, attemptID string) (bool, error) {
+	if err := c.ready(k, account); err != nil {
 		return false, err
 	}
-	n, err := c.store.Failures(ctx, Key(account), c.cfg.Window)
+	ok, err := c.store.ReserveAttempt(ctx, Key(k, account), attemptID, c.cfg.Limit, c.cfg.Window)
 	if err != nil {
-		return false, fmt.Errorf("lockout: read failures: %w", err)
+		return false, fmt.Errorf("lockout: reserve attempt: %w", err)
 	}
-	return n >= c.cfg.Limit, nil
+	return ok, nil
 }
 
-// RecordFailure counts one wrong answer for account (one atomic update).
-func (c *Counter) RecordFailure(ctx context.Context, account string) error {
-	if err := c.ready(account); err != nil {
+// Release gives back account's slot for attemptID (the answer was right).
+func (c *Counter) Release(ctx context.Context, k *keyed.Key, account, attemptID string) error {
+	if err := c.ready(k, account); err != nil {
 		return err
 	}
-	if _, err := c.store.RecordFailure(ctx, Key(account), c.cfg.Window); err != nil {
-		return fmt.Errorf("lockout: record failure: %w", err)
+	if err := c.store.ReleaseAttempt(ctx, Key(k, account), attemptID, c.cfg.Window); err != nil {
+		return fmt.Errorf("lockout: release attempt: %w", err)
 	}
 	return nil
 }
 
-func (c *Counter) ready(account string) error {
+func (c *Counter) ready(k *keyed.Key, account string) error {
 	switch {
 	case c == nil || c.store == nil:
 		return errors.New("lockout: counter has no store (use New)")
+	case k == nil:
+		return errors.New("lockout: no deployment key")
 	case account == "":
 		return errors.New("lockout: empty account")
 	}

@@ -2,12 +2,16 @@ package lockout_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 )
 
@@ -77,69 +81,96 @@ func TestNewValidates(t *testing.T) {
 		t.Errorf("zero Config gave %+v, want defaults", got)
 	}
 	var zero lockout.Counter
-	if _, err := zero.Locked(context.Background(), "sub:x"); err == nil {
-		t.Error("zero Counter Locked succeeded")
+	if _, err := zero.Reserve(context.Background(), testKey, "sub:x", "a/1/x"); err == nil {
+		t.Error("zero Counter Reserve succeeded")
 	}
-	if err := zero.RecordFailure(context.Background(), "sub:x"); err == nil {
-		t.Error("zero Counter RecordFailure succeeded")
+	if err := zero.Release(context.Background(), testKey, "sub:x", "a/1/x"); err == nil {
+		t.Error("zero Counter Release succeeded")
 	}
-	if _, err := c.Locked(context.Background(), ""); err == nil {
-		t.Error("Locked(empty account) succeeded")
+	if _, err := c.Reserve(context.Background(), testKey, "", "a/1/x"); err == nil {
+		t.Error("Reserve(empty account) succeeded")
 	}
 }
 
-func TestKeyHashesAccount(t *testing.T) {
+var (
+	testKey  = keyed.MustStatic("lockout-test-deployment-secret-0123456789").K
+	otherKey = keyed.MustStatic("another-deployment-secret-0123456789abcdef").K
+)
+
+// TestKeyIsKeyed (attack 9): the table key is an HMAC under the deployment secret, not an unkeyed
+// hash anyone can recompute from a guessed email address or phone number.
+func TestKeyIsKeyed(t *testing.T) {
 	for _, account := range []string{"sub:3f1c2a9e-0000-4000-8000-00000000a11c", "name:eu-west-1_Ab/alice@example.com", "name:eu-west-1_Ab/+447911123456"} {
-		k := lockout.Key(account)
-		if k != lockout.Key(account) {
+		k := lockout.Key(testKey, account)
+		if k != lockout.Key(testKey, account) {
 			t.Fatal("Key is not deterministic")
 		}
-		if !strings.HasPrefix(k, "acct:") || len(k) != len("acct:")+64 {
-			t.Errorf("Key(%q) = %q, want acct: + 64 hex digits", account, k)
+		if len(k) != 32 || strings.Trim(k, "0123456789abcdef") != "" {
+			t.Errorf("Key(%q) = %q, want 32 hex digits", account, k)
 		}
 		for _, part := range []string{account, "alice", "example.com", "447911123456", "3f1c2a9e"} {
 			if strings.Contains(k, part) {
 				t.Errorf("Key(%q) = %q contains %q", account, k, part)
 			}
 		}
+		unkeyed := sha256.Sum256([]byte(account))
+		if strings.Contains(hex.EncodeToString(unkeyed[:]), k) {
+			t.Errorf("Key(%q) is an unkeyed hash of the account", account)
+		}
+		if lockout.Key(otherKey, account) == k {
+			t.Errorf("Key(%q) is the same under another deployment secret", account)
+		}
 	}
-	if lockout.Key("sub:a") == lockout.Key("sub:b") {
+	if lockout.Key(testKey, "sub:a") == lockout.Key(testKey, "sub:b") {
 		t.Error("different accounts share a key")
+	}
+	if lockout.Key(nil, "sub:a") != "" {
+		t.Error("Key without a deployment key is not empty")
 	}
 }
 
 // fakeStore is an in-memory Store with one window.
 type fakeStore struct {
 	mu      sync.Mutex
-	counts  map[string]int
+	slots   map[string]map[string]bool
+	limits  []int
 	windows []time.Duration
 	err     error
 }
 
-func newFake() *fakeStore { return &fakeStore{counts: map[string]int{}} }
+func newFake() *fakeStore { return &fakeStore{slots: map[string]map[string]bool{}} }
 
-func (f *fakeStore) RecordFailure(_ context.Context, account string, window time.Duration) (int, error) {
+func (f *fakeStore) ReserveAttempt(_ context.Context, account, attemptID string, limit int, window time.Duration) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.windows, f.limits = append(f.windows, window), append(f.limits, limit)
+	if f.err != nil {
+		return false, f.err
+	}
+	held := f.slots[account]
+	if held == nil {
+		held = map[string]bool{}
+		f.slots[account] = held
+	}
+	if !held[attemptID] && len(held) >= limit {
+		return false, nil
+	}
+	held[attemptID] = true
+	return true, nil
+}
+
+func (f *fakeStore) ReleaseAttempt(_ context.Context, account, attemptID string, window time.Duration) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.windows = append(f.windows, window)
 	if f.err != nil {
-		return 0, f.err
+		return f.err
 	}
-	f.counts[account]++
-	return f.counts[account], nil
+	delete(f.slots[account], attemptID)
+	return nil
 }
 
-func (f *fakeStore) Failures(_ context.Context, account string, window time.Duration) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.windows = append(f.windows, window)
-	if f.err != nil {
-		return 0, f.err
-	}
-	return f.counts[account], nil
-}
-
-func TestLockedAtLimit(t *testing.T) {
+func TestReserveAtLimit(t *testing.T) {
 	ctx := context.Background()
 	st := newFake()
 	c, err := lockout.New(st, lockout.Config{Limit: 3, Window: 10 * time.Minute})
@@ -148,29 +179,40 @@ func TestLockedAtLimit(t *testing.T) {
 	}
 	const account = "sub:alice"
 	for i := range 3 {
-		locked, err := c.Locked(ctx, account)
-		if err != nil || locked {
-			t.Fatalf("after %d failures Locked = %v, %v; want false", i, locked, err)
-		}
-		if err := c.RecordFailure(ctx, account); err != nil {
-			t.Fatal(err)
+		ok, err := c.Reserve(ctx, testKey, account, fmt.Sprintf("s/%d/x", i))
+		if err != nil || !ok {
+			t.Fatalf("slot %d: Reserve = %v, %v; want granted", i, ok, err)
 		}
 	}
-	if locked, err := c.Locked(ctx, account); err != nil || !locked {
-		t.Fatalf("after 3 failures Locked = %v, %v; want true", locked, err)
+	if ok, err := c.Reserve(ctx, testKey, account, "s/9/x"); err != nil || ok {
+		t.Fatalf("4th slot: Reserve = %v, %v; want refused", ok, err)
 	}
-	if locked, _ := c.Locked(ctx, "sub:bob"); locked {
+	if ok, _ := c.Reserve(ctx, testKey, account, "s/0/x"); !ok {
+		t.Error("a held attempt is refused on retry")
+	}
+	if ok, _ := c.Reserve(ctx, testKey, "sub:bob", "s/0/x"); !ok {
 		t.Error("another account is locked too")
 	}
-	if _, ok := st.counts[account]; ok {
+	if err := c.Release(ctx, testKey, account, "s/1/x"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := c.Reserve(ctx, testKey, account, "s/9/x"); !ok {
+		t.Error("a released slot is not free again")
+	}
+	if _, ok := st.slots[account]; ok {
 		t.Error("the store saw the plain account")
 	}
-	if st.counts[lockout.Key(account)] != 3 {
-		t.Errorf("store counts = %v", st.counts)
+	if len(st.slots[lockout.Key(testKey, account)]) != 3 {
+		t.Errorf("store slots = %v", st.slots)
 	}
 	for _, w := range st.windows {
 		if w != 10*time.Minute {
 			t.Fatalf("store got window %s, want 10m", w)
+		}
+	}
+	for _, l := range st.limits {
+		if l != 3 {
+			t.Fatalf("store got limit %d, want 3", l)
 		}
 	}
 }
@@ -180,11 +222,26 @@ func TestStoreErrorsFailClosed(t *testing.T) {
 	st := newFake()
 	st.err = errors.New("throttled")
 	c, _ := lockout.New(st, lockout.Config{})
-	locked, err := c.Locked(ctx, "sub:alice")
-	if err == nil || !errors.Is(err, st.err) {
-		t.Errorf("Locked = %v, %v; want the store error", locked, err)
+	ok, err := c.Reserve(ctx, testKey, "sub:alice", "s/2/x")
+	if ok || !errors.Is(err, st.err) {
+		t.Errorf("Reserve = %v, %v; want the store error", ok, err)
 	}
-	if err := c.RecordFailure(ctx, "sub:alice"); err == nil || !errors.Is(err, st.err) {
-		t.Errorf("RecordFailure = %v; want the store error", err)
+	if err := c.Release(ctx, testKey, "sub:alice", "s/2/x"); !errors.Is(err, st.err) {
+		t.Errorf("Release = %v; want the store error", err)
+	}
+}
+
+// TestNoKeyFailsClosed: without the deployment key nothing reaches the store.
+func TestNoKeyFailsClosed(t *testing.T) {
+	st := newFake()
+	c, _ := lockout.New(st, lockout.Config{})
+	if ok, err := c.Reserve(context.Background(), nil, "sub:alice", "s/2/x"); ok || err == nil {
+		t.Errorf("Reserve without a key = %v, %v; want an error", ok, err)
+	}
+	if err := c.Release(context.Background(), nil, "sub:alice", "s/2/x"); err == nil {
+		t.Error("Release without a key succeeded")
+	}
+	if len(st.windows) != 0 {
+		t.Error("the store was called without a key")
 	}
 }

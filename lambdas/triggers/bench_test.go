@@ -30,7 +30,7 @@ func BenchmarkDefine(b *testing.B) {
 
 // BenchmarkCreateNonce draws a session ID and a nonce from crypto/rand.
 func BenchmarkCreateNonce(b *testing.B) {
-	h := &triggers.Create{Config: allCfg}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg}
 	ctx := context.Background()
 	ev := createEvent(nil, nil, false)
 	b.ReportAllocs()
@@ -45,7 +45,7 @@ func BenchmarkCreateNonce(b *testing.B) {
 // BenchmarkVerifyNoChecker is the cheapest way to a wrong answer: a key proof for a method with no
 // checker.
 func BenchmarkVerifyNoChecker(b *testing.B) {
-	h := &triggers.Verify{Config: allCfg}
+	h := &triggers.Verify{Keys: testKeys, Config: allCfg}
 	ctx := context.Background()
 	ev := verifyEvent(noncePrivate(testNonce), "proof", cm("device_key", ""), false)
 	b.ReportAllocs()

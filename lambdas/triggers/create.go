@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
@@ -25,10 +26,15 @@ const (
 var ErrUnavailable = errors.New("sign-in temporarily unavailable")
 
 // Create is the CreateAuthChallenge trigger. The nonce round draws a fresh session ID and nonce from
-// crypto/rand and sends nothing; a CODE round is handed to the method's CodeIssuer.
+// crypto/rand and sends nothing; a CODE round is handed to the method's CodeIssuer. Every round's
+// private parameters carry the round number (authflow.PrivRound), which names the attempt Verify
+// counts.
 type Create struct {
 	Config  authflow.Config
 	Issuers map[authflow.Method]CodeIssuer // per code method; a missing one fails the round
+	// Keys hands out the deployment key, fetched once per request and passed to issuers and nonce
+	// extras. nil is allowed only when Config enables no method; otherwise every round fails.
+	Keys keyed.Source
 	// NonceExtras, when set, adds parameters to every nonce round (e.g. passkey request options).
 	// Its keys may not be reserved or already set; an error fails the round. nil: none.
 	NonceExtras NonceExtra
@@ -60,7 +66,16 @@ type NonceExtra interface {
 
 // Handle answers one CreateAuthChallenge event.
 func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCreateAuthChallenge) (events.CognitoEventUserPoolsCreateAuthChallenge, error) {
-	log := logger(c.Log).With("user", UserRef(ev.UserPoolID, ev.UserName), "round", len(ev.Request.Session)+1)
+	round := len(ev.Request.Session) + 1
+	log := logger(c.Log).With("round", round)
+	key, err := fetchKey(ctx, c.Keys, c.Config)
+	if err != nil {
+		log.ErrorContext(ctx, "create: deployment key unavailable", "err", err)
+		return ev, ErrUnavailable
+	}
+	if key != nil {
+		log = log.With("user", UserRef(key, ev.UserPoolID, ev.UserName))
+	}
 	if ev.Request.ChallengeName != authflow.ChallengeName {
 		log.WarnContext(ctx, "create: unexpected challenge name")
 		return ev, ErrUnavailable
@@ -101,6 +116,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 				UserAttributes: ev.Request.UserAttributes,
 				ClientMetadata: ev.Request.ClientMetadata,
 				UserNotFound:   ev.Request.UserNotFound,
+				Key:            key,
 			})
 			if err != nil {
 				log.ErrorContext(ctx, "create: nonce round extra failed", "err", err)
@@ -129,6 +145,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			UserAttributes: ev.Request.UserAttributes,
 			ClientMetadata: ev.Request.ClientMetadata,
 			UserNotFound:   ev.Request.UserNotFound,
+			Key:            key,
 		})
 		if err != nil {
 			log.ErrorContext(ctx, "create: issuing the code failed", "method", string(next.Method), "err", err)
@@ -144,12 +161,13 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			return ev, ErrUnavailable
 		}
 	}
+	private[authflow.PrivRound] = strconv.Itoa(round)
 	ev.Response = events.CognitoEventUserPoolsCreateAuthChallengeResponse{
 		PublicChallengeParameters:  public,
 		PrivateChallengeParameters: private,
 		ChallengeMetadata:          next.String(),
 	}
-	log.InfoContext(ctx, "create", "kind", string(next.Kind), "why", string(next.Reason), "method", string(next.Method))
+	log.InfoContext(ctx, "create", "session", next.SessionID, "kind", string(next.Kind), "why", string(next.Reason), "method", string(next.Method))
 	return ev, nil
 }
 
@@ -168,7 +186,7 @@ func (c *Create) random(n int) (string, error) {
 // reserved are the challenge parameters the protocol owns, whatever the round.
 var reserved = map[string]bool{
 	authflow.PrivKind: true, authflow.PrivSessionID: true, authflow.PrivMethod: true,
-	authflow.PrivGeneration: true, authflow.PrivNonce: true, authflow.PubMethods: true,
+	authflow.PrivGeneration: true, authflow.PrivNonce: true, authflow.PrivRound: true, authflow.PubMethods: true,
 }
 
 // merge adds src to dst, refusing any key the protocol owns or dst already has.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -25,8 +26,11 @@ func checkNonceRound(t *testing.T, r events.CognitoEventUserPoolsCreateAuthChall
 	if got, want := sortedKeys(r.PublicChallengeParameters), []string{"kind", "methods", "nonce"}; !slices.Equal(got, want) {
 		t.Errorf("public keys = %v, want %v", got, want)
 	}
-	if got, want := sortedKeys(r.PrivateChallengeParameters), []string{"kind", "nonce", "sid"}; !slices.Equal(got, want) {
+	if got, want := sortedKeys(r.PrivateChallengeParameters), []string{"kind", "nonce", "round", "sid"}; !slices.Equal(got, want) {
 		t.Errorf("private keys = %v, want %v", got, want)
+	}
+	if n, err := authflow.Round(r.PrivateChallengeParameters); err != nil || (reason == authflow.ReasonStart) != (n == 1) {
+		t.Errorf("round %q for a %s round: %v", r.PrivateChallengeParameters[authflow.PrivRound], reason, err)
 	}
 	pub, priv := r.PublicChallengeParameters, r.PrivateChallengeParameters
 	if pub["kind"] != "NONCE" || priv["kind"] != "NONCE" {
@@ -63,7 +67,7 @@ func checkNonceRound(t *testing.T, r events.CognitoEventUserPoolsCreateAuthChall
 }
 
 func TestCreateNonceRound(t *testing.T) {
-	h := &triggers.Create{Config: allCfg}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg}
 	ev := fixture[events.CognitoEventUserPoolsCreateAuthChallenge](t, "create_first.json")
 	out, err := h.Handle(context.Background(), ev)
 	if err != nil {
@@ -80,7 +84,7 @@ func TestCreateNonceRoundUsesRandSource(t *testing.T) {
 	for i := range seed {
 		seed[i] = byte(i * 7)
 	}
-	h := &triggers.Create{Config: allCfg, Rand: bytes.NewReader(seed)}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg, Rand: bytes.NewReader(seed)}
 	out, err := h.Handle(context.Background(), createEvent(nil, nil, false))
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +97,7 @@ func TestCreateNonceRoundUsesRandSource(t *testing.T) {
 }
 
 func TestCreateNoncesAreUnique(t *testing.T) {
-	h := &triggers.Create{Config: allCfg}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg}
 	nonces, sids := map[string]bool{}, map[string]bool{}
 	for i := 0; i < 1000; i++ {
 		out, err := h.Handle(context.Background(), createEvent(nil, nil, false))
@@ -129,7 +133,7 @@ func TestCreateNoncesAreUnique(t *testing.T) {
 }
 
 func TestCreateUnknownUserSameShape(t *testing.T) {
-	h := &triggers.Create{Config: allCfg}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg}
 	known, err := h.Handle(context.Background(), createEvent(nil, nil, false))
 	if err != nil {
 		t.Fatal(err)
@@ -164,20 +168,20 @@ func TestCreateUnavailable(t *testing.T) {
 		h    *triggers.Create
 		ev   events.CognitoEventUserPoolsCreateAuthChallenge
 	}{
-		{"random source fails at once", &triggers.Create{Config: allCfg, Rand: &failingReader{}}, createEvent(nil, nil, false)},
-		{"random source fails after the session ID", &triggers.Create{Config: allCfg, Rand: &failingReader{ok: triggers.SessionIDBytes}}, createEvent(nil, nil, false)},
-		{"random source fails in a retry round", &triggers.Create{Config: allCfg, Rand: &failingReader{}}, createEvent(sess(rnd(start, false)), cm(authflow.DeviceKey, ""), false)},
-		{"random source fails for an unknown user", &triggers.Create{Config: allCfg, Rand: &failingReader{ok: 5}}, createEvent(nil, nil, true)},
-		{"Plan says Fail: SRP entry", &triggers.Create{Config: allCfg, Issuers: issuers},
+		{"random source fails at once", &triggers.Create{Keys: testKeys, Config: allCfg, Rand: &failingReader{}}, createEvent(nil, nil, false)},
+		{"random source fails after the session ID", &triggers.Create{Keys: testKeys, Config: allCfg, Rand: &failingReader{ok: triggers.SessionIDBytes}}, createEvent(nil, nil, false)},
+		{"random source fails in a retry round", &triggers.Create{Keys: testKeys, Config: allCfg, Rand: &failingReader{}}, createEvent(sess(rnd(start, false)), cm(authflow.DeviceKey, ""), false)},
+		{"random source fails for an unknown user", &triggers.Create{Keys: testKeys, Config: allCfg, Rand: &failingReader{ok: 5}}, createEvent(nil, nil, true)},
+		{"Plan says Fail: SRP entry", &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: issuers},
 			createEvent(sess(&events.CognitoEventUserPoolsChallengeResult{ChallengeName: "SRP_A", ChallengeResult: true}), nil, false)},
-		{"Plan says Fail: too many wrong proofs", &triggers.Create{Config: allCfg, Issuers: issuers},
+		{"Plan says Fail: too many wrong proofs", &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: issuers},
 			createEvent(sess(rnd(start, false), rnd(nonceMeta(authflow.ReasonRetry), false), rnd(nonceMeta(authflow.ReasonRetry), false)), cm(authflow.DeviceKey, ""), false)},
-		{"Plan says Fail: unknown method", &triggers.Create{Config: allCfg, Issuers: issuers}, createEvent(sess(rnd(start, false)), cm("magic", ""), false)},
-		{"Plan says IssueTokens", &triggers.Create{Config: allCfg, Issuers: issuers}, createEvent(sess(rnd(start, true)), cm(authflow.DeviceKey, ""), false)},
-		{"missing issuer", &triggers.Create{Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.SMSOTP: issuer}},
+		{"Plan says Fail: unknown method", &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: issuers}, createEvent(sess(rnd(start, false)), cm("magic", ""), false)},
+		{"Plan says IssueTokens", &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: issuers}, createEvent(sess(rnd(start, true)), cm(authflow.DeviceKey, ""), false)},
+		{"missing issuer", &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.SMSOTP: issuer}},
 			createEvent(sess(rnd(start, false)), cm(authflow.EmailOTP, ""), false)},
-		{"no issuers at all", &triggers.Create{Config: allCfg}, createEvent(sess(rnd(start, false)), cm(authflow.SMSOTP, ""), false)},
-		{"issuer fails", &triggers.Create{Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: &fakeIssuer{err: errBoom}}},
+		{"no issuers at all", &triggers.Create{Keys: testKeys, Config: allCfg}, createEvent(sess(rnd(start, false)), cm(authflow.SMSOTP, ""), false)},
+		{"issuer fails", &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: &fakeIssuer{err: errBoom}}},
 			createEvent(sess(rnd(start, false)), cm(authflow.EmailOTP, ""), false)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,7 +204,7 @@ func TestCreateUnavailable(t *testing.T) {
 }
 
 func TestCreateWrongChallengeName(t *testing.T) {
-	h := &triggers.Create{Config: allCfg}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg}
 	for _, name := range []string{"", "PASSWORD_VERIFIER", "SMS_MFA", "custom_challenge"} {
 		ev := createEvent(nil, nil, false)
 		ev.Request.ChallengeName = name
@@ -217,12 +221,12 @@ func TestCreateWrongChallengeName(t *testing.T) {
 func TestCreateWrongChallengeNameIsUnavailable(t *testing.T) {
 	ev := createEvent(nil, nil, false)
 	ev.Request.ChallengeName = "PASSWORD_VERIFIER"
-	_, err := (&triggers.Create{Config: allCfg}).Handle(context.Background(), ev)
+	_, err := (&triggers.Create{Keys: testKeys, Config: allCfg}).Handle(context.Background(), ev)
 	if !errors.Is(err, triggers.ErrUnavailable) {
 		t.Errorf("wrong challenge name: err = %v, want ErrUnavailable", err)
 	}
 	// The same for an issuer that breaks the protocol (create.go:88-93 return merge's error as is).
-	h := &triggers.Create{Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{
+	h := &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{
 		authflow.EmailOTP: &fakeIssuer{out: triggers.Issued{Private: map[string]string{"sid": "AAAAAAAAAAAAAAAAAAAAAA"}}}}}
 	_, err = h.Handle(context.Background(), createEvent(sess(rnd(nonceMeta(authflow.ReasonStart), false)), cm(authflow.EmailOTP, ""), false))
 	if !errors.Is(err, triggers.ErrUnavailable) {
@@ -236,7 +240,7 @@ func TestCreateCodeRound(t *testing.T) {
 		Private: map[string]string{"codeRef": "otp#q3Vx#1"},
 	}}
 	sms := &fakeIssuer{}
-	h := &triggers.Create{Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: issuer, authflow.SMSOTP: sms}}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: issuer, authflow.SMSOTP: sms}}
 	ev := fixture[events.CognitoEventUserPoolsCreateAuthChallenge](t, "create_code.json")
 	out, err := h.Handle(context.Background(), ev)
 	if err != nil {
@@ -263,7 +267,7 @@ func TestCreateCodeRound(t *testing.T) {
 	if !maps.Equal(r.PublicChallengeParameters, wantPub) {
 		t.Errorf("public = %v, want %v", r.PublicChallengeParameters, wantPub)
 	}
-	wantPriv := map[string]string{"kind": "CODE", "sid": sid, "method": "email_otp", "gen": "1", "codeRef": "otp#q3Vx#1"}
+	wantPriv := map[string]string{"kind": "CODE", "sid": sid, "method": "email_otp", "gen": "1", "round": "2", "codeRef": "otp#q3Vx#1"}
 	if !maps.Equal(r.PrivateChallengeParameters, wantPriv) {
 		t.Errorf("private = %v, want %v", r.PrivateChallengeParameters, wantPriv)
 	}
@@ -293,7 +297,7 @@ func TestCreateCodeRoundResendRetryAndUnknownUser(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			issuer := &fakeIssuer{}
-			h := &triggers.Create{Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.SMSOTP: issuer}}
+			h := &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.SMSOTP: issuer}}
 			out, err := h.Handle(context.Background(), createEvent(tc.session, tc.meta, tc.userNotFound))
 			if err != nil {
 				t.Fatal(err)
@@ -307,8 +311,12 @@ func TestCreateCodeRoundResendRetryAndUnknownUser(t *testing.T) {
 			if out.Response.ChallengeMetadata != tc.want.String() {
 				t.Errorf("metadata %q, want %q", out.Response.ChallengeMetadata, tc.want.String())
 			}
-			if !maps.Equal(out.Response.PrivateChallengeParameters, tc.want.Private()) {
-				t.Errorf("private %v, want %v", out.Response.PrivateChallengeParameters, tc.want.Private())
+			// The round number is the session's length + 1: a retry after a wrong code repeats the
+			// session ID and the generation, never the round.
+			wantPriv := tc.want.Private()
+			wantPriv[authflow.PrivRound] = fmt.Sprint(len(tc.session) + 1)
+			if !maps.Equal(out.Response.PrivateChallengeParameters, wantPriv) {
+				t.Errorf("private %v, want %v", out.Response.PrivateChallengeParameters, wantPriv)
 			}
 			if _, ok := out.Response.PublicChallengeParameters["nonce"]; ok {
 				t.Error("a code round publishes a nonce")
@@ -327,11 +335,12 @@ func TestCreateIssuerCannotOverwriteProtocolParameters(t *testing.T) {
 		{"private sid", triggers.Issued{Private: map[string]string{"sid": "AAAAAAAAAAAAAAAAAAAAAA"}}},
 		{"private method", triggers.Issued{Private: map[string]string{"method": "sms_otp"}}},
 		{"private gen", triggers.Issued{Private: map[string]string{"gen": "1"}}},
+		{"private round", triggers.Issued{Private: map[string]string{"round": "9"}}},
 		{"public kind", triggers.Issued{Public: map[string]string{"kind": "NONCE"}}},
 		{"public methods", triggers.Issued{Public: map[string]string{"methods": "device_key"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &triggers.Create{Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: &fakeIssuer{out: tc.out}}}
+			h := &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: &fakeIssuer{out: tc.out}}}
 			out, err := h.Handle(context.Background(), createEvent(sess(rnd(start, false)), cm(authflow.EmailOTP, ""), false))
 			if err == nil {
 				t.Fatalf("issuer overwrite accepted: %+v", out.Response)
@@ -349,7 +358,7 @@ func TestCreateIssuerCannotSetNonce(t *testing.T) {
 		{Private: map[string]string{"nonce": "attacker-chosen"}},
 		{Public: map[string]string{"nonce": "attacker-chosen"}},
 	} {
-		h := &triggers.Create{Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: &fakeIssuer{out: out}}}
+		h := &triggers.Create{Keys: testKeys, Config: allCfg, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: &fakeIssuer{out: out}}}
 		if _, err := h.Handle(context.Background(), createEvent(sess(rnd(start, false)), cm(authflow.EmailOTP, ""), false)); err == nil {
 			t.Errorf("issuer set a protocol key: %+v", out)
 		}

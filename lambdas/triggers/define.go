@@ -11,7 +11,9 @@ import (
 )
 
 // Define is the DefineAuthChallenge trigger. It only applies authflow.Plan: it calls nothing
-// outside the process, so it cannot be made to fail open by a failing dependency.
+// outside the process (not even for the deployment key), so it cannot be made to fail open by a
+// failing dependency. Its log lines name the sign-in by its random session ID (from the last
+// round's challengeMetadata), never the user.
 type Define struct {
 	Config authflow.Config
 	Log    *slog.Logger // nil: no logging
@@ -19,7 +21,7 @@ type Define struct {
 
 // Handle answers one DefineAuthChallenge event.
 func (d *Define) Handle(ctx context.Context, ev events.CognitoEventUserPoolsDefineAuthChallenge) (events.CognitoEventUserPoolsDefineAuthChallenge, error) {
-	ev.Response = d.decide(ctx, ev.UserPoolID, ev.UserName, ev.Request.Session, ev.Request.ClientMetadata, ev.Request.UserNotFound)
+	ev.Response = d.decide(ctx, ev.Request.Session, ev.Request.ClientMetadata, ev.Request.UserNotFound)
 	return ev, nil
 }
 
@@ -47,11 +49,11 @@ func (d *Define) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 		return nil, fmt.Errorf("define: malformed event: %w", err)
 	}
 	r := w.Request
-	w.Response = d.decide(ctx, w.UserPoolID, w.UserName, r.Session, r.ClientMetadata, r.UserNotFound)
+	w.Response = d.decide(ctx, r.Session, r.ClientMetadata, r.UserNotFound)
 	return json.Marshal(&w)
 }
 
-func (d *Define) decide(ctx context.Context, poolID, userName string, session []*events.CognitoEventUserPoolsChallengeResult, clientMetadata map[string]string, userNotFound bool) events.CognitoEventUserPoolsDefineAuthChallengeResponse {
+func (d *Define) decide(ctx context.Context, session []*events.CognitoEventUserPoolsChallengeResult, clientMetadata map[string]string, userNotFound bool) events.CognitoEventUserPoolsDefineAuthChallengeResponse {
 	outcome, next, reason := authflow.Plan(session, clientMetadata, userNotFound, d.Config)
 	var resp events.CognitoEventUserPoolsDefineAuthChallengeResponse
 	switch outcome {
@@ -66,10 +68,11 @@ func (d *Define) decide(ctx context.Context, poolID, userName string, session []
 	if !log.Enabled(ctx, slog.LevelInfo) {
 		return resp
 	}
-	attrs := []any{
-		"user", UserRef(poolID, userName),
-		"round", len(session) + 1,
-		"outcome", outcome.String(),
+	attrs := []any{"round", len(session) + 1, "outcome", outcome.String()}
+	if n := len(session); n > 0 && session[n-1] != nil {
+		if c, err := authflow.ParseChallenge(session[n-1].ChallengeMetadata); err == nil {
+			attrs = append(attrs, "session", c.SessionID)
+		}
 	}
 	if outcome == authflow.Continue {
 		attrs = append(attrs, "next", string(next.Kind), "why", string(next.Reason))

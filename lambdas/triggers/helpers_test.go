@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -25,6 +26,12 @@ const (
 )
 
 var allCfg = authflow.Config{Methods: authflow.AllMethods, MaxAttempts: 3, MaxResends: 2}
+
+// testKey is the deployment key of the tests; testKeys hands it out.
+var (
+	testKeys = keyed.MustStatic("triggers-test-deployment-secret-0123456789")
+	testKey  = testKeys.K
+)
 
 // fixture reads testdata/name and unmarshals it into a T, as the Lambda runtime does.
 func fixture[T any](tb testing.TB, name string) T {
@@ -111,14 +118,15 @@ func verifyEvent(private map[string]string, answer any, meta map[string]string, 
 	}
 }
 
-// noncePrivate is what Create writes for a nonce round.
+// noncePrivate is what Create writes for the first round.
 func noncePrivate(nonce string) map[string]string {
-	return map[string]string{authflow.PrivKind: string(authflow.KindNonce), authflow.PrivSessionID: sid, authflow.PrivNonce: nonce}
+	return map[string]string{authflow.PrivKind: string(authflow.KindNonce), authflow.PrivSessionID: sid, authflow.PrivNonce: nonce, authflow.PrivRound: "1"}
 }
 
-// codePrivate is what Create writes for a CODE round (plus whatever the issuer adds).
+// codePrivate is what Create writes for a CODE round (plus whatever the issuer adds), in round 2.
 func codePrivate(m authflow.Method, gen string) map[string]string {
-	return map[string]string{authflow.PrivKind: string(authflow.KindCode), authflow.PrivSessionID: sid, authflow.PrivMethod: string(m), authflow.PrivGeneration: gen}
+	return map[string]string{authflow.PrivKind: string(authflow.KindCode), authflow.PrivSessionID: sid, authflow.PrivMethod: string(m),
+		authflow.PrivGeneration: gen, authflow.PrivRound: "2"}
 }
 
 // fakeIssuer records its requests and returns fixed parameters.
@@ -157,28 +165,83 @@ func (f *fakeChecker) n() int {
 	return len(f.calls)
 }
 
-// fakeCounter is a FailureCounter.
+// fakeCounter is a FailureCounter with limit slots (0: unlimited) held in memory, recording every
+// call.
 type fakeCounter struct {
 	mu         sync.Mutex
-	locked     bool
-	lockedErr  error
-	recordErr  error
-	lockedArgs []string
-	recorded   []string
+	limit      int
+	locked     bool // refuse every reservation
+	reserveErr error
+	releaseErr error
+	slots      map[string]map[string]bool // account -> attempt IDs held
+	reserved   []string                   // account/attemptID per Reserve call
+	released   []string                   // account/attemptID per Release call
+	keys       []*keyed.Key
 }
 
-func (f *fakeCounter) Locked(_ context.Context, account string) (bool, error) {
+func (f *fakeCounter) Reserve(_ context.Context, k *keyed.Key, account, attemptID string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.lockedArgs = append(f.lockedArgs, account)
-	return f.locked, f.lockedErr
+	f.reserved = append(f.reserved, account+"/"+attemptID)
+	f.keys = append(f.keys, k)
+	if f.reserveErr != nil {
+		return false, f.reserveErr
+	}
+	if f.locked {
+		return false, nil
+	}
+	if f.slots == nil {
+		f.slots = map[string]map[string]bool{}
+	}
+	held := f.slots[account]
+	if held == nil {
+		held = map[string]bool{}
+		f.slots[account] = held
+	}
+	if !held[attemptID] && f.limit > 0 && len(held) >= f.limit {
+		return false, nil
+	}
+	held[attemptID] = true
+	return true, nil
 }
 
-func (f *fakeCounter) RecordFailure(_ context.Context, account string) error {
+func (f *fakeCounter) Release(_ context.Context, k *keyed.Key, account, attemptID string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.recorded = append(f.recorded, account)
-	return f.recordErr
+	f.released = append(f.released, account+"/"+attemptID)
+	f.keys = append(f.keys, k)
+	if f.releaseErr != nil {
+		return f.releaseErr
+	}
+	delete(f.slots[account], attemptID)
+	return nil
+}
+
+// held returns the number of slots account holds.
+func (f *fakeCounter) held(account string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.slots[account])
+}
+
+// fakeHook is a SuccessHook recording its requests.
+type fakeHook struct {
+	mu    sync.Mutex
+	calls []triggers.CheckRequest
+	err   error
+}
+
+func (h *fakeHook) Succeeded(_ context.Context, req triggers.CheckRequest) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, req)
+	return h.err
+}
+
+func (h *fakeHook) n() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.calls)
 }
 
 var errBoom = errors.New("dependency down")

@@ -3,6 +3,8 @@ package triggers_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -48,7 +50,7 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 
 	define := &triggers.Define{Config: allCfg, Log: log}
 	issuer := &fakeIssuer{out: triggers.Issued{Public: map[string]string{"destination": "a***@e***"}, Private: map[string]string{"codeHash": secret}}}
-	create := &triggers.Create{Config: allCfg, Log: log, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: issuer}}
+	create := &triggers.Create{Keys: testKeys, Config: allCfg, Log: log, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: issuer}}
 
 	var nonces []string
 	for _, notFound := range []bool{false, true} {
@@ -98,7 +100,7 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 			{&fakeChecker{ok: true}, nil, map[string]string{"kind": "NONCE", "sid": nonce, "nonce": nonce}, answer, cm(authflow.DeviceKey, "")},
 			{nil, nil, out.Response.PrivateChallengeParameters, strings.Repeat(answer, 1000), cm(authflow.DeviceKey, "")},
 		} {
-			v := &triggers.Verify{Config: allCfg, Log: log, Checkers: map[authflow.Method]triggers.Checker{}}
+			v := &triggers.Verify{Keys: testKeys, Config: allCfg, Log: log, Checkers: map[authflow.Method]triggers.Checker{}}
 			if tc.checker != nil {
 				v.Checkers[authflow.DeviceKey], v.Checkers[authflow.EmailOTP] = tc.checker, tc.checker
 			}
@@ -128,13 +130,40 @@ func TestLogsHoldNoSecretsOrPII(t *testing.T) {
 	if len(lines) < 20 {
 		t.Fatalf("only %d log lines; the test would prove nothing:\n%s", len(lines), out)
 	}
+	ref, keyedLines, defineSessions := triggers.UserRef(testKey, poolID, user), 0, 0
 	for _, l := range lines {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("log line is not JSON: %q", l)
 		}
+		msg, _ := m["msg"].(string)
+		u, hasUser := m["user"]
+		switch {
+		case strings.HasPrefix(msg, "define") || strings.HasPrefix(msg, "presignup"):
+			// Define never holds the deployment key; PreSignUp needs no reference.
+			if hasUser {
+				t.Errorf("%s logs a user reference: %s", msg, l)
+			}
+			if s, _ := m["session"].(string); msg == "define" && len(s) == 22 {
+				defineSessions++
+			}
+		case hasUser:
+			if u != ref {
+				t.Errorf("user reference %v, want the keyed %q: %s", u, ref, l)
+			}
+			keyedLines++
+		}
+	}
+	if defineSessions == 0 {
+		t.Error("no Define line names the sign-in by its session ID")
+	}
+	if keyedLines == 0 {
+		t.Error("no Create or Verify line carries the keyed user reference")
 	}
 	forbidden := map[string]string{"answer": answer, "code": code, "username": user, "phone": phone, "issuer secret": secret, "sub": userSub}
+	// An unkeyed hash of the user name is reversible (attack 9): anyone can compute it.
+	unkeyed := sha256.Sum256([]byte(poolID + "\x00" + user))
+	forbidden["unkeyed user reference"] = hex.EncodeToString(unkeyed[:6])
 	for i, n := range nonces {
 		if len(n) != 43 {
 			t.Fatalf("nonce %d = %q", i, n)

@@ -37,7 +37,7 @@ func TestNonceExtraIsMerged(t *testing.T) {
 		Public:  map[string]string{"passkeyOptions": `{"challenge":"..."}`},
 		Private: map[string]string{"passkeyIssuedAt": "1700000000000"},
 	}}
-	h := &triggers.Create{Config: allCfg, NonceExtras: x}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg, NonceExtras: x}
 	for _, notFound := range []bool{false, true} {
 		x.calls = nil
 		out, err := h.Handle(context.Background(), firstRound(notFound))
@@ -63,7 +63,7 @@ func TestNonceExtraIsMerged(t *testing.T) {
 		if _, leaked := r.PublicChallengeParameters["passkeyIssuedAt"]; leaked {
 			t.Error("private parameter published")
 		}
-		if len(r.PublicChallengeParameters) != 4 || len(r.PrivateChallengeParameters) != 4 {
+		if len(r.PublicChallengeParameters) != 4 || len(r.PrivateChallengeParameters) != 5 {
 			t.Errorf("parameters %v / %v", r.PublicChallengeParameters, r.PrivateChallengeParameters)
 		}
 	}
@@ -79,13 +79,14 @@ func TestNonceExtraFailsClosed(t *testing.T) {
 		"private kind":   {Private: map[string]string{authflow.PrivKind: "CODE"}},
 		"private method": {Private: map[string]string{authflow.PrivMethod: "passkey"}},
 		"private gen":    {Private: map[string]string{authflow.PrivGeneration: "1"}},
+		"private round":  {Private: map[string]string{authflow.PrivRound: "1"}},
 	} {
-		h := &triggers.Create{Config: allCfg, NonceExtras: &fakeExtra{out: out}}
+		h := &triggers.Create{Keys: testKeys, Config: allCfg, NonceExtras: &fakeExtra{out: out}}
 		if _, err := h.Handle(context.Background(), firstRound(false)); !errors.Is(err, triggers.ErrUnavailable) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	h := &triggers.Create{Config: allCfg, NonceExtras: &fakeExtra{err: errors.New("dynamodb down")}}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg, NonceExtras: &fakeExtra{err: errors.New("dynamodb down")}}
 	if _, err := h.Handle(context.Background(), firstRound(false)); !errors.Is(err, triggers.ErrUnavailable) {
 		t.Errorf("failing extra: %v", err)
 	}
@@ -94,7 +95,7 @@ func TestNonceExtraFailsClosed(t *testing.T) {
 func TestNonceExtraOnlyInNonceRounds(t *testing.T) {
 	x := &fakeExtra{out: triggers.Issued{Public: map[string]string{"passkeyOptions": "{}"}}}
 	iss := &fakeIssuerForHook{}
-	h := &triggers.Create{Config: allCfg, NonceExtras: x, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: iss}}
+	h := &triggers.Create{Keys: testKeys, Config: allCfg, NonceExtras: x, Issuers: map[authflow.Method]triggers.CodeIssuer{authflow.EmailOTP: iss}}
 	ev := firstRound(false)
 	ev.Request.Session = sess(rnd(nonceMeta(authflow.ReasonStart), false))
 	ev.Request.ClientMetadata = cm(authflow.EmailOTP, "")
@@ -114,7 +115,7 @@ func TestNonceExtraOnlyInNonceRounds(t *testing.T) {
 		t.Errorf("retry nonce round: %+v", x.calls)
 	}
 	// Without an extra, nothing changes.
-	out, err = (&triggers.Create{Config: allCfg}).Handle(context.Background(), firstRound(false))
+	out, err = (&triggers.Create{Keys: testKeys, Config: allCfg}).Handle(context.Background(), firstRound(false))
 	if err != nil || len(out.Response.PublicChallengeParameters) != 3 {
 		t.Fatalf("no extra: %v %v", out.Response.PublicChallengeParameters, err)
 	}

@@ -4,12 +4,21 @@
 //
 // Methods plug in through two narrow interfaces: a CodeIssuer sends a one-time code in a CODE round,
 // a Checker checks an answer. A method with no Checker can never sign anyone in.
+//
+// Create and Verify fetch the deployment key (keyed.Source) once per request and pass it to
+// issuers, nonce extras and checkers (IssueRequest.Key, NonceRequest.Key, CheckRequest.Key); it
+// also keys the user references in their log lines (UserRef) and the failure counter's table key.
+// Without the key they fail the round (closed). Define never needs it: it calls nothing outside
+// the process and logs the sign-in's random session ID, never a user reference.
+//
+// Guessable answers (one-time codes, authflow.Method.Guessable) are limited per account by a
+// FailureCounter: Verify reserves an attempt slot with one conditional write before checking
+// such an answer, so concurrent wrong answers can never have more than the limit checked.
 package triggers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"log/slog"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
@@ -74,17 +83,24 @@ type Checker interface {
 	Check(ctx context.Context, req CheckRequest) (bool, error)
 }
 
-// FailureCounter counts wrong answers per account across sessions (Verify refuses an account
-// whose count in the current window reached the limit, even with a right answer).
+// FailureCounter limits wrong answers to guessable challenges (one-time codes) per account across
+// sessions. Verify reserves an attempt slot before it checks such an answer and gives the slot
+// back when the answer was right, so only wrong answers keep their slots; once an account's slots
+// of the current window are taken, Verify refuses its guessable answers without checking them,
+// right ones included. Answers with a key (device_key, passkey) are neither gated nor counted.
 type FailureCounter interface {
-	// Locked reports whether account has reached the failure limit.
-	Locked(ctx context.Context, account string) (bool, error)
-	// RecordFailure counts one wrong answer for account.
-	RecordFailure(ctx context.Context, account string) error
+	// Reserve takes one attempt slot of account for attemptID with one conditional write and
+	// reports whether it was granted (false: the account is locked). Reserving an attemptID
+	// that already holds a slot is granted again without taking a second one, so a retried
+	// Verify counts once. k keys the account before it reaches storage.
+	Reserve(ctx context.Context, k *keyed.Key, account, attemptID string) (bool, error)
+	// Release gives back the slot of attemptID (the answer was right).
+	Release(ctx context.Context, k *keyed.Key, account, attemptID string) error
 }
 
-// Account is the per-account key for failure counting: the user's sub when known, else the pool
-// and user name (unknown users are counted too, so probing them costs the same).
+// Account is the per-account identity for failure counting: the user's sub when known, else the
+// pool and user name (unknown users are counted too, so probing them costs the same). It may hold
+// an email address or phone number: a FailureCounter keys it (keyed.Key) before storing it.
 func Account(userPoolID, userName string, attrs map[string]string) string {
 	if sub := attrs["sub"]; sub != "" {
 		return "sub:" + sub
@@ -92,10 +108,32 @@ func Account(userPoolID, userName string, attrs map[string]string) string {
 	return "name:" + userPoolID + "/" + userName
 }
 
-// UserRef is a short, non-reversible reference to a user for log lines (no PII in logs).
-func UserRef(userPoolID, userName string) string {
-	h := sha256.Sum256([]byte(userPoolID + "\x00" + userName))
-	return hex.EncodeToString(h[:6])
+// UserRef is a short reference to a user for log lines: 12 hex digits of an HMAC under the
+// deployment key (keyed.Key.Ref, purpose "userref"), so an operator can follow one user's lines
+// while nobody without the deployment secret can tell whose they are (an unkeyed hash of an email
+// address or phone number is reversible in seconds). It returns "" when k is nil.
+func UserRef(k *keyed.Key, userPoolID, userName string) string {
+	if k == nil {
+		return ""
+	}
+	return k.Ref("userref", userPoolID, userName)
+}
+
+// fetchKey returns the deployment key for one request. With no Source it returns nil, which is
+// allowed only when no method is enabled (such a deployment signs nobody in); otherwise it is an
+// error, as is a Source that fails: the trigger then fails closed.
+func fetchKey(ctx context.Context, src keyed.Source, cfg authflow.Config) (*keyed.Key, error) {
+	if src == nil {
+		if len(cfg.Methods) > 0 {
+			return nil, errors.New("no deployment key source configured")
+		}
+		return nil, nil
+	}
+	k, err := src.Key(ctx)
+	if err == nil && k == nil {
+		err = errors.New("the key source returned no key")
+	}
+	return k, err
 }
 
 func logger(l *slog.Logger) *slog.Logger {

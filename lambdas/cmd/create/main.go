@@ -8,6 +8,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeyconf"
@@ -23,20 +24,29 @@ func main() {
 	}
 	logger := logging.New(nil, nil)
 	h := &triggers.Create{Config: cfg, Log: logger, Issuers: map[authflow.Method]triggers.CodeIssuer{}}
+	if len(cfg.Methods) == 0 {
+		// Nothing to sign in with: no key, no dependencies.
+		lambda.Start(h.Handle)
+		return
+	}
+	aws, err := awsconfig.New(nil)
+	if err != nil {
+		log.Fatalf("create: %v", err)
+	}
+	api, err := awsapi.New(aws)
+	if err != nil {
+		log.Fatalf("create: %v", err)
+	}
+	// The deployment key is read on the first request, not here: init makes no network call.
+	if h.Keys, err = keyed.FromEnv(nil, api); err != nil {
+		log.Fatalf("create: %v", err)
+	}
 	if cfg.Enabled(authflow.EmailOTP) || cfg.Enabled(authflow.SMSOTP) {
 		keys, err := store.FromEnv(nil)
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
-		aws, err := awsconfig.New(nil)
-		if err != nil {
-			log.Fatalf("create: %v", err)
-		}
 		codes, err := otp.FromEnv(nil)
-		if err != nil {
-			log.Fatalf("create: %v", err)
-		}
-		api, err := awsapi.New(aws)
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
