@@ -1,5 +1,23 @@
 // Package signup holds the PreSignUp trigger. It is its own package so that the custom-auth
 // triggers do not link what it needs (regexp, net/mail).
+//
+// # The sign-up rule
+//
+// A self sign-up (trigger source PreSignUp_SignUp, and any source other than
+// PreSignUp_AdminCreateUser) carries exactly one contact attribute: the email address or the
+// phone number the user will sign in with, and nothing that marks an address verified (no
+// attribute whose name ends in "_verified"). A sign-up with both an email address and a phone
+// number is refused with "sign up with one address; add another after signing in": otherwise an
+// attacker could sign up with the victim's email address beside their own phone number, sign in
+// by SMS, and be waiting in the account the victim's email sign-in later lands in (issue 10,
+// attack 1a). The one address is proven by the first code sign-in, which marks it verified;
+// further addresses are added after signing in, through the API's POST /me/contact, which sends
+// a code to the new address and writes the address together with its verified flag only once
+// that code is answered.
+//
+// A user created by an administrator (PreSignUp_AdminCreateUser) may carry both addresses and
+// verified flags: the administrator is trusted. Their addresses are still checked for shape and
+// against the pool's sign-in aliases.
 package signup
 
 import (
@@ -13,7 +31,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
 // EnvSignInAliases names the user attributes users sign in with: "email", "phone" or "email,phone".
@@ -21,8 +38,9 @@ const EnvSignInAliases = "SIGN_IN_ALIASES"
 
 // PreSignUp is the PreSignUp trigger. It auto-confirms every user it accepts, so nobody is ever
 // left unconfirmed ("limbo"): the email address or phone number is marked verified only by the
-// first successful code sign-in, not here. A self sign-up must carry at least one attribute the pool
-// signs in with, well formed; anything else is refused with a clear message.
+// first successful code sign-in, not here. A self sign-up must carry exactly one attribute the
+// pool signs in with, well formed, and no "_verified" attribute (see the package doc); anything
+// else is refused with a clear message.
 type PreSignUp struct {
 	Email bool         // users may sign in with an email address
 	Phone bool         // users may sign in with a phone number
@@ -57,18 +75,34 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // Handle answers one PreSignUp event.
 func (p *PreSignUp) Handle(ctx context.Context, ev events.CognitoEventUserPoolsPreSignup) (events.CognitoEventUserPoolsPreSignup, error) {
 	ev.Response = events.CognitoEventUserPoolsPreSignupResponse{}
-	if err := p.check(ev.Request.UserAttributes); err != nil {
+	if err := p.check(ev.TriggerSource, ev.Request.UserAttributes); err != nil {
 		p.logger().InfoContext(ctx, "presignup: refused", "source", ev.TriggerSource, "reason", err.Error())
 		return ev, err
 	}
 	ev.Response.AutoConfirmUser = true
-	p.logger().InfoContext(ctx, "presignup: confirmed", "source", ev.TriggerSource, "user", triggers.UserRef(ev.UserPoolID, ev.UserName))
+	p.logger().InfoContext(ctx, "presignup: confirmed", "source", ev.TriggerSource)
 	return ev, nil
 }
 
-func (p *PreSignUp) check(attrs map[string]string) error {
+// Messages of the sign-up rule (see the package doc).
+const (
+	msgOneAddress = "sign up with one address; add another after signing in"
+	msgVerified   = "a sign-up cannot mark an address verified: the first code sign-in verifies it"
+)
+
+// adminCreateUser is the trigger source of AdminCreateUser: the administrator is trusted.
+const adminCreateUser = "PreSignUp_AdminCreateUser"
+
+func (p *PreSignUp) check(source string, attrs map[string]string) error {
 	email, hasEmail := attrs["email"]
 	phone, hasPhone := attrs["phone_number"]
+	if source != adminCreateUser {
+		for name := range attrs {
+			if strings.HasSuffix(name, "_verified") {
+				return errors.New(msgVerified)
+			}
+		}
+	}
 	if hasEmail {
 		if !p.Email {
 			return errors.New("this app does not sign in with an email address")
@@ -87,6 +121,9 @@ func (p *PreSignUp) check(attrs map[string]string) error {
 	}
 	if !hasEmail && !hasPhone {
 		return errors.New("an email address or phone number is required")
+	}
+	if hasEmail && hasPhone && source != adminCreateUser {
+		return errors.New(msgOneAddress)
 	}
 	return nil
 }

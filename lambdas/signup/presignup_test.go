@@ -46,7 +46,6 @@ func TestPreSignUpAccepts(t *testing.T) {
 		{"15-digit phone", phone, map[string]string{"phone_number": "+123456789012345"}},
 		{"both pool, email only", both, map[string]string{"email": "alice@example.com"}},
 		{"both pool, phone only", both, map[string]string{"phone_number": "+14155550100"}},
-		{"both pool, both", both, map[string]string{"email": "alice@example.com", "phone_number": "+14155550100"}},
 	} {
 		for _, source := range []string{"PreSignUp_SignUp", "PreSignUp_AdminCreateUser"} {
 			out, err := tc.p.Handle(context.Background(), preSignUpEvent(source, tc.a))
@@ -105,6 +104,71 @@ func TestPreSignUpRefuses(t *testing.T) {
 		if r := out.Response; r.AutoConfirmUser || r.AutoVerifyEmail || r.AutoVerifyPhone {
 			t.Errorf("%s: refused sign-up with response %+v", tc.name, r)
 		}
+	}
+}
+
+// TestPreSignUpOneContactAttribute (issue 10, attack 1a): a self sign-up that carries the
+// victim's email address beside the attacker's own phone number is refused, in either order of
+// pool configuration; so is any sign-up that tries to mark an address verified. The user signs up
+// with the one address they sign in with and adds another after signing in (POST /me/contact).
+func TestPreSignUpOneContactAttribute(t *testing.T) {
+	both := &signup.PreSignUp{Email: true, Phone: true}
+	for _, tc := range []struct {
+		name string
+		a    map[string]string
+		msg  string
+	}{
+		{"attack 1a: victim email + attacker phone", map[string]string{"email": "victim@example.com", "phone_number": "+447700900123"}, "one address"},
+		{"both with a name", map[string]string{"email": "alice@example.com", "phone_number": "+14155550100", "name": "A"}, "add another after signing in"},
+		{"email_verified", map[string]string{"email": "alice@example.com", "email_verified": "true"}, "verified"},
+		{"email_verified false", map[string]string{"email": "alice@example.com", "email_verified": "false"}, "verified"},
+		{"phone_number_verified", map[string]string{"phone_number": "+14155550100", "phone_number_verified": "true"}, "verified"},
+		{"other address verified", map[string]string{"email": "alice@example.com", "phone_number_verified": "true"}, "verified"},
+		{"custom verified", map[string]string{"email": "alice@example.com", "custom:email_verified": "true"}, "verified"},
+	} {
+		for _, source := range []string{"PreSignUp_SignUp", "PreSignUp_ExternalProvider", "PreSignUp_SomethingNew", ""} {
+			out, err := both.Handle(context.Background(), preSignUpEvent(source, tc.a))
+			if err == nil {
+				t.Errorf("%s (%s): accepted", tc.name, source)
+				continue
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("%s (%s): message %q lacks %q", tc.name, source, err, tc.msg)
+			}
+			if r := out.Response; r.AutoConfirmUser || r.AutoVerifyEmail || r.AutoVerifyPhone {
+				t.Errorf("%s (%s): refused sign-up with response %+v", tc.name, source, r)
+			}
+		}
+	}
+	if _, err := both.Handle(context.Background(), preSignUpEvent("PreSignUp_SignUp",
+		map[string]string{"email": "victim@example.com", "phone_number": "+447700900123"})); err == nil ||
+		err.Error() != "sign up with one address; add another after signing in" {
+		t.Errorf("attack 1a: error %v, want the documented message", err)
+	}
+}
+
+// TestPreSignUpAdminCreateUserMayCarryBoth: an administrator is trusted: AdminCreateUser may
+// carry both addresses (and the administrator may set verified flags), as before.
+func TestPreSignUpAdminCreateUserMayCarryBoth(t *testing.T) {
+	both := &signup.PreSignUp{Email: true, Phone: true}
+	for _, a := range []map[string]string{
+		{"email": "alice@example.com", "phone_number": "+14155550100"},
+		{"email": "alice@example.com", "email_verified": "true"},
+		{"email": "alice@example.com", "phone_number": "+14155550100", "email_verified": "true", "phone_number_verified": "true"},
+	} {
+		out, err := both.Handle(context.Background(), preSignUpEvent("PreSignUp_AdminCreateUser", a))
+		if err != nil {
+			t.Errorf("%v: refused: %v", a, err)
+			continue
+		}
+		if r := out.Response; !r.AutoConfirmUser || r.AutoVerifyEmail || r.AutoVerifyPhone {
+			t.Errorf("%v: response = %+v, want auto-confirm only", a, r)
+		}
+	}
+	// The administrator's addresses are still checked for shape and for the pool's aliases.
+	if _, err := (&signup.PreSignUp{Email: true}).Handle(context.Background(), preSignUpEvent("PreSignUp_AdminCreateUser",
+		map[string]string{"email": "alice@example.com", "phone_number": "+14155550100"})); err == nil {
+		t.Error("admin-created user with a phone number in an email-only pool: accepted")
 	}
 }
 

@@ -8,6 +8,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/api"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/awsconfig"
+	"github.com/passwordless-go/cognito/lambdas/contact"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -19,7 +23,17 @@ func main() {
 		log.Fatalf("api: %s is not set", api.EnvClientID)
 	}
 	logger := logging.New(nil, nil)
-	h := api.New(clientID, logger)
+	// Routes that change something check the caller's access token with Cognito GetUser (revoked
+	// tokens still pass API Gateway's authorizer). Building the client makes no network call.
+	awsCfg, err := awsconfig.New(nil)
+	if err != nil {
+		log.Fatalf("api: %v", err)
+	}
+	cognito, err := awsapi.New(awsCfg)
+	if err != nil {
+		log.Fatalf("api: %v", err)
+	}
+	h := api.New(clientID, logger).WithTokenChecker(api.CognitoTokens{Client: cognito})
 	handle := h.Handle
 	passkeys := os.Getenv(passkey.EnvRPID) != ""
 	keys, err := store.FromEnv(nil)
@@ -37,6 +51,24 @@ func main() {
 			log.Fatalf("api: %v", err)
 		}
 		h.WithDeviceKeys(keys, cfg)
+		if os.Getenv(contact.EnvUserPoolID) != "" {
+			// Adding or changing an email address or phone number (the app client cannot write them).
+			ccfg, err := contact.FromEnv(nil)
+			if err != nil {
+				log.Fatalf("api: %v", err)
+			}
+			ccfg.MaxAuthAge = cfg.MaxAuthAge // the same recent sign-in as device-key registration
+			// The deployment key is read on the first request that needs it, not here.
+			secret, err := keyed.FromEnv(nil, cognito)
+			if err != nil {
+				log.Fatalf("api: %v", err)
+			}
+			svc, err := contact.New(ccfg, contact.Deps{Store: keys, Keys: secret, Users: cognito, Email: cognito, SMS: cognito, Log: logger})
+			if err != nil {
+				log.Fatalf("api: %v", err)
+			}
+			h.WithContact(svc)
+		}
 		if passkeys {
 			// The passkey routes, including the public POST /passkeys/authentication/options.
 			pcfg, err := api.PasskeyConfigFromEnv(nil)
@@ -48,7 +80,7 @@ func main() {
 	}
 	if !passkeys {
 		for _, name := range []string{passkey.EnvOrigins, passkey.EnvRPName, passkey.EnvUserVerification, passkey.EnvResidentKey,
-			passkey.EnvAttestation, passkey.EnvAttachment, passkey.EnvTimeoutSeconds, passkey.EnvMaxPerUser} {
+			passkey.EnvAttestation, passkey.EnvAttachment, passkey.EnvTimeoutSeconds, passkey.EnvMaxPerUser, passkey.EnvAllowCredentials} {
 			if os.Getenv(name) != "" {
 				log.Fatalf("api: %s is set but %s is not", name, passkey.EnvRPID)
 			}

@@ -1,0 +1,711 @@
+package contact
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aws/smithy-go"
+	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/otp/phone"
+	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/strictjson"
+)
+
+// Cognito attributes the routes change.
+const (
+	AttrEmail               = "email"
+	AttrEmailVerified       = "email_verified"
+	AttrPhoneNumber         = "phone_number"
+	AttrPhoneNumberVerified = "phone_number_verified"
+)
+
+// Members of the request and response bodies.
+const (
+	FieldEmail          = "email"
+	FieldPhoneNumber    = "phoneNumber"
+	FieldChangeID       = "changeId"
+	FieldCode           = "code"
+	FieldDeliveryMedium = "deliveryMedium"
+	FieldDestination    = "destination"
+	FieldExpiresAt      = "expiresAt"
+	FieldAttemptsLeft   = "attemptsLeft"
+	FieldVerified       = "verified"
+)
+
+// Error codes, in {"code": ..., "message": ...} bodies. They are stable: clients may branch on them.
+const (
+	CodeBadJSON      = "bad_json"       // 400: the body is not the JSON object the route wants
+	CodeBadAddress   = "bad_address"    // 400: not an email address / E.164 number, or a country SMS is not sent to
+	CodeUnsupported  = "unsupported"    // 400: this app does not let users set that attribute
+	CodeUnchanged    = "unchanged"      // 400: the address is already the account's verified one
+	CodeBadCode      = "bad_code"       // 400: the code is not Digits digits (no attempt used)
+	CodeWrongCode    = "wrong_code"     // 400: wrong code; attemptsLeft says how many remain
+	CodeStaleAuth    = "stale_auth"     // 403: the sign-in is older than MaxAuthAge: sign in again
+	CodeNotFound     = "not_found"      // 404: no such pending change of the caller (expired, used up, unknown)
+	CodeAddressInUse = "address_in_use" // 409: the address belongs to another account
+	CodeRateLimited  = "rate_limited"   // 429: too many changes or codes; try again later
+	CodeUnauthorized = "unauthorized"   // 401: no caller
+	CodeInternal     = "internal"       // 500: nothing to say to the client; the cause is logged
+)
+
+// changeIDBytes is the length of a change ID before base64url encoding (128 bits).
+const changeIDBytes = 16
+
+// timeFormat is RFC 3339 in UTC with milliseconds, as the API's other times.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// authTimeSkew is how far in the future an auth_time may be (clock skew) and still count.
+const authTimeSkew = time.Minute
+
+// Store is the part of *store.Store the routes use.
+type Store interface {
+	PutContactChange(ctx context.Context, c store.ContactChange) error
+	AttemptContactChange(ctx context.Context, id, owner string, maxAttempts int) (store.ContactChange, error)
+	ConsumeContactChange(ctx context.Context, id, owner string) error
+	AllowSend(ctx context.Context, recipientKey string, limits ...store.Limit) (bool, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// EmailSender sends an email (SES v2 SendEmail; *awsapi.Client).
+type EmailSender interface {
+	SendEmail(ctx context.Context, in *awsapi.SendEmailInput) error
+}
+
+// SMSSender sends an SMS (SNS Publish; *awsapi.Client).
+type SMSSender interface {
+	Publish(ctx context.Context, in *awsapi.PublishInput) error
+}
+
+// UserUpdater writes user attributes (Cognito AdminUpdateUserAttributes; *awsapi.Client).
+type UserUpdater interface {
+	AdminUpdateUserAttributes(ctx context.Context, in *awsapi.AdminUpdateUserAttributesInput) error
+}
+
+var (
+	_ EmailSender = (*awsapi.Client)(nil)
+	_ SMSSender   = (*awsapi.Client)(nil)
+	_ UserUpdater = (*awsapi.Client)(nil)
+)
+
+// Deps are the Service's dependencies.
+type Deps struct {
+	Store Store        // required
+	Keys  keyed.Source // required: keys the rate-limit identifiers
+	Users UserUpdater  // required
+	Email EmailSender  // required when Config.Email is set
+	SMS   SMSSender    // required when Config.Phone is set
+	Now   func() time.Time
+	Rand  io.Reader    // change IDs, codes and salts; nil: crypto/rand
+	Log   *slog.Logger // decisions and failures, never an address or a code; nil: no logging
+}
+
+// Caller is the authenticated user of a request: the verified claims of the access token and
+// the user's attributes as Cognito's GetUser returned them for this request.
+type Caller struct {
+	Sub        string
+	Username   string
+	AuthTime   time.Time
+	Attributes map[string]string
+}
+
+// Reply is a route's answer: an HTTP status and a JSON-encodable body.
+type Reply struct {
+	Status int
+	Body   any
+}
+
+func errorReply(status int, code, message string) Reply {
+	return Reply{Status: status, Body: map[string]string{"code": code, "message": message}}
+}
+
+// Service answers POST /me/contact (Start) and POST /me/contact/verify (Verify). Create it with
+// New; it is safe for concurrent use.
+type Service struct {
+	cfg   Config
+	store Store
+	keys  keyed.Source
+	users UserUpdater
+	email EmailSender
+	sms   SMSSender
+	now   func() time.Time
+	rand  io.Reader
+	log   *slog.Logger
+}
+
+// New checks cfg (zero fields take their defaults) and d.
+func New(cfg Config, d Deps) (*Service, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var errs []error
+	if d.Store == nil {
+		errs = append(errs, errors.New("no store"))
+	}
+	if d.Keys == nil {
+		errs = append(errs, errors.New("no key source"))
+	}
+	if d.Users == nil {
+		errs = append(errs, errors.New("no Cognito client"))
+	}
+	if cfg.Email && d.Email == nil {
+		errs = append(errs, errors.New("email addresses may be changed but there is no email sender"))
+	}
+	if cfg.Phone && d.SMS == nil {
+		errs = append(errs, errors.New("phone numbers may be changed but there is no SMS sender"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("contact: %w", err)
+	}
+	s := &Service{cfg: cfg, store: d.Store, keys: d.Keys, users: d.Users, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// kind describes one changeable attribute.
+type kind struct {
+	attr, verified string // Cognito attributes
+	field          string // request and response member
+	what           string // in messages
+	medium         string // otp.MediumEmail or otp.MediumSMS
+	method         authflow.Method
+}
+
+var (
+	emailKind = kind{AttrEmail, AttrEmailVerified, FieldEmail, "email address", otp.MediumEmail, authflow.EmailOTP}
+	phoneKind = kind{AttrPhoneNumber, AttrPhoneNumberVerified, FieldPhoneNumber, "phone number", otp.MediumSMS, authflow.SMSOTP}
+)
+
+func kindOf(attr string) (kind, bool) {
+	switch attr {
+	case AttrEmail:
+		return emailKind, true
+	case AttrPhoneNumber:
+		return phoneKind, true
+	}
+	return kind{}, false
+}
+
+func (k kind) other() kind {
+	if k.attr == AttrEmail {
+		return phoneKind
+	}
+	return emailKind
+}
+
+func (s *Service) enabled(k kind) bool {
+	if k.attr == AttrEmail {
+		return s.cfg.Email
+	}
+	return s.cfg.Phone
+}
+
+// Start begins a change of the caller's email address or phone number. The body is
+// {"email": "..."} or {"phoneNumber": "+E.164"} (exactly one). The caller must have signed in
+// within MaxAuthAge. A code goes to the new address; the answer is 202
+// {"changeId", "deliveryMedium", "destination" (masked), "expiresAt" (RFC 3339)}. Nothing about
+// the account changes until Verify gets the code.
+func (s *Service) Start(ctx context.Context, c Caller, body []byte) Reply {
+	if c.Sub == "" {
+		return errorReply(http.StatusUnauthorized, CodeUnauthorized, "no authenticated caller")
+	}
+	now := s.now()
+	if !recent(c.AuthTime, now, s.cfg.MaxAuthAge) {
+		return errorReply(http.StatusForbidden, CodeStaleAuth, fmt.Sprintf(
+			"changing an email address or phone number needs a sign-in within the last %d seconds: sign in again",
+			int(s.cfg.MaxAuthAge/time.Second)))
+	}
+	if c.Attributes == nil {
+		return s.internal(ctx, "the caller's attributes were not read from Cognito", errors.New("nil attributes"))
+	}
+	k, value, rep, ok := s.decodeStart(body)
+	if !ok {
+		return rep
+	}
+	if c.Attributes[k.verified] == "true" && sameAddress(k, c.Attributes[k.attr], value) {
+		return errorReply(http.StatusBadRequest, CodeUnchanged, "this is already your verified "+k.what)
+	}
+	key, err := s.keys.Key(ctx)
+	if err != nil {
+		return s.internal(ctx, "deployment key unavailable", err)
+	}
+	log := s.log.With("attribute", k.attr)
+	// Per user first, so that one account cannot use up an address's budget beyond its own.
+	switch ok, err := s.store.AllowSend(ctx, key.ID("contact-user", c.Sub), s.cfg.UserLimits...); {
+	case err != nil:
+		return s.internal(ctx, "user limit", err)
+	case !ok:
+		log.InfoContext(ctx, "contact: refused", "reason", "user limit reached")
+		return errorReply(http.StatusTooManyRequests, CodeRateLimited, "too many address changes: try again later")
+	}
+	switch ok, err := s.store.AllowSend(ctx, key.ID("contact-rate", otp.LimitForm(k.method, value)), s.cfg.RecipientLimits...); {
+	case err != nil:
+		return s.internal(ctx, "recipient limit", err)
+	case !ok:
+		log.InfoContext(ctx, "contact: refused", "reason", "recipient limit reached")
+		return errorReply(http.StatusTooManyRequests, CodeRateLimited, "too many codes were sent to this "+k.what+": try again later")
+	}
+	if k.attr == AttrPhoneNumber {
+		// The new number is not verified: the code counts against the deployment's budget of SMS
+		// to unverified numbers, which the sign-in codes of fresh sign-ups share.
+		switch ok, err := s.store.AllowSend(ctx, SMSBudgetKey, s.cfg.Code.SMSUnverifiedLimits...); {
+		case err != nil:
+			return s.internal(ctx, "SMS budget", err)
+		case !ok:
+			log.WarnContext(ctx, "contact: refused", "reason", "deployment budget of SMS to unverified numbers spent")
+			return errorReply(http.StatusTooManyRequests, CodeRateLimited, "text messages cannot be sent right now: try again later")
+		}
+	}
+
+	idBytes := make([]byte, changeIDBytes)
+	if _, err := io.ReadFull(s.rand, idBytes); err != nil {
+		return s.internal(ctx, "random source failed", err)
+	}
+	id := base64.RawURLEncoding.EncodeToString(idBytes)
+	code, err := otp.Generate(s.rand, s.cfg.Code.Digits)
+	if err != nil {
+		return s.internal(ctx, "random source failed", err)
+	}
+	salt := make([]byte, otp.SaltBytes)
+	if _, err := io.ReadFull(s.rand, salt); err != nil {
+		return s.internal(ctx, "random source failed", err)
+	}
+	ch := store.ContactChange{
+		ID:        id,
+		Owner:     c.Sub,
+		Attribute: k.attr,
+		Value:     value,
+		Salt:      salt,
+		ExpiresAt: now.Add(s.cfg.Code.TTL).UTC().Truncate(time.Millisecond),
+	}
+	ch.Digest = digest(ch, code)
+	if err := s.store.PutContactChange(ctx, ch); err != nil {
+		return s.internal(ctx, "store the change", err)
+	}
+	d := messageData{Code: code, AppName: s.cfg.Code.AppName, What: k.what, Minutes: s.minutes()}
+	var sendErr error
+	if k.attr == AttrEmail {
+		sendErr = s.sendEmail(ctx, value, renderEmail(codeEmailSubject, codeEmailText, codeEmailHTML, d))
+	} else {
+		sendErr = s.sendSMS(ctx, value, render(codeSMS, d, false))
+	}
+	if sendErr != nil {
+		return s.internal(ctx, "sending the code failed", sendErr)
+	}
+	log.InfoContext(ctx, "contact: code sent", "medium", k.medium)
+	return Reply{Status: http.StatusAccepted, Body: map[string]string{
+		FieldChangeID:       id,
+		FieldDeliveryMedium: k.medium,
+		FieldDestination:    otp.Mask(k.method, value),
+		FieldExpiresAt:      ch.ExpiresAt.Format(timeFormat),
+	}}
+}
+
+// Verify completes a change: the body is {"changeId", "code"}. Each call on a change uses one of
+// its MaxAttempts answers (one conditional update) before the code is checked. A right code
+// consumes the change (a conditional delete: single use) and sets the attribute together with its
+// verified flag in one AdminUpdateUserAttributes call; the account's previous verified address
+// (or, when the attribute is new, its other verified address) is then told, without a code or a
+// link. Answers: 200 {"email" | "phoneNumber": the new value, "verified": true}; 400 wrong_code
+// with attemptsLeft; 404 not_found for an unknown, expired, used-up or another user's change
+// (the same answer for all); 409 address_in_use when Cognito finds the address on another
+// account (the caller proved control of it first, so this tells strangers nothing).
+func (s *Service) Verify(ctx context.Context, c Caller, body []byte) Reply {
+	if c.Sub == "" {
+		return errorReply(http.StatusUnauthorized, CodeUnauthorized, "no authenticated caller")
+	}
+	notFound := errorReply(http.StatusNotFound, CodeNotFound, "no such pending change: it expired, was used up or does not exist")
+	fields, err := decodeObject(body, func() (map[string]string, error) {
+		return strictjson.Strings(body, FieldChangeID, FieldCode)
+	})
+	if err != nil {
+		return errorReply(http.StatusBadRequest, CodeBadJSON, `body must be a JSON object {"changeId": string, "code": string}: `+err.Error())
+	}
+	id, code := fields[FieldChangeID], strings.TrimSpace(fields[FieldCode])
+	if !isDigits(code, s.cfg.Code.Digits) {
+		return errorReply(http.StatusBadRequest, CodeBadCode, fmt.Sprintf("the code is %d digits", s.cfg.Code.Digits))
+	}
+	if !validID(id) {
+		return notFound
+	}
+	if c.Attributes == nil {
+		return s.internal(ctx, "the caller's attributes were not read from Cognito", errors.New("nil attributes"))
+	}
+	ch, err := s.store.AttemptContactChange(ctx, id, c.Sub, s.cfg.MaxAttempts)
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):
+		s.log.InfoContext(ctx, "contact: refused", "reason", "no such change of the caller")
+		return notFound
+	case err != nil:
+		return s.internal(ctx, "use an attempt", err)
+	}
+	k, ok := kindOf(ch.Attribute)
+	if !ok || ch.Owner != c.Sub || ch.ID != id {
+		return s.internal(ctx, "stored change does not match the request", errors.New("malformed change"))
+	}
+	log := s.log.With("attribute", k.attr)
+	if !otp.Verify(ch.Salt, ch.Digest, bindingOf(ch), 0, ch.Value, code) {
+		left := max(0, s.cfg.MaxAttempts-ch.Attempts)
+		log.InfoContext(ctx, "contact: refused", "reason", "wrong code", "attemptsLeft", left)
+		msg := fmt.Sprintf("wrong code: %d attempts left", left)
+		if left == 0 {
+			msg = "wrong code: no attempts left, start a new change"
+		}
+		return Reply{Status: http.StatusBadRequest, Body: map[string]any{"code": CodeWrongCode, "message": msg, FieldAttemptsLeft: left}}
+	}
+	if !s.enabled(k) {
+		return errorReply(http.StatusBadRequest, CodeUnsupported, "this app does not let you set a "+k.what)
+	}
+	// Single use: of concurrent right answers only the one that deletes the change goes on.
+	switch err := s.store.ConsumeContactChange(ctx, id, c.Sub); {
+	case errors.Is(err, store.ErrNotFound):
+		log.InfoContext(ctx, "contact: refused", "reason", "change used concurrently")
+		return notFound
+	case err != nil:
+		return s.internal(ctx, "consume the change", err)
+	}
+	username := c.Username
+	if username == "" {
+		username = c.Sub
+	}
+	err = s.users.AdminUpdateUserAttributes(ctx, &awsapi.AdminUpdateUserAttributesInput{
+		UserPoolID: s.cfg.UserPoolID,
+		Username:   username,
+		UserAttributes: []awsapi.Attribute{
+			{Name: k.attr, Value: ch.Value},
+			{Name: k.verified, Value: "true"},
+		},
+	})
+	if err != nil {
+		if code := apiErrorCode(err); code == "AliasExistsException" || code == "UsernameExistsException" {
+			log.InfoContext(ctx, "contact: refused", "reason", "address belongs to another account")
+			return errorReply(http.StatusConflict, CodeAddressInUse, "this "+k.what+" belongs to another account")
+		}
+		return s.internal(ctx, "update the user's attributes", err)
+	}
+	log.InfoContext(ctx, "contact: changed", "medium", k.medium)
+	s.notify(ctx, c.Attributes, k, ch.Value)
+	return Reply{Status: http.StatusOK, Body: map[string]any{k.field: ch.Value, FieldVerified: true}}
+}
+
+// notify tells the account's previous verified address of k that it was replaced by value, or,
+// when k had no verified address, the other verified address that value was added. No code, no
+// link. A failure is logged and does not undo the change.
+func (s *Service) notify(ctx context.Context, attrs map[string]string, k kind, value string) {
+	d := messageData{AppName: s.cfg.Code.AppName, What: k.what, Destination: otp.Mask(k.method, value)}
+	to, via := "", k
+	changed := false
+	if old := strings.TrimSpace(attrs[k.attr]); old != "" && attrs[k.verified] == "true" && !sameAddress(k, old, value) {
+		to, changed = old, true
+	} else if o := k.other(); strings.TrimSpace(attrs[o.attr]) != "" && attrs[o.verified] == "true" {
+		to, via = strings.TrimSpace(attrs[o.attr]), o
+	}
+	if to == "" {
+		return
+	}
+	var err error
+	switch {
+	case via.attr == AttrEmail && s.email == nil, via.attr == AttrPhoneNumber && s.sms == nil:
+		err = errors.New("no sender for the notice")
+	case via.attr == AttrEmail && changed:
+		err = s.sendEmail(ctx, to, renderEmail(changedEmailSubject, changedEmailText, changedEmailHTML, d))
+	case via.attr == AttrEmail:
+		err = s.sendEmail(ctx, to, renderEmail(addedEmailSubject, addedEmailText, addedEmailHTML, d))
+	case changed:
+		err = s.sendSMS(ctx, to, renderSMS(changedSMS, changedSMSShort, d))
+	default:
+		err = s.sendSMS(ctx, to, renderSMS(addedSMS, addedSMSShort, d))
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "contact: the notice to the account's other address failed", "medium", via.medium, "err", err)
+		return
+	}
+	s.log.InfoContext(ctx, "contact: notice sent", "medium", via.medium, "changed", changed)
+}
+
+// decodeStart reads {"email": ...} or {"phoneNumber": ...} and checks the address.
+func (s *Service) decodeStart(body []byte) (kind, string, Reply, bool) {
+	const want = `body must be a JSON object {"email": string} or {"phoneNumber": string}`
+	members, err := decodeObject(body, func() (map[string]json.RawMessage, error) {
+		return strictjson.Members(body, map[string]bool{FieldEmail: false, FieldPhoneNumber: false})
+	})
+	if err == nil && len(members) != 1 {
+		err = errors.New("give exactly one of email and phoneNumber")
+	}
+	if err != nil {
+		return kind{}, "", errorReply(http.StatusBadRequest, CodeBadJSON, want+": "+err.Error()), false
+	}
+	k, raw := emailKind, members[FieldEmail]
+	if raw == nil {
+		k, raw = phoneKind, members[FieldPhoneNumber]
+	}
+	var value string
+	if t := strings.TrimSpace(string(raw)); !strings.HasPrefix(t, `"`) || json.Unmarshal(raw, &value) != nil {
+		return kind{}, "", errorReply(http.StatusBadRequest, CodeBadJSON, want+": "+k.field+" is not a string"), false
+	}
+	if !s.enabled(k) {
+		return kind{}, "", errorReply(http.StatusBadRequest, CodeUnsupported, "this app does not let you set a "+k.what), false
+	}
+	value = strings.TrimSpace(value)
+	if k.attr == AttrEmail {
+		if !validEmail(value) {
+			return kind{}, "", errorReply(http.StatusBadRequest, CodeBadAddress, "not a valid email address"), false
+		}
+		return k, value, Reply{}, true
+	}
+	e164, problem := checkPhone(value, s.cfg.Code.SMSAllowedCountries)
+	if problem != "" {
+		return kind{}, "", errorReply(http.StatusBadRequest, CodeBadAddress, problem), false
+	}
+	return k, e164, Reply{}, true
+}
+
+// decodeObject refuses an empty or non-UTF-8 body before decode runs.
+func decodeObject[T any](body []byte, decode func() (T, error)) (T, error) {
+	var zero T
+	switch {
+	case len(strings.TrimSpace(string(body))) == 0:
+		return zero, errors.New("body is empty")
+	case !utf8.Valid(body):
+		return zero, errors.New("body is not valid UTF-8")
+	}
+	return decode()
+}
+
+// SMSBudgetKey is the RATE# key of the deployment-wide budget of SMS to unverified numbers
+// (otp.Config.SMSUnverifiedLimits): the same fixed, non-personal key as the otp package's, so
+// sign-in codes to fresh sign-ups and codes to new numbers share one budget.
+const SMSBudgetKey = "sms-unverified"
+
+// checkPhone returns s in E.164 as libphonenumber parses it ("+4407700900123" becomes
+// "+447700900123"), or why no code may be sent to it (a message for the client): it must be
+// E.164, of a mobile kind (MOBILE or FIXED_LINE_OR_MOBILE: no premium-rate, shared-cost,
+// toll-free, VoIP or unknown numbers) and in an allowed country (region code or calling-code
+// prefix of SMS_ALLOWED_COUNTRIES), the otp package's rules for sign-in codes.
+func checkPhone(s string, countries []string) (string, string) {
+	if !otp.IsE164(s) {
+		return "", "phone number must be in E.164 form, e.g. +447700900123"
+	}
+	n, err := phone.Parse(s)
+	if err != nil {
+		return "", "not a valid phone number"
+	}
+	switch n.Type() {
+	case phone.Mobile, phone.FixedLineOrMobile:
+	default:
+		return "", "codes are sent to mobile numbers only"
+	}
+	if !countryAllowed(n, countries) {
+		return "", "this app does not send text messages to that country"
+	}
+	return n.E164(), ""
+}
+
+// countryAllowed reports whether n's region or E.164 prefix is in countries.
+func countryAllowed(n phone.Number, countries []string) bool {
+	e164 := n.E164()
+	for _, c := range countries {
+		if strings.HasPrefix(c, "+") {
+			if len(e164) > len(c) && strings.HasPrefix(e164, c) {
+				return true
+			}
+		} else if c != "" && c == n.Region() {
+			return true
+		}
+	}
+	return false
+}
+
+// validEmail accepts what the PreSignUp trigger accepts: a bare address (no display name,
+// comments or angle brackets) of at most 254 bytes, without control characters or spaces.
+func validEmail(s string) bool {
+	if len(s) > 254 || s == "" || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	local, domain, _ := strings.Cut(s, "@")
+	return local != "" && strings.Contains(domain, ".") && !strings.HasPrefix(domain, "[")
+}
+
+// sameAddress compares two addresses of kind k: email addresses without regard to case, phone
+// numbers in E.164 as libphonenumber parses them.
+func sameAddress(k kind, a, b string) bool {
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if k.attr == AttrEmail {
+		return strings.EqualFold(a, b)
+	}
+	return e164Of(a) == e164Of(b)
+}
+
+func e164Of(s string) string {
+	if n, err := phone.Parse(s); err == nil {
+		return n.E164()
+	}
+	return s
+}
+
+// bindingOf is what a change's digest binds the code to besides the salt and the new value (the
+// digest's recipient): the change, its owner and the attribute. A digest copied onto another
+// change, user or value does not match.
+func bindingOf(c store.ContactChange) string {
+	return "contact|" + c.ID + "|" + c.Owner + "|" + c.Attribute
+}
+
+func digest(c store.ContactChange, code string) []byte {
+	return otp.Digest(c.Salt, bindingOf(c), 0, c.Value, code)
+}
+
+func validID(id string) bool {
+	if len(id) != base64.RawURLEncoding.EncodedLen(changeIDBytes) {
+		return false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
+	return err == nil && len(b) == changeIDBytes
+}
+
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// recent reports whether authTime is at most maxAge before now (and at most authTimeSkew after).
+func recent(authTime, now time.Time, maxAge time.Duration) bool {
+	if authTime.IsZero() {
+		return false
+	}
+	age := now.Sub(authTime)
+	return age <= maxAge && age >= -authTimeSkew
+}
+
+func (s *Service) minutes() int { return max(1, int(s.cfg.Code.TTL/time.Minute)) }
+
+func (s *Service) sendEmail(ctx context.Context, to string, m email) error {
+	err := s.email.SendEmail(ctx, &awsapi.SendEmailInput{
+		From:             s.cfg.Code.EmailFrom,
+		To:               []string{to},
+		Subject:          m.subject,
+		Text:             m.text,
+		HTML:             m.html,
+		ConfigurationSet: s.cfg.Code.EmailConfigurationSet,
+	})
+	if err != nil {
+		return &DeliveryError{Medium: otp.MediumEmail, Code: apiErrorCode(err), Err: err}
+	}
+	return nil
+}
+
+func (s *Service) sendSMS(ctx context.Context, to, msg string) error {
+	if _, problem := checkPhone(to, s.cfg.Code.SMSAllowedCountries); problem != "" {
+		return &DeliveryError{Medium: otp.MediumSMS, Code: "number refused", Err: errors.New("contact: " + problem)}
+	}
+	attrs := map[string]awsapi.MessageAttribute{
+		"AWS.SNS.SMS.SMSType": {DataType: "String", StringValue: "Transactional"},
+	}
+	if s.cfg.Code.SMSSenderID != "" {
+		attrs["AWS.SNS.SMS.SenderID"] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.Code.SMSSenderID}
+	}
+	if s.cfg.Code.SMSOriginationNumber != "" {
+		attrs["AWS.MM.SMS.OriginationNumber"] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.Code.SMSOriginationNumber}
+	}
+	if err := s.sms.Publish(ctx, &awsapi.PublishInput{PhoneNumber: to, Message: msg, MessageAttributes: attrs}); err != nil {
+		return &DeliveryError{Medium: otp.MediumSMS, Code: apiErrorCode(err), Err: err}
+	}
+	return nil
+}
+
+// internal logs err (never an address or code: errors here come from the store, the key source,
+// SES, SNS or Cognito, whose messages awsapi and store keep free of them) and answers 500.
+func (s *Service) internal(ctx context.Context, what string, err error) Reply {
+	s.log.ErrorContext(ctx, "contact: "+what, "err", safeError(err))
+	return errorReply(http.StatusInternalServerError, CodeInternal, "the request could not be completed, try again later")
+}
+
+// DeliveryError reports a failed SES or SNS call. Its message holds only the medium and the AWS
+// error code, never the provider's message (which can quote the address).
+type DeliveryError struct {
+	Medium string // otp.MediumEmail or otp.MediumSMS
+	Code   string // AWS error code, or "canceled", "deadline exceeded", "transport"
+	Err    error
+}
+
+func (e *DeliveryError) Error() string {
+	return "contact: sending the " + e.Medium + " failed: " + e.Code
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// safeError is what is logged of err: the AWS error code of a service error (whose message could
+// quote an address), the text of anything else.
+func safeError(err error) string {
+	var de *DeliveryError
+	if errors.As(err, &de) {
+		return de.Error()
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return "aws error " + apiErrorCode(err)
+	}
+	return err.Error()
+}
+
+// apiErrorCode names an AWS error without its message.
+func apiErrorCode(err error) string {
+	var ae smithy.APIError
+	switch {
+	case errors.As(err, &ae) && ae.ErrorCode() != "":
+		return sanitizeCode(ae.ErrorCode())
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "transport"
+}
+
+func sanitizeCode(s string) string {
+	b := make([]byte, 0, min(len(s), 64))
+	for i := 0; i < len(s) && len(b) < 64; i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
+			b = append(b, c)
+		}
+	}
+	if len(b) == 0 {
+		return "unknown"
+	}
+	return string(b)
+}

@@ -1,0 +1,392 @@
+package contact_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/contact"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/otp"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+const (
+	poolID = "eu-west-1_AbCdEfGhI"
+	sender = "no-reply@example.com"
+	// The users of the tests. Their subs are also their user names.
+	attackerSub = "a1a1a1a1-0000-4000-8000-000000000001"
+	victimSub   = "b2b2b2b2-0000-4000-8000-000000000002"
+)
+
+var t0 = time.Date(2030, 1, 2, 12, 0, 0, 0, time.UTC)
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// inbox records what the senders were asked to send.
+type inbox struct {
+	mu     sync.Mutex
+	emails []awsapi.SendEmailInput
+	sms    []awsapi.PublishInput
+	err    error // returned by every send when set
+}
+
+func (b *inbox) SendEmail(_ context.Context, in *awsapi.SendEmailInput) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return b.err
+	}
+	b.emails = append(b.emails, *in)
+	return nil
+}
+
+func (b *inbox) Publish(_ context.Context, in *awsapi.PublishInput) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return b.err
+	}
+	b.sms = append(b.sms, *in)
+	return nil
+}
+
+func (b *inbox) setErr(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.err = err
+}
+
+// emailsTo returns the emails sent to addr.
+func (b *inbox) emailsTo(addr string) []awsapi.SendEmailInput {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []awsapi.SendEmailInput
+	for _, m := range b.emails {
+		if len(m.To) == 1 && m.To[0] == addr {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// smsTo returns the SMS sent to number.
+func (b *inbox) smsTo(number string) []awsapi.PublishInput {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []awsapi.PublishInput
+	for _, m := range b.sms {
+		if m.PhoneNumber == number {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (b *inbox) count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.emails) + len(b.sms)
+}
+
+var codeRE = regexp.MustCompile(`\b[0-9]{6,10}\b`)
+
+// lastCode is the code of the last message to addr (an email address or phone number): what only
+// the owner of addr can read.
+func (b *inbox) lastCode(t *testing.T, addr string) string {
+	t.Helper()
+	var text string
+	if m := b.emailsTo(addr); len(m) > 0 {
+		text = m[len(m)-1].Text
+	} else if s := b.smsTo(addr); len(s) > 0 {
+		text = s[len(s)-1].Message
+	}
+	code := codeRE.FindString(text)
+	if code == "" {
+		t.Fatalf("no code was sent to the address")
+	}
+	return code
+}
+
+// cognito records AdminUpdateUserAttributes calls.
+type cognito struct {
+	mu    sync.Mutex
+	calls []awsapi.AdminUpdateUserAttributesInput
+	err   error
+}
+
+func (c *cognito) AdminUpdateUserAttributes(_ context.Context, in *awsapi.AdminUpdateUserAttributesInput) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, *in)
+	return c.err
+}
+
+func (c *cognito) updates() []awsapi.AdminUpdateUserAttributesInput {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]awsapi.AdminUpdateUserAttributesInput(nil), c.calls...)
+}
+
+func (c *cognito) setErr(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
+}
+
+// fakeStore implements contact.Store with the conditional semantics of *store.Store (one lock
+// stands in for DynamoDB's conditional writes).
+type fakeStore struct {
+	mu      sync.Mutex
+	changes map[string]store.ContactChange
+	sends   map[string]int // by key and window
+	now     func() time.Time
+	err     error // returned by every call when set
+}
+
+func newFakeStore(now func() time.Time) *fakeStore {
+	return &fakeStore{changes: map[string]store.ContactChange{}, sends: map[string]int{}, now: now}
+}
+
+func (f *fakeStore) PutContactChange(_ context.Context, c store.ContactChange) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	if _, ok := f.changes[c.ID]; ok {
+		return store.ErrExists
+	}
+	c.Attempts = 0
+	c.Salt, c.Digest = bytes.Clone(c.Salt), bytes.Clone(c.Digest)
+	f.changes[c.ID] = c
+	return nil
+}
+
+func (f *fakeStore) AttemptContactChange(_ context.Context, id, owner string, maxAttempts int) (store.ContactChange, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return store.ContactChange{}, f.err
+	}
+	c, ok := f.changes[id]
+	if !ok || c.Owner != owner || !f.now().Before(c.ExpiresAt) || c.Attempts >= maxAttempts {
+		return store.ContactChange{}, store.ErrNotFound
+	}
+	c.Attempts++
+	f.changes[id] = c
+	return c, nil
+}
+
+func (f *fakeStore) ConsumeContactChange(_ context.Context, id, owner string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	c, ok := f.changes[id]
+	if !ok || c.Owner != owner {
+		return store.ErrNotFound
+	}
+	delete(f.changes, id)
+	return nil
+}
+
+func (f *fakeStore) AllowSend(_ context.Context, key string, limits ...store.Limit) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return false, f.err
+	}
+	if len(limits) == 0 {
+		return false, store.ErrInvalidArgument
+	}
+	now := f.now().Unix()
+	for _, l := range limits {
+		w := int64(l.Window / time.Second)
+		if f.sends[key+"|"+window(w, now)] >= l.Max {
+			return false, nil
+		}
+	}
+	for _, l := range limits {
+		w := int64(l.Window / time.Second)
+		f.sends[key+"|"+window(w, now)]++
+	}
+	return true, nil
+}
+
+func window(secs, now int64) string {
+	return strconv.FormatInt(secs, 10) + "#" + strconv.FormatInt(now-now%secs, 10)
+}
+
+func (f *fakeStore) pending() []store.ContactChange {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []store.ContactChange
+	for _, c := range f.changes {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// env is a Service with fakes around it.
+type env struct {
+	svc   *contact.Service
+	st    contact.Store
+	fake  *fakeStore // nil when st is a real store
+	box   *inbox
+	idp   *cognito
+	clk   *clock
+	logs  *bytes.Buffer
+	logMu *sync.Mutex
+}
+
+// config is the Config of the tests: both attributes, defaults otherwise.
+func config() contact.Config {
+	return contact.Config{
+		UserPoolID: poolID,
+		Email:      true,
+		Phone:      true,
+		Code:       otp.Config{EmailFrom: sender, AppName: "Example"},
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func newEnv(t *testing.T, cfg contact.Config) *env {
+	t.Helper()
+	clk := &clock{t: t0}
+	f := newFakeStore(clk.Now)
+	e := newEnvWith(t, cfg, f, clk)
+	e.fake = f
+	return e
+}
+
+func newEnvWith(t *testing.T, cfg contact.Config, st contact.Store, clk *clock) *env {
+	t.Helper()
+	e := &env{st: st, box: &inbox{}, idp: &cognito{}, clk: clk, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	log := slog.New(slog.NewJSONHandler(lockedWriter{e.logMu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := contact.New(cfg, contact.Deps{
+		Store: st,
+		Keys:  keyed.MustStatic("test deployment secret, 32 bytes or more"),
+		Users: e.idp,
+		Email: e.box,
+		SMS:   e.box,
+		Now:   clk.Now,
+		Log:   log,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	return e
+}
+
+func (e *env) logText() string {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	return e.logs.String()
+}
+
+// caller is a user who signed in a minute ago with attrs.
+func (e *env) caller(sub string, attrs map[string]string) contact.Caller {
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	return contact.Caller{Sub: sub, Username: sub, AuthTime: e.clk.Now().Add(-time.Minute), Attributes: attrs}
+}
+
+// reply is a decoded answer.
+type reply struct {
+	status int
+	body   map[string]any
+}
+
+func (r reply) str(name string) string {
+	s, _ := r.body[name].(string)
+	return s
+}
+
+func decode(t *testing.T, r contact.Reply) reply {
+	t.Helper()
+	b, err := json.Marshal(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := reply{status: r.Status}
+	if err := json.Unmarshal(b, &out.body); err != nil {
+		t.Fatalf("body %s: %v", b, err)
+	}
+	return out
+}
+
+func (e *env) start(t *testing.T, c contact.Caller, body string) reply {
+	t.Helper()
+	return decode(t, e.svc.Start(context.Background(), c, []byte(body)))
+}
+
+func (e *env) verify(t *testing.T, c contact.Caller, changeID, code string) reply {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"changeId": changeID, "code": code})
+	return decode(t, e.svc.Verify(context.Background(), c, b))
+}
+
+// startOK starts a change and requires 202.
+func (e *env) startOK(t *testing.T, c contact.Caller, body string) reply {
+	t.Helper()
+	r := e.start(t, c, body)
+	if r.status != 202 {
+		t.Fatalf("start %s: %d %v", body, r.status, r.body)
+	}
+	return r
+}
+
+// wrongCode returns a code of the right length other than code.
+func wrongCode(code string) string {
+	b := []byte(code)
+	b[0] = '0' + (b[0]-'0'+1)%10
+	return string(b)
+}
+
+// apiErr is an AWS service error with a code, as awsapi returns them.
+func apiErr(code string) error {
+	return &smithy.GenericAPIError{Code: code, Message: "the service's message quoting victim@example.com"}
+}
+
+var errBoom = errors.New("boom")
