@@ -3,6 +3,7 @@ package otp_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
@@ -12,6 +13,16 @@ import (
 
 // benchStore always creates and always allows, without keeping state.
 type benchStore struct{}
+
+func (benchStore) ReadSendSchedule(context.Context, string) (store.SendState, error) {
+	return store.SendState{}, nil
+}
+
+func (benchStore) RecordSend(context.Context, string, store.SendSchedule, store.SendState) (store.SendDecision, error) {
+	return store.SendDecision{Allowed: true, Wait: time.Minute}, nil
+}
+
+func (benchStore) CredentialCounts(context.Context, string) (int, int, error) { return 0, 0, nil }
 
 func (benchStore) CreateOTP(_ context.Context, r store.OTPRecord) (store.OTPRecord, bool, error) {
 	return r, true, nil

@@ -2,7 +2,6 @@ package otp
 
 import (
 	"context"
-	"crypto/hmac"
 	"encoding/base64"
 	"errors"
 	"log/slog"
@@ -15,8 +14,8 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
-// AttributeVerifier marks the address a code was answered from as verified (Cognito
-// AdminUpdateUserAttributes; *awsapi.Client).
+// AttributeVerifier marks the address a code was answered from as verified, together with its
+// value (Cognito AdminUpdateUserAttributes; *awsapi.Client).
 type AttributeVerifier interface {
 	AdminUpdateUserAttributes(ctx context.Context, in *awsapi.AdminUpdateUserAttributesInput) error
 }
@@ -64,17 +63,22 @@ func NewChecker(cfg Config, d CheckerDeps) (*Checker, error) {
 
 // Check checks the answer to a CODE round against the private parameters the Issuer wrote.
 // The answer, trimmed of spaces, must be exactly Config.Digits ASCII digits, match the digest
-// for the round's session and generation (compared in constant time), the round must not have
-// expired, and the user's address must still be the one the code was issued for. Wrong,
-// malformed and expired answers give (false, nil); unknown users get the same digest work and
-// (false, nil).
+// for the round's session, generation and address (compared in constant time), the round must
+// not have expired, and the user's attribute must still hold the address the code was sent to.
+// Wrong, malformed and expired answers give (false, nil); unknown users get the same digest
+// work and (false, nil). A request without the deployment key is an error.
 //
-// A right answer for an address that is not yet verified marks it verified
-// (AdminUpdateUserAttributes email_verified / phone_number_verified = "true"); if that fails
-// the answer is (false, err): the sign-in fails and the user can try again.
+// A right answer for an address that is not yet verified marks it verified together with the
+// address the code was sent to, in one AdminUpdateUserAttributes call ([email, X] and
+// [email_verified, "true"], resp. phone_number), so that the flag can never end up on a value
+// that did not receive the code. If that call fails the answer is (false, err): the sign-in
+// fails and the user can try again.
 func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, error) {
 	if c == nil || c.verifier == nil {
 		return false, errors.New("otp: checker not configured (use NewChecker)")
+	}
+	if req.Key == nil {
+		return false, errors.New("otp: no deployment key in the request")
 	}
 	ch := req.Challenge
 	m := ch.Method
@@ -85,16 +89,16 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 	log := c.log.With("method", string(m), "generation", ch.Generation)
 	salt, err1 := base64.StdEncoding.DecodeString(req.Private[PrivSalt])
 	digest, err2 := base64.StdEncoding.DecodeString(req.Private[PrivDigest])
-	tag, err3 := base64.StdEncoding.DecodeString(req.Private[PrivRecipient])
-	expires, err4 := strconv.ParseInt(req.Private[PrivExpires], 10, 64)
-	if err := errors.Join(err1, err2, err3, err4); err != nil || len(salt) == 0 || len(digest) != 32 || len(tag) != 32 {
+	expires, err3 := strconv.ParseInt(req.Private[PrivExpires], 10, 64)
+	address := req.Private[PrivAddress]
+	if err := errors.Join(err1, err2, err3); err != nil || len(salt) == 0 || len(digest) != 32 || strings.TrimSpace(address) == "" {
 		log.WarnContext(ctx, "otp: round has malformed code parameters")
 		return false, nil
 	}
 
 	answer := strings.TrimSpace(req.Answer)
 	wellFormed := isDigits(answer, c.digits)
-	// The digest and the recipient tag are computed for every answer, real user or not.
+	// The digest is computed for every answer, real user or not.
 	codeGen := ch.Generation
 	if g := req.Private[PrivCodeGeneration]; g != "" {
 		n, err := strconv.Atoi(g)
@@ -104,9 +108,10 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 		}
 		codeGen = n
 	}
-	match := Verify(salt, digest, ch.SessionID, codeGen, answer)
-	recipient, _ := target(triggers.IssueRequest{UserName: req.UserName, UserAttributes: req.UserAttributes, UserNotFound: req.UserNotFound}, m)
-	sameRecipient := hmac.Equal(recipientTag(salt, m, recipient), tag)
+	sentTo := bindForm(m, address)
+	match := Verify(salt, digest, ch.SessionID, codeGen, sentTo, answer)
+	recipient, fromAttr := target(triggers.IssueRequest{UserName: req.UserName, UserAttributes: req.UserAttributes, UserNotFound: req.UserNotFound}, m)
+	sameRecipient := fromAttr && bindForm(m, recipient) == sentTo
 	expired := c.now().After(time.Unix(expires, 0))
 
 	reason := ""
@@ -127,12 +132,15 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 		return false, nil
 	}
 
-	_, verifiedAttr := addressAttr(m)
+	attr, verifiedAttr := addressAttr(m)
 	if req.UserAttributes[verifiedAttr] != "true" {
 		err := c.verifier.AdminUpdateUserAttributes(ctx, &awsapi.AdminUpdateUserAttributesInput{
-			UserPoolID:     req.UserPoolID,
-			Username:       req.UserName,
-			UserAttributes: []awsapi.Attribute{{Name: verifiedAttr, Value: "true"}},
+			UserPoolID: req.UserPoolID,
+			Username:   req.UserName,
+			UserAttributes: []awsapi.Attribute{
+				{Name: attr, Value: address},
+				{Name: verifiedAttr, Value: "true"},
+			},
 		})
 		if err != nil {
 			verr := &VerifyAttributeError{Attribute: verifiedAttr, Code: errorCode(err), Err: err}

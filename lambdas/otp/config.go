@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/passwordless-go/cognito/lambdas/otp/phone"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
@@ -21,7 +22,9 @@ import (
 const (
 	EnvDigits                = "OTP_DIGITS"              // default 6, range 6-10
 	EnvTTLSeconds            = "OTP_TTL_SECONDS"         // default 300, range 60-600
-	EnvSendLimits            = "SEND_LIMITS"             // default "60s:1,24h:10"
+	EnvSendDelays            = "SEND_DELAYS"             // default DefaultSendDelays
+	EnvSendDailyCap          = "SEND_DAILY_CAP"          // default 100
+	EnvSMSUnverifiedLimits   = "SMS_UNVERIFIED_LIMITS"   // default DefaultSMSUnverifiedLimits
 	EnvEmailFrom             = "EMAIL_FROM"              // required for email_otp
 	EnvEmailConfigurationSet = "EMAIL_CONFIGURATION_SET" // optional SES configuration set
 	EnvAppName               = "APP_NAME"                // default "your app"
@@ -32,6 +35,11 @@ const (
 	EnvSMSAllowedCountries   = "SMS_ALLOWED_COUNTRIES"   // default DefaultSMSAllowedCountries
 	EnvSMSSenderID           = "SMS_SENDER_ID"           // optional AWS.SNS.SMS.SenderID
 	EnvSMSOriginationNumber  = "SMS_ORIGINATION_NUMBER"  // optional AWS.MM.SMS.OriginationNumber
+
+	// EnvSendLimits (SEND_LIMITS) is no longer read: SEND_DELAYS and SEND_DAILY_CAP replace it.
+	//
+	// Deprecated: kept until the construct stops setting it; FromEnv ignores it.
+	EnvSendLimits = "SEND_LIMITS"
 )
 
 // Defaults and bounds.
@@ -42,8 +50,23 @@ const (
 	// MaxTTL is the longest a code may live: never more than 10 minutes.
 	MaxTTL = 10 * time.Minute
 
+	// DefaultSendDelays are the waits before the 2nd, 3rd, 4th, 5th and every later code to one
+	// recipient, after the previous one: a stranger can delay a user's next code by at most
+	// the last (15 minutes).
+	DefaultSendDelays = "60s,120s,240s,480s,900s"
+	// DefaultSendDailyCap caps the codes to one recipient per 24 hours. The default delays
+	// allow at most 99 in 24 hours, so only a user's own sign-ins (which reset the delays) can
+	// reach it.
+	DefaultSendDailyCap = 100
+	// DefaultSMSUnverifiedLimits is the deployment-wide budget of SMS codes to numbers not yet
+	// verified (fresh sign-ups): 20 an hour and 100 a day (fixed windows).
+	DefaultSMSUnverifiedLimits = "1h:20,24h:100"
+	DefaultAppName             = "your app"
+
+	// DefaultSendLimits was the default of SEND_LIMITS.
+	//
+	// Deprecated: see EnvSendLimits.
 	DefaultSendLimits = "60s:1,24h:10"
-	DefaultAppName    = "your app"
 
 	DefaultEmailSubject      = "Your {{.AppName}} sign-in code"
 	DefaultEmailTextTemplate = "Your {{.AppName}} sign-in code is {{.Code}}\n\n" +
@@ -59,8 +82,10 @@ Never share this code with anyone.</p>
 `
 	DefaultSMSTemplate = "{{.Code}} is your {{.AppName}} code. It expires in {{.Minutes}} minutes."
 
-	// DefaultSMSAllowedCountries is deliberately short; see Config.SMSAllowedCountries.
-	DefaultSMSAllowedCountries = "+1,+44,+49,+33,+61,+353"
+	// DefaultSMSAllowedCountries is deliberately short; see Config.SMSAllowedCountries. Region
+	// codes, so that "US,CA" leaves out the Caribbean countries that share +1, and "GB" leaves
+	// out Guernsey, Jersey and the Isle of Man (GG, JE, IM) that share +44.
+	DefaultSMSAllowedCountries = "US,CA,GB,DE,FR,AU,IE"
 
 	// MaxSMSLength caps the rendered SMS (with the longest code) at one GSM-7 segment. Longer
 	// messages are split and billed per segment.
@@ -75,6 +100,7 @@ Never share this code with anyone.</p>
 	maxSendLimits = 5
 	maxSendWindow = 31 * 24 * time.Hour
 	maxSendMax    = 1000
+	maxCountries  = 300
 )
 
 // TemplateData is what the subject, email and SMS templates see.
@@ -91,9 +117,26 @@ type Config struct {
 	Digits int
 	// TTL is how long a code is valid. Default 5 minutes, range 1-10 minutes, whole seconds.
 	TTL time.Duration
-	// SendLimits caps the codes sent to one recipient (email address or phone number) per fixed
-	// window, across sign-ins. Default: 1 per 60 s and 10 per 24 h. At most 5 limits with
-	// distinct windows of whole seconds up to 31 days; Max 1-1000.
+	// SendDelays are the minimum waits between codes to one recipient (email address or phone
+	// number, normalised: see RecipientKey), across sign-ins: SendDelays[0] before the 2nd
+	// code, SendDelays[1] before the 3rd, ..., the last one repeating. The first code goes at
+	// once. The delays start again when the user signs in (SendReset) or after 24 hours
+	// without a code. Default 60s, 120s, 240s, 480s, 900s; 1-20 delays of whole seconds, each
+	// 1 s to 24 h.
+	SendDelays []time.Duration
+	// SendDailyCap caps the codes to one recipient in 24 hours (from the first of them; reset
+	// with the delays). Default 100, range 1-10000.
+	SendDailyCap int
+	// SMSUnverifiedLimits is the deployment-wide budget of SMS codes to numbers that are not
+	// verified yet (fresh sign-ups proving their number), per fixed window aligned to the Unix
+	// epoch. Codes to verified numbers do not count and are sent when it is spent. Default
+	// 20 per hour and 100 per 24 h; 1-5 limits with distinct windows of whole seconds up to 31
+	// days, Max 1-1000.
+	SMSUnverifiedLimits []store.Limit
+
+	// SendLimits is ignored.
+	//
+	// Deprecated: replaced by SendDelays and SendDailyCap.
 	SendLimits []store.Limit
 
 	// EmailFrom is the SES sender, "no-reply@example.com" or "Example <no-reply@example.com>".
@@ -115,15 +158,19 @@ type Config struct {
 	// MaxSMSLength characters.
 	SMSTemplate string
 
-	// SMSAllowedCountries lists the calling-code prefixes ("+44", or narrower such as "+1206")
-	// that SMS codes may be sent to. Default "+1,+44,+49,+33,+61,+353".
+	// SMSAllowedCountries lists where SMS codes may be sent: ISO 3166 region codes ("GB", the
+	// region of the number's numbering plan, as libphonenumber gives it) and/or calling-code
+	// prefixes of the E.164 form ("+44", or narrower such as "+1206"). Default
+	// "US,CA,GB,DE,FR,AU,IE". Whatever the list, only numbers of a mobile kind are sent to
+	// (libphonenumber type MOBILE or FIXED_LINE_OR_MOBILE): premium-rate, shared-cost,
+	// toll-free, VoIP, pager, personal, UAN and unknown numbers are refused.
 	//
 	// SMS pumping (artificially inflated traffic): attackers start sign-ins for phone numbers
 	// they control at premium-rate or colluding carriers and are paid per message delivered, at
-	// your expense. Every prefix widens that attack surface; list only the countries your users
-	// are in, and prefer narrow prefixes. Note that "+1" is the whole North American Numbering
-	// Plan, which includes Caribbean countries that are frequent pumping targets; list "+1" only
-	// if you need it (or narrow it to area codes). Set an SNS monthly spend limit as well.
+	// your expense. Every entry widens that attack surface; list only the countries your users
+	// are in. A prefix "+1" is the whole North American Numbering Plan, with Caribbean
+	// countries that are frequent pumping targets; the region codes "US,CA" are not. Set an SNS
+	// monthly spend limit as well; SMSUnverifiedLimits bounds what fresh sign-ups can cost.
 	SMSAllowedCountries []string
 	// SMSSenderID is the optional alphanumeric sender ID (1-11 letters or digits, at least one
 	// letter), sent as AWS.SNS.SMS.SenderID where the destination country supports it.
@@ -143,8 +190,14 @@ func (c Config) withDefaults() Config {
 	if c.TTL == 0 {
 		c.TTL = DefaultTTL
 	}
-	if c.SendLimits == nil {
-		c.SendLimits, _ = ParseSendLimits(DefaultSendLimits)
+	if c.SendDelays == nil {
+		c.SendDelays, _ = ParseDelays(DefaultSendDelays)
+	}
+	if c.SendDailyCap == 0 {
+		c.SendDailyCap = DefaultSendDailyCap
+	}
+	if c.SMSUnverifiedLimits == nil {
+		c.SMSUnverifiedLimits, _ = ParseLimits(DefaultSMSUnverifiedLimits)
 	}
 	if c.AppName == "" {
 		c.AppName = DefaultAppName
@@ -192,12 +245,26 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.TTL = time.Duration(n) * time.Second
 	}
-	if s := strings.TrimSpace(getenv(EnvSendLimits)); s != "" {
-		l, err := ParseSendLimits(s)
+	if s := strings.TrimSpace(getenv(EnvSendDelays)); s != "" {
+		l, err := ParseDelays(s)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvSendLimits, err))
+			errs = append(errs, fmt.Errorf("%s: %w", EnvSendDelays, err))
 		}
-		c.SendLimits = l
+		c.SendDelays = l
+	}
+	if s := strings.TrimSpace(getenv(EnvSendDailyCap)); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > store.MaxSendDailyCap {
+			errs = append(errs, fmt.Errorf("%s=%q is not an integer in range 1-%d", EnvSendDailyCap, s, store.MaxSendDailyCap))
+		}
+		c.SendDailyCap = n
+	}
+	if s := strings.TrimSpace(getenv(EnvSMSUnverifiedLimits)); s != "" {
+		l, err := ParseLimits(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvSMSUnverifiedLimits, err))
+		}
+		c.SMSUnverifiedLimits = l
 	}
 	if s := strings.TrimSpace(getenv(EnvSMSAllowedCountries)); s != "" {
 		l, err := ParseCountries(s)
@@ -225,8 +292,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// ParseSendLimits parses "window:max,..." such as "60s:1,24h:10" (windows in Go duration syntax).
-func ParseSendLimits(s string) ([]store.Limit, error) {
+// ParseDelays parses a comma-separated list of durations in Go syntax, "60s,2m,1h".
+func ParseDelays(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for part := range strings.SplitSeq(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("send delay %q: %v", part, err)
+		}
+		out = append(out, d)
+	}
+	if err := checkDelays(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkDelays(l []time.Duration) error {
+	return (store.SendSchedule{Delays: l, DailyCap: 1}).Check()
+}
+
+// ParseLimits parses "window:max,..." such as "1h:20,24h:100" (windows in Go duration syntax).
+func ParseLimits(s string) ([]store.Limit, error) {
 	var out []store.Limit
 	for part := range strings.SplitSeq(s, ",") {
 		w, m, ok := strings.Cut(strings.TrimSpace(part), ":")
@@ -251,18 +338,18 @@ func ParseSendLimits(s string) ([]store.Limit, error) {
 
 func checkSendLimits(l []store.Limit) error {
 	if len(l) == 0 || len(l) > maxSendLimits {
-		return fmt.Errorf("%d send limits, want 1-%d", len(l), maxSendLimits)
+		return fmt.Errorf("%d limits, want 1-%d", len(l), maxSendLimits)
 	}
 	seen := map[time.Duration]bool{}
 	for _, x := range l {
 		if x.Window < time.Second || x.Window > maxSendWindow || x.Window%time.Second != 0 {
-			return fmt.Errorf("send limit window %s is not whole seconds in range 1s-%s", x.Window, maxSendWindow)
+			return fmt.Errorf("limit window %s is not whole seconds in range 1s-%s", x.Window, maxSendWindow)
 		}
 		if x.Max < 1 || x.Max > maxSendMax {
-			return fmt.Errorf("send limit max %d out of range 1-%d", x.Max, maxSendMax)
+			return fmt.Errorf("limit max %d out of range 1-%d", x.Max, maxSendMax)
 		}
 		if seen[x.Window] {
-			return fmt.Errorf("two send limits with window %s", x.Window)
+			return fmt.Errorf("two limits with window %s", x.Window)
 		}
 		seen[x.Window] = true
 	}
@@ -271,12 +358,14 @@ func checkSendLimits(l []store.Limit) error {
 
 var (
 	countryRE  = regexp.MustCompile(`^\+[1-9][0-9]{0,5}$`)
+	regionRE   = regexp.MustCompile(`^[A-Z]{2}$`)
 	e164RE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	senderIDRE = regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`)
 	confSetRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 )
 
-// ParseCountries parses a comma-separated list of calling-code prefixes such as "+1,+44".
+// ParseCountries parses a comma-separated list of ISO 3166 region codes and calling-code
+// prefixes such as "US,CA,GB" or "+44,+1206".
 func ParseCountries(s string) ([]string, error) {
 	var out []string
 	for part := range strings.SplitSeq(s, ",") {
@@ -289,16 +378,21 @@ func ParseCountries(s string) ([]string, error) {
 }
 
 func checkCountries(l []string) error {
-	if len(l) == 0 {
-		return errors.New("no SMS country prefixes")
+	if len(l) == 0 || len(l) > maxCountries {
+		return fmt.Errorf("%d SMS countries, want 1-%d", len(l), maxCountries)
 	}
 	seen := map[string]bool{}
 	for _, p := range l {
-		if !countryRE.MatchString(p) {
-			return fmt.Errorf("SMS country prefix %q is not + and 1-6 digits", p)
+		switch {
+		case regionRE.MatchString(p):
+			if phone.CountryCodeFor(p) == 0 {
+				return fmt.Errorf("SMS country %q is not a region code with a numbering plan", p)
+			}
+		case !countryRE.MatchString(p):
+			return fmt.Errorf("SMS country %q is neither a region code (GB) nor + and 1-6 digits", p)
 		}
 		if seen[p] {
-			return fmt.Errorf("SMS country prefix %q listed twice", p)
+			return fmt.Errorf("SMS country %q listed twice", p)
 		}
 		seen[p] = true
 	}
@@ -333,8 +427,11 @@ func (c Config) compile() (*templates, error) {
 	if c.TTL < MinTTL || c.TTL > MaxTTL || c.TTL%time.Second != 0 {
 		bad("code lifetime %s is not whole seconds in range %s-%s", c.TTL, MinTTL, MaxTTL)
 	}
-	if err := checkSendLimits(c.SendLimits); err != nil {
+	if err := (store.SendSchedule{Delays: c.SendDelays, DailyCap: c.SendDailyCap}).Check(); err != nil {
 		bad("%v", err)
+	}
+	if err := checkSendLimits(c.SMSUnverifiedLimits); err != nil {
+		bad("SMS unverified limits: %v", err)
 	}
 	if err := checkCountries(c.SMSAllowedCountries); err != nil {
 		bad("%v", err)

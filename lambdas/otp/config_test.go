@@ -26,12 +26,19 @@ func TestFromEnvDefaults(t *testing.T) {
 	if d.Digits != 6 || d.TTL != 5*time.Minute || d.AppName != "your app" {
 		t.Errorf("defaults: %+v", d)
 	}
-	wantLimits := []store.Limit{{Window: time.Minute, Max: 1}, {Window: 24 * time.Hour, Max: 10}}
-	if !reflect.DeepEqual(d.SendLimits, wantLimits) {
-		t.Errorf("default send limits %+v, want %+v", d.SendLimits, wantLimits)
+	wantDelays := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute}
+	if !reflect.DeepEqual(d.SendDelays, wantDelays) || d.SendDailyCap != 100 {
+		t.Errorf("default send delays %v, cap %d", d.SendDelays, d.SendDailyCap)
 	}
-	if got := strings.Join(d.SMSAllowedCountries, ","); got != "+1,+44,+49,+33,+61,+353" {
+	wantLimits := []store.Limit{{Window: time.Hour, Max: 20}, {Window: 24 * time.Hour, Max: 100}}
+	if !reflect.DeepEqual(d.SMSUnverifiedLimits, wantLimits) {
+		t.Errorf("default SMS budget %+v, want %+v", d.SMSUnverifiedLimits, wantLimits)
+	}
+	if got := strings.Join(d.SMSAllowedCountries, ","); got != "US,CA,GB,DE,FR,AU,IE" {
 		t.Errorf("default countries %s", got)
+	}
+	if d.SendLimits != nil {
+		t.Errorf("deprecated send limits set: %v", d.SendLimits)
 	}
 }
 
@@ -39,7 +46,10 @@ func TestFromEnvValues(t *testing.T) {
 	c, err := otp.FromEnv(getenv(map[string]string{
 		otp.EnvDigits:                " 8 ",
 		otp.EnvTTLSeconds:            "600",
-		otp.EnvSendLimits:            "30s:1, 1h:3 ,24h:5",
+		otp.EnvSendLimits:            "ignored",
+		otp.EnvSendDelays:            "30s, 1m,5m ",
+		otp.EnvSendDailyCap:          " 20 ",
+		otp.EnvSMSUnverifiedLimits:   "1h:5, 24h:10",
 		otp.EnvEmailFrom:             sender,
 		otp.EnvEmailConfigurationSet: "passwordless-prod",
 		otp.EnvAppName:               "Acme",
@@ -47,7 +57,7 @@ func TestFromEnvValues(t *testing.T) {
 		otp.EnvEmailTextTemplate:     "code {{.Code}}",
 		otp.EnvEmailHTMLTemplate:     "<b>{{.Code}}</b>",
 		otp.EnvSMSTemplate:           "{{.Code}}",
-		otp.EnvSMSAllowedCountries:   "+44, +1206",
+		otp.EnvSMSAllowedCountries:   "+44, +1206, US, JM",
 		otp.EnvSMSSenderID:           "Acme",
 		otp.EnvSMSOriginationNumber:  "+15555550100",
 	}))
@@ -56,10 +66,12 @@ func TestFromEnvValues(t *testing.T) {
 	}
 	want := otp.Config{
 		Digits: 8, TTL: 10 * time.Minute,
-		SendLimits: []store.Limit{{Window: 30 * time.Second, Max: 1}, {Window: time.Hour, Max: 3}, {Window: 24 * time.Hour, Max: 5}},
-		EmailFrom:  sender, EmailConfigurationSet: "passwordless-prod", AppName: "Acme",
+		SendDelays:          []time.Duration{30 * time.Second, time.Minute, 5 * time.Minute},
+		SendDailyCap:        20,
+		SMSUnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 5}, {Window: 24 * time.Hour, Max: 10}},
+		EmailFrom:           sender, EmailConfigurationSet: "passwordless-prod", AppName: "Acme",
 		EmailSubject: "{{.AppName}} code", EmailTextTemplate: "code {{.Code}}", EmailHTMLTemplate: "<b>{{.Code}}</b>",
-		SMSTemplate: "{{.Code}}", SMSAllowedCountries: []string{"+44", "+1206"},
+		SMSTemplate: "{{.Code}}", SMSAllowedCountries: []string{"+44", "+1206", "US", "JM"},
 		SMSSenderID: "Acme", SMSOriginationNumber: "+15555550100",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -76,13 +88,25 @@ func TestFromEnvRejects(t *testing.T) {
 		"ttl too long":             {otp.EnvTTLSeconds: "601"},
 		"ttl too short":            {otp.EnvTTLSeconds: "59"},
 		"ttl negative":             {otp.EnvTTLSeconds: "-300"},
-		"limits syntax":            {otp.EnvSendLimits: "60s=1"},
-		"limits bad window":        {otp.EnvSendLimits: "1 minute:1"},
-		"limits sub-second window": {otp.EnvSendLimits: "1500ms:1"},
-		"limits zero max":          {otp.EnvSendLimits: "60s:0"},
-		"limits duplicate window":  {otp.EnvSendLimits: "60s:1,1m:2"},
-		"limits too long window":   {otp.EnvSendLimits: "800h:1"},
-		"limits empty entry":       {otp.EnvSendLimits: "60s:1,"},
+		"limits syntax":            {otp.EnvSMSUnverifiedLimits: "60s=1"},
+		"limits bad window":        {otp.EnvSMSUnverifiedLimits: "1 minute:1"},
+		"limits sub-second window": {otp.EnvSMSUnverifiedLimits: "1500ms:1"},
+		"limits zero max":          {otp.EnvSMSUnverifiedLimits: "60s:0"},
+		"limits duplicate window":  {otp.EnvSMSUnverifiedLimits: "60s:1,1m:2"},
+		"limits too long window":   {otp.EnvSMSUnverifiedLimits: "800h:1"},
+		"limits empty entry":       {otp.EnvSMSUnverifiedLimits: "60s:1,"},
+		"delays syntax":            {otp.EnvSendDelays: "60"},
+		"delays zero":              {otp.EnvSendDelays: "0s"},
+		"delays sub-second":        {otp.EnvSendDelays: "60s,1500ms"},
+		"delays over a day":        {otp.EnvSendDelays: "25h"},
+		"delays empty entry":       {otp.EnvSendDelays: "60s,"},
+		"delays too many":          {otp.EnvSendDelays: strings.Repeat("1s,", 20) + "1s"},
+		"cap not a number":         {otp.EnvSendDailyCap: "lots"},
+		"cap zero":                 {otp.EnvSendDailyCap: "0"},
+		"cap too high":             {otp.EnvSendDailyCap: "10001"},
+		"countries unknown region": {otp.EnvSMSAllowedCountries: "GB,XX"},
+		"countries lower case":     {otp.EnvSMSAllowedCountries: "gb"},
+		"countries duplicate":      {otp.EnvSMSAllowedCountries: "GB,GB"},
 		"from not an address":      {otp.EnvEmailFrom: "not-an-address"},
 		"from with line break":     {otp.EnvEmailFrom: "a@example.com\r\nBcc: x@example.com"},
 		"configuration set":        {otp.EnvEmailConfigurationSet: "bad name!"},
@@ -127,8 +151,11 @@ func TestConfigValidate(t *testing.T) {
 		"ttl over 10 minutes": {TTL: 11 * time.Minute},
 		"ttl fraction":        {TTL: 90*time.Second + time.Millisecond},
 		"digits":              {Digits: 12},
-		"limits empty":        {SendLimits: []store.Limit{}},
-		"limits bad":          {SendLimits: []store.Limit{{Window: time.Minute, Max: -1}}},
+		"limits empty":        {SMSUnverifiedLimits: []store.Limit{}},
+		"limits bad":          {SMSUnverifiedLimits: []store.Limit{{Window: time.Minute, Max: -1}}},
+		"delays empty":        {SendDelays: []time.Duration{}},
+		"delays bad":          {SendDelays: []time.Duration{-time.Second}},
+		"cap negative":        {SendDailyCap: -1},
 		"countries empty":     {SMSAllowedCountries: []string{}},
 	} {
 		if err := c.Validate(); err == nil {

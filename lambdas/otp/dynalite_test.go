@@ -122,8 +122,8 @@ func TestDynaliteEmailFlow(t *testing.T) {
 			t.Fatalf("table holds %q:\n%s", s, dump)
 		}
 	}
-	if !strings.Contains(dump, otp.RecipientKey(authflow.EmailOTP, email)) {
-		t.Fatalf("no send-limit item for the hashed recipient:\n%s", dump)
+	if !strings.Contains(dump, "SEND#"+otp.RecipientKey(testKey, authflow.EmailOTP, email)) {
+		t.Fatalf("no send schedule item for the keyed recipient:\n%s", dump)
 	}
 }
 
@@ -150,12 +150,12 @@ func TestDynaliteSMSResendAndExpiry(t *testing.T) {
 	}
 	// The generation-1 code against the generation-2 round.
 	gen2 := f.round.PrivateChallengeParameters
-	req := triggers.CheckRequest{Challenge: challenge(sid0(f), authflow.SMSOTP, 2, authflow.ReasonResend), Method: authflow.SMSOTP, Private: gen2, Answer: old, UserPoolID: poolID, UserName: userName, UserAttributes: phoneAttrs(phone, true, true)}
+	req := triggers.CheckRequest{Challenge: challenge(sid0(f), authflow.SMSOTP, 2, authflow.ReasonResend), Method: authflow.SMSOTP, Private: gen2, Answer: old, UserPoolID: poolID, UserName: userName, UserAttributes: phoneAttrs(phone, true, true), Key: testKey}
 	if old != code && d.check(t, req) {
 		t.Fatal("the generation-1 code works in generation 2")
 	}
 	req.Private = maps.Clone(gen2)
-	for _, k := range []string{otp.PrivSalt, otp.PrivDigest, otp.PrivRecipient} {
+	for _, k := range []string{otp.PrivSalt, otp.PrivDigest, otp.PrivAddress} {
 		req.Private[k] = gen1[k]
 	}
 	if d.check(t, req) {
@@ -190,8 +190,10 @@ func TestDynaliteSendLimitAndUnknownUser(t *testing.T) {
 	if d.ses.count() != 1 {
 		t.Fatal("second code within 60 s was sent")
 	}
-	if !maps.Equal(g.round.PublicChallengeParameters, sent.PublicChallengeParameters) {
-		t.Fatalf("public parameters differ: %v vs %v", g.round.PublicChallengeParameters, sent.PublicChallengeParameters)
+	gp, sp := g.round.PublicChallengeParameters, sent.PublicChallengeParameters
+	if gp[otp.PubDestination] != sp[otp.PubDestination] || gp[otp.PubCodeStatus] != "kept" || gp[otp.PubResendAfter] != "40" ||
+		sp[otp.PubCodeStatus] != "sent" || sp[otp.PubResendAfter] != "60" {
+		t.Fatalf("public parameters: %v, then %v", sp, gp)
 	}
 
 	u := d.flow(t, nil)
@@ -200,8 +202,10 @@ func TestDynaliteSendLimitAndUnknownUser(t *testing.T) {
 	if got := u.respond("", selectMethod(authflow.EmailOTP)); got != nextRound {
 		t.Fatalf("unknown user: %v", got)
 	}
-	if !maps.Equal(u.round.PublicChallengeParameters, sent.PublicChallengeParameters) {
-		t.Fatalf("unknown user sees %v, a real user %v", u.round.PublicChallengeParameters, sent.PublicChallengeParameters)
+	// Typing the real user's address, the unknown user takes the same schedule's step: the same
+	// answer as the real user's second sign-in at that moment.
+	if !maps.Equal(u.round.PublicChallengeParameters, g.round.PublicChallengeParameters) {
+		t.Fatalf("unknown user sees %v, a real user %v", u.round.PublicChallengeParameters, g.round.PublicChallengeParameters)
 	}
 	if got := u.respond(d.lastEmailCode(t), selectMethod(authflow.EmailOTP)); got == tokens {
 		t.Fatal("tokens for an unknown user")
@@ -237,9 +241,18 @@ func TestDynaliteConcurrentCreateSendsOnce(t *testing.T) {
 		if errs[i] != nil {
 			t.Fatalf("Issue %d: %v", i, errs[i])
 		}
-		if !maps.Equal(outs[i].Private, outs[0].Private) || !maps.Equal(outs[i].Public, outs[0].Public) {
-			t.Fatalf("concurrent Creates disagree: %v vs %v", outs[i].Private, outs[0].Private)
+		if !maps.Equal(outs[i].Private, outs[0].Private) || outs[i].Public[otp.PubDestination] != outs[0].Public[otp.PubDestination] {
+			t.Fatalf("concurrent Creates disagree: %v vs %v", outs[i], outs[0])
 		}
+	}
+	sent := 0
+	for i := range n {
+		if outs[i].Public[otp.PubCodeStatus] == "sent" {
+			sent++
+		}
+	}
+	if sent != 1 {
+		t.Fatalf("%d of %d concurrent Creates say a code was sent", sent, n)
 	}
 	if d.sns.count() != 1 {
 		t.Fatalf("%d SMS for one round", d.sns.count())
@@ -297,5 +310,62 @@ func TestDynaliteLockout(t *testing.T) {
 	f.respond("", selectMethod(authflow.EmailOTP))
 	if got := f.respond(d.lastEmailCode(t), selectMethod(authflow.EmailOTP)); got != tokens {
 		t.Fatalf("after the window: %v", got)
+	}
+}
+
+// TestDynaliteEstablishedAccountsAndBudget runs the issue 10 rules against the real store: no
+// code to an unverified address of an account with a device key (read from the owner's META
+// item), one unit of the deployment's SMS budget per SMS to an unverified number, and a sign-in
+// resetting the delays (SEND# items under keyed recipients only).
+func TestDynaliteEstablishedAccountsAndBudget(t *testing.T) {
+	d := newDynEnv(t)
+	ctx := context.Background()
+	// A fresh sign-up gets its code; the same account with a device key does not.
+	fresh := issueReq(authflow.EmailOTP, 1, emailAttrs(false))
+	d.issue(t, fresh)
+	if d.ses.count() != 1 {
+		t.Fatal("no code for a fresh sign-up")
+	}
+	err := d.st.PutDeviceKey(ctx, store.DeviceKey{Owner: userName, ID: "k1", Algorithm: "ES256", Fingerprint: "fp", PublicKey: []byte("spki")}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.clock.Add(time.Hour)
+	withKey := fresh
+	withKey.Challenge.SessionID = sid2
+	out := d.issue(t, withKey)
+	if d.ses.count() != 1 || out.Public[otp.PubCodeStatus] != "sent" {
+		t.Fatalf("a code went to the unverified address of an account with a device key (%d emails, %v)", d.ses.count(), out.Public)
+	}
+
+	// SMS to an unverified number takes a unit of the budget; to a verified one, none.
+	sms := issueReq(authflow.SMSOTP, 1, map[string]string{"sub": "other-user", "phone_number": gbMobile(3), "phone_number_verified": "false"})
+	sms.Challenge.SessionID = session(1)
+	d.issue(t, sms)
+	verified := issueReq(authflow.SMSOTP, 1, phoneAttrs(gbMobile(4), true, true))
+	verified.Challenge.SessionID = session(2)
+	d.issue(t, verified)
+	if d.sns.count() != 2 {
+		t.Fatalf("%d SMS", d.sns.count())
+	}
+	dump := d.tableText(t)
+	if n := strings.Count(dump, "pk=RATE#sms-unverified"); n != 2 { // the hour and the day
+		t.Fatalf("%d budget items:\n%s", n, dump)
+	}
+	for _, s := range []string{"7400123403", "7400123404", "alice", "Alice"} {
+		if strings.Contains(dump, s) {
+			t.Fatalf("table holds %q:\n%s", s, dump)
+		}
+	}
+
+	// Signing in resets the verified number's delays: the next code goes at once.
+	d.clock.Add(10 * time.Second)
+	if err := otp.NewSendReset(d.st, nil).Succeeded(ctx, checkReq(verified, triggers.Issued{}, "")); err != nil {
+		t.Fatal(err)
+	}
+	again := verified
+	again.Challenge.SessionID = session(3)
+	if out := d.issue(t, again); d.sns.count() != 3 || out.Public[otp.PubResendAfter] != "60" {
+		t.Fatalf("after the reset: %d SMS, %v", d.sns.count(), out.Public)
 	}
 }

@@ -59,14 +59,20 @@ func Generate(r io.Reader, digits int) (string, error) {
 	return string(out[:digits]), nil
 }
 
-// Digest returns HMAC-SHA256 keyed with salt over sessionID + "|" + generation + "|" + code: what
-// is stored and handed to Verify instead of the code. Binding the session and generation makes a
-// code useless in any other sign-in and after a resend.
-func Digest(salt []byte, sessionID string, generation int, code string) []byte {
+// Digest returns HMAC-SHA256 keyed with salt over sessionID + "|" + generation + "|" +
+// len(recipient) + ":" + recipient + "|" + code: what is stored and handed to Verify instead of
+// the code. Binding the session and generation makes a code useless in any other sign-in and
+// after a resend; binding the recipient (the normalised address the code was sent to) makes it
+// useless for any other address, also when a later round carries the code on.
+func Digest(salt []byte, sessionID string, generation int, recipient, code string) []byte {
 	m := hmac.New(sha256.New, salt)
 	m.Write([]byte(sessionID))
 	m.Write([]byte{'|'})
 	m.Write(strconv.AppendInt(nil, int64(generation), 10))
+	m.Write([]byte{'|'})
+	m.Write(strconv.AppendInt(nil, int64(len(recipient)), 10))
+	m.Write([]byte{':'})
+	m.Write([]byte(recipient))
 	m.Write([]byte{'|'})
 	m.Write([]byte(code))
 	return m.Sum(nil)
@@ -74,6 +80,6 @@ func Digest(salt []byte, sessionID string, generation int, code string) []byte {
 
 // Verify reports whether code is the code behind digest, in constant time (hmac.Equal) with
 // respect to the digest's contents.
-func Verify(salt, digest []byte, sessionID string, generation int, code string) bool {
-	return hmac.Equal(Digest(salt, sessionID, generation, code), digest)
+func Verify(salt, digest []byte, sessionID string, generation int, recipient, code string) bool {
+	return hmac.Equal(Digest(salt, sessionID, generation, recipient, code), digest)
 }

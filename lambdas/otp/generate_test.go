@@ -213,11 +213,12 @@ func TestUniformityStatisticCatchesBias(t *testing.T) {
 
 func TestDigestBindsEverything(t *testing.T) {
 	salt := bytes.Repeat([]byte{7}, otp.SaltBytes)
-	base := otp.Digest(salt, sid, 1, "123456")
+	const to = "alice@example.com"
+	base := otp.Digest(salt, sid, 1, to, "123456")
 	if len(base) != 32 {
 		t.Fatalf("digest is %d bytes", len(base))
 	}
-	if !otp.Verify(salt, base, sid, 1, "123456") {
+	if !otp.Verify(salt, base, sid, 1, to, "123456") {
 		t.Fatal("Verify rejects the right code")
 	}
 	if bytes.Contains(base, []byte("123456")) {
@@ -225,13 +226,15 @@ func TestDigestBindsEverything(t *testing.T) {
 	}
 	otherSalt := bytes.Repeat([]byte{8}, otp.SaltBytes)
 	for name, ok := range map[string]bool{
-		"other code":       otp.Verify(salt, base, sid, 1, "123457"),
-		"other generation": otp.Verify(salt, base, sid, 2, "123456"),
-		"other session":    otp.Verify(salt, base, sid2, 1, "123456"),
-		"other salt":       otp.Verify(otherSalt, base, sid, 1, "123456"),
-		"ambiguous split":  otp.Verify(salt, base, sid+"|1", 0, "23456"),
-		"empty code":       otp.Verify(salt, base, sid, 1, ""),
-		"truncated digest": otp.Verify(salt, base[:31], sid, 1, "123456"),
+		"other code":       otp.Verify(salt, base, sid, 1, to, "123457"),
+		"other generation": otp.Verify(salt, base, sid, 2, to, "123456"),
+		"other session":    otp.Verify(salt, base, sid2, 1, to, "123456"),
+		"other recipient":  otp.Verify(salt, base, sid, 1, "mallory@example.com", "123456"),
+		"other salt":       otp.Verify(otherSalt, base, sid, 1, to, "123456"),
+		"ambiguous split":  otp.Verify(salt, base, sid+"|1", 0, to, "23456"),
+		"recipient split":  otp.Verify(salt, base, sid, 1, to+"|1", "23456"),
+		"empty code":       otp.Verify(salt, base, sid, 1, to, ""),
+		"truncated digest": otp.Verify(salt, base[:31], sid, 1, to, "123456"),
 	} {
 		if ok {
 			t.Errorf("%s: Verify accepted", name)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
@@ -28,8 +29,14 @@ const (
 	sid2      = "Zz9y8X7w6V5u4T3s2R1q0P"
 	email     = "Alice.Liddell@Example.com"
 	emailNorm = "alice.liddell@example.com"
-	phone     = "+447911123456"
+	phone     = "+447400123456" // a GB mobile
 	sender    = "Example <no-reply@example.com>"
+)
+
+// Deployment keys of the tests: testKey by default, otherKey for a second deployment.
+var (
+	testKey  = keyed.MustStatic("test deployment secret, 32 bytes or more!").K
+	otherKey = keyed.MustStatic("another deployment's secret, 32+ bytes!!").K
 )
 
 // t0 is the start of a 24 h send window, so tests do not cross window boundaries by accident.
@@ -47,21 +54,108 @@ func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
 func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // memStore is an in-memory otp.Store with the same semantics as store.Store (fixed windows
-// aligned to the epoch, conditional create).
+// aligned to the epoch, conditional create, send schedules).
 type memStore struct {
 	mu        sync.Mutex
 	now       func() time.Time
 	otps      map[string]store.OTPRecord
 	counts    map[string]int
-	keys      []string
+	keys      []string // AllowSend keys, in call order
 	createErr error
 	allowErr  error
 	allowAll  bool
 	creates   int
+
+	schedules map[string]*memSchedule
+	sendKeys  []string // RecordSend keys, in call order
+	reads     int      // ReadSendSchedule calls
+	resets    [][]string
+	sendErr   error
+	creds     map[string][2]int // owner -> device keys, passkeys
+	credReads []string
+	credErr   error
+	resetErr  error
+	unlimited bool // RecordSend always allows (benchmarks)
 }
 
+type memSchedule struct{ n, last, day, dn int64 }
+
 func newMemStore(now func() time.Time) *memStore {
-	return &memStore{now: now, otps: map[string]store.OTPRecord{}, counts: map[string]int{}}
+	return &memStore{now: now, otps: map[string]store.OTPRecord{}, counts: map[string]int{},
+		schedules: map[string]*memSchedule{}, creds: map[string][2]int{}}
+}
+
+// state returns the schedule of key as store.Store.ReadSendSchedule would.
+func (s *memStore) state(key string) store.SendState {
+	st, ok := s.schedules[key]
+	if !ok || st.last+int64(store.SendWindow/time.Second) <= s.now().Unix() {
+		return store.SendState{Exists: ok}
+	}
+	return store.SendState{Exists: true, Count: st.n, Last: st.last, WindowStart: st.day, WindowCount: st.dn}
+}
+
+func (s *memStore) ReadSendSchedule(_ context.Context, key string) (store.SendState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads++
+	if s.sendErr != nil {
+		return store.SendState{}, s.sendErr
+	}
+	return s.state(key), nil
+}
+
+// RecordSend mirrors store.Store.RecordSend. It decides on the current schedule, whatever the
+// state passed (as the store does after losing a race).
+func (s *memStore) RecordSend(_ context.Context, key string, sc store.SendSchedule, _ store.SendState) (store.SendDecision, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sendKeys = append(s.sendKeys, key)
+	if s.sendErr != nil {
+		return store.SendDecision{}, s.sendErr
+	}
+	if err := sc.Check(); err != nil || key == "" {
+		return store.SendDecision{}, store.ErrInvalidArgument
+	}
+	if s.unlimited {
+		return store.SendDecision{Allowed: true}, nil
+	}
+	now := s.now()
+	st := s.state(key)
+	if w := st.Wait(now, sc); w > 0 {
+		return store.SendDecision{Wait: w}, nil
+	}
+	const window = int64(store.SendWindow / time.Second)
+	n := &memSchedule{n: st.Count + 1, last: now.Unix(), day: st.WindowStart, dn: st.WindowCount + 1}
+	if st.Count == 0 || st.WindowStart+window <= now.Unix() {
+		n.day, n.dn = now.Unix(), 1
+	}
+	s.schedules[key] = n
+	ns := store.SendState{Exists: true, Count: n.n, Last: n.last, WindowStart: n.day, WindowCount: n.dn}
+	return store.SendDecision{Allowed: true, Wait: ns.Wait(now, sc)}, nil
+}
+
+func (s *memStore) ResetSends(_ context.Context, keys ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resets = append(s.resets, keys)
+	if s.resetErr != nil {
+		return s.resetErr
+	}
+	for _, k := range keys {
+		delete(s.schedules, k)
+	}
+	return nil
+}
+
+func (s *memStore) CredentialCounts(_ context.Context, owner string) (int, int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.credReads = append(s.credReads, owner)
+	if s.credErr != nil {
+		return 0, 0, s.credErr
+	}
+	c := s.creds[owner]
+	return c[0], c[1], nil
 }
 
 func (s *memStore) CreateOTP(_ context.Context, r store.OTPRecord) (store.OTPRecord, bool, error) {
@@ -255,6 +349,7 @@ func issueReq(m authflow.Method, gen int, attrs map[string]string) triggers.Issu
 		ClientID:       clientID,
 		UserName:       userName,
 		UserAttributes: attrs,
+		Key:            testKey,
 	}
 }
 
@@ -272,6 +367,7 @@ func checkReq(req triggers.IssueRequest, issued triggers.Issued, answer string) 
 		UserName:       req.UserName,
 		UserAttributes: maps.Clone(req.UserAttributes),
 		UserNotFound:   req.UserNotFound,
+		Key:            req.Key,
 	}
 }
 
@@ -311,6 +407,20 @@ func (e *env) lastSMSCode(tb testing.TB) string {
 func (e *env) issue(tb testing.TB, req triggers.IssueRequest) triggers.Issued {
 	tb.Helper()
 	out, err := e.iss.Issue(context.Background(), req)
+	if err != nil {
+		tb.Fatalf("Issue: %v", err)
+	}
+	return out
+}
+
+// issueQuick is issue with a context whose deadline leaves no room for the padding of answers
+// that send nothing (the Issuer never pads into the last second before the deadline), for
+// tests that issue many rounds.
+func (e *env) issueQuick(tb testing.TB, req triggers.IssueRequest) triggers.Issued {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	out, err := e.iss.Issue(ctx, req)
 	if err != nil {
 		tb.Fatalf("Issue: %v", err)
 	}

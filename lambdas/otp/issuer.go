@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,14 +25,33 @@ import (
 const (
 	PubDeliveryMedium = "deliveryMedium" // "EMAIL" or "SMS"
 	PubDestination    = "destination"    // the masked recipient
+	// PubResendAfter is the whole number of seconds until another code can be sent to the
+	// recipient ("0": now). A resend asked for earlier sends nothing (CodeKept).
+	PubResendAfter = "resendAfter"
+	// PubCodeStatus is CodeSent or CodeKept.
+	PubCodeStatus = "codeStatus"
 )
 
-// Private challenge parameters added by the Issuer (seen only by Verify).
+// Values of PubCodeStatus.
 const (
-	PrivSalt      = "otpSalt"      // standard base64 of the salt
-	PrivDigest    = "otpDigest"    // standard base64 of Digest(salt, session, generation, code)
-	PrivExpires   = "otpExpires"   // expiry, Unix seconds
-	PrivRecipient = "otpRecipient" // standard base64 of an HMAC (keyed with the salt) of the recipient
+	// CodeSent: a new code went out in this round (or, for unknown users and addresses that
+	// are not sent to, appears to); a code sent earlier in the sign-in no longer works.
+	CodeSent = "sent"
+	// CodeKept: no new code went out because the recipient's wait (PubResendAfter) has not
+	// passed, or this round repeats one after a wrong answer; the code already sent in this
+	// sign-in by this method, if any, keeps working.
+	CodeKept = "kept"
+)
+
+// Private challenge parameters added by the Issuer (seen only by Verify; never shown to the
+// client, never logged).
+const (
+	PrivSalt    = "otpSalt"    // standard base64 of the salt
+	PrivDigest  = "otpDigest"  // standard base64 of Digest(salt, session, generation, recipient, code)
+	PrivExpires = "otpExpires" // expiry, Unix seconds
+	// PrivAddress is the address the code was sent to (email as stored, phone in E.164): the
+	// value Verify writes together with the verified flag.
+	PrivAddress = "otpAddress"
 	// PrivCodeGeneration is the generation the digest is bound to when a resend could not send
 	// and the round carries an earlier code on; absent means the round's own generation.
 	PrivCodeGeneration = "otpCodeGeneration"
@@ -57,9 +77,15 @@ type Store interface {
 	CreateOTP(ctx context.Context, r store.OTPRecord) (store.OTPRecord, bool, error)
 	// GetOTP returns the record of a session's generation (store.ErrNotFound if none).
 	GetOTP(ctx context.Context, sessionID string, generation int) (store.OTPRecord, error)
-	// AllowSend consumes one send for recipientKey from every limit, atomically, and reports
-	// whether all had room.
-	AllowSend(ctx context.Context, recipientKey string, limits ...store.Limit) (bool, error)
+	// ReadSendSchedule reads a recipient's send schedule; RecordSend records a send if the
+	// schedule allows one now, with one conditional write.
+	ReadSendSchedule(ctx context.Context, recipientKey string) (store.SendState, error)
+	RecordSend(ctx context.Context, recipientKey string, sc store.SendSchedule, st store.SendState) (store.SendDecision, error)
+	// AllowSend consumes one unit of every limit under key, atomically, and reports whether
+	// all had room (the deployment-wide budget of SMS to unverified numbers).
+	AllowSend(ctx context.Context, key string, limits ...store.Limit) (bool, error)
+	// CredentialCounts returns how many device keys and passkeys a user (sub) has.
+	CredentialCounts(ctx context.Context, owner string) (deviceKeys, passkeys int, err error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -96,20 +122,30 @@ type IssuerDeps struct {
 // Issuer is the triggers.CodeIssuer for authflow.EmailOTP and authflow.SMSOTP. Create one with
 // NewIssuer; it is safe for concurrent use.
 type Issuer struct {
-	cfg   Config
-	tmpl  *templates
-	store Store
-	email EmailSender
-	sms   SMSSender
-	now   func() time.Time
-	rand  io.Reader
-	log   *slog.Logger
+	cfg      Config
+	tmpl     *templates
+	schedule store.SendSchedule
+	store    Store
+	email    EmailSender
+	sms      SMSSender
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
 	// sendLatency is a moving average (ns) of successful sends per medium, used to pad the
-	// answers that send nothing.
+	// answers that send nothing. It starts at PriorEmailLatency / PriorSMSLatency.
 	sendLatency [2]atomic.Int64
 }
 
 var _ triggers.CodeIssuer = (*Issuer)(nil)
+
+// Assumed send latencies that seed the padding of answers that send nothing, so that an
+// instance pads from its first request: typical SES SendEmail and SNS Publish call times seen
+// from Lambda in the same region (an assumption, not a measurement of this deployment). The
+// average moves towards the instance's own sends from the first one (weight 1/8 each).
+const (
+	PriorEmailLatency = 120 * time.Millisecond
+	PriorSMSLatency   = 150 * time.Millisecond
+)
 
 // NewIssuer checks cfg (zero fields take their defaults) and returns an Issuer. An email sender
 // without Config.EmailFrom is an error.
@@ -125,7 +161,8 @@ func NewIssuer(cfg Config, d IssuerDeps) (*Issuer, error) {
 	if d.Email != nil && cfg.EmailFrom == "" {
 		return nil, fmt.Errorf("otp: an email sender needs %s", EnvEmailFrom)
 	}
-	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log}
+	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log,
+		schedule: store.SendSchedule{Delays: cfg.SendDelays, DailyCap: cfg.SendDailyCap}}
 	if is.now == nil {
 		is.now = time.Now
 	}
@@ -135,6 +172,8 @@ func NewIssuer(cfg Config, d IssuerDeps) (*Issuer, error) {
 	if is.log == nil {
 		is.log = slog.New(slog.DiscardHandler)
 	}
+	is.sendLatency[0].Store(int64(PriorEmailLatency))
+	is.sendLatency[1].Store(int64(PriorSMSLatency))
 	return is, nil
 }
 
@@ -143,16 +182,22 @@ func NewIssuer(cfg Config, d IssuerDeps) (*Issuer, error) {
 //
 //   - the round already has a record (Cognito retried Create, or the previous answer was wrong):
 //     the first record's salt, digest and expiry are returned and nothing is sent again;
-//   - the user does not exist, has no recipient, or (SMS) has a number that is not E.164, not in
-//     an allowed country, or not verified while another attribute is (a user with no verified
-//     attribute at all is a fresh sign-up verifying its number with this code);
-//   - the recipient's send limit is reached.
+//   - the recipient's send schedule says to wait (Config.SendDelays, Config.SendDailyCap): a
+//     resend then carries the code already sent in the sign-in on, which keeps working;
+//   - the user does not exist or has no recipient; the email address is malformed; the phone
+//     number does not parse, is not of a mobile kind or not in an allowed country;
+//   - the address is not verified and the account has a verified contact (the other of email
+//     and phone), a device key or a passkey (a code to an unverified address is only for a
+//     fresh sign-up proving it);
+//   - the SMS would go to an unverified number and the deployment's budget for those is spent.
 //
-// In all these cases the answer has the same shape as when a code is sent and no error; the
-// reason is logged. Answers that send nothing are delayed by about as long as recent sends took,
-// so that timing does not tell real users from unknown ones. Store and SES/SNS failures are
-// errors (Create then fails the sign-in); the record exists by then, so a retried Create never
-// sends a second message for the round.
+// Every round, sent or not, takes a step of the recipient's schedule (unknown users and users
+// without the attribute under what was typed), and the answer always has the same shape:
+// medium, masked destination, PubResendAfter and PubCodeStatus; the reason is logged. Answers
+// that send nothing are delayed by about as long as sends take, so that timing does not tell
+// real users from unknown ones. A request without the deployment key, and store and SES/SNS
+// failures, are errors (Create then fails the sign-in); the record exists by then, so a retried
+// Create never sends a second message for the round.
 func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (triggers.Issued, error) {
 	if is == nil || is.store == nil {
 		return triggers.Issued{}, errors.New("otp: issuer not configured (use NewIssuer)")
@@ -161,6 +206,9 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	m := ch.Method
 	if ch.Kind != authflow.KindCode || !m.IsCode() || ch.Generation < 1 || ch.SessionID == "" {
 		return triggers.Issued{}, errors.New("otp: not a code round")
+	}
+	if req.Key == nil {
+		return triggers.Issued{}, errors.New("otp: no deployment key in the request")
 	}
 	medium := MediumEmail
 	if m == authflow.SMSOTP {
@@ -173,8 +221,11 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	}
 	log := is.log.With("method", string(m), "generation", ch.Generation)
 
-	// The same work for everyone: code, salt, digest, conditional write.
+	// The same work for everyone: code, salt, digest, schedule, conditional write.
 	recipient, fromAttr := target(req, m)
+	address := deliveryAddress(m, recipient)
+	pol := is.policy(req, m, recipient, fromAttr)
+	r := &round{is: is, sendKey: RecipientKey(req.Key, m, recipient), pol: pol}
 	code, err := Generate(is.rand, is.cfg.Digits)
 	if err != nil {
 		return triggers.Issued{}, err
@@ -187,87 +238,128 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 		SessionID:  ch.SessionID,
 		Generation: ch.Generation,
 		Salt:       salt,
-		Hash:       Digest(salt, ch.SessionID, ch.Generation, code),
+		Hash:       Digest(salt, ch.SessionID, ch.Generation, bindForm(m, recipient), code),
 		Method:     string(m),
 		ExpiresAt:  is.now().Add(is.cfg.TTL),
 	}
-	// A resend decides first whether it can send. If it cannot, the round carries the previous
-	// code on, so the code the user already has keeps working, and a retried Create finds the
-	// same record.
-	refused, decided := "", false
-	if ch.Generation > 1 {
-		if _, err := is.store.GetOTP(ctx, ch.SessionID, ch.Generation); err == nil {
-			decided = true // Cognito retried Create; CreateOTP below returns the record
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return triggers.Issued{}, fmt.Errorf("otp: read the code record: %w", err)
+
+	var (
+		rec     store.OTPRecord
+		created bool
+	)
+	if ch.Generation == 1 {
+		// Store the record while reading the schedule (and the account's keys); decide once
+		// the record is ours, so that a retried Create decides nothing.
+		var cerr error
+		r.reads(ctx, func() { rec, created, cerr = is.store.CreateOTP(ctx, record) })
+		if cerr != nil {
+			return triggers.Issued{}, fmt.Errorf("otp: store the code record: %w", cerr)
 		}
-		if !decided {
-			if refused, err = is.refusal(ctx, req, m, recipient, fromAttr); err != nil {
+		if err := r.readErr(); err != nil {
+			return triggers.Issued{}, err
+		}
+		if created {
+			if err := r.decide(ctx); err != nil {
 				return triggers.Issued{}, err
 			}
-			decided = true
-			if refused != "" {
-				prev, err := is.store.GetOTP(ctx, ch.SessionID, ch.Generation-1)
+		}
+	} else {
+		// A resend decides first whether it can send. If it cannot, the round carries the
+		// previous code on, so the code the user already has keeps working, and a retried
+		// Create finds the same record.
+		var existsErr, prevErr error
+		var prev store.OTPRecord
+		r.reads(ctx, func() {
+			var wg sync.WaitGroup
+			wg.Go(func() { _, existsErr = is.store.GetOTP(ctx, ch.SessionID, ch.Generation) })
+			prev, prevErr = is.store.GetOTP(ctx, ch.SessionID, ch.Generation-1)
+			wg.Wait()
+		})
+		if existsErr != nil && !errors.Is(existsErr, store.ErrNotFound) {
+			return triggers.Issued{}, fmt.Errorf("otp: read the code record: %w", existsErr)
+		}
+		if err := r.readErr(); err != nil {
+			return triggers.Issued{}, err
+		}
+		if existsErr != nil { // not found: this round is new
+			if err := r.decide(ctx); err != nil {
+				return triggers.Issued{}, err
+			}
+			if r.kept {
 				switch {
-				case err == nil && prev.Method == string(m):
+				case prevErr == nil && prev.Method == string(m):
 					carried := prev.CodeGeneration
 					if carried == 0 {
 						carried = prev.Generation
 					}
 					record = prev
 					record.Generation, record.CodeGeneration = ch.Generation, carried
-				case err == nil, errors.Is(err, store.ErrNotFound):
+				case prevErr == nil, errors.Is(prevErr, store.ErrNotFound):
 					// Nothing to carry on (expired, or not this method): the round gets the
 					// new code, unsent.
 				default:
-					return triggers.Issued{}, fmt.Errorf("otp: read the previous code record: %w", err)
+					return triggers.Issued{}, fmt.Errorf("otp: read the previous code record: %w", prevErr)
 				}
 			}
 		}
-	}
-	rec, created, err := is.store.CreateOTP(ctx, record)
-	if err != nil {
-		return triggers.Issued{}, fmt.Errorf("otp: store the code record: %w", err)
+		if rec, created, err = is.store.CreateOTP(ctx, record); err != nil {
+			return triggers.Issued{}, fmt.Errorf("otp: store the code record: %w", err)
+		}
+		if created && !r.decided {
+			// The record expired between the read and the write: decide now.
+			if err := r.decide(ctx); err != nil {
+				return triggers.Issued{}, err
+			}
+		}
 	}
 	if rec.Method != string(m) || len(rec.Salt) == 0 || len(rec.Hash) == 0 || rec.ExpiresAt.IsZero() {
 		return triggers.Issued{}, errors.New("otp: stored code record does not match the round")
 	}
-	destination := Mask(m, recipient)
+
+	destination := Mask(m, address)
 	if !fromAttr && !looksLikeRecipient(m, recipient) {
-		destination = placeholderMask(m, req.UserPoolID, req.UserName, is.cfg.SMSAllowedCountries)
+		destination = placeholderMask(req.Key, m, req.UserPoolID, req.UserName, is.cfg.SMSAllowedCountries)
+	}
+	status, wait := CodeSent, r.wait
+	if !r.decided {
+		// A round that already had its record (a retried Create, or the round after a wrong
+		// answer): nothing new goes out; the wait is read, not taken.
+		status, wait = CodeKept, r.state.Wait(is.now(), is.schedule)
+	} else if r.kept {
+		status = CodeKept
 	}
 	out := triggers.Issued{
-		Public: map[string]string{PubDeliveryMedium: medium, PubDestination: destination},
+		Public: map[string]string{
+			PubDeliveryMedium: medium,
+			PubDestination:    destination,
+			PubResendAfter:    strconv.FormatInt(int64((wait+time.Second-1)/time.Second), 10),
+			PubCodeStatus:     status,
+		},
 		Private: map[string]string{
-			PrivSalt:      base64.StdEncoding.EncodeToString(rec.Salt),
-			PrivDigest:    base64.StdEncoding.EncodeToString(rec.Hash),
-			PrivExpires:   strconv.FormatInt(rec.ExpiresAt.Unix(), 10),
-			PrivRecipient: base64.StdEncoding.EncodeToString(recipientTag(rec.Salt, m, recipient)),
+			PrivSalt:    base64.StdEncoding.EncodeToString(rec.Salt),
+			PrivDigest:  base64.StdEncoding.EncodeToString(rec.Hash),
+			PrivExpires: strconv.FormatInt(rec.ExpiresAt.Unix(), 10),
+			PrivAddress: address,
 		},
 	}
 	if rec.CodeGeneration != 0 && rec.CodeGeneration != rec.Generation {
 		out.Private[PrivCodeGeneration] = strconv.Itoa(rec.CodeGeneration)
 	}
-	if !created {
+	if !created || !r.decided {
 		log.DebugContext(ctx, "otp: round already has a code; not sending again")
 		return out, nil
 	}
-	if !decided {
-		if refused, err = is.refusal(ctx, req, m, recipient, fromAttr); err != nil {
-			return triggers.Issued{}, err
-		}
-	}
-	if refused != "" {
-		log.InfoContext(ctx, "otp: code not sent", "reason", refused, "carried", out.Private[PrivCodeGeneration] != "")
+	if r.reason != "" {
+		log.InfoContext(ctx, "otp: code not sent", "reason", r.reason, "carried", out.Private[PrivCodeGeneration] != "")
 		is.pad(ctx, m)
 		return out, nil
 	}
 
 	start := time.Now()
 	if m == authflow.SMSOTP {
-		err = is.sendSMS(ctx, recipient, code)
+		err = is.sendSMS(ctx, address, code)
 	} else {
-		err = is.sendEmail(ctx, recipient, code)
+		err = is.sendEmail(ctx, address, code)
 	}
 	if err != nil {
 		log.WarnContext(ctx, "otp: sending the code failed", "err", err)
@@ -278,27 +370,125 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	return out, nil
 }
 
-// refusal says why the code must not be sent ("" to send). It consumes a unit of the
-// recipient's send limits when the rest allows sending; unknown users consume one too (under
-// what they typed): the same calls, and probing an address is limited like signing in to it.
-func (is *Issuer) refusal(ctx context.Context, req triggers.IssueRequest, m authflow.Method, recipient string, fromAttr bool) (string, error) {
-	reason := refusal(req, m, recipient, fromAttr, is.cfg.SMSAllowedCountries)
-	if reason == "" || req.UserNotFound {
-		allowed, err := is.store.AllowSend(ctx, RecipientKey(m, recipient), is.cfg.SendLimits...)
-		if err != nil {
-			return "", fmt.Errorf("otp: send limit: %w", err)
-		}
-		if !allowed && reason == "" {
-			reason = "send limit reached for the recipient"
-		}
-	}
-	return reason, nil
+// policy is what the request alone says about sending.
+type policy struct {
+	reason        string // why the code must not be sent ("" if it may be)
+	owner         string // the sub whose device keys and passkeys to count ("" : none to count)
+	unverifiedSMS bool   // an SMS to a number that is not verified: counts against the budget
 }
 
-// target returns the recipient of the round (trimmed; keys and tags lower-case it) and whether
-// it comes from the user's attribute. Otherwise (unknown user, attribute missing) it is what the
-// user typed as a user name, so that the masked destination matches what a real user with that
-// address would see.
+// policy decides what the request alone decides. It never includes the address in a reason.
+func (is *Issuer) policy(req triggers.IssueRequest, m authflow.Method, recipient string, fromAttr bool) policy {
+	switch {
+	case req.UserNotFound:
+		return policy{reason: "unknown user"}
+	case !fromAttr && m == authflow.SMSOTP:
+		return policy{reason: "user has no phone number"}
+	case !fromAttr:
+		return policy{reason: "user has no email address"}
+	case m == authflow.EmailOTP && !looksLikeEmail(recipient):
+		return policy{reason: "email address is malformed"}
+	case m == authflow.SMSOTP:
+		if reason := smsCheck(recipient, is.cfg.SMSAllowedCountries); reason != "" {
+			return policy{reason: reason}
+		}
+	}
+	attrs := req.UserAttributes
+	_, verified := addressAttr(m)
+	if attrs[verified] == "true" {
+		return policy{}
+	}
+	// An unverified address: only a fresh sign-up proving it may get a code.
+	other := AttrPhoneNumberVerified
+	if m == authflow.SMSOTP {
+		other = AttrEmailVerified
+	}
+	switch {
+	case attrs[other] == "true":
+		return policy{reason: "address not verified, and the account has another verified contact"}
+	case attrs["sub"] == "":
+		return policy{reason: "address not verified, and the user has no sub to look up keys"}
+	}
+	return policy{owner: attrs["sub"], unverifiedSMS: m == authflow.SMSOTP}
+}
+
+// round carries one Issue's reads and decision.
+type round struct {
+	is      *Issuer
+	sendKey string
+	pol     policy
+
+	state    store.SendState
+	stateErr error
+	keys     int // device keys + passkeys of pol.owner
+	keysErr  error
+
+	decided bool
+	kept    bool          // the schedule refused: nothing sent
+	wait    time.Duration // until the next send, after the decision
+	reason  string        // why nothing is sent ("" to send)
+}
+
+// reads runs also together with the round's reads: the schedule, and the account's keys when
+// the policy asks for them.
+func (r *round) reads(ctx context.Context, also func()) {
+	var wg sync.WaitGroup
+	wg.Go(func() { r.state, r.stateErr = r.is.store.ReadSendSchedule(ctx, r.sendKey) })
+	if r.pol.owner != "" {
+		wg.Go(func() {
+			d, p, err := r.is.store.CredentialCounts(ctx, r.pol.owner)
+			r.keys, r.keysErr = d+p, err
+		})
+	}
+	also()
+	wg.Wait()
+}
+
+func (r *round) readErr() error {
+	if r.stateErr != nil {
+		return fmt.Errorf("otp: send schedule: %w", r.stateErr)
+	}
+	if r.keysErr != nil {
+		return fmt.Errorf("otp: count the user's keys: %w", r.keysErr)
+	}
+	return nil
+}
+
+// decide takes a step of the recipient's schedule and, when it allows a send, decides whether
+// the code goes out. The schedule step is taken whatever the policy says, so that every round
+// looks alike.
+func (r *round) decide(ctx context.Context) error {
+	d, err := r.is.store.RecordSend(ctx, r.sendKey, r.is.schedule, r.state)
+	if err != nil {
+		return fmt.Errorf("otp: send schedule: %w", err)
+	}
+	r.decided, r.wait, r.reason = true, d.Wait, r.pol.reason
+	if r.reason == "" && r.pol.owner != "" && r.keys > 0 {
+		r.reason = "address not verified, and the account has a device key or passkey"
+	}
+	if !d.Allowed {
+		r.kept = true
+		if r.reason == "" {
+			r.reason = "the recipient's wait has not passed"
+		}
+		return nil
+	}
+	if r.reason == "" && r.pol.unverifiedSMS {
+		ok, err := r.is.store.AllowSend(ctx, SMSBudgetKey, r.is.cfg.SMSUnverifiedLimits...)
+		if err != nil {
+			return fmt.Errorf("otp: SMS budget: %w", err)
+		}
+		if !ok {
+			r.reason = "the deployment's budget for SMS to unverified numbers is spent"
+		}
+	}
+	return nil
+}
+
+// target returns the recipient of the round (trimmed) and whether it comes from the user's
+// attribute. Otherwise (unknown user, attribute missing) it is what the user typed as a user
+// name, so that the masked destination matches what a real user with that address would see
+// and the schedule is the one of that address.
 func target(req triggers.IssueRequest, m authflow.Method) (string, bool) {
 	attr, _ := addressAttr(m)
 	if !req.UserNotFound {
@@ -307,38 +497,6 @@ func target(req triggers.IssueRequest, m authflow.Method) (string, bool) {
 		}
 	}
 	return strings.TrimSpace(req.UserName), false
-}
-
-// refusal says why the code must not be sent, or "" if it may be (subject to send limits).
-// It never includes the address.
-func refusal(req triggers.IssueRequest, m authflow.Method, recipient string, fromAttr bool, countries []string) string {
-	switch {
-	case req.UserNotFound:
-		return "unknown user"
-	case !fromAttr && m == authflow.SMSOTP:
-		return "user has no phone number"
-	case !fromAttr:
-		return "user has no email address"
-	case m == authflow.EmailOTP && !looksLikeEmail(recipient):
-		return "email address is malformed"
-	case m == authflow.SMSOTP && !IsE164(recipient):
-		return "phone number is not E.164"
-	case m == authflow.SMSOTP && !countryAllowed(recipient, countries):
-		return "phone number is not in an allowed country"
-	case m == authflow.SMSOTP && req.UserAttributes[AttrPhoneNumberVerified] != "true" &&
-		req.UserAttributes[AttrEmailVerified] == "true":
-		return "phone number is not verified"
-	}
-	return ""
-}
-
-func countryAllowed(phone string, countries []string) bool {
-	for _, p := range countries {
-		if len(phone) > len(p) && phone[:len(p)] == p {
-			return true
-		}
-	}
-	return false
 }
 
 func (is *Issuer) data(code string) TemplateData {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -19,21 +19,22 @@ import (
 func keys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }
 
 var (
-	wantPublic  = []string{otp.PubDeliveryMedium, otp.PubDestination}
-	wantPrivate = []string{otp.PrivDigest, otp.PrivExpires, otp.PrivRecipient, otp.PrivSalt}
+	wantPublic  = []string{otp.PubCodeStatus, otp.PubDeliveryMedium, otp.PubDestination, otp.PubResendAfter}
+	wantPrivate = []string{otp.PrivAddress, otp.PrivDigest, otp.PrivExpires, otp.PrivSalt}
 )
 
-// sameShape fails unless a and b have the same public and private keys and medium.
+// sameShape fails unless a and b have the same public and private keys, medium and status, and
+// private values of the same lengths (but the address, which is the user's).
 func sameShape(tb testing.TB, a, b triggers.Issued) {
 	tb.Helper()
 	if !slices.Equal(keys(a.Public), keys(b.Public)) || !slices.Equal(keys(a.Private), keys(b.Private)) {
 		tb.Fatalf("shapes differ: %v/%v vs %v/%v", keys(a.Public), keys(a.Private), keys(b.Public), keys(b.Private))
 	}
-	if a.Public[otp.PubDeliveryMedium] != b.Public[otp.PubDeliveryMedium] {
-		tb.Fatalf("media differ: %v vs %v", a.Public, b.Public)
+	if a.Public[otp.PubDeliveryMedium] != b.Public[otp.PubDeliveryMedium] || a.Public[otp.PubCodeStatus] != b.Public[otp.PubCodeStatus] {
+		tb.Fatalf("media or status differ: %v vs %v", a.Public, b.Public)
 	}
 	for k := range a.Private {
-		if len(a.Private[k]) != len(b.Private[k]) {
+		if k != otp.PrivAddress && len(a.Private[k]) != len(b.Private[k]) {
 			tb.Fatalf("private %s lengths differ", k)
 		}
 	}
@@ -46,8 +47,11 @@ func TestEmailHappyPath(t *testing.T) {
 	if !slices.Equal(keys(out.Public), wantPublic) || !slices.Equal(keys(out.Private), wantPrivate) {
 		t.Fatalf("issued %v / %v", keys(out.Public), keys(out.Private))
 	}
-	if out.Public[otp.PubDeliveryMedium] != "EMAIL" || out.Public[otp.PubDestination] != "a***@e***.com" {
-		t.Fatalf("public %v", out.Public)
+	if want := map[string]string{"deliveryMedium": "EMAIL", "destination": "a***@e***.com", "resendAfter": "60", "codeStatus": "sent"}; !maps.Equal(out.Public, want) {
+		t.Fatalf("public %v, want %v", out.Public, want)
+	}
+	if out.Private[otp.PrivAddress] != email {
+		t.Fatalf("private address %q", out.Private[otp.PrivAddress])
 	}
 	if got := out.Private[otp.PrivExpires]; got != itoa(t0.Add(5*time.Minute).Unix()) {
 		t.Fatalf("otpExpires %s, want now+5m", got)
@@ -73,8 +77,11 @@ func TestEmailHappyPath(t *testing.T) {
 			t.Error("stored record contains the code")
 		}
 	}
-	if got := e.store.keys; len(got) != 1 || got[0] != otp.RecipientKey(authflow.EmailOTP, email) || strings.Contains(got[0], "alice") {
-		t.Errorf("send-limit keys %v", got)
+	if got := e.store.sendKeys; len(got) != 1 || got[0] != otp.RecipientKey(testKey, authflow.EmailOTP, email) || strings.Contains(got[0], "alice") {
+		t.Errorf("send schedule keys %v", got)
+	}
+	if len(e.store.keys) != 0 {
+		t.Errorf("an email counted against the SMS budget: %v", e.store.keys)
 	}
 
 	if !e.check(t, checkReq(req, out, code)) {
@@ -85,7 +92,7 @@ func TestEmailHappyPath(t *testing.T) {
 	}
 	call := e.cog.calls[0]
 	if call.UserPoolID != poolID || call.Username != userName ||
-		len(call.UserAttributes) != 1 || call.UserAttributes[0].Name != "email_verified" || call.UserAttributes[0].Value != "true" {
+		!slices.Equal(call.UserAttributes, []awsapi.Attribute{{Name: "email", Value: email}, {Name: "email_verified", Value: "true"}}) {
 		t.Fatalf("attribute update %+v", call)
 	}
 
@@ -137,8 +144,11 @@ func TestSMSHappyPath(t *testing.T) {
 	if !e.check(t, checkReq(req, out, code)) {
 		t.Fatal("the right code was refused")
 	}
-	if e.cog.count() != 1 || e.cog.calls[0].UserAttributes[0].Name != "phone_number_verified" {
+	if e.cog.count() != 1 || !slices.Equal(e.cog.calls[0].UserAttributes, []awsapi.Attribute{{Name: "phone_number", Value: phone}, {Name: "phone_number_verified", Value: "true"}}) {
 		t.Fatalf("attribute updates %+v", e.cog.calls)
+	}
+	if len(e.store.keys) != 1 || e.store.keys[0] != "sms-unverified" {
+		t.Fatalf("SMS budget keys %v, want one unit of sms-unverified", e.store.keys)
 	}
 }
 
@@ -193,11 +203,12 @@ func TestMalformedPrivateParameters(t *testing.T) {
 		func(p map[string]string) { delete(p, otp.PrivSalt) },
 		func(p map[string]string) { delete(p, otp.PrivDigest) },
 		func(p map[string]string) { delete(p, otp.PrivExpires) },
-		func(p map[string]string) { delete(p, otp.PrivRecipient) },
+		func(p map[string]string) { delete(p, otp.PrivAddress) },
+		func(p map[string]string) { p[otp.PrivAddress] = "mallory@example.com" },
 		func(p map[string]string) { p[otp.PrivSalt] = "!!" },
 		func(p map[string]string) { p[otp.PrivDigest] = p[otp.PrivDigest][:20] },
 		func(p map[string]string) { p[otp.PrivExpires] = "soon" },
-		func(p map[string]string) { p[otp.PrivRecipient] = "" },
+		func(p map[string]string) { p[otp.PrivAddress] = " " },
 	} {
 		r := checkReq(req, out, code)
 		mutate(r.Private)
@@ -228,11 +239,11 @@ func TestExpiredCode(t *testing.T) {
 }
 
 func TestResendReplacesTheCode(t *testing.T) {
-	e := newEnv(t, otp.Config{SendLimits: nil})
+	e := newEnv(t, otp.Config{})
 	req1 := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
 	out1 := e.issue(t, req1)
 	code1 := e.lastEmailCode(t)
-	e.clock.Add(61 * time.Second) // past the 1-per-60-s limit
+	e.clock.Add(60 * time.Second) // past the first delay
 	req2 := req1
 	req2.Challenge = challenge(sid, authflow.EmailOTP, 2, authflow.ReasonResend)
 	out2 := e.issue(t, req2)
@@ -271,14 +282,21 @@ func TestCreateRetrySendsOnce(t *testing.T) {
 			req.Challenge.Reason = authflow.ReasonRetry
 			e.clock.Add(30 * time.Second)
 			retry := e.issue(t, req) // the round after a wrong answer
-			if !reflect.DeepEqual(first, again) || !reflect.DeepEqual(first, retry) {
-				t.Fatalf("retried Create changed the parameters:\n%v\n%v\n%v", first, again, retry)
+			for _, o := range []triggers.Issued{again, retry} {
+				if !maps.Equal(first.Private, o.Private) || first.Public[otp.PubDestination] != o.Public[otp.PubDestination] {
+					t.Fatalf("retried Create changed the parameters:\n%v\n%v", first, o)
+				}
+			}
+			// Nothing new went out; the wait is read, not taken again.
+			if first.Public[otp.PubCodeStatus] != "sent" || again.Public[otp.PubCodeStatus] != "kept" || retry.Public[otp.PubCodeStatus] != "kept" ||
+				again.Public[otp.PubResendAfter] != "58" || retry.Public[otp.PubResendAfter] != "28" {
+				t.Fatalf("status and wait: %v, %v, %v", first.Public, again.Public, retry.Public)
 			}
 			if sent := e.ses.count() + e.sns.count(); sent != 1 {
 				t.Fatalf("%d messages sent, want 1", sent)
 			}
-			if len(e.store.keys) != 1 {
-				t.Fatalf("%d send-limit checks, want 1", len(e.store.keys))
+			if len(e.store.sendKeys) != 1 {
+				t.Fatalf("%d schedule steps, want 1", len(e.store.sendKeys))
 			}
 			var code string
 			if m == authflow.SMSOTP {
@@ -293,7 +311,7 @@ func TestCreateRetrySendsOnce(t *testing.T) {
 	}
 }
 
-func TestSendLimit(t *testing.T) {
+func TestSendSchedule(t *testing.T) {
 	e := newEnv(t, otp.Config{})
 	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
 	first := e.issue(t, req)
@@ -306,41 +324,48 @@ func TestSendLimit(t *testing.T) {
 	if e.ses.count() != 1 {
 		t.Fatalf("second sign-in within 60 s sent a code (%d emails)", e.ses.count())
 	}
-	sameShape(t, first, second)
+	if second.Public[otp.PubCodeStatus] != "kept" || second.Public[otp.PubResendAfter] != "30" {
+		t.Fatalf("second sign-in: %v", second.Public)
+	}
 	if first.Public[otp.PubDestination] != second.Public[otp.PubDestination] {
 		t.Fatal("destinations differ")
 	}
 	if e.check(t, checkReq(req2, second, code)) {
 		t.Fatal("the first sign-in's code works in the second")
 	}
-	// The limit is per recipient, not per user: case and spaces do not dodge it.
+	// The schedule is per recipient, not per user: case and spaces do not dodge it.
 	req3 := req2
 	req3.Challenge.SessionID = "AAAAAAAAAAAAAAAAAAAAAA"
 	req3.UserAttributes = emailAttrs(true)
 	req3.UserAttributes["email"] = "  ALICE.LIDDELL@example.COM "
 	e.issue(t, req3)
 	if e.ses.count() != 1 {
-		t.Fatal("a differently-cased address dodged the limit")
+		t.Fatal("a differently-cased address dodged the schedule")
 	}
 
-	e.clock.Add(31 * time.Second) // next 60-s window
+	e.clock.Add(30 * time.Second) // the first delay has passed
 	req4 := req2
 	req4.Challenge = challenge(sid2, authflow.EmailOTP, 2, authflow.ReasonResend)
-	e.issue(t, req4)
-	if e.ses.count() != 2 {
-		t.Fatalf("no code sent in the next window (%d emails)", e.ses.count())
+	out := e.issue(t, req4)
+	if e.ses.count() != 2 || out.Public[otp.PubResendAfter] != "120" {
+		t.Fatalf("no code sent after the wait (%d emails), %v", e.ses.count(), out.Public)
 	}
 }
 
-func TestDailySendLimit(t *testing.T) {
-	e := newEnv(t, otp.Config{})
-	for i := range 12 {
-		req := issueReq(authflow.SMSOTP, i+1, phoneAttrs(phone, true, true))
-		e.issue(t, req)
-		e.clock.Add(61 * time.Second)
+func TestDailySendCap(t *testing.T) {
+	e := newEnv(t, otp.Config{SendDelays: []time.Duration{time.Second}, SendDailyCap: 3})
+	var last triggers.Issued
+	for i := range 5 {
+		req := issueReq(authflow.SMSOTP, 1, phoneAttrs(phone, true, true))
+		req.Challenge.SessionID = session(i)
+		last = e.issue(t, req)
+		e.clock.Add(time.Minute)
 	}
-	if e.sns.count() != 10 {
-		t.Fatalf("%d SMS in one day, want 10", e.sns.count())
+	if e.sns.count() != 3 {
+		t.Fatalf("%d SMS in one day, want 3", e.sns.count())
+	}
+	if w := resendAfter(t, last); w != 24*time.Hour-4*time.Minute {
+		t.Fatalf("over the cap the wait is %s, want until 24 h after the first code", w)
 	}
 }
 
@@ -354,33 +379,54 @@ func TestSMSRefusals(t *testing.T) {
 		{"fresh sign-up, nothing verified", phoneAttrs(phone, false, false), true},
 		{"unverified number, verified email", phoneAttrs(phone, false, true), false},
 		{"verified-attribute missing, verified email", map[string]string{"phone_number": phone, "email_verified": "true"}, false},
+		{"verified-attribute missing, no sub", map[string]string{"phone_number": phone}, false},
 		{"country not allowed", phoneAttrs("+79161234567", true, true), false},
-		{"premium Caribbean under +1 is allowed by the default list", phoneAttrs("+18765550123", true, true), true},
-		{"not E.164: national format", phoneAttrs("07911123456", true, true), false},
-		{"not E.164: spaces", phoneAttrs("+44 7911 123456", true, true), false},
-		{"not E.164: too long", phoneAttrs("+4479111234567890", true, true), false},
+		{"Caribbean under +1", phoneAttrs("+18765550123", true, true), false},
+		{"Guernsey under +44", phoneAttrs("+447911123456", true, true), false},
+		{"GB premium rate", phoneAttrs("+449098790000", true, true), false},
+		{"not E.164: national format", phoneAttrs("07400123456", true, true), false},
+		{"not E.164: spaces", phoneAttrs("+44 7400 123456", true, true), false},
+		{"not E.164: too long", phoneAttrs("+4474001234567890", true, true), false},
+		{"trunk prefix after the country code", phoneAttrs("+4407400123456", true, true), true},
 		{"no number", emailAttrs(true), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, otp.Config{})
 			ref := newEnv(t, otp.Config{})
-			got := e.issue(t, issueReq(authflow.SMSOTP, 1, tt.attrs))
-			want := ref.issue(t, issueReq(authflow.SMSOTP, 1, phoneAttrs(phone, true, true)))
+			got := e.issueQuick(t, issueReq(authflow.SMSOTP, 1, tt.attrs))
+			want := ref.issueQuick(t, issueReq(authflow.SMSOTP, 1, phoneAttrs(phone, true, true)))
 			sameShape(t, got, want)
 			if sent := e.sns.count() == 1; sent != tt.send {
 				t.Fatalf("sent = %v, want %v", sent, tt.send)
+			}
+			if len(e.store.sendKeys) != 1 {
+				t.Fatalf("%d schedule steps, want 1 whether sent or not", len(e.store.sendKeys))
 			}
 		})
 	}
 }
 
-func TestNarrowCountryList(t *testing.T) {
+func TestCountryList(t *testing.T) {
 	e := newEnv(t, otp.Config{SMSAllowedCountries: []string{"+44"}})
-	e.issue(t, issueReq(authflow.SMSOTP, 1, phoneAttrs("+18765550123", true, true)))
-	e.issue(t, issueReq(authflow.SMSOTP, 2, phoneAttrs("+4", true, true)))
+	for i, number := range []string{"+18765550123", "+4", "+12015550123"} {
+		e.issue(t, issueReq(authflow.SMSOTP, i+1, phoneAttrs(number, true, true)))
+	}
 	if e.sns.count() != 0 {
 		t.Fatal("sent outside the allow-list")
+	}
+	e.issue(t, issueReq(authflow.SMSOTP, 4, phoneAttrs("+447911123456", true, true)))
+	if e.sns.count() != 1 {
+		t.Fatal("+44 does not take in Guernsey")
+	}
+	e = newEnv(t, otp.Config{SMSAllowedCountries: []string{"JM", "+1206"}})
+	for i, number := range []string{"+18765550123", "+12065550123", "+12015550123", "+447400123456"} {
+		req := issueReq(authflow.SMSOTP, 1, phoneAttrs(number, true, true))
+		req.Challenge.SessionID = session(i)
+		e.issue(t, req)
+	}
+	if e.sns.count() != 2 || e.sns.sent[0].PhoneNumber != "+18765550123" || e.sns.sent[1].PhoneNumber != "+12065550123" {
+		t.Fatalf("sent %d", e.sns.count())
 	}
 }
 
@@ -402,7 +448,7 @@ func TestUnknownUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := triggers.IssueRequest{Challenge: challenge(sid, m, 1, authflow.ReasonSelect), UserPoolID: poolID, ClientID: clientID, UserName: typed, UserNotFound: true}
+			req := triggers.IssueRequest{Challenge: challenge(sid, m, 1, authflow.ReasonSelect), UserPoolID: poolID, ClientID: clientID, UserName: typed, UserNotFound: true, Key: testKey}
 			out, err := iss.Issue(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
@@ -414,8 +460,9 @@ func TestUnknownUser(t *testing.T) {
 			if e.ses.count()+e.sns.count() != 0 {
 				t.Fatal("a code was sent for an unknown user")
 			}
-			if e.store.creates != 1 || len(e.store.keys) != 1 {
-				t.Fatalf("unknown user: %d creates, %d send-limit calls; want the same work as a real user", e.store.creates, len(e.store.keys))
+			if e.store.creates != 1 || len(e.store.sendKeys) != 1 || e.store.reads != 1 ||
+				e.store.sendKeys[0] != real.store.sendKeys[0] || len(real.store.sendKeys) != 1 {
+				t.Fatalf("unknown user: %d creates, schedule %v; want the same work as a real user (%v)", e.store.creates, e.store.sendKeys, real.store.sendKeys)
 			}
 			// The code the issuer drew (same seed) is refused for the unknown user...
 			code, _ := otp.Generate(seeded(9), 6)
@@ -435,7 +482,7 @@ func TestUnknownUser(t *testing.T) {
 
 func TestPlaceholderDestination(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := triggers.IssueRequest{Challenge: challenge(sid, authflow.EmailOTP, 1, authflow.ReasonSelect), UserPoolID: poolID, UserName: "jdoe", UserNotFound: true}
+	req := triggers.IssueRequest{Challenge: challenge(sid, authflow.EmailOTP, 1, authflow.ReasonSelect), UserPoolID: poolID, UserName: "jdoe", UserNotFound: true, Key: testKey}
 	a := e.issue(t, req)
 	req.Challenge.SessionID = sid2
 	b := e.issue(t, req)
@@ -526,17 +573,29 @@ func TestStoreFailures(t *testing.T) {
 	if _, err := e.iss.Issue(context.Background(), issueReq(authflow.EmailOTP, 1, emailAttrs(true))); !errors.Is(err, errDown) {
 		t.Fatalf("CreateOTP failure: %v", err)
 	}
-	e.store.createErr, e.store.allowErr = nil, errDown
+	e.store.createErr, e.store.sendErr = nil, errDown
 	if _, err := e.iss.Issue(context.Background(), issueReq(authflow.EmailOTP, 2, emailAttrs(true))); !errors.Is(err, errDown) {
-		t.Fatalf("AllowSend failure: %v", err)
+		t.Fatalf("schedule failure: %v", err)
 	}
 	unknown := issueReq(authflow.EmailOTP, 3, nil)
 	unknown.UserNotFound = true
 	if _, err := e.iss.Issue(context.Background(), unknown); !errors.Is(err, errDown) {
-		t.Fatalf("AllowSend failure, unknown user: %v (must fail like a real user)", err)
+		t.Fatalf("schedule failure, unknown user: %v (must fail like a real user)", err)
 	}
-	if e.ses.count() != 0 {
-		t.Fatal("sent without a send-limit decision")
+	e.store.sendErr, e.store.credErr = nil, errDown
+	fresh := issueReq(authflow.EmailOTP, 1, emailAttrs(false))
+	fresh.Challenge.SessionID = session(1)
+	if _, err := e.iss.Issue(context.Background(), fresh); !errors.Is(err, errDown) {
+		t.Fatalf("key count failure: %v", err)
+	}
+	e.store.credErr, e.store.allowErr = nil, errDown
+	sms := issueReq(authflow.SMSOTP, 1, phoneAttrs(phone, false, false))
+	sms.Challenge.SessionID = session(2)
+	if _, err := e.iss.Issue(context.Background(), sms); !errors.Is(err, errDown) {
+		t.Fatalf("SMS budget failure: %v", err)
+	}
+	if e.ses.count()+e.sns.count() != 0 {
+		t.Fatal("sent without a decision")
 	}
 }
 

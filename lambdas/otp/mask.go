@@ -1,14 +1,15 @@
 package otp
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/otp/phone"
 )
 
 // Cognito user attributes the package reads and writes.
@@ -25,24 +26,6 @@ func addressAttr(m authflow.Method) (addr, verified string) {
 		return AttrPhoneNumber, AttrPhoneNumberVerified
 	}
 	return AttrEmail, AttrEmailVerified
-}
-
-// normalize returns the canonical form of a recipient: trimmed and lower-cased.
-func normalize(recipient string) string { return strings.ToLower(strings.TrimSpace(recipient)) }
-
-// RecipientKey is the send-limit key for a recipient: hex SHA-256 of method + "|" + the
-// lower-cased, trimmed recipient. The table never holds the address itself.
-func RecipientKey(m authflow.Method, recipient string) string {
-	h := sha256.Sum256([]byte(string(m) + "|" + normalize(recipient)))
-	return hex.EncodeToString(h[:])
-}
-
-// recipientTag binds a round to the address it was issued for, so that Verify only marks the
-// attribute verified if it still holds that address. Keyed with the round's salt.
-func recipientTag(salt []byte, m authflow.Method, recipient string) []byte {
-	h := hmac.New(sha256.New, salt)
-	h.Write([]byte("recipient|" + string(m) + "|" + normalize(recipient)))
-	return h.Sum(nil)
 }
 
 // looksLikeEmail is a shape check, not a full RFC 5322 parse: one '@' with text on both sides,
@@ -64,7 +47,8 @@ func looksLikeEmail(s string) bool {
 // looksLikeRecipient reports whether s has the shape of m's recipient.
 func looksLikeRecipient(m authflow.Method, s string) bool {
 	if m == authflow.SMSOTP {
-		return IsE164(s)
+		_, err := phone.Parse(s)
+		return err == nil
 	}
 	return looksLikeEmail(s)
 }
@@ -87,7 +71,7 @@ func firstRune(s string) string {
 }
 
 func maskEmail(s string) string {
-	s = normalize(s)
+	s = strings.ToLower(strings.TrimSpace(s))
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
 		return "***@***"
@@ -126,26 +110,98 @@ func maskPhone(s string) string {
 }
 
 // placeholderMask is the destination shown when the user name says nothing about the recipient
-// (an unknown user who typed a plain user name, or a user without the attribute): a plausible,
-// deterministic mask derived from the pool and user name, so that asking twice gives the same
-// answer. Someone who knows this code can still tell it from a real one; sign-in by email
-// address or phone number as the user name avoids the case.
-func placeholderMask(m authflow.Method, userPoolID, userName string, countries []string) string {
-	h := sha256.Sum256([]byte("otp-placeholder|" + string(m) + "|" + userPoolID + "|" + userName))
+// (an unknown user who typed a plain user name or, for SMS, an email address; a user without the
+// attribute): a plausible mask derived from the pool and user name under the deployment key, so
+// that asking twice gives the same answer and nobody without the key can compute it (and so
+// tell it from a real user's). For SMS it is the mask of a mobile number of one of the allowed
+// countries that passes that country's numbering plan.
+func placeholderMask(k *keyed.Key, m authflow.Method, userPoolID, userName string, countries []string) string {
+	seed := k.Sum(purposePlaceholder, string(m), userPoolID, userName)
 	if m != authflow.SMSOTP {
-		return string(rune('a'+h[0]%26)) + "***@" + string(rune('a'+h[1]%26)) + "***.com"
+		return string(rune('a'+seed[0]%26)) + "***@" + string(rune('a'+seed[1]%26)) + "***.com"
 	}
-	prefix := "+44"
+	entry := "GB"
 	if len(countries) > 0 {
-		prefix = countries[int(h[0])%len(countries)]
+		entry = countries[int(seed[0])%len(countries)]
 	}
-	total := 12
-	if strings.HasPrefix(prefix, "+1") {
-		total = 11
+	region, lead := entry, ""
+	if strings.HasPrefix(entry, "+") {
+		region, lead = regionOfPrefix(entry)
 	}
-	digits := []byte(prefix[1:])
-	for i := 2; len(digits) < total; i++ {
-		digits = append(digits, '0'+h[i%len(h)]%10)
+	return maskPhone(plausibleMobile(seed, region, lead))
+}
+
+// regionOfPrefix returns the main region of a calling-code prefix ("+44" gives GB, "+1206" US)
+// and the national digits the prefix fixes ("206").
+func regionOfPrefix(prefix string) (region, lead string) {
+	d := prefix[1:]
+	for i := 1; i <= 3 && i <= len(d); i++ {
+		cc, err := strconv.Atoi(d[:i])
+		if err != nil {
+			break
+		}
+		if r := phone.MainRegion(cc); r != "" && r != phone.NonGeographic {
+			return r, d[i:]
+		}
 	}
-	return maskPhone(string(digits))
+	return "GB", ""
+}
+
+// maxPlausibleTries bounds the search for a valid-looking number.
+const maxPlausibleTries = 2000
+
+// plausibleMobile returns a mobile number of region in E.164 that starts with lead after the
+// country code and passes the region's mobile pattern, drawn deterministically from seed (the
+// length of the region's example mobile number). If no draw passes, the example number with
+// its last four digits from seed.
+func plausibleMobile(seed [32]byte, region, lead string) string {
+	cc, ex := phone.CountryCodeFor(region), phone.ExampleMobile(region)
+	if cc == 0 || ex == "" {
+		cc, ex, region = 44, "7400123456", "GB"
+	}
+	prefix := "+" + strconv.Itoa(cc)
+	stream := digitStream(seed)
+	n := max(len(ex), len(lead)+4)
+	buf := make([]byte, 0, n)
+	for range maxPlausibleTries {
+		buf = append(buf[:0], lead...)
+		for len(buf) < n {
+			buf = append(buf, stream())
+		}
+		if phone.IsType(region, string(buf), phone.Mobile) {
+			return prefix + string(buf)
+		}
+	}
+	buf = append(buf[:0], ex...)
+	if len(lead) <= len(ex)-4 {
+		copy(buf, lead)
+	}
+	for i := len(buf) - 4; i < len(buf); i++ {
+		buf[i] = stream()
+	}
+	return prefix + string(buf)
+}
+
+// digitStream returns uniform decimal digits expanded from seed (itself keyed): SHA-256 of the
+// seed and a counter, bytes below 250 taken modulo 10.
+func digitStream(seed [32]byte) func() byte {
+	var block [sha256.Size]byte
+	used, counter := len(block), uint32(0)
+	return func() byte {
+		for {
+			if used == len(block) {
+				h := sha256.New()
+				h.Write(seed[:])
+				h.Write([]byte{byte(counter >> 24), byte(counter >> 16), byte(counter >> 8), byte(counter)})
+				h.Sum(block[:0])
+				counter++
+				used = 0
+			}
+			b := block[used]
+			used++
+			if b < acceptBelow {
+				return '0' + b%10
+			}
+		}
+	}
 }

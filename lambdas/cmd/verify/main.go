@@ -81,6 +81,8 @@ func main() {
 				h.Checkers[m] = checker
 			}
 		}
+		// Any accepted answer (codes, device keys, passkeys) starts the user's send delays afresh.
+		h.OnSuccess = append(h.OnSuccess, otp.NewSendReset(keys, logger))
 	}
 	lambda.Start(h.Handle)
 }
