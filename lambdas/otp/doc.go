@@ -67,8 +67,10 @@
 // nobody can compute from public data), PubResendAfter (whole seconds until the schedule allows
 // the next code to this recipient) and PubCodeStatus: CodeSent when a code went out (or, for an
 // unknown user or an address that is not sent to, appears to), CodeKept when the wait had not
-// passed (a resend then carries the code already sent in the sign-in on, which keeps working)
-// or the round repeats one after a wrong answer. The old code stops working when a new one is
+// passed and a resend carries the code already sent in the sign-in on (it keeps working), or
+// the round repeats one after a wrong answer, and CodeWait when the wait had not passed and no
+// code of this sign-in can be carried on (its first round, or an expired code): ask again after
+// PubResendAfter seconds. The old code stops working when a new one is
 // sent (CodeSent). Answers that send nothing wait about as long as recent sends took (a moving
 // average seeded with PriorEmailLatency and PriorSMSLatency, so from an instance's first
 // request), so timing does not tell real users from unknown ones. The reason a code was not

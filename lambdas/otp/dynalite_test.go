@@ -191,7 +191,7 @@ func TestDynaliteSendLimitAndUnknownUser(t *testing.T) {
 		t.Fatal("second code within 60 s was sent")
 	}
 	gp, sp := g.round.PublicChallengeParameters, sent.PublicChallengeParameters
-	if gp[otp.PubDestination] != sp[otp.PubDestination] || gp[otp.PubCodeStatus] != "kept" || gp[otp.PubResendAfter] != "40" ||
+	if gp[otp.PubDestination] != sp[otp.PubDestination] || gp[otp.PubCodeStatus] != "wait" || gp[otp.PubResendAfter] != "40" ||
 		sp[otp.PubCodeStatus] != "sent" || sp[otp.PubResendAfter] != "60" {
 		t.Fatalf("public parameters: %v, then %v", sp, gp)
 	}

@@ -28,7 +28,7 @@ const (
 	// PubResendAfter is the whole number of seconds until another code can be sent to the
 	// recipient ("0": now). A resend asked for earlier sends nothing (CodeKept).
 	PubResendAfter = "resendAfter"
-	// PubCodeStatus is CodeSent or CodeKept.
+	// PubCodeStatus is CodeSent, CodeKept or CodeWait.
 	PubCodeStatus = "codeStatus"
 )
 
@@ -41,6 +41,10 @@ const (
 	// passed, or this round repeats one after a wrong answer; the code already sent in this
 	// sign-in by this method, if any, keeps working.
 	CodeKept = "kept"
+	// CodeWait: no new code went out because the recipient's wait (PubResendAfter) has not
+	// passed, and no earlier code of this sign-in can be carried on (this is its first round,
+	// or the earlier code expired): ask for a resend after PubResendAfter seconds.
+	CodeWait = "wait"
 )
 
 // Private challenge parameters added by the Issuer (seen only by Verify; never shown to the
@@ -327,6 +331,10 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 		status, wait = CodeKept, r.state.Wait(is.now(), is.schedule)
 	} else if r.kept {
 		status = CodeKept
+		if rec.CodeGeneration == 0 || rec.CodeGeneration == rec.Generation {
+			// Nothing carried on: no code of this sign-in works yet.
+			status = CodeWait
+		}
 	}
 	out := triggers.Issued{
 		Public: map[string]string{

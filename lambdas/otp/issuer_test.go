@@ -324,7 +324,7 @@ func TestSendSchedule(t *testing.T) {
 	if e.ses.count() != 1 {
 		t.Fatalf("second sign-in within 60 s sent a code (%d emails)", e.ses.count())
 	}
-	if second.Public[otp.PubCodeStatus] != "kept" || second.Public[otp.PubResendAfter] != "30" {
+	if second.Public[otp.PubCodeStatus] != "wait" || second.Public[otp.PubResendAfter] != "30" {
 		t.Fatalf("second sign-in: %v", second.Public)
 	}
 	if first.Public[otp.PubDestination] != second.Public[otp.PubDestination] {
