@@ -272,7 +272,7 @@ func (s *Service) Start(ctx context.Context, c Caller, body []byte) Reply {
 	if k.attr == AttrPhoneNumber {
 		// The new number is not verified: the code counts against the deployment's budget of SMS
 		// to unverified numbers, which the sign-in codes of fresh sign-ups share.
-		switch ok, err := s.store.AllowSend(ctx, SMSBudgetKey, s.cfg.Code.SMSUnverifiedLimits...); {
+		switch ok, err := s.store.AllowSend(ctx, otp.SMSBudgetKey, s.cfg.Code.SMSUnverifiedLimits...); {
 		case err != nil:
 			return s.internal(ctx, "SMS budget", err)
 		case !ok:
@@ -496,48 +496,23 @@ func decodeObject[T any](body []byte, decode func() (T, error)) (T, error) {
 	return decode()
 }
 
-// SMSBudgetKey is the RATE# key of the deployment-wide budget of SMS to unverified numbers
-// (otp.Config.SMSUnverifiedLimits): the same fixed, non-personal key as the otp package's, so
-// sign-in codes to fresh sign-ups and codes to new numbers share one budget.
-const SMSBudgetKey = "sms-unverified"
-
 // checkPhone returns s in E.164 as libphonenumber parses it ("+4407700900123" becomes
-// "+447700900123"), or why no code may be sent to it (a message for the client): it must be
-// E.164, of a mobile kind (MOBILE or FIXED_LINE_OR_MOBILE: no premium-rate, shared-cost,
-// toll-free, VoIP or unknown numbers) and in an allowed country (region code or calling-code
-// prefix of SMS_ALLOWED_COUNTRIES), the otp package's rules for sign-in codes.
+// "+447700900123"), or why no code may be sent to it (a message for the client): the otp
+// package's rules for sign-in codes (otp.SMSNumber) on a number written in E.164.
 func checkPhone(s string, countries []string) (string, string) {
 	if !otp.IsE164(s) {
 		return "", "phone number must be in E.164 form, e.g. +447700900123"
 	}
-	n, err := phone.Parse(s)
-	if err != nil {
-		return "", "not a valid phone number"
-	}
-	switch n.Type() {
-	case phone.Mobile, phone.FixedLineOrMobile:
-	default:
+	e164, err := otp.SMSNumber(s, countries)
+	switch {
+	case err == nil:
+		return e164, ""
+	case errors.Is(err, otp.ErrNotMobile):
 		return "", "codes are sent to mobile numbers only"
-	}
-	if !countryAllowed(n, countries) {
+	case errors.Is(err, otp.ErrCountryNotAllowed):
 		return "", "this app does not send text messages to that country"
 	}
-	return n.E164(), ""
-}
-
-// countryAllowed reports whether n's region or E.164 prefix is in countries.
-func countryAllowed(n phone.Number, countries []string) bool {
-	e164 := n.E164()
-	for _, c := range countries {
-		if strings.HasPrefix(c, "+") {
-			if len(e164) > len(c) && strings.HasPrefix(e164, c) {
-				return true
-			}
-		} else if c != "" && c == n.Region() {
-			return true
-		}
-	}
-	return false
+	return "", "not a valid phone number"
 }
 
 // validEmail accepts what the PreSignUp trigger accepts: a bare address (no display name,

@@ -62,7 +62,7 @@
 // day), then against the new address (key.ID("contact-rate", otp.LimitForm(address)): email
 // addresses without "+tags", Gmail without dots, phone numbers in E.164; default one a minute
 // and 10 a day) and, for a phone number, against the deployment's budget of SMS to unverified
-// numbers (SMSBudgetKey, otp.Config.SMSUnverifiedLimits, shared with the sign-in codes of fresh
+// numbers (otp.SMSBudgetKey, otp.Config.SMSUnverifiedLimits, shared with the sign-in codes of fresh
 // sign-ups; default 20 an hour and 100 a day). Each is one store.AllowSend under RATE# (fixed
 // windows). The trade-off: someone with an account can use up one address's 10 codes of a day,
 // after which its owner cannot add that address to an account until the day's window ends (at

@@ -1,6 +1,8 @@
 package otp
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
@@ -81,21 +83,39 @@ func deliveryAddress(m authflow.Method, recipient string) string {
 	return strings.TrimSpace(recipient)
 }
 
-// smsCheck says why a code must not be sent to number, or "" if it may be: it must parse, be of
-// a mobile kind (MOBILE or FIXED_LINE_OR_MOBILE) and be in an allowed country. The reason
-// never includes the number.
-func smsCheck(number string, countries []string) string {
+// Refusals of SMSNumber. Their text never includes the number.
+var (
+	ErrNotPhoneNumber    = errors.New("phone number does not parse as E.164")
+	ErrNotMobile         = errors.New("phone number is not a mobile number")
+	ErrCountryNotAllowed = errors.New("phone number is not in an allowed country")
+)
+
+// SMSNumber returns number in E.164 as libphonenumber formats it ("+4407400123456" becomes
+// "+447400123456") if a code may be sent to it: it must parse, be of a mobile kind (MOBILE or
+// FIXED_LINE_OR_MOBILE: no premium-rate, shared-cost, toll-free, VoIP, pager or unknown
+// numbers) and be in countries (region codes such as "GB" or calling-code prefixes such as
+// "+44"). Otherwise it returns ErrNotPhoneNumber, ErrNotMobile (wrapped with the number's type)
+// or ErrCountryNotAllowed.
+func SMSNumber(number string, countries []string) (string, error) {
 	n, err := phone.Parse(number)
 	if err != nil {
-		return "phone number does not parse as E.164"
+		return "", ErrNotPhoneNumber
 	}
 	switch t := n.Type(); t {
 	case phone.Mobile, phone.FixedLineOrMobile:
 	default:
-		return "phone number is not a mobile number (" + t.String() + ")"
+		return "", fmt.Errorf("%w (%s)", ErrNotMobile, t)
 	}
 	if !countryAllowed(n, countries) {
-		return "phone number is not in an allowed country"
+		return "", ErrCountryNotAllowed
+	}
+	return n.E164(), nil
+}
+
+// smsCheck says why a code must not be sent to number (SMSNumber's error text), or "" if it may be.
+func smsCheck(number string, countries []string) string {
+	if _, err := SMSNumber(number, countries); err != nil {
+		return err.Error()
 	}
 	return ""
 }
