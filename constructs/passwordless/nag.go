@@ -17,7 +17,8 @@ type Suppression struct {
 	AppliesTo []string // the finding's details it covers, e.g. "Resource::*"; empty: the whole rule
 	Reason    string
 	// When names the configuration whose resources need it: "" always, "sms_otp" with the
-	// custom sms_otp method, "native-sms" with Native.SMSOTP.
+	// custom sms_otp method, "native-sms" with Native.SMSOTP, "passkey" with the custom passkey
+	// method, "own-secret" when the construct creates the deployment secret.
 	When string
 }
 
@@ -32,6 +33,8 @@ func applies(when string, p Props) bool {
 		return p.Mode == ModeNative && p.Native.SMSOTP
 	case "passkey":
 		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.Passkey)
+	case "own-secret":
+		return p.DeploymentSecret == nil
 	}
 	return false
 }
@@ -58,8 +61,19 @@ var Suppressions = []Suppression{
 		Resource:  "CreateAuthChallengeRole/DefaultPolicy",
 		AppliesTo: []string{"Resource::*"},
 		Reason: "SNS Publish straight to a phone number (SMS codes) has no resource ARN, so only \"*\" " +
-			"can allow it; publishing to topics is denied in the same policy, and SMS go only to " +
-			"allow-listed countries under per-recipient send limits.",
+			"can allow it; publishing to topics is denied in the same policy, and SMS go only to mobile " +
+			"numbers of allow-listed countries, under per-recipient send delays and a deployment-wide " +
+			"budget for numbers not yet verified.",
+		When: "sms_otp",
+	},
+	{
+		Rule:      "AwsSolutions-IAM5",
+		Resource:  "ApiRole/DefaultPolicy",
+		AppliesTo: []string{"Resource::*"},
+		Reason: "SNS Publish straight to a phone number (the code of a phone-number change) has no " +
+			"resource ARN, so only \"*\" can allow it; publishing to topics is denied in the same " +
+			"policy, and SMS go only to mobile numbers of allow-listed countries, under per-user and " +
+			"per-recipient limits and the deployment-wide budget for numbers not yet verified.",
 		When: "sms_otp",
 	},
 	{
@@ -79,6 +93,17 @@ var Suppressions = []Suppression{
 			"consumed by the passkey sign-in) and returns no user data; it has its own stage " +
 			"throttle (PublicThrottle, default 5/s).",
 		When: "passkey",
+	},
+	{
+		Rule:     "AwsSolutions-SMG4",
+		Resource: "DeploymentSecret",
+		Reason: "The deployment secret is an HMAC key, not a credential of another system: rotating it " +
+			"means putting a new random value (PutSecretValue), which warm functions pick up within an " +
+			"hour. Every identifier derived from it changes once (send-limit and lockout windows start " +
+			"afresh, log references and decoys for unknown users change) and no stored data depends " +
+			"on it, so rotate on suspicion of exposure rather than on a schedule that would also reset " +
+			"every limit.",
+		When: "own-secret",
 	},
 }
 

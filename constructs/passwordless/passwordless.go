@@ -12,6 +12,7 @@ package passwordless
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,11 +26,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/contact"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/otp"
@@ -51,7 +54,9 @@ type Passwordless struct {
 	APIURL            *string
 	EmailIdentity     awsses.EmailIdentity    // nil without Props.Email
 	ConfigurationSet  awsses.ConfigurationSet // nil without Props.Email
-	Functions         Functions
+	// DeploymentSecret keys every derived identifier (Props.DeploymentSecret or the construct's own).
+	DeploymentSecret awssecretsmanager.ISecret
+	Functions        Functions
 }
 
 // Functions are the construct's Lambda functions.
@@ -101,6 +106,7 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(store.CredentialIDAttribute), Type: awsdynamodb.AttributeType_STRING},
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
+	pl.DeploymentSecret = deploymentSecret(c, p, removal)
 
 	// Email sender.
 	if p.Email != nil {
@@ -158,19 +164,11 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		signup.EnvSignInAliases: jsii.String(strings.Join(aliases, ",")),
 		logging.EnvLevel:        jsii.String("info"),
 	})
-	if len(p.Methods) > 0 {
-		// Failure counting (every method), device-key reads and use stamps.
-		grantTable(pl.Functions.Verify, pl.Table, "FailureCountsAndKeys", "dynamodb:GetItem", "dynamodb:UpdateItem")
-	}
-	if cfg.Enabled(authflow.Passkey) {
-		// allowCredentials of the nonce round (query), the decoy secret for unknown users (read,
-		// created once with a conditional put).
-		grantTable(pl.Functions.Create, pl.Table, "PasskeyRequestOptions", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem")
-	}
-	if p.codes() {
-		// Code records (conditional put, read on a retried Create) and send limits (updates).
-		grantTable(pl.Functions.Create, pl.Table, "CodeRecordsAndSendLimits", "dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem")
-	}
+	createAccess, verifyAccess, apiAccess := tableAccess(p)
+	grantTableAccess(pl.Functions.Create, pl.Table, createAccess)
+	grantTableAccess(pl.Functions.Verify, pl.Table, verifyAccess)
+	grantReadSecret(pl.Functions.Create, pl.DeploymentSecret)
+	grantReadSecret(pl.Functions.Verify, pl.DeploymentSecret)
 	if pl.EmailIdentity != nil && cfg.Enabled(authflow.EmailOTP) {
 		grantSendEmail(pl.Functions.Create, pl.EmailIdentity, pl.ConfigurationSet, p.Email.From)
 	}
@@ -213,7 +211,11 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		flows = &awscognito.AuthFlow{User: jsii.Bool(true), Custom: jsii.Bool(cfg.Enabled(authflow.DeviceKey))}
 	}
 	pl.Client = pool.AddClient(jsii.String("AppClient"), &awscognito.UserPoolClientOptions{
-		GenerateSecret:             jsii.Bool(false),
+		GenerateSecret: jsii.Bool(false),
+		// The client reads every standard attribute (Cognito's default) but cannot write email,
+		// phone_number or their verified flags: an address is set only by sign-up (the username
+		// itself) and by the contact-change routes, together with its verified flag after a code.
+		WriteAttributes:            clientWriteAttributes(),
 		AuthFlows:                  flows,
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),
@@ -244,9 +246,11 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		logging.EnvLevel: jsii.String("info"),
 	}
 	routes := []route{{awsapigatewayv2.HttpMethod_GET, "/me", false}}
-	if cfg.Enabled(authflow.DeviceKey) || cfg.Enabled(authflow.Passkey) {
+	changes := p.codes()
+	if cfg.Enabled(authflow.DeviceKey) || cfg.Enabled(authflow.Passkey) || changes {
 		apiEnv[store.EnvTableName] = pl.Table.TableName()
-		// The device-key freshness window also applies to passkey registration.
+		// The device-key freshness window also applies to passkey registration and to starting a
+		// contact change.
 		apiEnv[api.EnvDeviceKeyMaxPerUser] = jsii.String(strconv.Itoa(p.DeviceKeys.MaxPerUser))
 		apiEnv[api.EnvDeviceKeyMaxAuthAge] = jsii.String(strconv.Itoa(int(p.DeviceKeys.MaxAuthAge.Seconds())))
 	}
@@ -255,6 +259,20 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 			route{awsapigatewayv2.HttpMethod_POST, "/device-keys", false},
 			route{awsapigatewayv2.HttpMethod_GET, "/device-keys", false},
 			route{awsapigatewayv2.HttpMethod_DELETE, "/device-keys/{id}", false},
+		)
+	}
+	if changes {
+		// Adding or changing an email or phone: a code to the new address, then the value and its
+		// verified flag in one AdminUpdateUserAttributes. An address can be changed when its code
+		// method is on (the API sends the code the same way Create does).
+		apiEnv[contact.EnvUserPoolID] = pool.UserPoolId()
+		apiEnv[contact.EnvSignInAliases] = jsii.String(strings.Join(contactAliases(cfg), ","))
+		for k, v := range codeEnv(p, pl.ConfigurationSet) {
+			apiEnv[k] = v
+		}
+		routes = append(routes,
+			route{awsapigatewayv2.HttpMethod_POST, "/me/contact", false},
+			route{awsapigatewayv2.HttpMethod_POST, "/me/contact/verify", false},
 		)
 	}
 	if cfg.Enabled(authflow.Passkey) {
@@ -272,10 +290,21 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		)
 	}
 	pl.Functions.API = newFunction(c, "Api", "api", APITimeoutSeconds, p, apiEnv)
-	if cfg.Enabled(authflow.DeviceKey) || cfg.Enabled(authflow.Passkey) {
-		// Register (transaction: key, fingerprint guard, counter; passkeys: challenge consumed),
-		// list (query), rename, revoke (read the key, then a transaction).
-		grantTable(pl.Functions.API, pl.Table, "KeysAndPasskeys", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+	grantTableAccess(pl.Functions.API, pl.Table, apiAccess)
+	grantReadSecret(pl.Functions.API, pl.DeploymentSecret)
+	if changes {
+		if pl.EmailIdentity != nil && cfg.Enabled(authflow.EmailOTP) {
+			grantSendEmail(pl.Functions.API, pl.EmailIdentity, pl.ConfigurationSet, p.Email.From)
+		}
+		if cfg.Enabled(authflow.SMSOTP) {
+			grantSendSMS(pl.Functions.API)
+		}
+		// The pool does not depend on the API function, so its default policy may name the pool.
+		pl.Functions.API.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SetContactAfterCode"),
+			Actions:   jsii.Strings("cognito-idp:AdminUpdateUserAttributes"),
+			Resources: &[]*string{pool.UserPoolArn()},
+		}))
 	}
 	pl.API, pl.APIURL = newHTTPAPI(c, p, pool, pl.Client, pl.Functions.API, routes)
 
@@ -494,6 +523,7 @@ func passkeyEnv(p Props) map[string]*string {
 		passkey.EnvAttachment:       jsii.String(string(c.Attachment)),
 		passkey.EnvTimeoutSeconds:   jsii.String(strconv.Itoa(int(c.Timeout.Seconds()))),
 		passkey.EnvMaxPerUser:       jsii.String(strconv.Itoa(c.MaxPerUser)),
+		passkey.EnvAllowCredentials: jsii.String(c.AllowCredentials),
 	}
 }
 
@@ -521,17 +551,28 @@ const smsStatementID = "SendSmsToPhoneNumbers"
 func codeEnv(p Props, set awsses.ConfigurationSet) map[string]*string {
 	c := p.otpConfig()
 	env := map[string]*string{
-		otp.EnvDigits:     jsii.String(strconv.Itoa(orDefault(c.Digits, otp.DefaultDigits))),
-		otp.EnvTTLSeconds: jsii.String(strconv.Itoa(int(c.TTL.Seconds()))),
-		otp.EnvSendLimits: jsii.String(otp.DefaultSendLimits),
-		otp.EnvAppName:    jsii.String(orDefaultString(c.AppName, otp.DefaultAppName)),
+		otp.EnvDigits:       jsii.String(strconv.Itoa(orDefault(c.Digits, otp.DefaultDigits))),
+		otp.EnvTTLSeconds:   jsii.String(strconv.Itoa(int(c.TTL.Seconds()))),
+		otp.EnvSendDelays:   jsii.String(otp.DefaultSendDelays),
+		otp.EnvSendDailyCap: jsii.String(strconv.Itoa(orDefault(c.SendDailyCap, otp.DefaultSendDailyCap))),
+		otp.EnvAppName:      jsii.String(orDefaultString(c.AppName, otp.DefaultAppName)),
 	}
-	if len(c.SendLimits) > 0 {
-		parts := make([]string, len(c.SendLimits))
-		for i, l := range c.SendLimits {
-			parts[i] = fmt.Sprintf("%ds:%d", int(l.Window.Seconds()), l.Max)
+	if len(c.SendDelays) > 0 {
+		parts := make([]string, len(c.SendDelays))
+		for i, d := range c.SendDelays {
+			parts[i] = fmt.Sprintf("%ds", int(d.Seconds()))
 		}
-		env[otp.EnvSendLimits] = jsii.String(strings.Join(parts, ","))
+		env[otp.EnvSendDelays] = jsii.String(strings.Join(parts, ","))
+	}
+	if slices.Contains(p.Methods, authflow.SMSOTP) {
+		env[otp.EnvSMSUnverifiedLimits] = jsii.String(otp.DefaultSMSUnverifiedLimits)
+		if len(c.SMSUnverifiedLimits) > 0 {
+			parts := make([]string, len(c.SMSUnverifiedLimits))
+			for i, l := range c.SMSUnverifiedLimits {
+				parts[i] = fmt.Sprintf("%ds:%d", int(l.Window.Seconds()), l.Max)
+			}
+			env[otp.EnvSMSUnverifiedLimits] = jsii.String(strings.Join(parts, ","))
+		}
 	}
 	optional := map[string]string{
 		otp.EnvEmailFrom:            c.EmailFrom,
@@ -579,15 +620,6 @@ func orDefaultString(v, def string) string {
 		return def
 	}
 	return v
-}
-
-// grantTable lets fn perform exactly actions on the table (no index, no stream).
-func grantTable(fn awslambda.Function, table awsdynamodb.Table, sid string, actions ...string) {
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String(sid),
-		Actions:   jsii.Strings(actions...),
-		Resources: &[]*string{table.TableArn()},
-	}))
 }
 
 // withEnv returns a copy of env with k set to v.

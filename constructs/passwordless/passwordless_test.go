@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/passwordless-go/cognito/constructs/cdktest"
@@ -40,8 +41,11 @@ var propSets = []propSet{
 			Methods:      []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey, authflow.Passkey},
 			Passkeys: passkey.Config{RPID: "example.com", Origins: []string{"https://app.example.com",
 				"android:apk-key-hash:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
-			MaxAttempts:          5,
-			MaxResends:           1,
+			MaxAttempts: 5,
+			MaxResends:  1,
+			Codes:       passwordless.CodeProps{SendDelays: []time.Duration{30 * time.Second, 90 * time.Second, 10 * time.Minute}, DailyCap: 50},
+			SMS: passwordless.SMSProps{AllowedCountries: []string{"GB", "IE", "+49"},
+				UnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 10}, {Window: 24 * time.Hour, Max: 50}}},
 			Email:                &passwordless.EmailProps{From: "sign-in@example.com", Domain: "example.com"},
 			AllowedOrigins:       []string{"https://app.example.com", "http://localhost:8081"},
 			AuthSessionValidity:  5 * time.Minute,
@@ -77,7 +81,14 @@ var propSets = []propSet{
 			{Id: jsii.String("AwsSolutions-COG2"), Reason: jsii.String("test fixture standing for a caller's own pool")},
 			{Id: jsii.String("AwsSolutions-COG3"), Reason: jsii.String("test fixture standing for a caller's own pool")},
 		}, jsii.Bool(true))
-		return &passwordless.Props{UserPool: pool}
+		secret := awssecretsmanager.NewSecret(stack, jsii.String("SharedSecret"), &awssecretsmanager.SecretProps{
+			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true)},
+			RemovalPolicy:        awscdk.RemovalPolicy_DESTROY,
+		})
+		cdknag.NagSuppressions_AddResourceSuppressions(secret, &[]*cdknag.NagPackSuppression{
+			{Id: jsii.String("AwsSolutions-SMG4"), Reason: jsii.String("test fixture standing for a caller's own secret")},
+		}, jsii.Bool(true))
+		return &passwordless.Props{UserPool: pool, DeploymentSecret: secret}
 	}},
 }
 
@@ -349,6 +360,7 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 			t.Errorf("output %s missing", want)
 		}
 	}
+	checkSecurity(t, name, tpl)
 }
 
 // publicRoute is the only route allowed without the JWT authorizer.
@@ -409,9 +421,9 @@ func TestSuppressionsApplied(t *testing.T) {
 		set  propSet
 		when map[string]bool
 	}{
-		{propSets[0], map[string]bool{"": true}},
-		{propSets[1], map[string]bool{"": true, "sms_otp": true, "passkey": true}},
-		{propSets[2], map[string]bool{"": true, "native-sms": true}},
+		{propSets[0], map[string]bool{"": true, "own-secret": true}},
+		{propSets[1], map[string]bool{"": true, "sms_otp": true, "passkey": true, "own-secret": true}},
+		{propSets[2], map[string]bool{"": true, "native-sms": true, "own-secret": true}},
 	} {
 		t.Run(c.set.name, func(t *testing.T) {
 			_, asm := synthSet(t, c.set)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
+	"github.com/passwordless-go/cognito/lambdas/passkey"
+	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 func TestValidate(t *testing.T) {
@@ -48,6 +50,17 @@ func TestValidate(t *testing.T) {
 		{"templates beyond 4 KB env", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{EmailHTML: strings.Repeat("x", 3000) + "{{.Code}}"}}, "4 KB"},
 		{"country not a prefix", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"44"}}}, "codes"},
 		{"lockout limit", Props{Lockout: lockout.Config{Limit: 5000}}, "lockout"},
+		{"country region codes", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"GB", "IE", "+49"}}}, ""},
+		{"country unknown region", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"XX"}}}, "XX"},
+		{"sms settings without sms_otp", Props{SMS: SMSProps{AllowedCountries: []string{"GB"}}}, "sms_otp method is not enabled"},
+		{"sms budget without sms_otp", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 5}}}}, "sms_otp method is not enabled"},
+		{"sms budget", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 5}, {Window: 24 * time.Hour, Max: 20}}}}, ""},
+		{"sms budget window not whole seconds", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: 1500 * time.Millisecond, Max: 5}}}}, "SMS unverified limits"},
+		{"sms budget zero max", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: time.Hour}}}}, "SMS unverified limits"},
+		{"send delays", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{30 * time.Second, 5 * time.Minute}, DailyCap: 20}}, ""},
+		{"send delay zero", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{0}}}, "codes"},
+		{"send delay beyond a day", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{25 * time.Hour}}}, "codes"},
+		{"daily cap negative", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{DailyCap: -1}}, "codes"},
 		{"native email", Props{Mode: ModeNative, Native: NativeProps{EmailOTP: true}, Email: email}, ""},
 		{"native passkey and device keys", Props{Mode: ModeNative, Methods: []authflow.Method{authflow.DeviceKey}, Native: NativeProps{Passkey: true, RelyingPartyID: "example.com"}}, ""},
 		{"native without factors", Props{Mode: ModeNative}, "at least one of"},
@@ -57,6 +70,8 @@ func TestValidate(t *testing.T) {
 		{"native with custom code method", Props{Mode: ModeNative, Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Native: NativeProps{EmailOTP: true}}, "runs in Cognito"},
 		{"native props in custom mode", Props{Native: NativeProps{EmailOTP: true}}, "set Mode: ModeNative"},
 		{"unknown mode", Props{Mode: "hybrid"}, "unknown Mode"},
+		{"passkey credential lists", Props{Methods: []authflow.Method{authflow.Passkey}, Passkeys: passkey.Config{RPID: "example.com", AllowCredentials: "list"}}, ""},
+		{"passkey credential lists unknown", Props{Methods: []authflow.Method{authflow.Passkey}, Passkeys: passkey.Config{RPID: "example.com", AllowCredentials: "all"}}, "allow credentials"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

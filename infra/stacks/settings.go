@@ -40,7 +40,7 @@ type Settings struct {
 	MemorySize     int      `json:"memorySize,omitempty"`
 	SessionMinutes int      `json:"authSessionMinutes,omitempty"`
 	AppName        string   `json:"appName,omitempty"`             // names the app in messages
-	SMSCountries   []string `json:"smsAllowedCountries,omitempty"` // calling-code prefixes
+	SMSCountries   []string `json:"smsAllowedCountries,omitempty"` // region codes ("GB") or calling-code prefixes ("+44")
 }
 
 var (

@@ -71,8 +71,8 @@ func TestEnvironments(t *testing.T) {
 					retained++
 				}
 			}
-			if settings.Protect != (retained == 2) {
-				t.Errorf("protect=%v but %d resources retained (want the pool and the table)", settings.Protect, retained)
+			if settings.Protect != (retained == 3) {
+				t.Errorf("protect=%v but %d resources retained (want the pool, the table and the deployment secret)", settings.Protect, retained)
 			}
 		})
 	}
