@@ -4,8 +4,9 @@
 // # The sign-up rule
 //
 // A self sign-up (trigger source PreSignUp_SignUp, and any source other than
-// PreSignUp_AdminCreateUser) carries exactly one contact attribute: the email address or the
-// phone number the user will sign in with, and nothing that marks an address verified (no
+// PreSignUp_AdminCreateUser) carries at most one contact attribute, the email address or the
+// phone number the user will sign in with (usually none: the Username is the address and Cognito
+// fills the attribute from it, since the app client may not write it), and nothing that marks an address verified (no
 // attribute whose name ends in "_verified"). A sign-up with both an email address and a phone
 // number is refused with "sign up with one address; add another after signing in": otherwise an
 // attacker could sign up with the victim's email address beside their own phone number, sign in
@@ -119,9 +120,12 @@ func (p *PreSignUp) check(source string, attrs map[string]string) error {
 			return errors.New("phone number must be in E.164 form, e.g. +447700900123")
 		}
 	}
-	if !hasEmail && !hasPhone {
-		return errors.New("an email address or phone number is required")
-	}
+	// No address attribute at all is accepted: in a pool whose users sign in with an email
+	// address or phone number (the construct's), the SignUp Username is the address and Cognito
+	// fills the attribute from it ("the user pool automatically populates the email attribute of
+	// the user with the username value", Cognito Developer Guide, user pool attributes). Whether
+	// the trigger sees that attribute is not documented, and the app client may not write the
+	// attribute itself, so requiring it here could refuse every sign-up.
 	if hasEmail && hasPhone && source != adminCreateUser {
 		return errors.New(msgOneAddress)
 	}
