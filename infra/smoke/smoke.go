@@ -252,9 +252,8 @@ func (r *runner) signUp(ctx context.Context) (string, error) {
 		ClientId: aws.String(r.cfg.ClientID),
 		Username: aws.String(r.cfg.Email),
 		Password: aws.String(RandomPassword()),
-		UserAttributes: []ciptypes.AttributeType{
-			{Name: aws.String("email"), Value: aws.String(r.cfg.Email)},
-		},
+		// No email attribute: the pool sets it from the Username, and the construct's app client
+		// may not write email (a SignUp carrying it is refused with NotAuthorizedException).
 	})
 	return "", err
 }

@@ -12,6 +12,8 @@
 //     Action=Publish&Version=2010-03-31, message attributes as
 //     MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue,Value.BinaryValue}, and it
 //     expects an XML <PublishResponse> or <ErrorResponse> back.
+//   - Secrets Manager GetSecretValue (awsJson1.1, X-Amz-Target secretsmanager.GetSecretValue) is
+//     answered for the secrets registered with PutSecret (see secrets.go).
 //
 // Captured messages are read with Messages, MessagesTo and WaitMessage, or pushed to OnMessage
 // callbacks. Faults (throttling, server errors, hangs, latency) are injected per service and
@@ -47,6 +49,7 @@ const (
 	ServiceSES      = "ses"
 	ServiceSNS      = "sns"
 	ServiceCognito  = "cognito"
+	// ServiceSecretsManager is declared in secrets.go.
 )
 
 // Limits.
@@ -93,6 +96,7 @@ type Server struct {
 	msgs    []Message
 	msgSig  chan struct{} // closed and replaced when a message is captured
 	onMsg   []func(Message)
+	secrets map[string]*secret // by full ARN
 }
 
 // Start listens on 127.0.0.1 on a free port and serves until Close.
@@ -178,7 +182,7 @@ func (s *Server) SetCognito(h http.Handler) {
 // Calls returns how many requests each operation received, faulted ones included, keyed
 // "<service>.<Operation>" ("dynamodb.GetItem", "ses.SendEmail", "sns.Publish",
 // "cognito.InitiateAuth", "cognito.JWKS" for GET .../jwks.json, "cognito.WellKnown" for other
-// .well-known documents). Requests no service claims are counted under "unknown".
+// .well-known documents, "secretsmanager.GetSecretValue"). Requests no service claims are counted under "unknown".
 func (s *Server) Calls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,6 +252,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.publish(w, form)
+	case ServiceSecretsManager:
+		if op != opGetSecretValue {
+			s.unknown(w, r, "Secrets Manager operation not emulated (only GetSecretValue)")
+			return
+		}
+		s.getSecretValue(w, body)
 	}
 }
 
@@ -284,6 +294,8 @@ func classify(r *http.Request, body []byte) (svc, op string, form url.Values) {
 		return ServiceDynamoDB, strings.TrimPrefix(target, "DynamoDB_20120810."), nil
 	case strings.HasPrefix(target, "AWSCognitoIdentityProviderService."):
 		return ServiceCognito, strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."), nil
+	case strings.HasPrefix(target, "secretsmanager."):
+		return ServiceSecretsManager, strings.TrimPrefix(target, "secretsmanager."), nil
 	case target != "":
 		return "", "", nil
 	}

@@ -11,7 +11,7 @@ import (
 
 // Fault makes calls to a service (or one of its operations) fail or slow down.
 type Fault struct {
-	Service   string        // "dynamodb", "ses", "sns", "cognito"
+	Service   string        // "dynamodb", "ses", "sns", "cognito", "secretsmanager"
 	Operation string        // e.g. "GetItem", "SendEmail", "Publish"; "" = every operation of Service
 	Kind      FaultKind     // what happens to a call it hits
 	Delay     time.Duration // for Latency
@@ -27,6 +27,7 @@ type Fault struct {
 //	ses         429 TooManyRequestsException (x-amzn-ErrorType)   500 InternalFailure
 //	sns         400 Throttling (awsQuery XML, Sender)              500 InternalError (Receiver)
 //	cognito     400 TooManyRequestsException                       500 InternalErrorException
+//	secrets...  400 ThrottlingException                            500 InternalServiceError
 type FaultKind int
 
 // Fault kinds.
@@ -133,6 +134,12 @@ func writeFault(w http.ResponseWriter, svc, op string, k FaultKind) {
 			writeJSONError(w, "application/x-amz-json-1.1", http.StatusBadRequest, "TooManyRequestsException", "Rate exceeded")
 		} else {
 			writeJSONError(w, "application/x-amz-json-1.1", http.StatusInternalServerError, "InternalErrorException", "Internal error")
+		}
+	case ServiceSecretsManager:
+		if throttle {
+			writeSMError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
+		} else {
+			writeSMError(w, http.StatusInternalServerError, "InternalServiceError", "An error occurred on the server side.")
 		}
 	default:
 		http.Error(w, "awsmock: fault on "+svc+"."+op, http.StatusInternalServerError)

@@ -160,56 +160,81 @@ func TestRetryCap(t *testing.T) {
 	}
 }
 
-// TestResend: action=resend sends a new code; the old one no longer works, the new one does.
+// TestResend (issue 10, attack 6): a resend inside the recipient's send delay sends nothing and
+// says so (codeStatus "kept", resendAfter > 0), and the code the user holds keeps working. Every
+// answer is honest: "sent" exactly when a message went out.
 func TestResend(t *testing.T) {
 	need(t)
 	u := newEmailUser(t, "resend")
 	ctx := ctxT(t, 30*time.Second)
 	r := startCode(t, ctx, u.email, "email_otp")
+	if st := codeStatus(t, r.params); st != "sent" || messages(u.email) != 1 {
+		t.Fatalf("first code: codeStatus %q, %d messages; want sent, 1", st, messages(u.email))
+	}
+	if wait := resendAfter(t, r.params, maxSendDelay); wait <= 0 {
+		t.Fatalf("right after a send, resendAfter is %s: another send would be allowed at once", wait)
+	}
 	old := codeN(t, u.email, 1)
 	out, err := respond(ctx, r.session, r.username, "resend", resendMeta("email_otp"))
 	if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
 		t.Fatalf("resend: tokens=%v err=%v", tokens(out), err)
 	}
 	r.next(out)
-	fresh := codeN(t, u.email, 2)
-	if fresh == old {
-		t.Logf("the new code equals the old one by chance (1 in 10^6); the old-code check is void")
-	} else {
+	switch st := codeStatus(t, r.params); st {
+	case "kept":
+		if n := messages(u.email); n != 1 {
+			t.Fatalf("resend answered kept but %d messages went out", n)
+		}
+		if wait := resendAfter(t, r.params, maxSendDelay); wait <= 0 {
+			t.Fatalf("resend kept with resendAfter %s", wait)
+		}
 		out, err = respond(ctx, r.session, r.username, old, method("email_otp"))
+		if err != nil || !tokens(out) {
+			t.Fatalf("the kept code must sign in: tokens=%v err=%v", tokens(out), err)
+		}
+	case "wait":
+		t.Fatalf("a resend in a sign-in that holds a code answered wait: the code it holds works (kept)")
+	case "sent":
+		// Only when the machine took longer than the first send delay between the two calls.
+		t.Logf("resend answered sent (the send delay had passed)")
+		fresh := codeN(t, u.email, 2)
+		out, err = respond(ctx, r.session, r.username, fresh, method("email_otp"))
+		if err != nil || !tokens(out) {
+			t.Fatalf("new code after resend: tokens=%v err=%v", tokens(out), err)
+		}
+	}
+}
+
+// TestResendAfterWait (attack 6, second harness with short SEND_DELAYS): once the announced
+// resendAfter has passed, a resend sends a new code; the old one stops working and the new one
+// signs in.
+func TestResendAfterWait(t *testing.T) {
+	s := shortStack(t)
+	u := s.signUp(t, uniqueEmail("resend-wait"))
+	ctx := ctxT(t, 60*time.Second)
+	r := s.startCode(t, ctx, u.email, "email_otp")
+	old := s.code(t, u.email, 1)
+	time.Sleep(resendAfter(t, r.params, shortMaxDelay) + time.Second)
+	out, err := s.respond(ctx, r, "resend", resendMeta("email_otp"))
+	if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
+		t.Fatalf("resend: tokens=%v err=%v", tokens(out), err)
+	}
+	r.next(out)
+	if st := codeStatus(t, r.params); st != "sent" {
+		t.Fatalf("resend after waiting resendAfter: codeStatus %q, want sent", st)
+	}
+	fresh := s.code(t, u.email, 2)
+	if fresh != old {
+		out, err = s.respond(ctx, r, old, method("email_otp"))
 		if err != nil || tokens(out) {
-			t.Fatalf("old code after resend: want a retry round, got tokens=%v err=%v", tokens(out), err)
+			t.Fatalf("old code after a resend that sent: want a retry round, got tokens=%v err=%v", tokens(out), err)
 		}
 		r.next(out)
 	}
-	out, err = respond(ctx, r.session, r.username, fresh, method("email_otp"))
+	out, err = s.respond(ctx, r, fresh, method("email_otp"))
 	if err != nil || !tokens(out) {
-		t.Fatalf("new code after resend: tokens=%v err=%v", tokens(out), err)
+		t.Fatalf("new code: tokens=%v err=%v", tokens(out), err)
 	}
-
-	t.Run("over the send limit", func(t *testing.T) {
-		// A resend beyond SEND_LIMITS sends nothing (the limit holds), and the round carries the
-		// code the user already has on, so the user is not stuck until the next window.
-		waitWindow(t, time.Minute, 4*time.Second)
-		u := newEmailUser(t, "resend-limit")
-		r := startCode(t, ctx, u.email, "email_otp")
-		var last string
-		for i := 1; i <= sendsPerMin; i++ {
-			last = codeN(t, u.email, i)
-			out, err := respond(ctx, r.session, r.username, "resend", resendMeta("email_otp"))
-			if err != nil || tokens(out) {
-				t.Fatalf("resend %d: tokens=%v err=%v", i, tokens(out), err)
-			}
-			r.next(out)
-		}
-		if n := messages(u.email); n != sendsPerMin {
-			t.Fatalf("%d messages after %d resends, want %d (the send limit)", n, sendsPerMin, sendsPerMin)
-		}
-		out, err := respond(ctx, r.session, r.username, last, method("email_otp"))
-		if err != nil || !tokens(out) {
-			t.Fatalf("after a resend refused by the send limit, the last code received must sign in: tokens=%v err=%v", tokens(out), err)
-		}
-	})
 }
 
 // TestCodeExpiry documents why the code TTL is not tested end to end: the functions use real
@@ -250,7 +275,7 @@ func TestLockoutAcrossSessions(t *testing.T) {
 	right := codeN(t, u.email, 1)
 	wrong := 0
 	for wrong < lockoutLimit {
-		r := startCode(t, ctx, u.email, "email_otp") // later sign-ins: send limit reached after 2
+		r := startCode(t, ctx, u.email, "email_otp") // later sign-ins keep code 1 (send delay)
 		for i := 1; i <= maxAttempts && wrong < lockoutLimit; i++ {
 			out, err := respond(ctx, r.session, r.username, wrongCode(right), method("email_otp"))
 			wrong++
@@ -273,30 +298,41 @@ func TestLockoutAcrossSessions(t *testing.T) {
 	t.Logf("after %d wrong answers: right code refused (err=%v)", wrong, err)
 }
 
-// TestSendLimit: within one minute a recipient gets at most SEND_LIMITS codes; a sign-in beyond
-// it sends nothing and its answer looks exactly the same.
-func TestSendLimit(t *testing.T) {
+// TestSendDelaysHonest (attacks 5 and 6): back-to-back sign-ins for one address answer alike
+// (same parameter keys, destination and medium); each says honestly whether a code went out
+// (codeStatus "sent" exactly when a message did), and none announces a wait longer than the
+// largest send delay.
+func TestSendDelaysHonest(t *testing.T) {
 	need(t)
-	waitWindow(t, time.Minute, 5*time.Second)
-	u := newEmailUser(t, "limit")
-	ctx := ctxT(t, 30*time.Second)
+	u := newEmailUser(t, "delays")
+	ctx := ctxT(t, 60*time.Second)
 	var params []map[string]string
-	for i := 1; i <= sendsPerMin+1; i++ {
+	sent := 0
+	for i := 1; i <= 4; i++ {
+		before := messages(u.email)
 		r := startCode(t, ctx, u.email, "email_otp")
 		params = append(params, r.params)
-		want := min(i, sendsPerMin)
-		if n := messages(u.email); n != want {
-			t.Fatalf("sign-in %d: %d messages, want %d", i, n, want)
+		st := codeStatus(t, r.params)
+		resendAfter(t, r.params, maxSendDelay)
+		got := messages(u.email) - before
+		if (st == "sent") != (got == 1) || got > 1 {
+			t.Fatalf("sign-in %d: codeStatus %q but %d new messages", i, st, got)
 		}
+		if st == "sent" {
+			sent++
+		}
+	}
+	if sent < 1 || messages(u.email) != sent {
+		t.Fatalf("%d answers said sent, %d messages", sent, messages(u.email))
 	}
 	first, last := params[0], params[len(params)-1]
 	if !slices.Equal(keysOf(first), keysOf(last)) || first["destination"] != last["destination"] || first["deliveryMedium"] != last["deliveryMedium"] {
-		t.Fatalf("answer over the limit differs: %v vs %v", first, last)
+		t.Fatalf("answers differ: %v vs %v", first, last)
 	}
 }
 
 // TestUnknownUserIndistinguishable: an unknown address gets the same challenges, parameters and
-// final error as a real user, in about the same time.
+// final error as a real user (the time each takes is logged).
 func TestUnknownUserIndistinguishable(t *testing.T) {
 	need(t)
 	const runs = 10
@@ -356,13 +392,11 @@ func TestUnknownUserIndistinguishable(t *testing.T) {
 			t.Fatalf("round %d parameters differ: known %v, unknown %v", i+1, knownKeys[i], unknownKeys[i])
 		}
 	}
+	// Timing is reported, not asserted: on a busy machine any threshold can fail by chance (issue
+	// 11). The functions' unit tests hold the padding (lambdas/otp); make bench measures time.
 	mk, mu := median(known), median(unknown)
-	tol := max(3*mk, mk+100*time.Millisecond)
-	t.Logf("InitiateAuth + choose email_otp over %d runs: known median %s (p90 %s), unknown median %s (p90 %s); tolerance %s",
-		runs, mk.Round(time.Microsecond), pct(known, 90).Round(time.Microsecond), mu.Round(time.Microsecond), pct(unknown, 90).Round(time.Microsecond), tol.Round(time.Microsecond))
-	if mu > tol || mk > max(3*mu, mu+100*time.Millisecond) {
-		t.Fatalf("timing tells users apart: known %s, unknown %s", mk, mu)
-	}
+	t.Logf("InitiateAuth + choose email_otp over %d runs: known median %s (p90 %s), unknown median %s (p90 %s)",
+		runs, mk.Round(time.Microsecond), pct(known, 90).Round(time.Microsecond), mu.Round(time.Microsecond), pct(unknown, 90).Round(time.Microsecond))
 }
 
 var knownErrs []string

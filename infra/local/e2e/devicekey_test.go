@@ -103,10 +103,10 @@ func tryRegister(access string, k crypto.Signer, name string) (int, []byte, erro
 	return doAPI(ctx, http.MethodPost, "/device-keys", access, body)
 }
 
-// enrol signs u in with an email code (message n) and registers a new key of the given kind.
-func enrol(t testing.TB, u *user, n int, newKey func(testing.TB) crypto.Signer) *deviceKey {
+// enrol signs u in with an email code and registers a new key of the given kind.
+func enrol(t testing.TB, u *user, newKey func(testing.TB) crypto.Signer) *deviceKey {
 	t.Helper()
-	res := codeSignIn(t, u, "email_otp", n)
+	res := codeSignIn(t, u, "email_otp")
 	k := newKey(t)
 	status, body := register(t, aws.ToString(res.AccessToken), k, "test device")
 	if status != http.StatusCreated {
@@ -139,9 +139,9 @@ func TestDeviceKey(t *testing.T) {
 	need(t)
 	ctx := ctxT(t, 60*time.Second)
 	alice := newEmailUser(t, "alice")
-	p256 := enrol(t, alice, 1, newP256)
+	p256 := enrol(t, alice, newP256)
 	bob := newEmailUser(t, "bob")
-	rsaKey := enrol(t, bob, 1, newRSA)
+	rsaKey := enrol(t, bob, newRSA)
 	if p256.alg == rsaKey.alg {
 		t.Fatalf("both keys report algorithm %s", p256.alg)
 	}
@@ -179,7 +179,7 @@ func TestDeviceKey(t *testing.T) {
 		}
 	})
 	t.Run("revoked key", func(t *testing.T) {
-		access := aws.ToString(codeSignIn(t, alice, "email_otp", 2).AccessToken)
+		access := aws.ToString(codeSignIn(t, alice, "email_otp").AccessToken)
 		status, list := apiCall(t, http.MethodGet, "/device-keys", access, nil)
 		keys, _ := list["keys"].([]any)
 		if status != http.StatusOK || len(keys) != 1 {
@@ -217,7 +217,7 @@ func TestEnrolmentNeedsFreshSignIn(t *testing.T) {
 	clock.Set(-10 * time.Minute)
 	res := func() *struct{ access, refresh string } {
 		defer clock.Set(0)
-		r := codeSignIn(t, u, "email_otp", 1)
+		r := codeSignIn(t, u, "email_otp")
 		return &struct{ access, refresh string }{aws.ToString(r.AccessToken), aws.ToString(r.RefreshToken)}
 	}()
 	at, _ := jwtClaims(t, res.access)["auth_time"].(float64)
@@ -237,7 +237,7 @@ func TestEnrolmentNeedsFreshSignIn(t *testing.T) {
 		t.Fatalf("POST /device-keys with a refreshed token of an old sign-in: %d %v, want 403 stale_auth", status, body)
 	}
 	// A fresh sign-in may register.
-	fresh := aws.ToString(codeSignIn(t, u, "email_otp", 2).AccessToken)
+	fresh := aws.ToString(codeSignIn(t, u, "email_otp").AccessToken)
 	if status, body := register(t, fresh, newP256(t), "fresh"); status != http.StatusCreated {
 		t.Fatalf("POST /device-keys after a fresh sign-in: %d %v", status, body)
 	}
@@ -248,7 +248,7 @@ func TestEnrolmentNeedsFreshSignIn(t *testing.T) {
 func TestKeyDuplicates(t *testing.T) {
 	need(t)
 	u := newEmailUser(t, "dup")
-	access := aws.ToString(codeSignIn(t, u, "email_otp", 1).AccessToken)
+	access := aws.ToString(codeSignIn(t, u, "email_otp").AccessToken)
 	k := newP256(t)
 	const n = 8
 	statuses := make(chan int, n)

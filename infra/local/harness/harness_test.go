@@ -49,7 +49,8 @@ func TestParseTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Resolve("tbl", "client123"); err != nil {
+	secretARN := "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + s.SecretID + "-AbCdEf"
+	if err := s.ResolveLocals(Locals{TableName: "tbl", ClientID: "client123", PoolID: "us-east-1_LOCAL0001", SecretARN: secretARN}); err != nil {
 		t.Fatal(err)
 	}
 	create := s.Functions["create"]
@@ -60,13 +61,24 @@ func TestParseTemplate(t *testing.T) {
 		t.Fatalf("api env %v, create timeout %s memory %d", s.Functions["api"].Env, create.Timeout, create.MemoryMB)
 	}
 	wantRoutes := []string{"DELETE /device-keys/{id}", "DELETE /passkeys/{id}", "GET /device-keys", "GET /me", "GET /passkeys",
-		"PATCH /passkeys/{id}", "POST /device-keys", "POST /passkeys/authentication/options", "POST /passkeys/registration",
-		"POST /passkeys/registration/options"}
+		"PATCH /passkeys/{id}", "POST /device-keys", "POST /me/contact", "POST /me/contact/verify", "POST /passkeys/authentication/options",
+		"POST /passkeys/registration", "POST /passkeys/registration/options"}
 	if !slices.Equal(s.Routes, wantRoutes) || !slices.Equal(s.ResolvedAudience, []string{"client123"}) {
 		t.Fatalf("routes %v audience %v", s.Routes, s.ResolvedAudience)
 	}
 	if !slices.Equal(s.PublicRoutes, []string{"POST /passkeys/authentication/options"}) {
 		t.Fatalf("public routes %v", s.PublicRoutes)
+	}
+	for _, c := range []string{"create", "verify", "api"} {
+		if got := s.Functions[c].Env["DEPLOYMENT_SECRET_ARN"]; s.SecretID == "" || got != secretARN {
+			t.Fatalf("%s: DEPLOYMENT_SECRET_ARN %q, want %q (secret %q)", c, got, secretARN, s.SecretID)
+		}
+	}
+	if got := s.Functions["api"].Env["USER_POOL_ID"]; got != "us-east-1_LOCAL0001" {
+		t.Fatalf("api: USER_POOL_ID %q", got)
+	}
+	if slices.Contains(s.ClientWriteAttributes, "email") || slices.Contains(s.ClientWriteAttributes, "phone_number") || len(s.ClientWriteAttributes) == 0 {
+		t.Fatalf("app client write attributes %v", s.ClientWriteAttributes)
 	}
 	if !slices.Equal(s.UsernameAttributes, []string{"email", "phone_number"}) || !s.PreventUserExistenceErrors {
 		t.Fatalf("pool: %v %v", s.UsernameAttributes, s.PreventUserExistenceErrors)
@@ -104,6 +116,88 @@ func TestResolveRefusesUnknownTokens(t *testing.T) {
 	}
 }
 
+// withFunctionEnv sets variable k of the function cmd in tpl to v.
+func withFunctionEnv(t *testing.T, tpl map[string]any, cmd, k string, v any) {
+	t.Helper()
+	for _, r := range tpl["Resources"].(map[string]any) {
+		m := r.(map[string]any)
+		props, _ := m["Properties"].(map[string]any)
+		if m["Type"] == "AWS::Lambda::Function" && props["Description"] == "passwordless "+cmd {
+			env, _ := props["Environment"].(map[string]any)
+			if env == nil {
+				env = map[string]any{}
+				props["Environment"] = env
+			}
+			vars, _ := env["Variables"].(map[string]any)
+			if vars == nil {
+				vars = map[string]any{}
+				env["Variables"] = vars
+			}
+			vars[k] = v
+			return
+		}
+	}
+	t.Fatalf("no function %s", cmd)
+}
+
+// TestResolveSecretPoolAndClientAttributes: a {"Ref"} of the deployment secret becomes the
+// harness's ARN for it, a {"Ref"} of the user pool the local pool ID (the api function's
+// USER_POOL_ID), and the app client's ReadAttributes/WriteAttributes are read.
+func TestResolveSecretPoolAndClientAttributes(t *testing.T) {
+	tpl := fullTemplate(t)
+	res := tpl["Resources"].(map[string]any)
+	for id, r := range res {
+		if r.(map[string]any)["Type"] == "AWS::SecretsManager::Secret" {
+			delete(res, id) // whatever the snapshot holds, this test brings its own
+		}
+	}
+	res["PasswordlessDeploymentSecretTEST"] = map[string]any{"Type": "AWS::SecretsManager::Secret", "Properties": map[string]any{
+		"GenerateSecretString": map[string]any{"PasswordLength": 64, "ExcludePunctuation": true}}}
+	var poolID string
+	for id, r := range res {
+		m := r.(map[string]any)
+		switch m["Type"] {
+		case "AWS::Cognito::UserPool":
+			poolID = id
+		case "AWS::Cognito::UserPoolClient":
+			m["Properties"].(map[string]any)["WriteAttributes"] = []any{"name", "locale"}
+			delete(m["Properties"].(map[string]any), "ReadAttributes")
+		}
+	}
+	for _, c := range []string{"create", "verify", "api"} {
+		withFunctionEnv(t, tpl, c, "DEPLOYMENT_SECRET_ARN", map[string]any{"Ref": "PasswordlessDeploymentSecretTEST"})
+	}
+	withFunctionEnv(t, tpl, "api", "USER_POOL_ID", map[string]any{"Ref": poolID})
+	s, err := ParseTemplate(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SecretID != "PasswordlessDeploymentSecretTEST" || !slices.Equal(s.ClientWriteAttributes, []string{"name", "locale"}) || s.ClientReadAttributes != nil {
+		t.Fatalf("secret %q, client write %v read %v", s.SecretID, s.ClientWriteAttributes, s.ClientReadAttributes)
+	}
+	// Without local values for them, the references are errors naming them.
+	if err := s.Resolve("tbl", "client"); err == nil || !strings.Contains(err.Error(), "DEPLOYMENT_SECRET_ARN") || !strings.Contains(err.Error(), "USER_POOL_ID") {
+		t.Fatalf("Resolve without the secret and the pool: %v", err)
+	}
+	arn := "arn:aws:secretsmanager:us-east-1:000000000000:secret:PasswordlessDeploymentSecretTEST-AbCdEf"
+	if err := s.ResolveLocals(Locals{TableName: "tbl", ClientID: "client", PoolID: "us-east-1_LOCAL0001", SecretARN: arn}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"create", "verify", "api"} {
+		if got := s.Functions[c].Env["DEPLOYMENT_SECRET_ARN"]; got != arn {
+			t.Errorf("%s: DEPLOYMENT_SECRET_ARN %q", c, got)
+		}
+	}
+	if got := s.Functions["api"].Env["USER_POOL_ID"]; got != "us-east-1_LOCAL0001" {
+		t.Errorf("api: USER_POOL_ID %q", got)
+	}
+
+	res["Another"] = map[string]any{"Type": "AWS::SecretsManager::Secret", "Properties": map[string]any{}}
+	if _, err := ParseTemplate(tpl); err == nil {
+		t.Fatal("two secrets: want an error")
+	}
+}
+
 // TestSynthesizeBadProps: invalid props are an error, not a panic.
 func TestSynthesizeBadProps(t *testing.T) {
 	_, err := Synthesize(&passwordless.Props{MaxAttempts: 99})
@@ -124,7 +218,7 @@ func TestStart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	props := &passwordless.Props{Methods: []authflow.Method{authflow.DeviceKey}}
-	h, err := Start(ctx, Options{Props: props})
+	h, err := Start(ctx, Options{Props: props, Env: map[string]map[string]string{"create": {"HARNESS_TEST_VAR": "set"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +229,22 @@ func TestStart(t *testing.T) {
 	}
 	if got := h.Env("create")["SIGN_IN_METHODS"]; got != "device_key" {
 		t.Fatalf("create's SIGN_IN_METHODS %q", got)
+	}
+	if got := h.Env("create")["HARNESS_TEST_VAR"]; got != "set" {
+		t.Fatalf("Options.Env did not reach create: %q", got)
+	}
+	// The deployment secret: the functions that read it get the harness's ARN, and awsmock
+	// answers it with a random value (the construct creates the secret; a template without one
+	// has no such variable).
+	if h.Spec.SecretID != "" {
+		if h.SecretARN == "" || len(h.DeploymentSecret()) != 64 {
+			t.Fatalf("secret %q: value of %d characters", h.SecretARN, len(h.DeploymentSecret()))
+		}
+		for _, c := range []string{"create", "verify"} {
+			if got := h.Env(c)["DEPLOYMENT_SECRET_ARN"]; got != h.SecretARN {
+				t.Fatalf("%s: DEPLOYMENT_SECRET_ARN %q, want %q", c, got, h.SecretARN)
+			}
+		}
 	}
 	if !slices.Equal(h.Spec.Routes, []string{"DELETE /device-keys/{id}", "GET /device-keys", "GET /me", "POST /device-keys"}) {
 		t.Fatalf("routes %v", h.Spec.Routes)

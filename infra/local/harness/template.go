@@ -26,6 +26,8 @@ const (
 	LocalConfigurationSet = "local-configuration-set"
 	// LocalTableName is the key table's name in dynalite.
 	LocalTableName = "passwordless-local-keys"
+	// LocalAccount is the AWS account of the ARNs the harness makes up (the deployment secret's).
+	LocalAccount = "000000000000"
 
 	stackName = "PasswordlessLocal"
 )
@@ -108,19 +110,23 @@ type GSI struct {
 type Spec struct {
 	Functions map[string]*FunctionSpec // by command
 	Table     *TableSpec               // nil when the stack has no table
-	// Logical IDs of the resources references resolve to.
-	ClientID, ConfigurationSetID, PoolID string
-	Routes                               []string
-	PublicRoutes                         []string // routes without the JWT authorizer
+	// Logical IDs of the resources references resolve to. SecretID is the deployment secret
+	// (AWS::SecretsManager::Secret), "" when the template creates none.
+	ClientID, ConfigurationSetID, PoolID, SecretID string
+	Routes                                         []string
+	PublicRoutes                                   []string // routes without the JWT authorizer
 	// Audience is the authorizer's audience as in the template; ResolvedAudience after Resolve.
 	Audience         []any
 	ResolvedAudience []string
-	// User pool and app client settings.
-	UsernameAttributes                   []string
-	PreventUserExistenceErrors           bool
-	AuthSessionValidity                  time.Duration
-	AccessTokenValidity, IDTokenValidity time.Duration
-	RefreshTokenValidity                 time.Duration
+	// User pool and app client settings. ClientReadAttributes and ClientWriteAttributes are the
+	// app client's ReadAttributes and WriteAttributes, nil when the template leaves them out
+	// (Cognito's defaults).
+	ClientReadAttributes, ClientWriteAttributes []string
+	UsernameAttributes                          []string
+	PreventUserExistenceErrors                  bool
+	AuthSessionValidity                         time.Duration
+	AccessTokenValidity, IDTokenValidity        time.Duration
+	RefreshTokenValidity                        time.Duration
 }
 
 func only(tpl map[string]any, typ string) (string, map[string]any, error) {
@@ -177,6 +183,12 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 		if v, ok := p["PreventUserExistenceErrors"].(string); ok {
 			s.PreventUserExistenceErrors = v == "ENABLED"
 		}
+		if s.ClientReadAttributes, err = stringList(p, "ReadAttributes"); err != nil {
+			return nil, err
+		}
+		if s.ClientWriteAttributes, err = stringList(p, "WriteAttributes"); err != nil {
+			return nil, err
+		}
 	}
 	if pools := cfn.Resources(tpl, "AWS::Cognito::UserPool"); len(pools) == 1 {
 		for id, p := range pools {
@@ -187,6 +199,15 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 				}
 			}
 		}
+	}
+	switch secrets := cfn.Resources(tpl, "AWS::SecretsManager::Secret"); len(secrets) {
+	case 0:
+	case 1:
+		for id := range secrets {
+			s.SecretID = id
+		}
+	default:
+		return nil, fmt.Errorf("harness: template has %d Secrets Manager secrets, want at most 1", len(secrets))
 	}
 	if sets := cfn.Resources(tpl, "AWS::SES::ConfigurationSet"); len(sets) == 1 {
 		for id := range sets {
@@ -224,6 +245,28 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// stringList reads the list of strings p[key]: nil when absent, an error when it holds anything
+// but strings (e.g. an unresolved token).
+func stringList(p map[string]any, key string) ([]string, error) {
+	v, ok := p[key]
+	if !ok {
+		return nil, nil
+	}
+	l, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("harness: app client %s is not a list: %v", key, v)
+	}
+	out := []string{}
+	for _, e := range l {
+		str, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("harness: app client %s holds %v, not a string", key, e)
+		}
+		out = append(out, str)
+	}
+	return out, nil
 }
 
 func asList(v any) []any {
@@ -313,16 +356,44 @@ func parseTable(id string, p map[string]any) (*TableSpec, error) {
 	return t, nil
 }
 
+// Locals are the local values the template's references resolve to.
+type Locals struct {
+	TableName string // {"Ref"} of the key table
+	ClientID  string // {"Ref"} of the app client
+	PoolID    string // {"Ref"} of the user pool (e.g. the api function's USER_POOL_ID); "" leaves it unresolved
+	SecretARN string // {"Ref"} of the deployment secret (its ARN); "" leaves it unresolved
+	// ConfigurationSet is what a {"Ref"} of the SES configuration set becomes (default
+	// LocalConfigurationSet).
+	ConfigurationSet string
+}
+
 // Resolve resolves every function's environment: a {"Ref"} of the table becomes tableName, of
 // the app client clientID, of the SES configuration set LocalConfigurationSet. Any other token
-// is an error naming it.
+// is an error naming it. ResolveLocals resolves the pool and the deployment secret too.
 func (s *Spec) Resolve(tableName, clientID string) error {
-	refs := map[string]string{s.ClientID: clientID}
+	return s.ResolveLocals(Locals{TableName: tableName, ClientID: clientID})
+}
+
+// ResolveLocals resolves every function's environment and the authorizer's audience with l: a
+// {"Ref"} of the table, the app client, the user pool, the deployment secret or the SES
+// configuration set becomes its value in l. Any other token is an error naming the function, the
+// variable and the token.
+func (s *Spec) ResolveLocals(l Locals) error {
+	refs := map[string]string{s.ClientID: l.ClientID}
 	if s.Table != nil {
-		refs[s.Table.LogicalID] = tableName
+		refs[s.Table.LogicalID] = l.TableName
 	}
 	if s.ConfigurationSetID != "" {
 		refs[s.ConfigurationSetID] = LocalConfigurationSet
+		if l.ConfigurationSet != "" {
+			refs[s.ConfigurationSetID] = l.ConfigurationSet
+		}
+	}
+	if s.PoolID != "" && l.PoolID != "" {
+		refs[s.PoolID] = l.PoolID
+	}
+	if s.SecretID != "" && l.SecretARN != "" {
+		refs[s.SecretID] = l.SecretARN
 	}
 	var errs []error
 	for _, c := range Commands {
@@ -366,5 +437,5 @@ func resolve(v any, refs map[string]string) (string, error) {
 		}
 	}
 	b, _ := json.Marshal(v)
-	return "", fmt.Errorf("unsupported token %s (the harness resolves only Refs of the key table, the app client and the SES configuration set)", b)
+	return "", fmt.Errorf("unsupported token %s (the harness resolves only Refs of the key table, the app client, the user pool, the deployment secret and the SES configuration set)", b)
 }

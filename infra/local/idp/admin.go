@@ -68,7 +68,7 @@ func dropEmpty(m map[string]string) {
 // newUser runs the common part of SignUp and AdminCreateUser: name, attributes, existence check
 // and PreSignUp. It returns the user, not yet inserted.
 func (p *Pool) newUser(c call, source, clientID, username string, list, validation []attribute, clientMeta map[string]string, who attrWriter) (*user, error) {
-	attrs, err := readAttrs(list, who)
+	attrs, err := p.readAttrs(list, who)
 	if err != nil {
 		return nil, err
 	}
@@ -286,38 +286,43 @@ func (p *Pool) adminUpdateUserAttributes(_ call, in *adminUpdateIn) (any, error)
 	if in.UserAttributes == nil {
 		return nil, apiErr(errInvalidParameter, "Missing required parameter UserAttributes")
 	}
-	set, err := readAttrs(in.UserAttributes, byAdmin)
+	set, err := p.readAttrs(in.UserAttributes, byAdmin)
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, p.update(u, func(n *user) error {
-		for _, a := range []string{"email", "phone_number"} {
-			if v, ok := set[a]; ok && v != n.attrs[a] {
-				if _, given := set[a+"_verified"]; !given {
-					set[a+"_verified"] = "false"
-				}
+	return struct{}{}, p.update(u, func(n *user) error { return p.applyAttributes(n, set) })
+}
+
+// applyAttributes applies an attribute update to n (under p.mu, from update): an empty value
+// removes an attribute; a changed email address or phone number becomes unverified unless the
+// same update sets its *_verified flag. In an alias pool the user keeps an address to sign in
+// with, and an address another user holds, confirmed or not, is refused with
+// AliasExistsException: with email or phone number as username attributes an address belongs to
+// one user whatever its verified state (doc.go).
+func (p *Pool) applyAttributes(n *user, set map[string]string) error {
+	for _, a := range []string{"email", "phone_number"} {
+		if v, ok := set[a]; ok && v != n.attrs[a] {
+			if _, given := set[a+"_verified"]; !given {
+				set[a+"_verified"] = "false"
 			}
 		}
-		for k, v := range set {
-			if v == "" {
-				delete(n.attrs, k)
-			} else {
-				n.attrs[k] = v
-			}
+	}
+	for k, v := range set {
+		if v == "" {
+			delete(n.attrs, k)
+		} else {
+			n.attrs[k] = v
 		}
-		for _, a := range []string{"email", "phone_number"} {
-			if n.attrs[a] == "" {
-				delete(n.attrs, a+"_verified")
-			}
+	}
+	for _, a := range []string{"email", "phone_number"} {
+		if n.attrs[a] == "" {
+			delete(n.attrs, a+"_verified")
 		}
-		if len(p.cfg.Aliases) > 0 && len(p.aliasKeys(n.attrs)) == 0 {
-			return apiErr(errInvalidParameter, "A user must keep an attribute they sign in with.")
-		}
-		if n.confirmed() {
-			return p.aliasConflictLocked(n.attrs, p.users[strings.ToLower(n.name)], errAliasExists, false)
-		}
-		return nil
-	})
+	}
+	if len(p.cfg.Aliases) > 0 && len(p.aliasKeys(n.attrs)) == 0 {
+		return apiErr(errInvalidParameter, "A user must keep an attribute they sign in with.")
+	}
+	return p.aliasConflictLocked(n.attrs, p.users[strings.ToLower(n.name)], errAliasExists, true)
 }
 
 type adminSetPasswordIn struct {
@@ -410,7 +415,37 @@ func (p *Pool) getUser(_ call, in *accessTokenIn) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &getUserOut{Username: u.name, UserAttributes: attrList(u.attrs, nil)}, nil
+	return &getUserOut{Username: u.name, UserAttributes: attrList(p.readable(u.attrs), nil)}, nil
+}
+
+type updateUserAttributesIn struct {
+	AccessToken    string
+	UserAttributes []attribute
+	ClientMetadata map[string]string
+}
+
+// updateUserAttributes is the user's own attribute update, authorized by an access token: only
+// the app client's WriteAttributes (never a *_verified flag). A changed email address or phone
+// number is stored unverified; in an alias pool it must not be held by another user
+// (AliasExistsException). Cognito would also send a verification code to a changed address;
+// this pool sends nothing (see doc.go).
+func (p *Pool) updateUserAttributes(_ call, in *updateUserAttributesIn) (any, error) {
+	_, u, err := p.verifyAccessToken(in.AccessToken)
+	if err != nil {
+		return nil, err
+	}
+	if in.UserAttributes == nil {
+		return nil, apiErr(errInvalidParameter, "Missing required parameter UserAttributes")
+	}
+	set, err := p.readAttrs(in.UserAttributes, byClient)
+	if err != nil {
+		return nil, err
+	}
+	err = p.update(u, func(n *user) error { return p.applyAttributes(n, set) })
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"CodeDeliveryDetailsList": []any{}}, nil
 }
 
 // globalSignOut revokes every refresh and access token of the caller.

@@ -37,7 +37,33 @@
 //     /{PoolID}/.well-known/jwks.json, opaque sealed refresh tokens; REFRESH_TOKEN_AUTH returns new
 //     ID and access tokens with the same auth_time and origin_jti and no new refresh token.
 //     RevokeToken, GlobalSignOut, AdminUserGlobalSignOut, AdminDisableUser and AdminDeleteUser
-//     revoke, as checked by GetUser and the refresh flow.
+//     revoke: every call that takes an access token (GetUser, UpdateUserAttributes,
+//     GlobalSignOut) then answers NotAuthorizedException "Access Token has been revoked", and the
+//     refresh flow "Refresh Token has been revoked" [revocation]. The tokens still verify as JWTs
+//     until they expire, as Cognito's do (which is why API Gateway's JWT authorizer lets them
+//     through and the api function asks GetUser).
+//   - App client attribute permissions [permissions] [client]: Config.WriteAttributes are the
+//     attributes the client may write through SignUp's UserAttributes and
+//     UpdateUserAttributes; any other, and always email_verified and phone_number_verified,
+//     gives NotAuthorizedException "A client attempted to write unauthorized attribute" (the
+//     documentation names the exception; the message is the one public reports quote
+//     [unauthorized]) and nothing is written. Without WriteAttributes the client writes every
+//     standard attribute (Cognito's default). Config.ReadAttributes are the attributes GetUser
+//     returns and the ID token carries (sub always); without it, every attribute. Admin* calls
+//     and the trigger events are not limited by either list.
+//   - Username attributes [usernameattrs]: SignUp with an email address or phone number as
+//     Username populates the email or phone_number attribute from it, unverified; that is the
+//     pool's doing, not a write by the client, so it needs no write permission (the
+//     documentation describes the population without any permission condition; it does not say
+//     so in as many words: a deployed stack's smoke test is the proof). An email address or
+//     phone number belongs to one user whatever its verified state and whether that user is
+//     confirmed: SignUp with an address another user holds (as Username or as an attribute)
+//     gives UsernameExistsException "An account with the given email already exists." (or
+//     phone_number); AdminUpdateUserAttributes and UpdateUserAttributes setting it give
+//     AliasExistsException with the same message [aliasexists].
+//   - UpdateUserAttributes (access token): a changed email address or phone number is stored
+//     unverified (the pool's "keep the original value until verified" setting is not
+//     modelled), and no verification code is sent (see Not modelled).
 //   - PreSignUp on SignUp (autoConfirmUser, autoVerifyEmail, autoVerifyPhone) and on
 //     AdminCreateUser (callerContext.clientId CLIENT_ID_NOT_APPLICABLE; autoConfirmUser does not
 //     apply, the user is FORCE_CHANGE_PASSWORD until AdminSetUserPassword with Permanent; such a
@@ -64,9 +90,46 @@
 //     DesiredDeliveryMediums and ForceAliasCreation are accepted and otherwise ignored.
 //   - Other triggers (pre/post authentication, pre token generation, post confirmation, custom
 //     message, migration, custom senders), groups, MFA, remembered devices, OAuth and the hosted
-//     UI, federation, client secrets, several app clients, attribute read/write permissions other
-//     than "a client may not write *_verified", custom attribute definitions (any custom:* is
-//     accepted), advanced security, quotas and throttling.
+//     UI, federation, client secrets, several app clients, required attributes (Cognito makes
+//     them always writable [permissions]), custom attribute definitions (any custom:* is
+//     accepted, and writable and readable by default, where Cognito's default read and write
+//     lists hold standard attributes only), advanced security, quotas and throttling.
 //   - SigV4 signatures and IAM: admin calls are not authenticated.
 //   - Persistence: everything lives in memory and the keys change with every New.
+//
+// # Sources
+//
+// Amazon Cognito Developer Guide and API Reference, as quoted:
+//
+//   - [permissions] "User pool attributes", section "Attribute permissions and scopes"
+//     (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-attributes.html):
+//     "If an app tries to update an attribute that isn't writable, the app gets a
+//     NotAuthorizedException exception. An app that calls GetUser only receives the attributes
+//     that are readable for that app. Your user's ID token from an app only contains claims that
+//     correspond to the readable attributes. Required attributes in a user pool are always
+//     writable."
+//   - [client] API Reference, UserPoolClientType / CreateUserPoolClient, WriteAttributes: "When
+//     you don't specify the WriteAttributes for your app client, your app can write the values of
+//     the Standard attributes of your user pool"; ReadAttributes: "When you don't specify the
+//     ReadAttributes for your app client, your app can read the values of email_verified,
+//     phone_number_verified, and the standard attributes of your user pool."
+//   - [unauthorized] The message text is not in the documentation; it is the one quoted by
+//     aws/aws-sdk-js issues 1084 and 3603 (SignUp with a custom attribute, and with
+//     email_verified) and aws-amplify/amplify-js issue 5345.
+//   - [usernameattrs] "User pool attributes", "Option 2: User signs up and signs in with email
+//     or phone number instead of username": SignUp "If the username string is in valid email
+//     address format, the user pool automatically populates the email attribute of the user with
+//     the username value" (phone numbers alike); "If the username string contains an email
+//     address or phone number that is already in use, the SignUp API returns an exception";
+//     "The email or phone number must be unique, and it must not already be in use by another
+//     user. It does not have to be verified."
+//   - [aliasexists] API Reference, AliasExistsException (listed by AdminUpdateUserAttributes
+//     and UpdateUserAttributes): "This exception is thrown when a user tries to confirm the
+//     account with an email address or phone number that has already been supplied as an alias
+//     for a different user profile."
+//   - [revocation] "Revoking tokens"
+//     (https://docs.aws.amazon.com/cognito/latest/developerguide/token-revocation.html): "Revoked
+//     tokens can't be used with any Cognito API calls that require a token. However, revoked
+//     tokens will still be valid if they are verified using any JWT library that verifies the
+//     signature and expiration of the token."
 package idp

@@ -723,6 +723,12 @@ func TestRevocation(t *testing.T) {
 	if _, err := e.client.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: b.AccessToken}); err != nil {
 		t.Fatal(err)
 	}
+	// GetUser refuses an access token revoked by GlobalSignOut ("Revoked tokens can't be used
+	// with any Cognito API calls that require a token", doc.go), so do the token's other calls.
+	_, err = e.client.GetUser(ctx, &cip.GetUserInput{AccessToken: b.AccessToken})
+	wantAPIError(t, err, "NotAuthorizedException", "Access Token has been revoked")
+	_, err = e.client.UpdateUserAttributes(ctx, &cip.UpdateUserAttributesInput{AccessToken: b.AccessToken, UserAttributes: []types.AttributeType{attr("name", "x")}})
+	wantAPIError(t, err, "NotAuthorizedException", "Access Token has been revoked")
 	_, err = e.client.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow: types.AuthFlowTypeRefreshTokenAuth, ClientId: aws.String(e.pool.ClientID()),
 		AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(b.RefreshToken)},
@@ -732,6 +738,11 @@ func TestRevocation(t *testing.T) {
 	if _, err := e.client.GetUser(ctx, &cip.GetUserInput{AccessToken: c.AccessToken}); err != nil {
 		t.Fatalf("a new sign-in after GlobalSignOut: %v", err)
 	}
+	if _, err := e.client.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{UserPoolId: aws.String(e.pool.PoolID()), Username: aws.String("leo@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.GetUser(ctx, &cip.GetUserInput{AccessToken: c.AccessToken})
+	wantAPIError(t, err, "NotAuthorizedException", "Access Token has been revoked")
 }
 
 func TestOtherFlowsAndClients(t *testing.T) {

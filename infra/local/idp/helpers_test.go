@@ -26,6 +26,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/passwordless-go/cognito/infra/local/idp"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/signup"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -55,6 +56,9 @@ func signingKey(t testing.TB) *rsa.PrivateKey {
 	return testKey
 }
 
+// testKeys is the deployment key source of the in-process triggers.
+var testKeys = keyed.MustStatic("idp-test-deployment-secret-0123456789abcdef")
+
 var flowCfg = authflow.Config{Methods: []authflow.Method{authflow.DeviceKey}, MaxAttempts: 3, MaxResends: 2}
 
 // nonceChecker stands in for a real key method: the answer "right:<nonce>" proves the user.
@@ -68,9 +72,10 @@ func (nonceChecker) Check(_ context.Context, req triggers.CheckRequest) (bool, e
 func realFunctions(pre *signup.PreSignUp) idp.Functions {
 	return idp.Functions{
 		fnDefine: idp.Handle((&triggers.Define{Config: flowCfg}).Handle),
-		fnCreate: idp.Handle((&triggers.Create{Config: flowCfg}).Handle),
+		fnCreate: idp.Handle((&triggers.Create{Config: flowCfg, Keys: testKeys}).Handle),
 		fnVerify: idp.Handle((&triggers.Verify{
 			Config:   flowCfg,
+			Keys:     testKeys,
 			Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: nonceChecker{}},
 		}).Handle),
 		fnPreSignUp: idp.Handle(pre.Handle),

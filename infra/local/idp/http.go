@@ -75,6 +75,7 @@ var operations = map[string]operation{
 	"InitiateAuth":              op((*Pool).initiateAuth),
 	"RespondToAuthChallenge":    op((*Pool).respondToAuthChallenge),
 	"GetUser":                   op((*Pool).getUser),
+	"UpdateUserAttributes":      op((*Pool).updateUserAttributes),
 	"RevokeToken":               op((*Pool).revokeToken),
 	"GlobalSignOut":             op((*Pool).globalSignOut),
 	"AdminGetUser":              op((*Pool).adminGetUser),

@@ -74,6 +74,17 @@ type Config struct {
 	// PreventUserExistenceErrors is the app client setting. nil means true (Bool(false) to turn
 	// it off).
 	PreventUserExistenceErrors *bool
+	// ReadAttributes are the attributes the app client may read (the client's ReadAttributes):
+	// GetUser returns, and the ID token carries, only these (sub always). nil: every attribute
+	// (Cognito's default is the standard attributes and both verified flags).
+	ReadAttributes []string
+	// WriteAttributes are the attributes the app client may write (the client's WriteAttributes)
+	// through SignUp's UserAttributes and UpdateUserAttributes; any other is refused with
+	// NotAuthorizedException "A client attempted to write unauthorized attribute". The address
+	// given as Username in an alias pool is set by the pool, not written by the client, so it
+	// needs no write permission. nil: every standard attribute (Cognito's default) and any
+	// custom:* attribute. email_verified and phone_number_verified are never writable by a client.
+	WriteAttributes []string
 	// Triggers names the trigger functions.
 	Triggers Triggers
 	// TriggerTimeout is how long one invocation may take. Default 5 s.
@@ -132,6 +143,19 @@ func (c Config) withDefaults() (Config, error) {
 		seen[a] = true
 	}
 	c.Aliases = append([]Alias(nil), c.Aliases...)
+	for _, list := range [][]string{c.ReadAttributes, c.WriteAttributes} {
+		for _, a := range list {
+			if !standardAttributes[a] && !customAttribute(a) {
+				return c, fmt.Errorf("idp: app client attribute %q is neither a standard nor a custom: attribute", a)
+			}
+		}
+	}
+	if c.ReadAttributes != nil {
+		c.ReadAttributes = append([]string{}, c.ReadAttributes...)
+	}
+	if c.WriteAttributes != nil {
+		c.WriteAttributes = append([]string{}, c.WriteAttributes...)
+	}
 	if c.PreventUserExistenceErrors == nil {
 		c.PreventUserExistenceErrors = Bool(true)
 	} else {
@@ -194,8 +218,10 @@ type Pool struct {
 	key     *rsa.PrivateKey
 	kid     string
 	jwks    []byte
-	aead    cipher.AEAD // sessions and refresh tokens
-	fakeKey []byte      // derives stable fake user names for unknown users
+	aead    cipher.AEAD     // sessions and refresh tokens
+	fakeKey []byte          // derives stable fake user names for unknown users
+	read    map[string]bool // nil: every attribute is readable
+	write   map[string]bool // nil: Cognito's default (standard attributes, custom:*)
 
 	mu      sync.RWMutex
 	users   map[string]*user    // by lower-cased user name
@@ -254,6 +280,11 @@ func New(cfg Config, inv Invoker) (*Pool, error) {
 		signIns: map[string][]string{},
 		used:    map[string]time.Time{},
 		stats:   newStats(),
+		read:    set(cfg.ReadAttributes),
+		write:   set(cfg.WriteAttributes),
+	}
+	if p.read != nil {
+		p.read["sub"] = true
 	}
 	p.jwks, err = json.Marshal(map[string]any{"keys": []any{map[string]string{
 		"alg": "RS256",
@@ -269,6 +300,18 @@ func New(cfg Config, inv Invoker) (*Pool, error) {
 	return p, nil
 }
 
+// set is the set of names in l; nil for a nil list.
+func set(l []string) map[string]bool {
+	if l == nil {
+		return nil
+	}
+	m := make(map[string]bool, len(l))
+	for _, a := range l {
+		m[a] = true
+	}
+	return m
+}
+
 func bigEndian(e int) []byte {
 	var b []byte
 	for ; e > 0; e >>= 8 {
@@ -281,6 +324,12 @@ func bigEndian(e int) []byte {
 func (p *Pool) Config() Config {
 	c := p.cfg
 	c.Aliases = append([]Alias(nil), c.Aliases...)
+	if c.ReadAttributes != nil {
+		c.ReadAttributes = append([]string{}, c.ReadAttributes...)
+	}
+	if c.WriteAttributes != nil {
+		c.WriteAttributes = append([]string{}, c.WriteAttributes...)
+	}
 	c.PreventUserExistenceErrors = Bool(*p.cfg.PreventUserExistenceErrors)
 	return c
 }

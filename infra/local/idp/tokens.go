@@ -180,7 +180,7 @@ func (p *Pool) issue(u *user, rt *refreshToken) (*authResult, error) {
 		}
 	}
 	id := common(p.cfg.IDTokenValidity)
-	for k, v := range u.attrs {
+	for k, v := range p.readable(u.attrs) {
 		switch k {
 		case "sub":
 		case "email_verified", "phone_number_verified":

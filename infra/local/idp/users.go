@@ -149,7 +149,8 @@ type attribute struct {
 
 var phonePattern = regexp.MustCompile(`^\+[0-9]{4,15}$`)
 
-// attrWriter says who writes attributes: an app client may not write the *_verified attributes.
+// attrWriter says who writes attributes: an app client writes only its WriteAttributes (never the
+// *_verified attributes); an administrator (IAM-authorized Admin* calls) writes any.
 type attrWriter int
 
 const (
@@ -157,22 +158,56 @@ const (
 	byAdmin
 )
 
-// readAttrs checks a list of attributes against the schema and returns them as a map. An empty
-// value is kept (it deletes the attribute in an update).
-func readAttrs(list []attribute, who attrWriter) (map[string]string, error) {
+// errUnauthorizedAttribute is Cognito's answer to a client writing an attribute it may not write
+// (NotAuthorizedException, see doc.go).
+const errUnauthorizedAttribute = "A client attempted to write unauthorized attribute"
+
+func customAttribute(name string) bool {
+	return strings.HasPrefix(name, "custom:") && len(name) > 7 && len(name) <= 27
+}
+
+// clientMayWrite reports whether the app client may write the attribute.
+func (p *Pool) clientMayWrite(name string) bool {
+	if strings.HasSuffix(name, "_verified") || name == "sub" {
+		return false
+	}
+	if p.write == nil {
+		return true // Cognito's default: the standard attributes (custom ones not modelled)
+	}
+	return p.write[name]
+}
+
+// clientMayRead reports whether the app client may read the attribute.
+func (p *Pool) clientMayRead(name string) bool { return p.read == nil || p.read[name] }
+
+// readable returns the attributes the app client may read.
+func (p *Pool) readable(attrs map[string]string) map[string]string {
+	out := make(map[string]string, len(attrs))
+	for k, v := range attrs {
+		if p.clientMayRead(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// readAttrs checks a list of attributes against the schema and, for a client, against the app
+// client's write permissions, and returns them as a map. An empty value is kept (it deletes the
+// attribute in an update).
+func (p *Pool) readAttrs(list []attribute, who attrWriter) (map[string]string, error) {
 	m := map[string]string{}
 	for _, a := range list {
 		if a.Name == "" {
 			return nil, apiErr(errInvalidParameter, "Attribute name is required")
 		}
-		if !standardAttributes[a.Name] && !(strings.HasPrefix(a.Name, "custom:") && len(a.Name) > 7 && len(a.Name) <= 27) {
+		if !standardAttributes[a.Name] && !customAttribute(a.Name) {
 			return nil, apiErr(errInvalidParameter, "Attributes did not conform to the schema: %s: Attribute does not exist in the schema.", a.Name)
 		}
 		if a.Name == "sub" {
 			return nil, apiErr(errInvalidParameter, "Cannot modify an immutable attribute: sub")
 		}
-		if who == byClient && strings.HasSuffix(a.Name, "_verified") {
-			return nil, apiErr(errNotAuthorized, "A client attempted to write unauthorized attribute")
+		if who == byClient && !p.clientMayWrite(a.Name) {
+			return nil, apiErr(errNotAuthorized, errUnauthorizedAttribute)
 		}
 		v := ""
 		if a.Value != nil {

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/lambdarun"
 )
 
@@ -42,8 +44,11 @@ type Cold struct {
 	// ColdStart is exec to the first GET /runtime/invocation/next (lambdarun's measure).
 	ColdStart time.Duration
 	// InitCalls is the number of awsmock calls while the process started and answered an event
-	// that makes none: calls made at init. It must be 0.
+	// that makes none, the deployment secret's read aside: calls made at init. It must be 0.
 	InitCalls int
+	// SecretCalls are the Secrets Manager calls of the same start: the deployment secret, read on
+	// an instance's first request (create, verify and api read it when the event needs the key).
+	SecretCalls int
 	// PeakRSS is the process's VmHWM after the one invocation, in bytes (0 where unreadable).
 	PeakRSS int64
 }
@@ -58,7 +63,7 @@ func (r *Rig) ColdStart(ctx context.Context, t Target) (Cold, error) {
 	defer cancel()
 	fn := t.Function
 	fn.MaxConcurrency = 1
-	before := r.Calls()
+	before, secretsBefore := r.Calls(), r.secretCalls()
 	h, err := lambdarun.Start(ctx, fn)
 	if err != nil {
 		return Cold{}, fmt.Errorf("perf: %s: %w", t.Name, err)
@@ -77,7 +82,19 @@ func (r *Rig) ColdStart(ctx context.Context, t Target) (Cold, error) {
 	}
 	peak := h.PeakRSS()
 	h.Close()
-	return Cold{ColdStart: s.ColdStartDurations[0], InitCalls: r.Calls() - before, PeakRSS: peak}, nil
+	secrets := r.secretCalls() - secretsBefore
+	return Cold{ColdStart: s.ColdStartDurations[0], InitCalls: r.Calls() - before - secrets, SecretCalls: secrets, PeakRSS: peak}, nil
+}
+
+// secretCalls is the number of Secrets Manager calls awsmock has received so far.
+func (r *Rig) secretCalls() int {
+	n := 0
+	for k, c := range r.AWS.Calls() {
+		if strings.HasPrefix(k, awsmock.ServiceSecretsManager+".") {
+			n += c
+		}
+	}
+	return n
 }
 
 // ColdStarts cold-starts each target n times, round-robin (so drift on a shared machine spreads

@@ -232,7 +232,7 @@ type Workload func(i int) Invocation
 //   - verify: alternately a device-key answer (P-256 signature over the nonce message, checked
 //     against a key registered in the table; the key's last use is recorded) and an email code
 //     answer (the code create sent to awsmock, checked against the round create wrote). Both are
-//     right; each also reads the account's failure counter.
+//     right; the code answer also reserves and gives back a lockout attempt slot.
 //   - presignup: a self sign-up with an email address, auto-confirmed.
 //   - api: GET /me with an access token's claims.
 func (r *Rig) Workload(ctx context.Context, name string) (Workload, error) {

@@ -38,7 +38,6 @@ import (
 	"github.com/passwordless-go/cognito/infra/local/lambdarun"
 	"github.com/passwordless-go/cognito/infra/smoke"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 // Load: sign-ins through the whole local stack (infra/local/harness: the emulated user pool, the
@@ -216,12 +215,10 @@ type LoadHarnessOptions struct {
 }
 
 // LoadProps are the construct props of the load harness: the harness's defaults (email_otp,
-// sms_otp, device_key) with send limits that no sign-in of a load run reaches (every user has its
-// own address anyway).
+// sms_otp, device_key). Every load user has its own address and is sent one code, so the send
+// delays never hold a code back.
 func LoadProps() *passwordless.Props {
-	p := harness.DefaultProps()
-	p.Codes.SendLimits = []store.Limit{{Window: time.Minute, Max: 1000}, {Window: 24 * time.Hour, Max: 1000}}
-	return p
+	return harness.DefaultProps()
 }
 
 // StartLoadHarness starts a harness for RunLoad with LoadProps.
@@ -524,10 +521,10 @@ func (l *loader) setup(ctx context.Context, n, par int) ([]*loadUser, error) {
 
 func (l *loader) prepare(ctx context.Context, u *loadUser) error {
 	_, err := l.cog.SignUp(ctx, &cip.SignUpInput{
-		ClientId:       aws.String(l.h.ClientID),
-		Username:       aws.String(u.email),
-		Password:       aws.String(smoke.RandomPassword()),
-		UserAttributes: []ciptypes.AttributeType{{Name: aws.String("email"), Value: aws.String(u.email)}},
+		ClientId: aws.String(l.h.ClientID),
+		Username: aws.String(u.email),
+		Password: aws.String(smoke.RandomPassword()),
+		// No email attribute: the pool sets it from the Username; the app client may not write it.
 	})
 	if err != nil {
 		return fmt.Errorf("SignUp: %w", err)

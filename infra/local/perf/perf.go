@@ -7,9 +7,11 @@
 // for JavaScript v3, for comparison.
 //
 // Every AWS call goes to AWS_ENDPOINT_URL, an awsmock server (DynamoDB forwarded to dynalite, SES
-// and SNS captured), so nothing reaches the network. Each cold start is a fresh process on its own
-// lambdarun.Host, and the event it gets makes no AWS call in any function, so every awsmock call
-// counted across a cold start came from init: Cold.InitCalls must be 0.
+// and SNS captured, the deployment secret answered), so nothing reaches the network. Each cold
+// start is a fresh process on its own lambdarun.Host, and the event it gets makes no AWS call in
+// any function but the deployment secret's read (keyed.SecretsManager reads it on an instance's
+// first request, by design), so every other awsmock call counted across a cold start came from
+// init: Cold.InitCalls must be 0.
 //
 // The command infra/cmd/bench and the benchmarks and tests of this package share these functions.
 package perf
@@ -171,7 +173,20 @@ func Start(ctx context.Context, o Options) (r *Rig, err error) {
 	if err != nil {
 		return r, fmt.Errorf("perf: awsmock: %w", err)
 	}
-	env, err := ConstructEnv(props, Names{Table: r.Table, ClientID: ClientID, ConfigurationSet: ConfigurationSet})
+	// The deployment secret: a random value awsmock answers GetSecretValue with (the functions
+	// read it on their first request, never at init).
+	secretARN, err := awsmock.SecretARN(Region, harness.LocalAccount, "PerfDeploymentSecret")
+	if err != nil {
+		return r, err
+	}
+	secret, err := awsmock.NewSecretValue()
+	if err != nil {
+		return r, err
+	}
+	if err := r.AWS.PutSecret(secretARN, secret); err != nil {
+		return r, err
+	}
+	env, err := ConstructEnv(props, Names{Table: r.Table, ClientID: ClientID, ConfigurationSet: ConfigurationSet, PoolID: PoolID, SecretARN: secretARN})
 	if err != nil {
 		return r, err
 	}
