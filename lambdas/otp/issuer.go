@@ -504,7 +504,9 @@ func target(req triggers.IssueRequest, m authflow.Method) (string, bool) {
 			return a, true
 		}
 	}
-	return strings.TrimSpace(req.UserName), false
+	// Sign-in names are case-insensitive (the construct's pool), so one real account answers to
+	// every casing: fold what was typed, or two casings of an unknown name would differ.
+	return strings.ToLower(strings.TrimSpace(req.UserName)), false
 }
 
 func (is *Issuer) data(code string) TemplateData {

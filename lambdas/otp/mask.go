@@ -116,7 +116,7 @@ func maskPhone(s string) string {
 // tell it from a real user's). For SMS it is the mask of a mobile number of one of the allowed
 // countries that passes that country's numbering plan.
 func placeholderMask(k *keyed.Key, m authflow.Method, userPoolID, userName string, countries []string) string {
-	seed := k.Sum(purposePlaceholder, string(m), userPoolID, userName)
+	seed := k.Sum(purposePlaceholder, string(m), userPoolID, strings.ToLower(strings.TrimSpace(userName)))
 	if m != authflow.SMSOTP {
 		return string(rune('a'+seed[0]%26)) + "***@" + string(rune('a'+seed[1]%26)) + "***.com"
 	}

@@ -101,11 +101,11 @@ type SendState struct {
 
 // next returns the earliest Unix time sc allows a send after now, per st (now or earlier: now).
 func (st SendState) next(now int64, sc SendSchedule) int64 {
-	if st.Count == 0 {
-		return now
-	}
 	window := int64(SendWindow / time.Second)
-	next := st.Last + sc.delay(st.Count)
+	next := now
+	if st.Count > 0 {
+		next = st.Last + sc.delay(st.Count)
+	}
 	if st.WindowStart+window > now && st.WindowCount >= int64(sc.DailyCap) {
 		next = max(next, st.WindowStart+window)
 	}
@@ -189,7 +189,7 @@ func (s *Store) RecordSend(ctx context.Context, recipientKey string, sc SendSche
 		}
 		ns := SendState{Exists: true, Version: st.Version + 1, Count: st.Count + 1, Last: now,
 			WindowStart: st.WindowStart, WindowCount: st.WindowCount + 1}
-		if st.Count == 0 || st.WindowStart+window <= now {
+		if st.WindowCount == 0 || st.WindowStart+window <= now {
 			ns.WindowStart, ns.WindowCount = now, 1 // a new 24-hour window
 		}
 		item := key(sendPrefix+recipientKey, sendSK)
@@ -249,13 +249,15 @@ func (s *Store) ResetSends(ctx context.Context, recipientKeys ...string) error {
 			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 				TableName:           aws.String(s.table),
 				Key:                 key(sendPrefix+rk, sendSK),
-				UpdateExpression:    aws.String("SET #n = :zero, #dn = :zero, #ttl = :now ADD #v :one"),
+				// Only the delays start again; the 24-hour window and its count stay, so that
+				// signing in (for example with a device key) cannot lift the daily cap.
+				UpdateExpression:    aws.String("SET #n = :zero ADD #v :one"),
 				ConditionExpression: aws.String("attribute_exists(#pk)"),
 				ExpressionAttributeNames: map[string]string{
-					"#n": attrSendCount, "#dn": attrSendDayN, "#ttl": TTLAttribute, "#v": attrVersion, "#pk": PartitionKey,
+					"#n": attrSendCount, "#v": attrVersion, "#pk": PartitionKey,
 				},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":zero": num(0), ":one": num(1), ":now": num(s.now().Unix()),
+					":zero": num(0), ":one": num(1),
 				},
 			})
 			if err != nil && !isConditionFailed(err) {
