@@ -62,6 +62,9 @@ type Passwordless struct {
 // Functions are the construct's Lambda functions.
 type Functions struct {
 	Define, Create, Verify, PreSignUp, API awslambda.Function
+	// PostConfirmation replaces a native-mode sign-up's password (see package postconfirm); nil
+	// in custom mode.
+	PostConfirmation awslambda.Function
 }
 
 // Function timeouts: under Cognito's 5 s trigger limit.
@@ -164,6 +167,14 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		signup.EnvSignInAliases: jsii.String(strings.Join(aliases, ",")),
 		logging.EnvLevel:        jsii.String("info"),
 	})
+	if p.Mode == ModeNative {
+		// Cognito requires PASSWORD among native mode's first factors and the sign-up password is
+		// the client's: on confirmation this replaces it with a random one nobody knows and signs
+		// the user out everywhere. It needs the event alone: no table, no secret, no pool ID.
+		pl.Functions.PostConfirmation = newFunction(c, "PostConfirmation", "postconfirm", TriggerTimeoutSeconds, p, map[string]*string{
+			logging.EnvLevel: jsii.String("info"),
+		})
+	}
 	createAccess, verifyAccess, apiAccess := tableAccess(p)
 	grantTableAccess(pl.Functions.Create, pl.Table, createAccess)
 	grantTableAccess(pl.Functions.Verify, pl.Table, verifyAccess)
@@ -190,6 +201,19 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		// Native mode confirms sign-ups with Cognito's own code, which also verifies the address
 		// that EMAIL_OTP and SMS_OTP then send to.
 		pool.AddTrigger(awscognito.UserPoolOperation_PRE_SIGN_UP(), pl.Functions.PreSignUp, awscognito.LambdaVersion_V1_0)
+	}
+	if fn := pl.Functions.PostConfirmation; fn != nil {
+		pool.AddTrigger(awscognito.UserPoolOperation_POST_CONFIRMATION(), fn, awscognito.LambdaVersion_V1_0)
+		// A separate policy, as Verify's: the pool depends on the function (trigger), so the
+		// function must not depend on a policy that names the pool.
+		awsiam.NewPolicy(c, jsii.String("PostConfirmationReplacesPassword"), &awsiam.PolicyProps{
+			Roles: &[]awsiam.IRole{fn.Role()},
+			Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("ReplaceSignUpPassword"),
+				Actions:   jsii.Strings("cognito-idp:AdminSetUserPassword", "cognito-idp:AdminUserGlobalSignOut"),
+				Resources: &[]*string{pool.UserPoolArn()},
+			})},
+		})
 	}
 	pl.UserPool = pool
 	if p.codes() {

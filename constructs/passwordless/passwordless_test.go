@@ -149,8 +149,12 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	}
 
 	functions := cdktest.Resources(tpl, "AWS::Lambda::Function")
-	if len(functions) != 5 {
-		t.Errorf("want 5 functions, got %d", len(functions))
+	wantFunctions := 5
+	if name == "native" {
+		wantFunctions = 6 // and postconfirm
+	}
+	if len(functions) != wantFunctions {
+		t.Errorf("want %d functions, got %d", wantFunctions, len(functions))
 	}
 	for id, f := range functions {
 		if f["Runtime"] != "provided.al2023" || fmt.Sprint(f["Architectures"]) != "[arm64]" || f["Handler"] != "bootstrap" {
@@ -190,6 +194,7 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 			if lc["PreSignUp"] != nil {
 				t.Error("native mode wires PreSignUp")
 			}
+			wired["PostConfirmation"] = "postconfirm" // replaces the sign-up password
 		}
 		for trigger, command := range wired {
 			fn := getAttTarget(lc[trigger])
@@ -361,6 +366,7 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 		}
 	}
 	checkSecurity(t, name, tpl)
+	checkNativePassword(t, name, tpl)
 }
 
 // publicRoute is the only route allowed without the JWT authorizer.

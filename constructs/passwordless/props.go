@@ -106,7 +106,9 @@ const (
 	ModeCustom Mode = "custom"
 	// ModeNative: Cognito's own passwordless sign-in (USER_AUTH with EMAIL_OTP, SMS_OTP and
 	// WEB_AUTHN, Essentials plan). Methods may then hold only device_key, which keeps running
-	// through CUSTOM_AUTH beside it.
+	// through CUSTOM_AUTH beside it. Cognito requires the PASSWORD factor beside them, so a
+	// PostConfirmation trigger replaces every confirmed sign-up's password with a random one
+	// nobody knows and signs the user out everywhere (package postconfirm).
 	ModeNative Mode = "native"
 )
 

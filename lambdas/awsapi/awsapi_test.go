@@ -335,3 +335,80 @@ func TestGetUser(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminSetUserPassword(t *testing.T) {
+	c, got := server(t, ok)
+	const password = `Aa1!"<>&\` + "`x"
+	err := c.AdminSetUserPassword(context.Background(), &AdminSetUserPasswordInput{UserPoolID: "eu-west-1_X", Username: "u-1",
+		Password: password, Permanent: true})
+	if err != nil || len(*got) != 1 {
+		t.Fatalf("%v, %d requests", err, len(*got))
+	}
+	r := (*got)[0]
+	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
+		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.AdminSetUserPassword" {
+		t.Errorf("%s %s %v", r.method, r.path, r.header)
+	}
+	checkSigned(t, r.header, "cognito-idp")
+	var body map[string]any
+	if err := json.Unmarshal(r.body, &body); err != nil {
+		t.Fatalf("body %s: %v", r.body, err)
+	}
+	want := map[string]any{"UserPoolId": "eu-west-1_X", "Username": "u-1", "Password": password, "Permanent": true}
+	if len(body) != len(want) {
+		t.Errorf("body %s, want exactly %v", r.body, want)
+	}
+	for k, v := range want {
+		if body[k] != v {
+			t.Errorf("body %s: %s=%v, want %v", r.body, k, body[k], v)
+		}
+	}
+	// Permanent=false is sent as false, not left out (Cognito's default is false either way).
+	c2, got2 := server(t, ok)
+	if err := c2.AdminSetUserPassword(context.Background(), &AdminSetUserPasswordInput{UserPoolID: "p", Username: "u", Password: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string((*got2)[0].body), `"Permanent":false`) {
+		t.Errorf("body %s", (*got2)[0].body)
+	}
+
+	// A refused password: the code is kept, the password is in no error text, nothing retried.
+	bad, calls := server(t, func(w http.ResponseWriter, _ int) {
+		msg, _ := json.Marshal("Password does not conform to policy: " + password)
+		w.WriteHeader(400)
+		_, _ = w.Write([]byte(`{"__type":"InvalidPasswordException","message":` + string(msg) + `}`))
+	})
+	err = bad.AdminSetUserPassword(context.Background(), &AdminSetUserPasswordInput{UserPoolID: "p", Username: "u", Password: password, Permanent: true})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "InvalidPasswordException" || strings.Contains(err.Error(), password) || len(*calls) != 1 {
+		t.Errorf("error %v after %d calls", err, len(*calls))
+	}
+}
+
+func TestAdminUserGlobalSignOut(t *testing.T) {
+	c, got := server(t, ok)
+	if err := c.AdminUserGlobalSignOut(context.Background(), &AdminUserGlobalSignOutInput{UserPoolID: "eu-west-1_X", Username: "u-1"}); err != nil || len(*got) != 1 {
+		t.Fatalf("%v, %d requests", err, len(*got))
+	}
+	r := (*got)[0]
+	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
+		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut" {
+		t.Errorf("%s %s %v", r.method, r.path, r.header)
+	}
+	checkSigned(t, r.header, "cognito-idp")
+	if string(r.body) != `{"UserPoolId":"eu-west-1_X","Username":"u-1"}` {
+		t.Errorf("body %s", r.body)
+	}
+	// Throttling is retried.
+	throttled, calls := server(t, func(w http.ResponseWriter, n int) {
+		if n == 1 {
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"__type":"TooManyRequestsException","message":"Rate exceeded"}`))
+			return
+		}
+		ok(w, n)
+	})
+	if err := throttled.AdminUserGlobalSignOut(context.Background(), &AdminUserGlobalSignOutInput{UserPoolID: "p", Username: "u"}); err != nil || len(*calls) != 2 {
+		t.Errorf("%v after %d calls, want success on the retry", err, len(*calls))
+	}
+}

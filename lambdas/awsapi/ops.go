@@ -338,3 +338,64 @@ func (c *Client) GetUser(ctx context.Context, accessToken string) (*GetUserOutpu
 	}
 	return &v, nil
 }
+
+// AdminSetUserPasswordInput sets a user's password as an administrator.
+type AdminSetUserPasswordInput struct {
+	UserPoolID string
+	Username   string
+	Password   string
+	// Permanent true sets the password as the user's own (status CONFIRMED); false makes it a
+	// temporary password that must be changed at the next password sign-in.
+	Permanent bool
+}
+
+// AdminSetUserPassword calls Cognito AdminSetUserPassword (awsJson1.1). The password is never
+// part of an error.
+func (c *Client) AdminSetUserPassword(ctx context.Context, in *AdminSetUserPasswordInput) error {
+	body, err := json.Marshal(struct {
+		UserPoolID string `json:"UserPoolId"`
+		Username   string `json:"Username"`
+		Password   string `json:"Password"`
+		Permanent  bool   `json:"Permanent"`
+	}{in.UserPoolID, in.Username, in.Password, in.Permanent})
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, &call{
+		service: "cognito-idp", host: "cognito-idp", op: "AdminSetUserPassword", path: "/",
+		header: map[string]string{
+			"Content-Type": "application/x-amz-json-1.1",
+			"X-Amz-Target": "AWSCognitoIdentityProviderService.AdminSetUserPassword",
+		},
+		body: body, parse: parseJSONError,
+	})
+	return err
+}
+
+// AdminUserGlobalSignOutInput names the user to sign out everywhere.
+type AdminUserGlobalSignOutInput struct {
+	UserPoolID string
+	Username   string
+}
+
+// AdminUserGlobalSignOut calls Cognito AdminUserGlobalSignOut (awsJson1.1): the user's refresh
+// tokens stop working, and so do their access tokens for Cognito's token-authorized operations
+// (GetUser among them); a JWT authorizer still accepts an access token until it expires.
+func (c *Client) AdminUserGlobalSignOut(ctx context.Context, in *AdminUserGlobalSignOutInput) error {
+	body, err := json.Marshal(struct {
+		UserPoolID string `json:"UserPoolId"`
+		Username   string `json:"Username"`
+	}{in.UserPoolID, in.Username})
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, &call{
+		service: "cognito-idp", host: "cognito-idp", op: "AdminUserGlobalSignOut", path: "/",
+		header: map[string]string{
+			"Content-Type": "application/x-amz-json-1.1",
+			"X-Amz-Target": "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut",
+		},
+		body: body, parse: parseJSONError,
+	})
+	return err
+}
