@@ -247,8 +247,8 @@ func (s *Store) ResetSends(ctx context.Context, recipientKeys ...string) error {
 	for i, rk := range keys {
 		wg.Go(func() {
 			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName:           aws.String(s.table),
-				Key:                 key(sendPrefix+rk, sendSK),
+				TableName: aws.String(s.table),
+				Key:       key(sendPrefix+rk, sendSK),
 				// Only the delays start again; the 24-hour window and its count stay, so that
 				// signing in (for example with a device key) cannot lift the daily cap.
 				UpdateExpression:    aws.String("SET #n = :zero ADD #v :one"),
