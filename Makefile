@@ -56,6 +56,8 @@ test: tools deps lint test-go fuzz ## everything CI runs: lint, all tests (dynal
 TEST_ENV := REQUIRE_DYNALITE=1 DYNALITE_BIN=$(CURDIR)/$(DYNALITE) CDK_CLI=$(CURDIR)/$(CDK)
 
 test-go:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM_BIN" ] || \
+		echo "SKIPPED: the passkey browser test (infra/local/browser) needs Chromium; install it with: apt-get install chromium"
 	$(TEST_ENV) go test -count=1 -timeout 20m ./...
 
 e2e: tools deps ## end-to-end tests: built Lambdas behind the local Cognito, API Gateway and AWS endpoints
