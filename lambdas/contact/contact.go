@@ -401,7 +401,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, body []byte) Reply {
 		},
 	})
 	if err != nil {
-		if code := apiErrorCode(err); code == "AliasExistsException" || code == "UsernameExistsException" {
+		if code := otp.ErrorCode(err); code == "AliasExistsException" || code == "UsernameExistsException" {
 			log.InfoContext(ctx, "contact: refused", "reason", "address belongs to another account")
 			return errorReply(http.StatusConflict, CodeAddressInUse, "this "+k.what+" belongs to another account")
 		}
@@ -598,7 +598,7 @@ func (s *Service) sendEmail(ctx context.Context, to string, m email) error {
 		ConfigurationSet: s.cfg.Code.EmailConfigurationSet,
 	})
 	if err != nil {
-		return &DeliveryError{Medium: otp.MediumEmail, Code: apiErrorCode(err), Err: err}
+		return &DeliveryError{Medium: otp.MediumEmail, Code: otp.ErrorCode(err), Err: err}
 	}
 	return nil
 }
@@ -617,7 +617,7 @@ func (s *Service) sendSMS(ctx context.Context, to, msg string) error {
 		attrs["AWS.MM.SMS.OriginationNumber"] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.Code.SMSOriginationNumber}
 	}
 	if err := s.sms.Publish(ctx, &awsapi.PublishInput{PhoneNumber: to, Message: msg, MessageAttributes: attrs}); err != nil {
-		return &DeliveryError{Medium: otp.MediumSMS, Code: apiErrorCode(err), Err: err}
+		return &DeliveryError{Medium: otp.MediumSMS, Code: otp.ErrorCode(err), Err: err}
 	}
 	return nil
 }
@@ -652,35 +652,7 @@ func safeError(err error) string {
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		return "aws error " + apiErrorCode(err)
+		return "aws error " + otp.ErrorCode(err)
 	}
 	return err.Error()
-}
-
-// apiErrorCode names an AWS error without its message.
-func apiErrorCode(err error) string {
-	var ae smithy.APIError
-	switch {
-	case errors.As(err, &ae) && ae.ErrorCode() != "":
-		return sanitizeCode(ae.ErrorCode())
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	}
-	return "transport"
-}
-
-func sanitizeCode(s string) string {
-	b := make([]byte, 0, min(len(s), 64))
-	for i := 0; i < len(s) && len(b) < 64; i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
-			b = append(b, c)
-		}
-	}
-	if len(b) == 0 {
-		return "unknown"
-	}
-	return string(b)
 }

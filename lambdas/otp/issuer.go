@@ -633,6 +633,10 @@ func (e *DeliveryError) Unwrap() error { return e.Err }
 // apiError is the part of smithy.APIError errorCode reads.
 type apiError interface{ ErrorCode() string }
 
+// ErrorCode names an AWS error without its message (which can quote an address): the AWS error
+// code kept to letters, digits, '.', '-' and '_', or "deadline exceeded", "canceled", "transport".
+func ErrorCode(err error) string { return errorCode(err) }
+
 // errorCode names an AWS SDK error without its message.
 func errorCode(err error) string {
 	var api apiError
