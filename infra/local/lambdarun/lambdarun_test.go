@@ -344,13 +344,13 @@ func TestPreSignUp(t *testing.T) {
 		t.Errorf("response = %+v, want autoConfirmUser", ev.Response)
 	}
 
-	// A handler error: neither email nor phone.
-	_, err := h.Invoke(context.Background(), preSignUp(`{"name": "Alice"}`))
+	// A handler error: a phone number in a pool that signs in by email only.
+	_, err := h.Invoke(context.Background(), preSignUp(`{"phone_number": "+447400123456"}`))
 	var fe *lambdarun.FunctionError
 	if !errors.As(err, &fe) {
 		t.Fatalf("err = %v (%T), want *FunctionError", err, err)
 	}
-	if !strings.Contains(fe.Message, "email address or phone number is required") || fe.Type == "" {
+	if !strings.Contains(fe.Message, "does not sign in with a phone number") || fe.Type == "" {
 		t.Errorf("FunctionError = %+v", fe)
 	}
 	// The process survives a handler error.
