@@ -113,7 +113,9 @@ func NewTable(tb testing.TB, client *dynamodb.Client, input *dynamodb.CreateTabl
 	in.TableName = aws.String(name)
 	ctx, cancel := context.WithTimeout(context.Background(), TableTimeout)
 	defer cancel()
-	if _, err := client.CreateTable(ctx, &in); err != nil {
+	if _, err := client.CreateTable(ctx, &in); err != nil && !isInUse(err) {
+		// The name is random, so "in use" can only be this call's own first attempt, which the
+		// SDK retried after its response was slow on a busy machine: the table exists.
 		tb.Fatalf("dynalitetest.NewTable: create %s: %v", name, err)
 		return ""
 	}
@@ -150,4 +152,9 @@ func active(t *types.TableDescription) bool {
 		}
 	}
 	return true
+}
+
+func isInUse(err error) bool {
+	var e *types.ResourceInUseException
+	return errors.As(err, &e)
 }
