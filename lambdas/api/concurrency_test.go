@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,27 +23,13 @@ import (
 // returns the status codes.
 func concurrentCalls(t *testing.T, n int, handle func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), r events.APIGatewayV2HTTPRequest) []int {
 	t.Helper()
-	statuses := make([]int, n)
-	start := make(chan struct{})
-	var ready, done sync.WaitGroup
-	for i := range n {
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-start
-			resp, err := handle(context.Background(), r)
-			if err != nil {
-				t.Error(err)
-			}
-			statuses[i] = resp.StatusCode
-		}()
-	}
-	ready.Wait()
-	close(start)
-	done.Wait()
-	return statuses
+	return dynalitetest.AtOnce(n, func(int) int {
+		resp, err := handle(context.Background(), r)
+		if err != nil {
+			t.Error(err)
+		}
+		return resp.StatusCode
+	})
 }
 
 func countStatuses(statuses []int) map[int]int {

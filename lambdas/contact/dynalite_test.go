@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -89,27 +88,6 @@ func (d *dynEnv) tableText(t *testing.T) string {
 	return string(b)
 }
 
-// atOnce runs n calls of f that wait at one barrier, and returns their results by index.
-func atOnce[T any](n int, f func(i int) T) []T {
-	out := make([]T, n)
-	start := make(chan struct{})
-	var ready, done sync.WaitGroup
-	for i := range n {
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-start
-			out[i] = f(i)
-		}()
-	}
-	ready.Wait()
-	close(start)
-	done.Wait()
-	return out
-}
-
 // TestDynaliteConcurrentRightAnswers: the right code sent many times at once changes the
 // address exactly once (one AdminUpdateUserAttributes call), with and without store latency.
 func TestDynaliteConcurrentRightAnswers(t *testing.T) {
@@ -119,7 +97,7 @@ func TestDynaliteConcurrentRightAnswers(t *testing.T) {
 			c := d.caller(victimSub, map[string]string{"email": "old@example.com", "email_verified": "true"})
 			id := d.startOK(t, c, `{"email": "new@example.com"}`).str("changeId")
 			code := d.box.lastCode(t, "new@example.com")
-			replies := atOnce(10, func(int) reply { return d.verify(t, c, id, code) })
+			replies := dynalitetest.AtOnce(10, func(int) reply { return d.verify(t, c, id, code) })
 			ok := 0
 			for i, r := range replies {
 				switch {
@@ -171,7 +149,7 @@ func TestDynaliteConcurrentWrongAnswers(t *testing.T) {
 			c := d.caller(attackerSub, nil)
 			id := d.startOK(t, c, `{"email": "victim@example.com"}`).str("changeId")
 			code := d.box.lastCode(t, "victim@example.com")
-			replies := atOnce(12, func(i int) reply { return d.verify(t, c, id, wrongCode(code)) })
+			replies := dynalitetest.AtOnce(12, func(i int) reply { return d.verify(t, c, id, wrongCode(code)) })
 			wrong, gone := 0, 0
 			for i, r := range replies {
 				switch {

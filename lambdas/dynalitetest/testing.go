@@ -158,3 +158,26 @@ func isInUse(err error) bool {
 	var e *types.ResourceInUseException
 	return errors.As(err, &e)
 }
+
+// AtOnce runs n calls of f in goroutines that all wait at one barrier before calling, so that
+// they reach the store as nearly together as the machine allows, and returns their results by
+// index. Race tests assert on the results (counts), never on timing.
+func AtOnce[T any](n int, f func(i int) T) []T {
+	out := make([]T, n)
+	start := make(chan struct{})
+	var ready, done sync.WaitGroup
+	for i := range n {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-start
+			out[i] = f(i)
+		}()
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	return out
+}

@@ -3,10 +3,10 @@ package store_test
 import (
 	"errors"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
@@ -20,28 +20,6 @@ func contactChange(id, owner string) store.ContactChange {
 		Digest:    []byte("digest-of-the-code-0123456789abc"),
 		ExpiresAt: day0.Add(10*time.Second + 10*time.Minute),
 	}
-}
-
-// runAtOnce runs n calls of f that all wait at one barrier before calling, and returns their
-// errors by index.
-func runAtOnce(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var ready, done sync.WaitGroup
-	for i := range n {
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-start
-			errs[i] = f(i)
-		}()
-	}
-	ready.Wait()
-	close(start)
-	done.Wait()
-	return errs
 }
 
 func TestContactChangeLifecycle(t *testing.T) {
@@ -151,7 +129,7 @@ func TestContactChangeConcurrentAttempts(t *testing.T) {
 	if err := e.s.PutContactChange(ctx(), contactChange("chg", "u")); err != nil {
 		t.Fatal(err)
 	}
-	errs := runAtOnce(12, func(int) error {
+	errs := dynalitetest.AtOnce(12, func(int) error {
 		_, err := e.s.AttemptContactChange(ctx(), "chg", "u", 3)
 		return err
 	})
@@ -175,7 +153,7 @@ func TestContactChangeConcurrentConsume(t *testing.T) {
 	if err := e.s.PutContactChange(ctx(), contactChange("chg", "u")); err != nil {
 		t.Fatal(err)
 	}
-	errs := runAtOnce(8, func(int) error { return e.s.ConsumeContactChange(ctx(), "chg", "u") })
+	errs := dynalitetest.AtOnce(8, func(int) error { return e.s.ConsumeContactChange(ctx(), "chg", "u") })
 	won := 0
 	for i, err := range errs {
 		switch {

@@ -3,33 +3,11 @@ package store_test
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
-
-// concurrently runs n calls of f at once (every goroutine waits at one barrier before calling)
-// and returns their errors by index.
-func concurrently(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var ready, done sync.WaitGroup
-	for i := range n {
-		ready.Add(1)
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-start
-			errs[i] = f(i)
-		}()
-	}
-	ready.Wait()
-	close(start)
-	done.Wait()
-	return errs
-}
 
 // oneWinner checks that exactly one of errs is nil and every other one is ErrNotFound.
 func oneWinner(t *testing.T, what string, errs []error) {
@@ -58,7 +36,7 @@ func TestDeviceKeyRevokeConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	errs := concurrently(8, func(int) error { return e.s.DeleteDeviceKey(ctx(), "u", "k0") })
+	errs := dynalitetest.AtOnce(8, func(int) error { return e.s.DeleteDeviceKey(ctx(), "u", "k0") })
 	oneWinner(t, "revoke device key", errs)
 	if n := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); n != limit-1 {
 		t.Fatalf("deviceKeyCount %d after one revoke of %d keys, want %d", n, limit, limit-1)
@@ -89,7 +67,7 @@ func TestPasskeyDeleteConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	errs := concurrently(8, func(int) error { return e.s.DeletePasskey(ctx(), "u", first.CredentialID) })
+	errs := dynalitetest.AtOnce(8, func(int) error { return e.s.DeletePasskey(ctx(), "u", first.CredentialID) })
 	oneWinner(t, "delete passkey", errs)
 	if n := numAttr(t, e.raw(t, "USER#u", "META"), "passkeyCount"); n != limit-1 {
 		t.Fatalf("passkeyCount %d after one delete of %d passkeys, want %d", n, limit, limit-1)
