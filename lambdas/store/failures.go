@@ -15,11 +15,9 @@ import (
 //
 //	pk=FAILS#<account>  sk=W#<window start, unix s>
 //	attempts   SS  attempt slots held in the window ([Store.ReserveAttempt])
-//	failures   N   legacy counter ([Store.RecordFailure])
 //	expiresAt  N   window end + one window (time to live)
 const (
 	failsPrefix   = "FAILS#"
-	attrFailures  = "failures"
 	attrAttempts  = "attempts"
 	failsSKPrefix = "W#"
 )
@@ -161,63 +159,4 @@ func (s *Store) Attempts(ctx context.Context, account string, window time.Durati
 		return 0, nil
 	}
 	return len(set.Value), nil
-}
-
-// RecordFailure counts one failed attempt for account in the current fixed
-// window of length window (whole seconds, at least 1s, aligned to the Unix
-// epoch) and returns the window's new count. It is a single atomic update,
-// so concurrent calls each get a distinct count. Use the same window for an
-// account in every call, here and in [Store.Failures].
-//
-// A counter alone cannot enforce a limit (a check before it races with
-// concurrent answers): the lockout package uses [Store.ReserveAttempt].
-func (s *Store) RecordFailure(ctx context.Context, account string, window time.Duration) (int, error) {
-	if err := s.ready(ctx); err != nil {
-		return 0, err
-	}
-	k, ttl, err := s.failureKey(account, window)
-	if err != nil {
-		return 0, err
-	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      k,
-		UpdateExpression:         aws.String("ADD #f :one SET #ttl = :ttl"),
-		ExpressionAttributeNames: map[string]string{"#f": attrFailures, "#ttl": TTLAttribute},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": num(1),
-			":ttl": num(ttl),
-		},
-		ReturnValues: types.ReturnValueUpdatedNew,
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: record failure: %w", err)
-	}
-	n, ok := getN(out.Attributes, attrFailures)
-	if !ok {
-		return 0, fmt.Errorf("store: record failure: no count returned")
-	}
-	return int(n), nil
-}
-
-// Failures returns account's failure count in the current window (see
-// [Store.RecordFailure]), 0 if none, using a strongly consistent read.
-func (s *Store) Failures(ctx context.Context, account string, window time.Duration) (int, error) {
-	if err := s.ready(ctx); err != nil {
-		return 0, err
-	}
-	k, _, err := s.failureKey(account, window)
-	if err != nil {
-		return 0, err
-	}
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.table),
-		Key:            k,
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: failures: %w", err)
-	}
-	n, _ := getN(out.Item, attrFailures)
-	return int(n), nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -348,69 +347,6 @@ func TestDeviceKeyCredentialIndex(t *testing.T) {
 	}
 	if _, ok := e.raw(t, "USER#owner-1", "META")["credentialId"]; ok {
 		t.Error("META item is in the credential index")
-	}
-}
-
-func TestRecordFailureConcurrent(t *testing.T) {
-	e := setup(t)
-	const window = 15 * time.Minute
-	var wg sync.WaitGroup
-	counts := make([]int, 50)
-	for i := range counts {
-		wg.Go(func() {
-			n, err := e.s.RecordFailure(ctx(), "acct", window)
-			if err != nil {
-				t.Error(err)
-			}
-			counts[i] = n
-		})
-	}
-	wg.Wait()
-	slices.Sort(counts)
-	for i, n := range counts {
-		if n != i+1 {
-			t.Fatalf("returned counts %v, want 1..50", counts)
-		}
-	}
-	if n, err := e.s.Failures(ctx(), "acct", window); err != nil || n != 50 {
-		t.Fatalf("Failures = %d, %v", n, err)
-	}
-	start := day0.Unix() // clock is day0+10s, window-aligned start is day0
-	item := e.raw(t, "FAILS#acct", "W#"+strconv.FormatInt(start, 10))
-	if ttl := numAttr(t, item, store.TTLAttribute); ttl != start+2*900 {
-		t.Fatalf("expiresAt %d, want %d", ttl, start+2*900)
-	}
-}
-
-func TestFailuresWindows(t *testing.T) {
-	e := setup(t)
-	const window = time.Minute
-	if n, err := e.s.Failures(ctx(), "acct", window); err != nil || n != 0 {
-		t.Fatalf("no failures yet: %d %v", n, err)
-	}
-	for i := 1; i <= 3; i++ {
-		if n, err := e.s.RecordFailure(ctx(), "acct", window); err != nil || n != i {
-			t.Fatalf("record %d: %d %v", i, n, err)
-		}
-	}
-	if n, _ := e.s.Failures(ctx(), "other", window); n != 0 {
-		t.Fatalf("other account has %d", n)
-	}
-	e.clk.Advance(49 * time.Second) // day0+59s: same window
-	if n, _ := e.s.Failures(ctx(), "acct", window); n != 3 {
-		t.Fatalf("same window %d", n)
-	}
-	e.clk.Advance(time.Second) // day0+60s: next window
-	if n, _ := e.s.Failures(ctx(), "acct", window); n != 0 {
-		t.Fatalf("new window starts at %d", n)
-	}
-	if n, err := e.s.RecordFailure(ctx(), "acct", window); err != nil || n != 1 {
-		t.Fatalf("first in new window: %d %v", n, err)
-	}
-	for _, w := range []time.Duration{0, -time.Second, 500 * time.Millisecond, 1500 * time.Millisecond} {
-		if _, err := e.s.RecordFailure(ctx(), "acct", w); !errors.Is(err, store.ErrInvalidArgument) {
-			t.Errorf("window %s: %v", w, err)
-		}
 	}
 }
 

@@ -63,8 +63,6 @@ func TestInvalidArguments(t *testing.T) {
 		"get no key":     func() error { _, err := s.GetDeviceKey(c, "u", ""); return err }(),
 		"delete no user": s.DeleteDeviceKey(c, "", "k"),
 		"touch zero":     s.TouchDeviceKey(c, "u", "k", time.Time{}),
-		"fail no acct":   func() error { _, err := s.RecordFailure(c, "", time.Minute); return err }(),
-		"fails window":   func() error { _, err := s.Failures(c, "a", 0); return err }(),
 		"send no limits": func() error { _, err := s.AllowSend(c, "r"); return err }(),
 		"send max 0":     func() error { _, err := s.AllowSend(c, "r", store.Limit{Window: time.Minute}); return err }(),
 		"send dup window": func() error {
@@ -98,7 +96,7 @@ func TestMisconfiguredStoreDoesNotPanic(t *testing.T) {
 	if _, err := store.New(nil, "t").GetOTP(c, "s", 0); err == nil {
 		t.Error("nil db: no error")
 	}
-	if _, err := store.New(noDB{t}, "").Failures(c, "a", time.Minute); err == nil {
+	if _, err := store.New(noDB{t}, "").Attempts(c, "a", time.Minute); err == nil {
 		t.Error("no table: no error")
 	}
 	var nilCtx context.Context
