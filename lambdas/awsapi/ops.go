@@ -124,22 +124,11 @@ type AdminUpdateUserAttributesInput struct {
 
 // AdminUpdateUserAttributes calls Cognito AdminUpdateUserAttributes (awsJson1.1).
 func (c *Client) AdminUpdateUserAttributes(ctx context.Context, in *AdminUpdateUserAttributesInput) error {
-	body, err := json.Marshal(struct {
+	_, err := c.json11(ctx, "cognito-idp", "AWSCognitoIdentityProviderService", "AdminUpdateUserAttributes", struct {
 		UserPoolID     string      `json:"UserPoolId"`
 		Username       string      `json:"Username"`
 		UserAttributes []Attribute `json:"UserAttributes"`
 	}{in.UserPoolID, in.Username, in.UserAttributes})
-	if err != nil {
-		return err
-	}
-	_, err = c.do(ctx, &call{
-		service: "cognito-idp", host: "cognito-idp", op: "AdminUpdateUserAttributes", path: "/",
-		header: map[string]string{
-			"Content-Type": "application/x-amz-json-1.1",
-			"X-Amz-Target": "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes",
-		},
-		body: body, parse: parseJSONError,
-	})
 	return err
 }
 
@@ -274,20 +263,9 @@ func xmlUnescape(s string) string {
 // secretID and returns its SecretString. A secret without a string value is an error. The value is
 // never part of an error.
 func (c *Client) GetSecretValue(ctx context.Context, secretID string) (string, error) {
-	body, err := json.Marshal(struct {
+	out, err := c.json11(ctx, "secretsmanager", "secretsmanager", "GetSecretValue", struct {
 		SecretID string `json:"SecretId"`
 	}{secretID})
-	if err != nil {
-		return "", err
-	}
-	out, err := c.do(ctx, &call{
-		service: "secretsmanager", host: "secretsmanager", op: "GetSecretValue", path: "/",
-		header: map[string]string{
-			"Content-Type": "application/x-amz-json-1.1",
-			"X-Amz-Target": "secretsmanager.GetSecretValue",
-		},
-		body: body, parse: parseJSONError,
-	})
 	if err != nil {
 		return "", err
 	}
@@ -315,20 +293,9 @@ type GetUserOutput struct {
 // The request is signed with the client's credentials all the same, which Cognito ignores. The
 // token is never part of an error.
 func (c *Client) GetUser(ctx context.Context, accessToken string) (*GetUserOutput, error) {
-	body, err := json.Marshal(struct {
+	out, err := c.json11(ctx, "cognito-idp", "AWSCognitoIdentityProviderService", "GetUser", struct {
 		AccessToken string `json:"AccessToken"`
 	}{accessToken})
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.do(ctx, &call{
-		service: "cognito-idp", host: "cognito-idp", op: "GetUser", path: "/",
-		header: map[string]string{
-			"Content-Type": "application/x-amz-json-1.1",
-			"X-Amz-Target": "AWSCognitoIdentityProviderService.GetUser",
-		},
-		body: body, parse: parseJSONError,
-	})
 	if err != nil {
 		return nil, err
 	}
@@ -352,23 +319,12 @@ type AdminSetUserPasswordInput struct {
 // AdminSetUserPassword calls Cognito AdminSetUserPassword (awsJson1.1). The password is never
 // part of an error.
 func (c *Client) AdminSetUserPassword(ctx context.Context, in *AdminSetUserPasswordInput) error {
-	body, err := json.Marshal(struct {
+	_, err := c.json11(ctx, "cognito-idp", "AWSCognitoIdentityProviderService", "AdminSetUserPassword", struct {
 		UserPoolID string `json:"UserPoolId"`
 		Username   string `json:"Username"`
 		Password   string `json:"Password"`
 		Permanent  bool   `json:"Permanent"`
 	}{in.UserPoolID, in.Username, in.Password, in.Permanent})
-	if err != nil {
-		return err
-	}
-	_, err = c.do(ctx, &call{
-		service: "cognito-idp", host: "cognito-idp", op: "AdminSetUserPassword", path: "/",
-		header: map[string]string{
-			"Content-Type": "application/x-amz-json-1.1",
-			"X-Amz-Target": "AWSCognitoIdentityProviderService.AdminSetUserPassword",
-		},
-		body: body, parse: parseJSONError,
-	})
 	return err
 }
 
@@ -382,20 +338,25 @@ type AdminUserGlobalSignOutInput struct {
 // tokens stop working, and so do their access tokens for Cognito's token-authorized operations
 // (GetUser among them); a JWT authorizer still accepts an access token until it expires.
 func (c *Client) AdminUserGlobalSignOut(ctx context.Context, in *AdminUserGlobalSignOutInput) error {
-	body, err := json.Marshal(struct {
+	_, err := c.json11(ctx, "cognito-idp", "AWSCognitoIdentityProviderService", "AdminUserGlobalSignOut", struct {
 		UserPoolID string `json:"UserPoolId"`
 		Username   string `json:"Username"`
 	}{in.UserPoolID, in.Username})
+	return err
+}
+
+// json11 calls op of an awsJson1.1 service (X-Amz-Target prefix.op) with in as the JSON body.
+func (c *Client) json11(ctx context.Context, service, prefix, op string, in any) ([]byte, error) {
+	body, err := json.Marshal(in)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = c.do(ctx, &call{
-		service: "cognito-idp", host: "cognito-idp", op: "AdminUserGlobalSignOut", path: "/",
+	return c.do(ctx, &call{
+		service: service, host: service, op: op, path: "/",
 		header: map[string]string{
 			"Content-Type": "application/x-amz-json-1.1",
-			"X-Amz-Target": "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut",
+			"X-Amz-Target": prefix + "." + op,
 		},
 		body: body, parse: parseJSONError,
 	})
-	return err
 }
