@@ -5,6 +5,9 @@
 // with the SDK core's SigV4 signer (which DynamoDB links anyway) and speaks the three wire
 // protocols (restJson1, awsQuery, awsJson1.1) for just those operations.
 //
+// Endpoints follow the region's partition (DNSSuffix): amazonaws.com, amazonaws.com.cn in the
+// China regions, and the suffixes of the other partitions in the SDK's table.
+//
 // Errors from the services implement smithy.APIError (ErrorCode, ErrorMessage, ErrorFault) and
 // HTTPStatusCode, so callers and the SDK's retryers classify them as they would the SDK's own.
 // Their Error text holds the operation, status and code only, never the service's message (which
@@ -44,7 +47,9 @@ type Client struct {
 }
 
 // New returns a Client for cfg. A BaseEndpoint in cfg sends every call to that URL (the local
-// harness); otherwise each service's regional endpoint is used. It makes no network call.
+// harness); otherwise each service's regional endpoint is used,
+// https://<service>.<region>.<DNSSuffix(region)> (amazonaws.com.cn in China). Requests are signed
+// for cfg.Region either way. It makes no network call.
 func New(cfg aws.Config) (*Client, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awsapi: no region")
@@ -85,7 +90,7 @@ type call struct {
 
 func (c *Client) endpoint(host, path string) string {
 	if c.base == nil {
-		return "https://" + host + "." + c.region + ".amazonaws.com" + path
+		return "https://" + host + "." + c.region + "." + DNSSuffix(c.region) + path
 	}
 	u := *c.base
 	u.Path = strings.TrimSuffix(u.Path, "/") + path
