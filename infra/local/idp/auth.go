@@ -127,7 +127,10 @@ func (p *Pool) startCustomAuth(c call, in *initiateAuthIn) (any, error) {
 }
 
 // fakeUserName is what ChallengeParameters.USERNAME shows for an unknown user: in an alias pool
-// a UUID derived from the name (stable, like a real user's), else the name as given.
+// a version-3 (name-based) UUID derived from the name, stable per name, as in the one public
+// report of Cognito's answer (aws/aws-sdk-go issue 3134; a real user's name there is its sub, a
+// version-4 UUID, so the version digit tells them apart); else the name as given. The 122 free
+// bits are an HMAC under a per-pool key (Cognito's namespace and input are unknown).
 func (p *Pool) fakeUserName(name string) string {
 	if len(p.cfg.Aliases) == 0 {
 		return name
@@ -135,8 +138,8 @@ func (p *Pool) fakeUserName(name string) string {
 	m := hmac.New(sha256.New, p.fakeKey)
 	m.Write([]byte(strings.ToLower(name)))
 	b := m.Sum(nil)[:16]
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
+	b[6] = b[6]&0x0f | 0x30 // version 3
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 

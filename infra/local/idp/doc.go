@@ -71,8 +71,13 @@
 //
 // # Choices where Cognito's documentation is silent
 //
-//   - ChallengeParameters.USERNAME of an unknown user is, in an alias pool, a UUID derived from
-//     the name with a per-pool key (stable, shaped like a real user name), else the name given.
+//   - ChallengeParameters.USERNAME of an unknown user is, in an alias pool, a version-3
+//     (name-based) UUID, stable per name (its other bits an HMAC of the lower-cased name under a
+//     per-pool key), as in the one public report of Cognito's answer [dummyname]; a real user's
+//     is its user name, the sub, a version-4 UUID. The version digit therefore tells an unknown
+//     user from a real one, here as (by that report) in Cognito: the emulator does not hide what
+//     Cognito may show, and the smoke command checks what a deployed pool really does. Without
+//     username attributes it is the name given.
 //   - A RespondToAuthChallenge whose USERNAME names another user is refused with
 //     NotAuthorizedException "Invalid session for the user." and does not spend the session.
 //   - Define answers: failAuthentication wins; issueTokens with no challenge name issues tokens
@@ -127,6 +132,14 @@
 //     and UpdateUserAttributes): "This exception is thrown when a user tries to confirm the
 //     account with an email address or phone number that has already been supplied as an alias
 //     for a different user profile."
+//   - [dummyname] Not in the documentation. aws/aws-sdk-go issue 3134, "Cognito::AdminInitiateAuth
+//     not throwing UserNotFoundException" (https://github.com/aws/aws-sdk-go/issues/3134,
+//     2020-02-13): AdminInitiateAuth with AuthFlow CUSTOM_AUTH and AuthParameters USERNAME
+//     "+9172006XXXXX", a phone number with no user in the pool (ap-south-1), answered
+//     ChallengeName "CUSTOM_CHALLENGE" with ChallengeParameters {"USERNAME":
+//     "03670b97-8dee-3875-8242-1f853290f0cc", "phone_number": ""} (the reporter's words: "dummy
+//     USERNAME and phone_number is empty"; phone_number came from the reporter's own trigger).
+//     Version digit 3, variant 10xx: a name-based MD5 UUID of RFC 4122.
 //   - [revocation] "Revoking tokens"
 //     (https://docs.aws.amazon.com/cognito/latest/developerguide/token-revocation.html): "Revoked
 //     tokens can't be used with any Cognito API calls that require a token. However, revoked

@@ -20,6 +20,9 @@ import (
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
+// uuidV3Pattern is a name-based (MD5) UUID of RFC 4122: version digit 3, variant 10xx.
+var uuidV3Pattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
 func TestSignUpSignInTokens(t *testing.T) {
 	e := newEnv(t, nil)
 	up := e.signUp(t, "alice@example.com")
@@ -422,8 +425,17 @@ func TestUnknownUserLooksLikeWrongAnswer(t *testing.T) {
 	if got, want := keys(ghostOut.ChallengeParameters), keys(realOut.ChallengeParameters); !slices.Equal(got, want) {
 		t.Errorf("unknown user parameters %v, want %v", got, want)
 	}
-	if u := ghostOut.ChallengeParameters["USERNAME"]; !uuidPattern.MatchString(u) {
-		t.Errorf("unknown user USERNAME %q does not look like a user name", u)
+	// As in the one public report of Cognito's answer (aws/aws-sdk-go issue 3134): a real user's
+	// name in an alias pool is its sub, a version-4 UUID; an unknown user's is a version-3
+	// (name-based) UUID. Same shape, different version digit: the emulator must not hide that.
+	if u := realOut.ChallengeParameters["USERNAME"]; !uuidPattern.MatchString(u) {
+		t.Errorf("real user USERNAME %q is not a version-4 UUID", u)
+	}
+	if u := ghostOut.ChallengeParameters["USERNAME"]; !uuidV3Pattern.MatchString(u) {
+		t.Errorf("unknown user USERNAME %q is not a version-3 UUID (Cognito's dummy name)", u)
+	}
+	if other, err := e.initiate("somebody@example.com", nil); err != nil || other.ChallengeParameters["USERNAME"] == ghostOut.ChallengeParameters["USERNAME"] {
+		t.Errorf("two unknown names show the same USERNAME (%v)", err)
 	}
 	rc, rm := apiError(realErr)
 	gc, gm := apiError(ghostErr)
