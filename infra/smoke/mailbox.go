@@ -47,3 +47,10 @@ func (m *Mailbox) Code(ctx context.Context, recipient string) (string, error) {
 	}
 	return code, nil
 }
+
+var _ SentCounter = (*Mailbox)(nil)
+
+// Sent returns how many messages the harness captured to recipient.
+func (m *Mailbox) Sent(recipient string) int {
+	return len(m.AWS.MessagesTo(recipient))
+}

@@ -1,7 +1,19 @@
 // Command smoke checks a deployed passwordless stack end to end (package smoke): sign-up, an
 // email-code sign-in, device-key registration, a device-key sign-in, listing and revoking the key,
-// and that the revoked key is refused. Each step is printed with its duration; the exit status is
-// 1 if any step fails (2 for bad flags or outputs).
+// that the revoked key is refused, and the unknown-user check: the same sign-in (InitiateAuth,
+// choose email_otp, wrong codes until Cognito ends it) for the new user and for a random address
+// at the same domain that has no account, compared. Each step is printed with its duration; the
+// exit status is 1 if any step fails (2 for bad flags or outputs).
+//
+// The unknown-user check fails for any difference the toolkit controls (challenge parameter keys,
+// kind, methods, nonce length, the masked destination's shape and whether it follows from the
+// address typed, codeStatus, resendAfter, the later rounds, the final error, which must be
+// NotAuthorizedException for both, never UserNotFoundException; locally also any message sent to
+// the unknown address). A difference in ChallengeParameters.USERNAME, which Cognito chooses (a
+// version-4 UUID, the sub, for real users; a version-3 UUID for unknown ones in the one public
+// report), prints "WARN" lines saying that the deployment leaks which addresses have an account,
+// and does not change the exit status. The check sends the new user one more code (ignore it),
+// and its wrong codes (3 with the construct's defaults) count toward the new user's lock.
 //
 // After `cdk deploy --outputs-file outputs.json`:
 //
