@@ -1,0 +1,120 @@
+package notify
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/passwordless-go/cognito/lambdas/otp/phone"
+)
+
+// Media a notification goes by.
+const (
+	MediumEmail = "EMAIL"
+	MediumSMS   = "SMS"
+)
+
+// recipient is one address a notification goes to.
+type recipient struct {
+	medium  string
+	address string // email address as stored, phone number in E.164
+	role    string // "account" (the account's contact) or "old" (the replaced address), for logs
+}
+
+// recipients chooses who is told about ev: the account's verified email address when email can
+// be sent; else its verified phone number; for contact_changed also the old address. Each
+// address once; nothing unverified, malformed or (SMS) outside the allowed countries. why says
+// what was skipped and why, without addresses, for the log.
+func (s *Sender) recipients(ev Event) (out []recipient, why []string) {
+	a := ev.Attributes
+	email, phoneNo := strings.TrimSpace(a[AttrEmail]), strings.TrimSpace(a[AttrPhoneNumber])
+	emailOK := a[AttrEmailVerified] == "true" && looksLikeEmail(email)
+	phoneOK := a[AttrPhoneNumberVerified] == "true" && phoneNo != ""
+	switch {
+	case emailOK && s.cfg.EmailFrom != "":
+		out = append(out, recipient{MediumEmail, email, "account"})
+	case emailOK && !phoneOK:
+		why = append(why, "verified email but no EMAIL_FROM")
+	case phoneOK:
+		if n, reason := s.smsNumber(phoneNo); reason == "" {
+			out = append(out, recipient{MediumSMS, n, "account"})
+		} else {
+			why = append(why, "account phone: "+reason)
+		}
+	default:
+		why = append(why, "no verified contact")
+	}
+	if ev.Kind == ContactChanged {
+		if old := strings.TrimSpace(ev.Detail[DetailOldAddress]); old != "" {
+			switch {
+			case strings.HasPrefix(old, "+"):
+				if n, reason := s.smsNumber(old); reason != "" {
+					why = append(why, "old phone: "+reason)
+				} else if !has(out, n) {
+					out = append(out, recipient{MediumSMS, n, "old"})
+				}
+			case !looksLikeEmail(old):
+				why = append(why, "old address malformed")
+			case s.cfg.EmailFrom == "":
+				why = append(why, "old email but no EMAIL_FROM")
+			case !has(out, old):
+				out = append(out, recipient{MediumEmail, old, "old"})
+			}
+		}
+	}
+	return out, why
+}
+
+func has(l []recipient, address string) bool {
+	for _, r := range l {
+		if strings.EqualFold(r.address, address) {
+			return true
+		}
+	}
+	return false
+}
+
+// smsNumber returns number in E.164 if an SMS may go to it, else why not.
+func (s *Sender) smsNumber(number string) (string, string) {
+	n, err := phone.Parse(number)
+	if err != nil {
+		return "", "not a phone number"
+	}
+	switch n.Type() {
+	case phone.Mobile, phone.FixedLineOrMobile:
+	default:
+		return "", "not a mobile number"
+	}
+	e164, region := n.E164(), ""
+	for _, c := range s.cfg.SMSAllowedCountries {
+		if strings.HasPrefix(c, "+") {
+			if len(e164) > len(c) && strings.HasPrefix(e164, c) {
+				return e164, ""
+			}
+			continue
+		}
+		if region == "" {
+			region = n.Region()
+		}
+		if c == region {
+			return e164, ""
+		}
+	}
+	return "", "country not allowed"
+}
+
+// looksLikeEmail is a shape check: one '@' with text on both sides, a dot in the domain, no
+// spaces or control characters, at most 254 bytes.
+func looksLikeEmail(s string) bool {
+	if len(s) < 5 || len(s) > 254 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`<>()[]\,;:"`, r)
+	}) {
+		return false
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
+		return false
+	}
+	dot := strings.LastIndexByte(domain, '.')
+	return dot > 0 && dot < len(domain)-1
+}

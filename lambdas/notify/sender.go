@@ -1,0 +1,368 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/store"
+)
+
+// Event is something that happened to an account.
+type Event struct {
+	Kind       Kind
+	UserPoolID string
+	UserName   string
+	// Attributes are the user's attributes (email, phone_number, their *_verified flags, sub),
+	// as they are after the event.
+	Attributes map[string]string
+	// Detail describes the event (DetailMethod, DetailKeyName, DetailCount, DetailOldAddress,
+	// DetailAttribute); never a secret. Other keys are ignored.
+	Detail map[string]string
+	// ID makes the notification idempotent: one ID (with the same kind and user) is sent at most
+	// once (a Cognito retry of the trigger). Empty: not de-duplicated.
+	ID string
+}
+
+// Store is the part of *store.Store the Sender uses.
+type Store interface {
+	// ClaimNotification claims an event ID with one conditional write; false: already claimed.
+	ClaimNotification(ctx context.Context, id string, ttl time.Duration) (bool, error)
+	// AllowSend consumes one unit of every limit under key, atomically.
+	AllowSend(ctx context.Context, key string, limits ...store.Limit) (bool, error)
+}
+
+// EmailSender sends an email (SES v2 SendEmail; *awsapi.Client).
+type EmailSender interface {
+	SendEmail(ctx context.Context, in *awsapi.SendEmailInput) error
+}
+
+// SMSSender sends an SMS (SNS Publish; *awsapi.Client).
+type SMSSender interface {
+	Publish(ctx context.Context, in *awsapi.PublishInput) error
+}
+
+var (
+	_ Store       = (*store.Store)(nil)
+	_ EmailSender = (*awsapi.Client)(nil)
+	_ SMSSender   = (*awsapi.Client)(nil)
+)
+
+// Deps are a Sender's dependencies. Store, Email and SMS are required when Config.Events is not
+// empty.
+type Deps struct {
+	Store Store
+	Email EmailSender
+	SMS   SMSSender
+	// Log receives one line per decision, never an address, user name or detail value (nil: no
+	// logging).
+	Log *slog.Logger
+	// Now is the clock for the time shown in messages (nil: time.Now).
+	Now func() time.Time
+}
+
+// Sender sends notifications. A nil *Sender sends nothing. It is safe for concurrent use.
+type Sender struct {
+	cfg      Config
+	on       map[Kind]bool
+	tmpl     map[Kind]*compiled
+	store    Store
+	email    EmailSender
+	sms      SMSSender
+	log      *slog.Logger
+	now      func() time.Time
+	sent     atomic.Uint64
+	failures atomic.Uint64
+}
+
+// New returns a Sender for cfg (defaults filled in, then validated).
+func New(cfg Config, d Deps) (*Sender, error) {
+	cfg = cfg.withDefaults()
+	tmpl, err := cfg.compile()
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Events) > 0 && (d.Store == nil || d.Email == nil || d.SMS == nil) {
+		return nil, errors.New("notify: events are enabled but the store, email or SMS sender is missing")
+	}
+	s := &Sender{cfg: cfg, on: map[Kind]bool{}, tmpl: tmpl, store: d.Store, email: d.Email, sms: d.SMS, log: d.Log, now: d.Now}
+	for _, k := range cfg.Events {
+		s.on[k] = true
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// FromEnv reads the Config from the environment through getenv (os.Getenv when nil) and returns
+// a Sender that sends with aws (SES and SNS), de-duplicates and caps with st, and logs JSON to
+// standard output at LOG_LEVEL. With NOTIFY_EVENTS empty it returns a Sender that sends nothing
+// (aws and st may then be nil); the other variables are checked all the same.
+func FromEnv(getenv func(string) string, aws *awsapi.Client, st *store.Store) (*Sender, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	d := Deps{Log: logging.New(nil, getenv)}
+	if len(cfg.Events) > 0 {
+		if aws == nil || st == nil {
+			return nil, fmt.Errorf("notify: %s is set but the AWS client or the key table is missing", EnvEvents)
+		}
+		d.Store, d.Email, d.SMS = st, aws, aws
+	}
+	return New(cfg, d)
+}
+
+// Enabled reports whether notifications of kind k are sent (false for a nil Sender).
+func (s *Sender) Enabled(k Kind) bool { return s != nil && s.on[k] }
+
+// Sent returns the number of messages sent so far.
+func (s *Sender) Sent() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.sent.Load()
+}
+
+// Failures returns the number of failures so far: messages that could not be rendered or sent
+// (one per recipient), Notify calls that timed out, and de-duplication or cap writes that failed
+// (the notification is then sent anyway).
+func (s *Sender) Failures() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.failures.Load()
+}
+
+// Notify tells the account's owner about ev, if ev.Kind is enabled. It never returns an error,
+// never panics and returns within Config.Timeout even when a dependency ignores its context (the
+// work left is then abandoned and counted as one failure). k is the deployment key (required:
+// without it nothing is sent and a failure is counted).
+func (s *Sender) Notify(ctx context.Context, k *keyed.Key, ev Event) {
+	if !s.Enabled(ev.Kind) {
+		return
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	if k == nil {
+		s.failures.Add(1)
+		s.log.ErrorContext(ctx, "notification not sent", "kind", ev.Kind, "reason", "no deployment key")
+		return
+	}
+	ev.Attributes, ev.Detail = maps.Clone(ev.Attributes), maps.Clone(ev.Detail)
+	t := &tally{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				t.failed.Add(1)
+				s.log.ErrorContext(ctx, "notification panicked", "kind", ev.Kind, "user", userRef(k, ev))
+			}
+		}()
+		s.run(ctx, k, ev, t)
+	}()
+	select {
+	case <-done:
+		s.sent.Add(t.sent.Load())
+		s.failures.Add(t.failed.Load())
+	case <-ctx.Done():
+		// Whatever the work does from now on is not counted: one failure stands for it.
+		s.failures.Add(1)
+		s.log.WarnContext(ctx, "notification timed out", "kind", ev.Kind, "user", userRef(k, ev), "timeout", s.cfg.Timeout.String())
+	}
+}
+
+// tally counts one Notify call's outcomes until it is added to the Sender's counters.
+type tally struct{ sent, failed atomic.Uint64 }
+
+// userRef is the log reference of the user: the same keyed reference as the triggers log.
+func userRef(k *keyed.Key, ev Event) string { return k.Ref("userref", ev.UserPoolID, ev.UserName) }
+
+// Keyed-ID purposes and the fixed key of the deployment-wide SMS budget (RATE# items).
+const (
+	purposeDedupe    = "notify"
+	purposeLocked    = "notify-locked"
+	lockedSMSRateKey = "notify-locked-sms"
+)
+
+func (s *Sender) run(ctx context.Context, k *keyed.Key, ev Event, t *tally) {
+	ref := userRef(k, ev)
+	log := s.log.With("kind", string(ev.Kind), "user", ref)
+	rcpts, why := s.recipients(ev)
+	for _, w := range why {
+		log.InfoContext(ctx, "notification recipient skipped", "reason", w)
+	}
+	if len(rcpts) == 0 {
+		return
+	}
+	if ev.ID == "" {
+		log.WarnContext(ctx, "notification without event ID: not de-duplicated")
+	} else {
+		id := k.ID(purposeDedupe, string(ev.Kind), ev.UserPoolID, ev.UserName, ev.ID)
+		first, err := s.store.ClaimNotification(ctx, id, DedupeTTL)
+		switch {
+		case err != nil:
+			// A duplicate notice is harmless, a missing one is not: send anyway.
+			t.failed.Add(1)
+			log.WarnContext(ctx, "notification de-duplication failed, sending anyway", "error", errorCode(err))
+		case !first:
+			log.InfoContext(ctx, "notification already sent for this event")
+			return
+		}
+	}
+	if ev.Kind == AccountLocked {
+		if !s.allow(ctx, log, t, k.ID(purposeLocked, ev.UserPoolID, ev.UserName), "account", s.cfg.LockedLimits) {
+			return
+		}
+		kept := rcpts[:0]
+		for _, r := range rcpts {
+			if r.medium != MediumSMS || s.allow(ctx, log, t, lockedSMSRateKey, "deployment SMS", s.cfg.LockedSMSLimits) {
+				kept = append(kept, r)
+			}
+		}
+		rcpts = kept
+	}
+	d := s.data(ev)
+	tmpl := s.tmpl[ev.Kind]
+	var wg sync.WaitGroup
+	for _, r := range rcpts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					t.failed.Add(1)
+					log.ErrorContext(ctx, "notification send panicked", "medium", r.medium, "to", r.role)
+				}
+			}()
+			err := s.send(ctx, tmpl, d, r)
+			if err != nil {
+				t.failed.Add(1)
+				log.WarnContext(ctx, "notification failed", "medium", r.medium, "to", r.role, "error", errorCode(err))
+				return
+			}
+			t.sent.Add(1)
+			log.InfoContext(ctx, "notification sent", "medium", r.medium, "to", r.role)
+		}()
+	}
+	wg.Wait()
+}
+
+// allow applies a cap; a cap that cannot be read lets the notification through (and counts a
+// failure): during a DynamoDB outage no account is locked, so nothing a stranger causes gets by.
+func (s *Sender) allow(ctx context.Context, log *slog.Logger, t *tally, key, what string, limits []store.Limit) bool {
+	ok, err := s.store.AllowSend(ctx, key, limits...)
+	switch {
+	case err != nil:
+		t.failed.Add(1)
+		log.WarnContext(ctx, "notification cap unavailable, sending anyway", "cap", what, "error", errorCode(err))
+		return true
+	case !ok:
+		log.InfoContext(ctx, "notification capped", "cap", what)
+		return false
+	}
+	return true
+}
+
+// data is what the templates see for ev.
+func (s *Sender) data(ev Event) data {
+	det := ev.Detail
+	attr := det[DetailAttribute]
+	if attr != AttrEmail && attr != AttrPhoneNumber {
+		attr = ""
+		if old := det[DetailOldAddress]; old != "" {
+			attr = AttrEmail
+			if old[0] == '+' {
+				attr = AttrPhoneNumber
+			}
+		}
+	}
+	newAddress := noAddress
+	if attr != "" {
+		newAddress = maskAddress(ev.Attributes[attr])
+	}
+	return data{
+		AppName: s.cfg.AppName,
+		Time:    formatTime(s.now()),
+		Detail: map[string]string{
+			DetailMethod:     methodLabel(det[DetailMethod]),
+			DetailKeyName:    keyNameField(det[DetailKeyName]),
+			DetailCount:      countField(det[DetailCount]),
+			DetailOldAddress: maskAddress(det[DetailOldAddress]),
+			FieldNewAddress:  newAddress,
+			FieldContact:     contactLabel(attr),
+		},
+	}
+}
+
+// SNS message attributes, as package otp sends them.
+const (
+	snsSMSType           = "AWS.SNS.SMS.SMSType"
+	snsSenderID          = "AWS.SNS.SMS.SenderID"
+	snsOriginationNumber = "AWS.MM.SMS.OriginationNumber"
+)
+
+func (s *Sender) send(ctx context.Context, t *compiled, d data, r recipient) error {
+	if r.medium == MediumEmail {
+		return s.email.SendEmail(ctx, &awsapi.SendEmailInput{
+			From:             s.cfg.EmailFrom,
+			To:               []string{r.address},
+			Subject:          t.subject.render(d),
+			Text:             t.text.render(d),
+			HTML:             t.html.render(d),
+			ConfigurationSet: s.cfg.EmailConfigurationSet,
+		})
+	}
+	attrs := map[string]awsapi.MessageAttribute{
+		snsSMSType: {DataType: "String", StringValue: "Transactional"},
+	}
+	if s.cfg.SMSSenderID != "" {
+		attrs[snsSenderID] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.SMSSenderID}
+	}
+	if s.cfg.SMSOriginationNumber != "" {
+		attrs[snsOriginationNumber] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.SMSOriginationNumber}
+	}
+	return s.sms.Publish(ctx, &awsapi.PublishInput{PhoneNumber: r.address, Message: t.sms.render(d), MessageAttributes: attrs})
+}
+
+// errorCode names an error without its message (which can quote an address): the AWS error code
+// (letters, digits, '.', '-', '_'; 64 at most), or "deadline exceeded", "canceled", "error".
+func errorCode(err error) string {
+	var api interface{ ErrorCode() string }
+	switch {
+	case errors.As(err, &api) && api.ErrorCode() != "":
+		c := api.ErrorCode()
+		b := make([]byte, 0, min(len(c), 64))
+		for i := 0; i < len(c) && len(b) < 64; i++ {
+			if x := c[i]; x >= 'a' && x <= 'z' || x >= 'A' && x <= 'Z' || x >= '0' && x <= '9' || x == '.' || x == '-' || x == '_' {
+				b = append(b, x)
+			}
+		}
+		return string(b)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	}
+	return "error"
+}
