@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/keyed"
 )
 
 // Environment variables the construct sets on the API function.
@@ -36,6 +37,9 @@ type Caller struct {
 	Sub      string
 	Username string
 	AuthTime time.Time
+	// UserPoolID is the pool that issued the token: the last path segment of its iss claim,
+	// which the JWT authorizer checked ("" when the claim is not a Cognito issuer URL).
+	UserPoolID string
 	// Attributes are the user's attributes as Cognito's GetUser returned them for this request's
 	// access token (e.g. "email", "email_verified", "phone_number"): set on every route whose
 	// method is not GET, where the token is checked with Cognito; nil on GET routes.
@@ -64,6 +68,20 @@ type Handler struct {
 	// Tokens checks the access token of every route whose method is not GET (see TokenChecker).
 	// nil: such routes answer 503 unavailable, they never run unchecked.
 	Tokens TokenChecker
+	// Notifier is told about security events (see WithNotifier); nil: nobody is told.
+	Notifier Notifier
+	// NotifyKeys gives the deployment key the Notifier needs (see WithNotifier).
+	NotifyKeys keyed.Source
+	// UserPoolID names the pool in notifications; "" takes it from each token's issuer.
+	UserPoolID string
+}
+
+// logger is h.Log, or a logger that discards everything.
+func (h *Handler) logger() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }
 
 // New returns a Handler for clientID with the built-in routes.
@@ -76,10 +94,7 @@ func New(clientID string, log *slog.Logger) *Handler {
 // Handle answers one request. It never panics on bad input and never answers 2xx to a caller whose
 // token is not an access token of ClientID.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	log := h.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := h.logger()
 	route, ok := h.Routes[req.RouteKey]
 	if !ok {
 		return respond(Error(http.StatusNotFound, CodeNotFound, "no such route")), nil
@@ -109,7 +124,7 @@ func (h *Handler) authenticate(req events.APIGatewayV2HTTPRequest) (Caller, Resp
 	if h.ClientID == "" || claims["client_id"] != h.ClientID {
 		return Caller{}, Error(http.StatusForbidden, CodeForbidden, "token was issued to another app client"), false
 	}
-	c := Caller{Sub: claims["sub"], Username: claims["username"]}
+	c := Caller{Sub: claims["sub"], Username: claims["username"], UserPoolID: poolFromIssuer(claims["iss"])}
 	if c.Sub == "" {
 		return Caller{}, Error(http.StatusUnauthorized, CodeUnauthorized, "token has no subject"), false
 	}

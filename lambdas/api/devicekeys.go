@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
+	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/usertext"
 )
@@ -250,6 +251,7 @@ func (d *deviceKeys) register(ctx context.Context, c Caller, req events.APIGatew
 	default:
 		return d.internal(ctx, "store failed", err)
 	}
+	d.h.notify(ctx, c, notify.KeyAdded, map[string]string{notify.DetailKeyName: k.Name})
 	return Response{Status: http.StatusCreated, Body: RegisteredDeviceKeyJSON{
 		KeyID:     k.ID,
 		Algorithm: k.Algorithm,
@@ -284,12 +286,31 @@ func (d *deviceKeys) revoke(ctx context.Context, c Caller, req events.APIGateway
 	if _, ok := decodeID(id, deviceKeyIDBytes, deviceKeyIDBytes); !ok {
 		return notFound
 	}
+	name := d.keyName(ctx, c.Sub, id)
 	switch err := d.store.DeleteDeviceKey(ctx, c.Sub, id); {
 	case err == nil:
+		d.h.notify(ctx, c, notify.KeyRemoved, map[string]string{notify.DetailKeyName: name, notify.DetailCount: "1"})
 		return Response{Status: http.StatusNoContent}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):
 		return notFound
 	default:
 		return d.internal(ctx, "store failed", err)
 	}
+}
+
+// keyName is the name of owner's key id for the key_removed notification, read before the key
+// goes when notifications of that kind are sent and the store can read one key (*store.Store
+// can); "" otherwise or when it cannot be read.
+func (d *deviceKeys) keyName(ctx context.Context, owner, id string) string {
+	g, ok := d.store.(interface {
+		GetDeviceKey(ctx context.Context, owner, keyID string) (store.DeviceKey, error)
+	})
+	if !ok || !d.h.notifyEnabled(notify.KeyRemoved) {
+		return ""
+	}
+	k, err := g.GetDeviceKey(ctx, owner, id)
+	if err != nil || k.Owner != owner {
+		return ""
+	}
+	return k.Name
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/google/uuid"
+	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -378,6 +379,7 @@ func (k *passkeys) register(ctx context.Context, c Caller, req events.APIGateway
 	default:
 		return k.internal(ctx, "store failed", err)
 	}
+	k.h.notify(ctx, c, notify.PasskeyAdded, map[string]string{notify.DetailKeyName: p.Name})
 	return Response{Status: http.StatusCreated, Body: passkeyJSON(p)}
 }
 
@@ -434,14 +436,33 @@ func (k *passkeys) remove(ctx context.Context, c Caller, req events.APIGatewayV2
 	if !ok {
 		return passkeyNotFound
 	}
+	name := k.passkeyName(ctx, c.Sub, id)
 	switch err := k.store.DeletePasskey(ctx, c.Sub, id); {
 	case err == nil:
+		k.h.notify(ctx, c, notify.PasskeyRemoved, map[string]string{notify.DetailKeyName: name, notify.DetailCount: "1"})
 		return Response{Status: http.StatusNoContent}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):
 		return passkeyNotFound
 	default:
 		return k.internal(ctx, "store failed", err)
 	}
+}
+
+// passkeyName is the name of owner's passkey id for the passkey_removed notification, read
+// before the passkey goes when notifications of that kind are sent and the store can read one
+// passkey (*store.Store can); "" otherwise or when it cannot be read.
+func (k *passkeys) passkeyName(ctx context.Context, owner string, id []byte) string {
+	g, ok := k.store.(interface {
+		GetPasskey(ctx context.Context, owner string, credentialID []byte) (store.Passkey, error)
+	})
+	if !ok || !k.h.notifyEnabled(notify.PasskeyRemoved) {
+		return ""
+	}
+	p, err := g.GetPasskey(ctx, owner, id)
+	if err != nil || p.Owner != owner {
+		return ""
+	}
+	return p.Name
 }
 
 // authenticationOptions is the public route of a usernameless sign-in: request options with a

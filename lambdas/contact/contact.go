@@ -20,6 +20,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/otp/phone"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -113,7 +114,19 @@ type Deps struct {
 	Now   func() time.Time
 	Rand  io.Reader    // change IDs, codes and salts; nil: crypto/rand
 	Log   *slog.Logger // decisions and failures, never an address or a code; nil: no logging
+	// Notify, when set, is told about every completed change (a contact_changed event, see
+	// Service.Verify) instead of the built-in notice. Set it only when it sends contact_changed
+	// (*notify.Sender with the kind in NOTIFY_EVENTS): nil keeps the built-in notice.
+	Notify Notifier
 }
+
+// Notifier is told about security events; *notify.Sender implements it. Notify must return
+// promptly and never fail the caller.
+type Notifier interface {
+	Notify(ctx context.Context, k *keyed.Key, ev notify.Event)
+}
+
+var _ Notifier = (*notify.Sender)(nil)
 
 // Caller is the authenticated user of a request: the verified claims of the access token and
 // the user's attributes as Cognito's GetUser returned them for this request.
@@ -146,6 +159,7 @@ type Service struct {
 	now   func() time.Time
 	rand  io.Reader
 	log   *slog.Logger
+	notif Notifier
 }
 
 // New checks cfg (zero fields take their defaults) and d.
@@ -173,7 +187,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("contact: %w", err)
 	}
-	s := &Service{cfg: cfg, store: d.Store, keys: d.Keys, users: d.Users, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log}
+	s := &Service{cfg: cfg, store: d.Store, keys: d.Keys, users: d.Users, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log, notif: d.Notify}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -408,7 +422,11 @@ func (s *Service) Verify(ctx context.Context, c Caller, body []byte) Reply {
 		return s.internal(ctx, "update the user's attributes", err)
 	}
 	log.InfoContext(ctx, "contact: changed", "medium", k.medium)
-	s.notify(ctx, c.Attributes, k, ch.Value)
+	if s.notif != nil {
+		s.notifyEvent(ctx, c, username, k, ch.Value)
+	} else {
+		s.notify(ctx, c.Attributes, k, ch.Value)
+	}
 	return Reply{Status: http.StatusOK, Body: map[string]any{k.field: ch.Value, FieldVerified: true}}
 }
 
@@ -445,6 +463,50 @@ func (s *Service) notify(ctx context.Context, attrs map[string]string, k kind, v
 		return
 	}
 	s.log.InfoContext(ctx, "contact: notice sent", "medium", via.medium, "changed", changed)
+}
+
+// notifyEvent hands the completed change to the notifier as a contact_changed event:
+// Detail "attribute" (email or phone_number) and, when a verified address of that kind was
+// replaced, "oldAddress" (the notifier writes to it too); Attributes as they are after the
+// change. When no verified address of that kind was replaced (one was added, or an unverified
+// one replaced), the new value is passed with its verified flag "false", so that the notifier
+// writes to the account's previously verified contact rather than (only) to the address the
+// caller has just added: whoever made the change controls that one. Each change is its own
+// event (a fresh random ID). A failure (no deployment key, a panicking notifier) is logged and
+// does not undo the change.
+func (s *Service) notifyEvent(ctx context.Context, c Caller, username string, k kind, value string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ctx, "contact: notification failed", "reason", "notifier panicked")
+		}
+	}()
+	attrs := make(map[string]string, len(c.Attributes)+2)
+	for n, v := range c.Attributes {
+		attrs[n] = v
+	}
+	detail := map[string]string{notify.DetailAttribute: k.attr}
+	if old := strings.TrimSpace(c.Attributes[k.attr]); old != "" && c.Attributes[k.verified] == "true" && !sameAddress(k, old, value) {
+		detail[notify.DetailOldAddress] = old
+		attrs[k.attr], attrs[k.verified] = value, "true"
+	} else {
+		attrs[k.attr], attrs[k.verified] = value, "false"
+	}
+	kctx, cancel := context.WithTimeout(ctx, time.Second) // the key is cached; this bounds a slow Secrets Manager
+	key, err := s.keys.Key(kctx)
+	cancel()
+	if err != nil {
+		// The notifier is still called: it counts and logs the failure.
+		key = nil
+		s.log.ErrorContext(ctx, "contact: notification without the deployment key", "err", safeError(err))
+	}
+	s.notif.Notify(ctx, key, notify.Event{
+		Kind:       notify.ContactChanged,
+		UserPoolID: s.cfg.UserPoolID,
+		UserName:   username,
+		Attributes: attrs,
+		Detail:     detail,
+		ID:         rand.Text(), // 128 bits from crypto/rand
+	})
 }
 
 // decodeStart reads {"email": ...} or {"phoneNumber": ...} and checks the address.

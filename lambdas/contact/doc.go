@@ -31,6 +31,15 @@
 // holds the new address masked, no code and no link; a failed notice is logged and does not
 // undo the change.
 //
+// With security notifications on for contact_changed (NOTIFY_EVENTS, package notify; the API
+// function sets Deps.Notify), the notifier replaces that built-in notice: Verify hands it one
+// contact_changed event with a fresh random ID, Detail "attribute" and, when a verified address
+// of that kind was replaced, "oldAddress", so that the account's verified contact and the
+// replaced address are both told, with the notification templates (NOTIFY_TEMPLATES_JSON). When
+// nothing verified of that kind was replaced (an address added), the event carries the new
+// value as not verified, so that the notice goes to the account's other verified address and not
+// to the one the caller has just proved and added.
+//
 // Errors ({"code", "message"}): 400 bad_json, bad_address (also a phone number outside
 // SMS_ALLOWED_COUNTRIES), unsupported (the pool does not sign in with that kind of address),
 // unchanged, bad_code (not a code of OTP_DIGITS digits: no answer used), wrong_code (with

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/api"
@@ -13,6 +14,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/contact"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -37,20 +39,33 @@ func main() {
 	handle := h.Handle
 	passkeys := os.Getenv(passkey.EnvRPID) != ""
 	keys, err := store.FromEnv(nil)
+	if err != nil && !errors.Is(err, store.ErrNoTable) {
+		log.Fatalf("api: %v", err)
+	}
+	// Security notifications (NOTIFY_EVENTS; off when empty). They need the key table (their
+	// de-duplication) and the deployment key, read on the first request that needs it.
+	notifier, secret := notifications(cognito, keys)
+	if notifier.Enabled(notify.KeyAdded) || notifier.Enabled(notify.KeyRemoved) ||
+		notifier.Enabled(notify.PasskeyAdded) || notifier.Enabled(notify.PasskeyRemoved) {
+		h.WithNotifier(notifier, secret, os.Getenv(contact.EnvUserPoolID))
+	}
+	// Signing out everywhere: Cognito GlobalSignOut with the caller's own access token (no IAM).
+	recovery := api.RecoveryConfig{SignOut: cognito}
 	switch {
 	case errors.Is(err, store.ErrNoTable):
 		// No key table: only the built-in routes.
 		if passkeys {
 			log.Fatalf("api: %s is set but %s is not", passkey.EnvRPID, store.EnvTableName)
 		}
-	case err != nil:
-		log.Fatalf("api: %v", err)
 	default:
 		cfg, err := api.DeviceKeyConfigFromEnv(nil)
 		if err != nil {
 			log.Fatalf("api: %v", err)
 		}
 		h.WithDeviceKeys(keys, cfg)
+		// Revoking all device keys (and, below, all passkeys) needs the same recent sign-in as
+		// registering one.
+		recovery.DeviceKeys, recovery.MaxAuthAge = keys, cfg.MaxAuthAge
 		if os.Getenv(contact.EnvUserPoolID) != "" {
 			// Adding or changing an email address or phone number (the app client cannot write them).
 			ccfg, err := contact.FromEnv(nil)
@@ -58,12 +73,15 @@ func main() {
 				log.Fatalf("api: %v", err)
 			}
 			ccfg.MaxAuthAge = cfg.MaxAuthAge // the same recent sign-in as device-key registration
-			// The deployment key is read on the first request that needs it, not here.
-			secret, err := keyed.FromEnv(nil, cognito)
-			if err != nil {
-				log.Fatalf("api: %v", err)
+			if secret == nil {
+				log.Fatalf("api: %s is not set", keyed.EnvSecretARN)
 			}
-			svc, err := contact.New(ccfg, contact.Deps{Store: keys, Keys: secret, Users: cognito, Email: cognito, SMS: cognito, Log: logger})
+			deps := contact.Deps{Store: keys, Keys: secret, Users: cognito, Email: cognito, SMS: cognito, Log: logger}
+			if notifier.Enabled(notify.ContactChanged) {
+				// The notification replaces the built-in notice to the replaced address.
+				deps.Notify = notifier
+			}
+			svc, err := contact.New(ccfg, deps)
 			if err != nil {
 				log.Fatalf("api: %v", err)
 			}
@@ -76,8 +94,10 @@ func main() {
 				log.Fatalf("api: %v", err)
 			}
 			handle = h.WithPasskeys(keys, pcfg).Handle
+			recovery.Passkeys = keys
 		}
 	}
+	h.WithRecovery(recovery)
 	if !passkeys {
 		for _, name := range []string{passkey.EnvOrigins, passkey.EnvRPName, passkey.EnvUserVerification, passkey.EnvResidentKey,
 			passkey.EnvAttestation, passkey.EnvAttachment, passkey.EnvTimeoutSeconds, passkey.EnvMaxPerUser, passkey.EnvAllowCredentials} {
@@ -87,4 +107,26 @@ func main() {
 		}
 	}
 	lambda.Start(handle)
+}
+
+// notifications builds the notification sender from NOTIFY_EVENTS and the other notify
+// variables (a Sender that sends nothing when the list is empty) and the deployment key source
+// (nil when DEPLOYMENT_SECRET_ARN is not set, which is fatal when notifications are on). Neither
+// makes a network call.
+func notifications(cognito *awsapi.Client, keys *store.Store) (*notify.Sender, keyed.Source) {
+	sender, err := notify.FromEnv(nil, cognito, keys)
+	if err != nil {
+		log.Fatalf("api: %v", err)
+	}
+	if os.Getenv(keyed.EnvSecretARN) == "" {
+		if len(strings.TrimSpace(os.Getenv(notify.EnvEvents))) > 0 {
+			log.Fatalf("api: %s is set but %s is not", notify.EnvEvents, keyed.EnvSecretARN)
+		}
+		return sender, nil
+	}
+	secret, err := keyed.FromEnv(nil, cognito)
+	if err != nil {
+		log.Fatalf("api: %v", err)
+	}
+	return sender, secret
 }
