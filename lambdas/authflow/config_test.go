@@ -104,7 +104,7 @@ func TestConfigFromEnvRejects(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), authflow.EnvMaxResends) {
 		t.Errorf("error %v does not name %s", err, authflow.EnvMaxResends)
 	}
-	_, err = authflow.ConfigFromEnv(env(map[string]string{authflow.EnvMethods: "magic_link"}))
+	_, err = authflow.ConfigFromEnv(env(map[string]string{authflow.EnvMethods: "magic"}))
 	if err == nil || !strings.Contains(err.Error(), authflow.EnvMethods) {
 		t.Errorf("error %v does not name %s", err, authflow.EnvMethods)
 	}

@@ -33,8 +33,9 @@ func fuzzSession(metas string, results, foreign uint16) []*events.CognitoEventUs
 	return s
 }
 
-// fuzzConfig derives a valid Config from one byte: attempts 1-4, resends 0-2, a subset of methods.
-func fuzzConfig(sel uint8) authflow.Config {
+// fuzzConfig derives a valid Config from sel: attempts 1-4, resends 0-2, a subset of methods
+// (bit 4+i enables AllMethods[i]).
+func fuzzConfig(sel uint16) authflow.Config {
 	c := authflow.Config{MaxAttempts: 1 + int(sel%4), MaxResends: int(sel/4) % 3}
 	for i, m := range authflow.AllMethods {
 		if sel&(0x10<<i) != 0 {
@@ -46,7 +47,7 @@ func fuzzConfig(sel uint8) authflow.Config {
 
 func FuzzPlan(f *testing.F) {
 	j := func(ms ...string) string { return strings.Join(ms, "\n") }
-	all := uint8(0xF0 | 2 | 2*4) // every method, 3 attempts, 2 resends
+	all := uint16(0x1F0 | 2 | 2*4) // every method, 3 attempts, 2 resends
 	f.Add("", uint16(0), uint16(0), "", "", false, all)
 	f.Add(j(mStart), uint16(1), uint16(0), "device_key", "", false, all)
 	f.Add(j(mStart), uint16(1), uint16(0), "device_key", "", true, all)
@@ -61,8 +62,15 @@ func FuzzPlan(f *testing.F) {
 	f.Add(j(mStart, mSMS1), uint16(2), uint16(1), "sms_otp", "", false, all)
 	f.Add(j(mStart, "<nil>"), uint16(2), uint16(0), "sms_otp", "", false, all)
 	f.Add(j(mStart, mEmail1, mEmail1, mEmail1, mEmail1, mEmail1, mEmail1), uint16(0), uint16(0), "email_otp", "", false, all)
-	f.Add(j("NONCE;sid=x;r=start"), uint16(1), uint16(0), "device_key", "", false, uint8(0x11))
-	f.Fuzz(func(t *testing.T, metas string, results, foreign uint16, method, action string, userNotFound bool, cfgSel uint8) {
+	f.Add(j("NONCE;sid=x;r=start"), uint16(1), uint16(0), "device_key", "", false, uint16(0x11))
+	f.Add(j(mStart), uint16(0), uint16(0), "magic_link", "", false, all)
+	f.Add(j(mStart), uint16(1), uint16(0), "magic_link", "complete", false, all)
+	f.Add(j(mStart), uint16(1), uint16(0), "email_otp", "complete", false, all)
+	f.Add(j(mStart, mLink1), uint16(2), uint16(0), "magic_link", "", false, all)
+	f.Add(j(mStart, mLink1), uint16(0), uint16(0), "magic_link", "resend", false, all)
+	f.Add(j(mStart, mLink1, mLink2), uint16(4), uint16(0), "magic_link", "complete", false, all)
+	f.Add(j(mStart, mLink1, mLinkRetry), uint16(4), uint16(0), "email_otp", "", false, all)
+	f.Fuzz(func(t *testing.T, metas string, results, foreign uint16, method, action string, userNotFound bool, cfgSel uint16) {
 		session := fuzzSession(metas, results, foreign)
 		meta := map[string]string{authflow.MetaSignInMethod: method}
 		if action != "" {
@@ -98,15 +106,21 @@ func FuzzPlan(f *testing.F) {
 			if err != nil {
 				t.Fatalf("tokens for unreadable metadata %q", last.ChallengeMetadata)
 			}
+			if authflow.Classify(lc, meta, cfg) != authflow.Attempt {
+				t.Fatalf("tokens for a round not answered with an attempt of an enabled method: %+v %v", lc, meta)
+			}
 			switch lc.Kind {
 			case authflow.KindNonce:
-				if authflow.Classify(lc, meta, cfg) != authflow.Attempt {
-					t.Fatalf("tokens for a nonce round not answered with an enabled key method: %v", meta)
+				m := authflow.Method(meta[authflow.MetaSignInMethod])
+				if !m.IsKey() && !(m.IsLink() && meta[authflow.MetaAction] == authflow.ActionComplete) {
+					t.Fatalf("tokens for a nonce round answered by %v", meta)
 				}
-			case authflow.KindCode:
-				if !cfg.Enabled(lc.Method) {
-					t.Fatalf("tokens for a disabled code method %q", lc.Method)
+			case authflow.KindCode, authflow.KindLink:
+				if !cfg.Enabled(lc.Method) || string(lc.Method) != meta[authflow.MetaSignInMethod] {
+					t.Fatalf("tokens for a disabled or switched method %q (%v)", lc.Method, meta)
 				}
+			default:
+				t.Fatalf("tokens for a round of kind %q", lc.Kind)
 			}
 			if next != (authflow.Challenge{}) {
 				t.Fatalf("tokens with a next round %+v", next)
@@ -136,9 +150,9 @@ func FuzzPlan(f *testing.F) {
 				if next.Reason != authflow.ReasonRetry {
 					t.Fatalf("nonce round for reason %q", next.Reason)
 				}
-			case authflow.KindCode:
-				if !next.Method.IsCode() || !cfg.Enabled(next.Method) || next.Generation < 1 {
-					t.Fatalf("bad code round %+v for %+v", next, cfg)
+			case authflow.KindCode, authflow.KindLink:
+				if next.Method.RoundKind() != next.Kind || !cfg.Enabled(next.Method) || next.Generation < 1 {
+					t.Fatalf("bad %s round %+v for %+v", next.Kind, next, cfg)
 				}
 				if next.Reason != authflow.ReasonRetry && next.Reason != authflow.ReasonSelect && next.Reason != authflow.ReasonResend {
 					t.Fatalf("code round for reason %q", next.Reason)
@@ -158,7 +172,8 @@ func FuzzPlan(f *testing.F) {
 
 func FuzzParseChallenge(f *testing.F) {
 	for _, s := range []string{
-		mStart, mNonceRetry, mEmail1, mEmail2, mSMS1,
+		mStart, mNonceRetry, mEmail1, mEmail2, mSMS1, mLink1, mLink2, mLinkRetry,
+		"LINK;sid=" + sid + ";r=select;m=email_otp;g=1", "CODE;sid=" + sid + ";r=select;m=magic_link;g=1",
 		"", ";", "NONCE", "CODE;sid=" + sid + ";r=select;m=email_otp;g=+1",
 		"CODE;sid=" + sid + ";r=select;m=email_otp;g=007",
 		"CODE;g=2;m=sms_otp;r=resend;sid=" + sid,

@@ -48,21 +48,23 @@ func Classify(c Challenge, clientMetadata map[string]string, cfg Config) Intent 
 	action := clientMetadata[MetaAction]
 	switch c.Kind {
 	case KindNonce:
-		if action != "" {
+		switch {
+		case action == ActionComplete && m.IsLink():
+			return Attempt // a link's secret, in a fresh sign-in
+		case action != "":
 			return Invalid
-		}
-		if m.IsKey() {
+		case m.IsKey():
 			return Attempt
 		}
 		return Select
-	case KindCode:
+	case KindCode, KindLink:
 		if m != c.Method {
-			return Invalid // the method is fixed when the code round is created
+			return Invalid // the method is fixed when the code or link round is created
 		}
-		switch action {
-		case "":
+		switch {
+		case action == "", action == ActionComplete && c.Kind == KindLink:
 			return Attempt
-		case ActionResend:
+		case action == ActionResend:
 			return Resend
 		}
 	}
@@ -104,15 +106,9 @@ func Plan(session []*events.CognitoEventUserPoolsChallengeResult, clientMetadata
 			return Fail, Challenge{}, "user not found"
 		}
 		// Verify said yes; check that the round it answered could prove the user at all.
-		switch last.Kind {
-		case KindCode:
-			if cfg.Enabled(last.Method) {
-				return IssueTokens, Challenge{}, ""
-			}
-		case KindNonce:
-			if Classify(last, clientMetadata, cfg) == Attempt {
-				return IssueTokens, Challenge{}, ""
-			}
+		// Verify says yes only to an attempt (Classify), so anything else is a forged history.
+		if Classify(last, clientMetadata, cfg) == Attempt {
+			return IssueTokens, Challenge{}, ""
 		}
 		return Fail, Challenge{}, "successful answer to a round that cannot prove the user"
 	}
@@ -140,11 +136,11 @@ func Plan(session []*events.CognitoEventUserPoolsChallengeResult, clientMetadata
 	case Resend:
 		resends++
 		next.Reason = ReasonResend
-		next.Kind, next.Method, next.Generation = KindCode, last.Method, last.Generation+1
+		next.Kind, next.Method, next.Generation = last.Kind, last.Method, last.Generation+1
 	case Select:
 		m, _ := ParseMethod(clientMetadata[MetaSignInMethod])
 		next.Reason = ReasonSelect
-		next.Kind, next.Method, next.Generation = KindCode, m, 1
+		next.Kind, next.Method, next.Generation = m.RoundKind(), m, 1
 	}
 	switch {
 	case attempts >= cfg.MaxAttempts:

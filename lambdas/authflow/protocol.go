@@ -11,6 +11,11 @@
 //     For a code method (email_otp, sms_otp) the answer is ignored and a CODE round follows, in
 //     which Create sends the code and the client answers with it.
 //   - In a CODE round the client may ask for a new code with ClientMetadata action=resend.
+//   - magic_link is chosen like a code method: the answer to the nonce round is ignored and a LINK
+//     round follows, in which Create emails a link (package magiclink). The link is completed
+//     with a fresh sign-in whose nonce round is answered with the link's secret and
+//     ClientMetadata action=complete (or by answering the LINK round itself with the secret).
+//     Define never sees answers, so only that action tells a completion from a request.
 //   - Tokens are issued only when the last round's result is true; wrong answers, resends and
 //     rounds are capped; anything unexpected fails the sign-in.
 package authflow
@@ -31,22 +36,43 @@ const (
 	SMSOTP    Method = "sms_otp"
 	DeviceKey Method = "device_key"
 	Passkey   Method = "passkey"
+	MagicLink Method = "magic_link"
 )
 
 // AllMethods lists every method this package knows, in documentation order.
-var AllMethods = []Method{EmailOTP, SMSOTP, DeviceKey, Passkey}
+var AllMethods = []Method{EmailOTP, SMSOTP, DeviceKey, Passkey, MagicLink}
 
-// IsCode reports whether m sends a one-time code in a second round.
+// IsCode reports whether m sends a one-time code in a second round (a CODE round).
 func (m Method) IsCode() bool { return m == EmailOTP || m == SMSOTP }
+
+// IsLink reports whether m emails a sign-in link in a second round (a LINK round).
+func (m Method) IsLink() bool { return m == MagicLink }
 
 // IsKey reports whether m proves possession of a key in the first round.
 func (m Method) IsKey() bool { return m == DeviceKey || m == Passkey }
 
-// Guessable reports whether an answer for m can be guessed (a one-time code can, a signature or
-// a passkey assertion cannot). Only answers for guessable methods are gated by the per-account
+// Guessable reports whether an answer for m can be guessed (a one-time code can, and so, in
+// principle, can a link's secret: nothing but the lock stops an attacker from trying); a signature
+// or a passkey assertion cannot. Only answers for guessable methods are gated by the per-account
 // failure limit and counted toward it: a stranger's garbage key proofs must not lock the owner
 // out of key sign-in.
-func (m Method) Guessable() bool { return m.IsCode() }
+func (m Method) Guessable() bool { return m.IsCode() || m.IsLink() }
+
+// Sends reports whether choosing m in the nonce round starts a second round in which Create
+// sends something (a code or a link).
+func (m Method) Sends() bool { return m.IsCode() || m.IsLink() }
+
+// RoundKind is the kind of the round in which Create sends for m: KindLink for a link, KindCode
+// for a code ("" for a key method, which has no such round).
+func (m Method) RoundKind() Kind {
+	switch {
+	case m.IsCode():
+		return KindCode
+	case m.IsLink():
+		return KindLink
+	}
+	return ""
+}
 
 // ParseMethod returns the method named s, or an error for anything else.
 func ParseMethod(s string) (Method, error) {
@@ -64,8 +90,13 @@ const (
 	MetaSignInMethod = "signInMethod"
 	// MetaAction is empty for an answer, or ActionResend to ask for a new code.
 	MetaAction = "action"
-	// ActionResend asks for a new code in a CODE round; the old code stops working.
+	// ActionResend asks for a new code in a CODE round (a new link in a LINK round); the old one
+	// stops working.
 	ActionResend = "resend"
+	// ActionComplete marks a magic_link answer in a nonce round as the link's secret (an
+	// attempt); without it, magic_link in a nonce round asks for a link. Allowed, and the same
+	// as no action, in a LINK round.
+	ActionComplete = "complete"
 )
 
 // Kind is the kind of a challenge round.
@@ -77,6 +108,8 @@ const (
 	KindNonce Kind = "NONCE"
 	// KindCode is a round in which a one-time code was sent.
 	KindCode Kind = "CODE"
+	// KindLink is a round in which a sign-in link was emailed (method magic_link).
+	KindLink Kind = "LINK"
 )
 
 // Reason says why a round was created: what the client did in the round before.
@@ -96,9 +129,12 @@ type Challenge struct {
 	Kind       Kind
 	SessionID  string // random, fixed for the whole sign-in; binds records to this sign-in
 	Reason     Reason
-	Method     Method // CODE rounds only
-	Generation int    // CODE rounds only: 1 for the first code, +1 per resend
+	Method     Method // CODE and LINK rounds only
+	Generation int    // CODE and LINK rounds only: 1 for the first code or link, +1 per resend
 }
+
+// sends reports whether c is a round in which Create sends something (CODE or LINK).
+func (c Challenge) sends() bool { return c.Kind == KindCode || c.Kind == KindLink }
 
 // Private challenge parameter keys written by Create and read by Verify.
 const (
@@ -142,7 +178,7 @@ func (c Challenge) String() string {
 	b.WriteString(string(c.Kind))
 	b.WriteString(";sid=" + c.SessionID)
 	b.WriteString(";r=" + string(c.Reason))
-	if c.Kind == KindCode {
+	if c.sends() {
 		b.WriteString(";m=" + string(c.Method))
 		b.WriteString(";g=" + strconv.Itoa(c.Generation))
 	}
@@ -175,13 +211,13 @@ func ParseChallenge(s string) (Challenge, error) {
 		if len(fields) != 2 {
 			return Challenge{}, fmt.Errorf("%w: nonce round fields", errMalformed)
 		}
-	case KindCode:
+	case KindCode, KindLink:
 		if len(fields) != 4 {
-			return Challenge{}, fmt.Errorf("%w: code round fields", errMalformed)
+			return Challenge{}, fmt.Errorf("%w: %s round fields", errMalformed, c.Kind)
 		}
 		m, err := ParseMethod(fields["m"])
-		if err != nil || !m.IsCode() {
-			return Challenge{}, fmt.Errorf("%w: code round method %q", errMalformed, fields["m"])
+		if err != nil || m.RoundKind() != c.Kind {
+			return Challenge{}, fmt.Errorf("%w: %s round method %q", errMalformed, c.Kind, fields["m"])
 		}
 		c.Method = m
 		g, err := strconv.Atoi(fields["g"])
@@ -206,7 +242,7 @@ func ParseChallenge(s string) (Challenge, error) {
 // Private returns the private challenge parameters that describe c to Verify.
 func (c Challenge) Private() map[string]string {
 	p := map[string]string{PrivKind: string(c.Kind), PrivSessionID: c.SessionID}
-	if c.Kind == KindCode {
+	if c.sends() {
 		p[PrivMethod] = string(c.Method)
 		p[PrivGeneration] = strconv.Itoa(c.Generation)
 	}
@@ -221,9 +257,9 @@ func ChallengeFromPrivate(p map[string]string) (Challenge, error) {
 	}
 	switch c.Kind {
 	case KindNonce:
-	case KindCode:
+	case KindCode, KindLink:
 		m, err := ParseMethod(p[PrivMethod])
-		if err != nil || !m.IsCode() {
+		if err != nil || m.RoundKind() != c.Kind {
 			return Challenge{}, fmt.Errorf("%w: method", errMalformed)
 		}
 		c.Method = m

@@ -14,18 +14,27 @@ func TestParseMethod(t *testing.T) {
 		if err != nil || got != m {
 			t.Errorf("ParseMethod(%q) = %q, %v", m, got, err)
 		}
-		if m.IsCode() == m.IsKey() {
-			t.Errorf("%q: IsCode %v, IsKey %v: want exactly one", m, m.IsCode(), m.IsKey())
+		n := 0
+		for _, f := range []bool{m.IsCode(), m.IsKey(), m.IsLink()} {
+			if f {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%q: IsCode %v, IsKey %v, IsLink %v: want exactly one", m, m.IsCode(), m.IsKey(), m.IsLink())
+		}
+		if m.Sends() != (m.RoundKind() != "") || m.Sends() == m.IsKey() {
+			t.Errorf("%q: Sends %v, RoundKind %q, IsKey %v disagree", m, m.Sends(), m.RoundKind(), m.IsKey())
 		}
 	}
-	if !authflow.EmailOTP.IsCode() || !authflow.SMSOTP.IsCode() || !authflow.DeviceKey.IsKey() || !authflow.Passkey.IsKey() {
+	if !authflow.EmailOTP.IsCode() || !authflow.SMSOTP.IsCode() || !authflow.DeviceKey.IsKey() || !authflow.Passkey.IsKey() || !authflow.MagicLink.IsLink() {
 		t.Error("method families are wrong")
 	}
 	for _, s := range []string{"", "password", "EMAIL_OTP", "email_otp ", "email-otp", "sms", "device_key\x00"} {
 		if got, err := authflow.ParseMethod(s); err == nil {
 			t.Errorf("ParseMethod(%q) = %q, want an error", s, got)
 		}
-		if m := authflow.Method(s); m.IsCode() || m.IsKey() {
+		if m := authflow.Method(s); m.IsCode() || m.IsKey() || m.IsLink() || m.Sends() || m.RoundKind() != "" {
 			t.Errorf("Method(%q) claims a family", s)
 		}
 	}
@@ -216,16 +225,16 @@ func TestGenerationMustBeCanonical(t *testing.T) {
 	}
 }
 
-// TestGuessable: only code methods are gated by and counted toward the account lock (attack 10:
-// garbage key proofs must not lock anyone out of key sign-in).
+// TestGuessable: only code and link methods are gated by and counted toward the account lock
+// (attack 10: garbage key proofs must not lock anyone out of key sign-in).
 func TestGuessable(t *testing.T) {
-	want := map[authflow.Method]bool{authflow.EmailOTP: true, authflow.SMSOTP: true, authflow.DeviceKey: false, authflow.Passkey: false}
+	want := map[authflow.Method]bool{authflow.EmailOTP: true, authflow.SMSOTP: true, authflow.MagicLink: true, authflow.DeviceKey: false, authflow.Passkey: false}
 	for _, m := range authflow.AllMethods {
 		if m.Guessable() != want[m] {
 			t.Errorf("%q.Guessable() = %v, want %v", m, m.Guessable(), want[m])
 		}
 	}
-	for _, s := range []string{"", "password", "EMAIL_OTP", "magic"} {
+	for _, s := range []string{"", "password", "EMAIL_OTP", "magic", "MAGIC_LINK"} {
 		if authflow.Method(s).Guessable() {
 			t.Errorf("Method(%q) is guessable", s)
 		}

@@ -3,7 +3,7 @@
 // without it an attacker could start sign-in after sign-in and guess codes forever (each sign-in
 // only allows a few attempts).
 //
-// Before Verify checks a one-time code it reserves an attempt slot for the account (Reserve): one
+// Before Verify checks a one-time code (or a magic link's secret) it reserves an attempt slot for the account (Reserve): one
 // conditional DynamoDB update adds the attempt to the set of the account's current window only
 // while that set holds fewer than Config.Limit attempts. A refused reservation means the account
 // is locked: the answer is wrong without being checked, right or not. A right answer gives its
@@ -21,10 +21,10 @@
 // without the secret can tell whose counter an item is.
 //
 // A lock is also a denial of service: anyone who knows a user name can lock that account's code
-// sign-in for up to one window by answering codes wrongly. Only guessable methods (email_otp,
-// sms_otp) are gated and counted: device_key and passkey answers, which cannot be guessed, are
-// never refused by a lock and never counted, so strangers' garbage proofs cannot keep a user out
-// of key sign-in. Keep the window short (the default is 15 minutes) and the limit well above what
+// and link sign-in for up to one window by answering codes wrongly. Only guessable methods
+// (email_otp, sms_otp, magic_link) are gated and counted: device_key and passkey answers, which
+// cannot be guessed, are never refused by a lock and never counted, so strangers' garbage proofs
+// cannot keep a user out of key sign-in. Keep the window short (the default is 15 minutes) and the limit well above what
 // a real user mistypes.
 //
 // Item: pk=FAILS#<Key>, sk=W#<window start>, a string set of attempt IDs and a time to live.
@@ -156,6 +156,19 @@ func New(st Store, cfg Config) (*Counter, error) {
 
 // Config returns the policy in force (defaults filled in).
 func (c *Counter) Config() Config { return c.cfg }
+
+// WindowStart returns the start of the counting window containing t: windows are fixed, of
+// Config.Window, aligned to the Unix epoch (as store.Store's failure windows). A lock noticed at t
+// lasts at most until WindowStart(t) + Window.
+func (c *Counter) WindowStart(t time.Time) time.Time {
+	secs := int64(c.cfg.Window / time.Second)
+	u := t.Unix()
+	m := u % secs
+	if m < 0 {
+		m += secs
+	}
+	return time.Unix(u-m, 0)
+}
 
 // Key returns the table key for account: 32 hex digits of HMAC-SHA256 under the deployment key
 // (keyed.Key.ID, purpose "lockout"). Deterministic, so every function instance counts an account

@@ -26,12 +26,12 @@ const (
 var ErrUnavailable = errors.New("sign-in temporarily unavailable")
 
 // Create is the CreateAuthChallenge trigger. The nonce round draws a fresh session ID and nonce from
-// crypto/rand and sends nothing; a CODE round is handed to the method's CodeIssuer. Every round's
+// crypto/rand and sends nothing; a CODE or LINK round is handed to the method's CodeIssuer. Every round's
 // private parameters carry the round number (authflow.PrivRound), which names the attempt Verify
 // counts.
 type Create struct {
 	Config  authflow.Config
-	Issuers map[authflow.Method]CodeIssuer // per code method; a missing one fails the round
+	Issuers map[authflow.Method]CodeIssuer // per code or link method; a missing one fails the round
 	// Keys hands out the deployment key, fetched once per request and passed to issuers and nonce
 	// extras. nil is allowed only when Config enables no method; otherwise every round fails.
 	Keys keyed.Source
@@ -131,7 +131,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 				return ev, ErrUnavailable
 			}
 		}
-	case authflow.KindCode:
+	case authflow.KindCode, authflow.KindLink:
 		issuer := c.Issuers[next.Method]
 		if issuer == nil {
 			log.ErrorContext(ctx, "create: no issuer for method", "method", string(next.Method))
@@ -148,7 +148,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			Key:            key,
 		})
 		if err != nil {
-			log.ErrorContext(ctx, "create: issuing the code failed", "method", string(next.Method), "err", err)
+			log.ErrorContext(ctx, "create: issuing the round failed", "method", string(next.Method), "err", err)
 			return ev, ErrUnavailable
 		}
 		private = next.Private()
@@ -160,6 +160,10 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			log.ErrorContext(ctx, "create: issuer returned a reserved parameter", "err", err)
 			return ev, ErrUnavailable
 		}
+	default:
+		// Plan never plans another kind; refuse rather than answer a round nobody described.
+		log.ErrorContext(ctx, "create: round of unknown kind", "kind", string(next.Kind))
+		return ev, ErrUnavailable
 	}
 	private[authflow.PrivRound] = strconv.Itoa(round)
 	ev.Response = events.CognitoEventUserPoolsCreateAuthChallengeResponse{

@@ -74,7 +74,7 @@ func TestCreateNonceRound(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkNonceRound(t, out.Response, authflow.ReasonStart)
-	if got := out.Response.PublicChallengeParameters["methods"]; got != "email_otp,sms_otp,device_key,passkey" {
+	if got := out.Response.PublicChallengeParameters["methods"]; got != "email_otp,sms_otp,device_key,passkey,magic_link" {
 		t.Errorf("methods = %q", got)
 	}
 }

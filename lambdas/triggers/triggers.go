@@ -2,8 +2,9 @@
 // and PreSignUp. Each is a struct whose Handle method has the signature lambda.Start expects; the
 // binaries under lambdas/cmd only build one from the environment and start it.
 //
-// Methods plug in through two narrow interfaces: a CodeIssuer sends a one-time code in a CODE round,
-// a Checker checks an answer. A method with no Checker can never sign anyone in.
+// Methods plug in through two narrow interfaces: a CodeIssuer sends a one-time code in a CODE round
+// (or a sign-in link in a LINK round), a Checker checks an answer. A method with no Checker can
+// never sign anyone in.
 //
 // Create and Verify fetch the deployment key (keyed.Source) once per request and pass it to
 // issuers, nonce extras and checkers (IssueRequest.Key, NonceRequest.Key, CheckRequest.Key); it
@@ -11,9 +12,13 @@
 // Without the key they fail the round (closed). Define never needs it: it calls nothing outside
 // the process and logs the sign-in's random session ID, never a user reference.
 //
-// Guessable answers (one-time codes, authflow.Method.Guessable) are limited per account by a
-// FailureCounter: Verify reserves an attempt slot with one conditional write before checking
-// such an answer, so concurrent wrong answers can never have more than the limit checked.
+// Guessable answers (one-time codes and link secrets, authflow.Method.Guessable) are limited per
+// account by a FailureCounter: Verify reserves an attempt slot with one conditional write before
+// checking such an answer, so concurrent wrong answers can never have more than the limit checked.
+//
+// Verify tells hooks what happened, for example to notify the account's owner (package
+// triggers/notifyhook): SuccessHooks after an accepted answer, LockHooks when a guessable answer
+// is refused because the account is locked. Hooks never change the outcome.
 package triggers
 
 import (
@@ -25,9 +30,9 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 )
 
-// IssueRequest is what a CodeIssuer gets to create a CODE round.
+// IssueRequest is what a CodeIssuer gets to create a CODE or LINK round.
 type IssueRequest struct {
-	Challenge      authflow.Challenge // Kind is KindCode; Method, Generation and SessionID are set
+	Challenge      authflow.Challenge // Kind is KindCode or KindLink; Method, Generation and SessionID are set
 	UserPoolID     string
 	ClientID       string
 	UserName       string
@@ -47,8 +52,8 @@ type Issued struct {
 	Private map[string]string
 }
 
-// CodeIssuer creates a CODE round: it sends a code (at most once per round, Cognito may retry)
-// and returns what Verify needs to check it.
+// CodeIssuer creates a CODE or LINK round: it sends a code or a link (at most once per round,
+// Cognito may retry) and returns what Verify needs to check the answer.
 type CodeIssuer interface {
 	Issue(ctx context.Context, req IssueRequest) (Issued, error)
 }
@@ -75,6 +80,15 @@ type CheckRequest struct {
 // not fail the sign-in.
 type SuccessHook interface {
 	Succeeded(ctx context.Context, req CheckRequest) error
+}
+
+// LockHook is told when Verify refuses a guessable answer because the account is locked (its
+// FailureCounter refused the attempt slot), for a user that exists. req describes the refused
+// answer without the answer itself (Answer is empty). It runs before Verify answers Cognito, so it
+// must return within a bounded time (package notify gives up after its timeout); it returns
+// nothing: the refusal stands whatever the hook does.
+type LockHook interface {
+	Locked(ctx context.Context, req CheckRequest)
 }
 
 // Checker checks answers for one method. It returns an error only when it could not decide

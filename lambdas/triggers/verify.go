@@ -18,7 +18,7 @@ const MaxAnswerLength = 8192
 // meant it as an attempt (authflow.Classify), with the Checker of the method; with no Checker for
 // a method every answer for it is wrong.
 //
-// An answer for a guessable method (a one-time code) is checked only after Failures granted it
+// An answer for a guessable method (a one-time code, a link's secret) is checked only after Failures granted it
 // an attempt slot; a refused slot means the account is locked and the answer is wrong, right or
 // not, without being checked (nor any of the Checker's side effects). The slot is named by the
 // session, the round and a keyed digest of the answer, so a Cognito retry of the same Verify
@@ -31,6 +31,9 @@ type Verify struct {
 	// OnSuccess is told about every accepted answer, concurrently with giving back its attempt
 	// slot; errors are logged and never fail the sign-in. nil: none.
 	OnSuccess []SuccessHook
+	// OnLocked is told about every guessable answer of an existing user refused because the
+	// account is locked, one hook after the other. nil: none.
+	OnLocked []LockHook
 	// Keys hands out the deployment key, fetched once per request and passed to checkers.
 	// nil is allowed only when Config enables no method; otherwise every answer fails closed.
 	Keys keyed.Source
@@ -73,6 +76,18 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 		answer = ""
 	}
 	account := Account(ev.UserPoolID, ev.UserName, ev.Request.UserAttributes)
+	req := CheckRequest{
+		Challenge:      ch,
+		Method:         method,
+		Private:        private,
+		UserPoolID:     ev.UserPoolID,
+		ClientID:       ev.CallerContext.ClientID,
+		UserName:       ev.UserName,
+		UserAttributes: ev.Request.UserAttributes,
+		ClientMetadata: ev.Request.ClientMetadata,
+		UserNotFound:   ev.Request.UserNotFound,
+		Key:            key,
+	}
 
 	// A guessable answer is checked only in a slot reserved first: concurrent answers in other
 	// sessions can never have more than the limit checked, and the checker's side effects (such
@@ -92,6 +107,13 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 		}
 		if !granted {
 			log.WarnContext(ctx, "verify: account locked by failure limit")
+			if !ev.Request.UserNotFound {
+				for _, h := range v.OnLocked {
+					if h != nil {
+						h.Locked(ctx, req) // req.Answer is still empty
+					}
+				}
+			}
 			return ev, nil
 		}
 	}
@@ -104,19 +126,7 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 	case !ok:
 		log.InfoContext(ctx, "verify: answer not a string of acceptable length")
 	default:
-		req := CheckRequest{
-			Challenge:      ch,
-			Method:         method,
-			Private:        private,
-			Answer:         answer,
-			UserPoolID:     ev.UserPoolID,
-			ClientID:       ev.CallerContext.ClientID,
-			UserName:       ev.UserName,
-			UserAttributes: ev.Request.UserAttributes,
-			ClientMetadata: ev.Request.ClientMetadata,
-			UserNotFound:   ev.Request.UserNotFound,
-			Key:            key,
-		}
+		req.Answer = answer
 		var err error
 		if correct, err = checker.Check(ctx, req); err != nil {
 			// The slot stays taken: an answer that could not be decided counts as wrong.

@@ -10,6 +10,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/magiclink"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeyconf"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
@@ -66,6 +67,21 @@ func main() {
 				h.Issuers[m] = issuer
 			}
 		}
+	}
+	if cfg.Enabled(authflow.MagicLink) {
+		keys, err := store.FromEnv(nil)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		links, err := magiclink.FromEnv(nil)
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		issuer, err := magiclink.NewIssuer(links, magiclink.IssuerDeps{Store: keys, Email: api, Log: logger})
+		if err != nil {
+			log.Fatalf("create: %v", err)
+		}
+		h.Issuers[authflow.MagicLink] = issuer
 	}
 	if cfg.Enabled(authflow.Passkey) {
 		// Every nonce round publishes passkey request options (the user's credentials, or decoys).

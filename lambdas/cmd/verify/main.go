@@ -12,10 +12,13 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/magiclink"
+	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
+	"github.com/passwordless-go/cognito/lambdas/triggers/notifyhook"
 )
 
 func main() {
@@ -50,9 +53,11 @@ func main() {
 	if err != nil {
 		log.Fatalf("verify: %v", err)
 	}
-	if h.Failures, err = lockout.New(keys, limits); err != nil {
+	counter, err := lockout.New(keys, limits)
+	if err != nil {
 		log.Fatalf("verify: %v", err)
 	}
+	h.Failures = counter
 	if cfg.Enabled(authflow.DeviceKey) {
 		h.Checkers[authflow.DeviceKey] = keyauth.New(keys, keyauth.WithLogger(logger))
 	}
@@ -81,8 +86,42 @@ func main() {
 				h.Checkers[m] = checker
 			}
 		}
-		// Any accepted answer (codes, device keys, passkeys) starts the user's send delays afresh.
-		h.OnSuccess = append(h.OnSuccess, otp.NewSendReset(keys, logger))
+	}
+	if cfg.Enabled(authflow.MagicLink) {
+		sameDevice, err := magiclink.SameDeviceFromEnv(nil)
+		if err != nil {
+			log.Fatalf("verify: %v", err)
+		}
+		if h.Checkers[authflow.MagicLink], err = magiclink.NewChecker(keys, sameDevice, logger); err != nil {
+			log.Fatalf("verify: %v", err)
+		}
+	}
+	for _, m := range cfg.Methods {
+		if m.Sends() {
+			// Any accepted answer (codes, links, device keys, passkeys) starts the user's send
+			// delays afresh.
+			h.OnSuccess = append(h.OnSuccess, otp.NewSendReset(keys, logger))
+			break
+		}
+	}
+	// Notifications (NOTIFY_EVENTS; empty: none, and no calls).
+	notices, err := notify.FromEnv(nil, api, keys)
+	if err != nil {
+		log.Fatalf("verify: %v", err)
+	}
+	if notices.Enabled(notify.AccountLocked) {
+		hook, err := notifyhook.NewLocked(notices, counter, nil)
+		if err != nil {
+			log.Fatalf("verify: %v", err)
+		}
+		h.OnLocked = append(h.OnLocked, hook)
+	}
+	if notices.Enabled(notify.NewMethodSignIn) {
+		hook, err := notifyhook.NewNewMethod(notices, keys)
+		if err != nil {
+			log.Fatalf("verify: %v", err)
+		}
+		h.OnSuccess = append(h.OnSuccess, hook)
 	}
 	lambda.Start(h.Handle)
 }
