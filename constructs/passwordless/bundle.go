@@ -1,10 +1,13 @@
 package passwordless
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -104,10 +108,16 @@ func SourceHash(root, command string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// BuildBootstrap builds lambdas/cmd/<command> of the module at root into outDir/bootstrap.
+// BootstrapMode is the file mode of every bootstrap binary: Lambda runs it only if it is
+// executable by everyone (else every invocation fails with Runtime.InvalidEntrypoint).
+const BootstrapMode fs.FileMode = 0o755
+
+// BuildBootstrap builds lambdas/cmd/<command> of the module at root into outDir/bootstrap, with
+// mode BootstrapMode whatever the umask (go build leaves the mode to it: 0750 under umask 027).
 func BuildBootstrap(root, command, outDir string) error {
+	out := filepath.Join(outDir, "bootstrap")
 	args := append([]string{"build"}, BuildFlags...)
-	args = append(args, "-o", filepath.Join(outDir, "bootstrap"), "./lambdas/cmd/"+command)
+	args = append(args, "-o", out, "./lambdas/cmd/"+command)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), buildEnv...)
@@ -116,7 +126,61 @@ func BuildBootstrap(root, command, outDir string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("passwordless: go build %s in %s: %w\n%s", command, root, err, stderr.String())
 	}
+	if err := os.Chmod(out, BootstrapMode); err != nil {
+		return fmt.Errorf("passwordless: go build %s: %w", command, err)
+	}
 	return nil
+}
+
+// BundleZip is the name of the archive the bundler leaves in a function's asset directory.
+const BundleZip = "bootstrap.zip"
+
+// zipEpoch is the time of every archive entry, so the same binary gives the same archive.
+var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// BundleBootstrap builds lambdas/cmd/<command> and leaves outDir/bootstrap.zip: the bootstrap as
+// its one entry, with BootstrapMode recorded in the archive. CDK uploads that archive as it is
+// (BundlingOutput ARCHIVED), so the mode no longer depends on the deploying machine: cdk-assets
+// would otherwise zip the staged file with the mode it finds there, which is the umask's on Unix
+// and never executable on Windows.
+func BundleBootstrap(root, command, outDir string) error {
+	tmp, err := os.MkdirTemp(outDir, ".build-")
+	if err != nil {
+		return fmt.Errorf("passwordless: bundling %s: %w", command, err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := BuildBootstrap(root, command, tmp); err != nil {
+		return err
+	}
+	if err := writeBootstrapZip(filepath.Join(tmp, "bootstrap"), filepath.Join(outDir, BundleZip)); err != nil {
+		return fmt.Errorf("passwordless: bundling %s: %w", command, err)
+	}
+	return nil
+}
+
+// writeBootstrapZip writes the binary at bin into a new archive at dst as "bootstrap".
+func writeBootstrapZip(bin, dst string) (err error) {
+	src, err := os.Open(bin)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, f.Close()) }()
+	zw := zip.NewWriter(f)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, Modified: zipEpoch}
+	h.SetMode(BootstrapMode)
+	w, err := zw.CreateHeader(h)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, src); err != nil {
+		return err
+	}
+	return zw.Close()
 }
 
 // goBuild is the local bundler CDK calls when it stages a function's asset.
@@ -127,14 +191,14 @@ type goBuild struct {
 // TryBundle implements awscdk.ILocalBundling. It never falls back to Docker: a failed build panics
 // with the compiler's output, which fails the synth.
 func (g *goBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	if err := BuildBootstrap(g.root, g.command, *outputDir); err != nil {
+	if err := BundleBootstrap(g.root, g.command, *outputDir); err != nil {
 		panic(err)
 	}
 	return jsii.Bool(true)
 }
 
-// functionCode returns the asset of lambdas/cmd/<command>, built by go build when CDK bundles and
-// hashed from the sources either way.
+// functionCode returns the asset of lambdas/cmd/<command>, built by go build and archived with its
+// mode (BundleBootstrap) when CDK bundles, and hashed from the sources either way.
 func functionCode(command string) awslambda.Code {
 	root, err := moduleRoot()
 	if err != nil {
@@ -149,8 +213,9 @@ func functionCode(command string) awslambda.Code {
 		AssetHashType: awscdk.AssetHashType_CUSTOM,
 		Bundling: &awscdk.BundlingOptions{
 			// Never pulled: the local bundler always succeeds or fails the synth.
-			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build")),
-			Local: &goBuild{root: root, command: command},
+			Image:      awscdk.DockerImage_FromRegistry(jsii.String("local-go-build")),
+			Local:      &goBuild{root: root, command: command},
+			OutputType: awscdk.BundlingOutput_ARCHIVED,
 		},
 	})
 }

@@ -1,8 +1,11 @@
 package passwordless_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,8 +118,9 @@ func TestAssetHashesStable(t *testing.T) {
 }
 
 // TestConsumerModule imports the construct from another module (replace to this checkout), as a
-// user's CDK app does, and synthesizes with bundling on: every function must come out as an arm64
-// Linux bootstrap built by go build.
+// user's CDK app does, and synthesizes with bundling on, under a restrictive umask (027): every
+// function must come out as an archive (uploaded as it is) holding an arm64 Linux bootstrap built
+// by go build, executable by everyone (0755), staged under the asset hash of its sources.
 func TestConsumerModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a separate module and every Lambda; run without -short")
@@ -159,22 +163,68 @@ func main() {
 	}
 	run([]string{"GOFLAGS=-mod=mod"}, "go", "mod", "tidy")
 	out := filepath.Join(dir, "cdk.out")
-	run([]string{"CDK_OUTDIR=" + out, "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1"}, "go", "run", ".")
-	bins, _ := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
-	if len(bins) != 5 {
-		t.Fatalf("want 5 bootstrap binaries in the cloud assembly, got %d: %v", len(bins), bins)
+	run([]string{"CDK_OUTDIR=" + out, "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1"}, "sh", "-c", "umask 027 && exec go run .")
+	zips, _ := filepath.Glob(filepath.Join(out, "asset.*.zip"))
+	if len(zips) != 5 {
+		t.Fatalf("want 5 bootstrap archives in the cloud assembly, got %d: %v", len(zips), zips)
 	}
-	for _, b := range bins {
-		f, err := elf.Open(b)
+	tpl, err := os.ReadFile(filepath.Join(out, "ConsumerStack.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range zips {
+		hash := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(z), "asset."), ".zip")
+		if !strings.Contains(string(tpl), `"`+hash+`.zip"`) {
+			t.Errorf("%s is not an asset of the template", z)
+		}
+		b := unzipBootstrap(t, z)
+		f, err := elf.NewFile(bytes.NewReader(b))
 		if err != nil {
-			t.Fatalf("%s is not an ELF binary: %v", b, err)
+			t.Fatalf("%s: bootstrap is not an ELF binary: %v", z, err)
 		}
 		if f.Machine != elf.EM_AARCH64 || f.OSABI != elf.ELFOSABI_NONE && f.OSABI != elf.ELFOSABI_LINUX {
-			t.Errorf("%s: machine %v abi %v, want linux arm64", b, f.Machine, f.OSABI)
+			t.Errorf("%s: machine %v abi %v, want linux arm64", z, f.Machine, f.OSABI)
 		}
 		if f.Section(".debug_info") != nil || f.Section(".symtab") != nil {
-			t.Errorf("%s is not stripped", b)
+			t.Errorf("%s is not stripped", z)
 		}
 		f.Close()
 	}
+	// The hashes are the sources' (SourceHash), as with bundling skipped.
+	if keys := assetKeys(t, "."); len(keys) != 5 {
+		t.Errorf("want 5 asset keys with bundling skipped, got %d", len(keys))
+	} else {
+		for _, k := range keys {
+			if _, err := os.Stat(filepath.Join(out, "asset."+k+".zip")); err != nil {
+				t.Errorf("bundled asset of hash %s missing: the bundled hashes differ from the sources' hashes", k)
+			}
+		}
+	}
+}
+
+// unzipBootstrap returns the bootstrap of a function's archive, which must hold it alone, as a
+// regular file with mode 0755.
+func unzipBootstrap(t *testing.T, path string) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	if len(zr.File) != 1 || zr.File[0].Name != "bootstrap" {
+		t.Fatalf("%s holds %d entries, want bootstrap alone", path, len(zr.File))
+	}
+	if m := zr.File[0].Mode(); m.Perm() != 0o755 || !m.IsRegular() {
+		t.Errorf("%s: bootstrap has mode %v, want -rwxr-xr-x (Lambda runs it as another user)", path, m)
+	}
+	rc, err := zr.File[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

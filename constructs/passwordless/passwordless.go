@@ -52,8 +52,13 @@ type Passwordless struct {
 	Table             awsdynamodb.Table
 	API               awsapigatewayv2.HttpApi
 	APIURL            *string
-	EmailIdentity     awsses.EmailIdentity    // nil without Props.Email
-	ConfigurationSet  awsses.ConfigurationSet // nil without Props.Email
+	// EmailIdentity is the SES identity the construct created: nil without Props.Email or with
+	// Email.ExistingIdentity.
+	EmailIdentity awsses.EmailIdentity
+	// EmailIdentityARN is the identity codes are sent through, created or existing; nil without
+	// Props.Email.
+	EmailIdentityARN *string
+	ConfigurationSet awsses.ConfigurationSet // nil without Props.Email
 	// DeploymentSecret keys every derived identifier (Props.DeploymentSecret or the construct's own).
 	DeploymentSecret awssecretsmanager.ISecret
 	Functions        Functions
@@ -73,8 +78,9 @@ const (
 	APITimeoutSeconds     = 4
 )
 
-// New creates the construct. It panics with Props.Validate's error on bad props (the CDK way:
-// the synth fails with the message).
+// New creates the construct. It panics with Props.Validate's error on bad props, and with
+// checkScope's when the props do not fit the stack (the CDK way: the synth fails with the
+// message).
 func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	if props == nil {
 		props = &Props{}
@@ -83,6 +89,9 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		panic(fmt.Errorf("passwordless: invalid props: %w", err))
 	}
 	p := props.WithDefaults()
+	if err := checkScope(awscdk.Stack_Of(scope), p); err != nil {
+		panic(fmt.Errorf("passwordless: %w", err))
+	}
 	c := constructs.NewConstruct(scope, id)
 	pl := &Passwordless{Construct: c}
 	removal := awscdk.RemovalPolicy_DESTROY
@@ -119,14 +128,7 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 			TlsPolicy:          awsses.ConfigurationSetTlsPolicy_REQUIRE,
 			SuppressionReasons: awsses.SuppressionReasons_BOUNCES_AND_COMPLAINTS,
 		})
-		identity := awsses.Identity_Email(jsii.String(p.Email.From))
-		if p.Email.Domain != "" {
-			identity = awsses.Identity_Domain(jsii.String(p.Email.Domain))
-		}
-		pl.EmailIdentity = awsses.NewEmailIdentity(c, jsii.String("EmailIdentity"), &awsses.EmailIdentityProps{
-			Identity:         identity,
-			ConfigurationSet: pl.ConfigurationSet,
-		})
+		pl.EmailIdentity, pl.EmailIdentityARN = emailIdentity(c, p.Email, pl.ConfigurationSet)
 	}
 
 	// Functions.
@@ -180,8 +182,8 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	grantTableAccess(pl.Functions.Verify, pl.Table, verifyAccess)
 	grantReadSecret(pl.Functions.Create, pl.DeploymentSecret)
 	grantReadSecret(pl.Functions.Verify, pl.DeploymentSecret)
-	if pl.EmailIdentity != nil && cfg.Enabled(authflow.EmailOTP) {
-		grantSendEmail(pl.Functions.Create, pl.EmailIdentity, pl.ConfigurationSet, p.Email.From)
+	if pl.EmailIdentityARN != nil && cfg.Enabled(authflow.EmailOTP) {
+		grantSendEmail(pl.Functions.Create, pl.EmailIdentityARN, pl.ConfigurationSet, p.Email.From)
 	}
 	if cfg.Enabled(authflow.SMSOTP) {
 		grantSendSMS(pl.Functions.Create)
@@ -192,7 +194,7 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	if p.UserPool != nil {
 		pool = p.UserPool
 	} else {
-		pool = newUserPool(c, p, removal, pl.ConfigurationSet)
+		pool = newUserPool(c, p, removal, pl.ConfigurationSet, pl.EmailIdentityARN)
 	}
 	pool.AddTrigger(awscognito.UserPoolOperation_DEFINE_AUTH_CHALLENGE(), pl.Functions.Define, awscognito.LambdaVersion_V1_0)
 	pool.AddTrigger(awscognito.UserPoolOperation_CREATE_AUTH_CHALLENGE(), pl.Functions.Create, awscognito.LambdaVersion_V1_0)
@@ -317,8 +319,8 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	grantTableAccess(pl.Functions.API, pl.Table, apiAccess)
 	grantReadSecret(pl.Functions.API, pl.DeploymentSecret)
 	if changes {
-		if pl.EmailIdentity != nil && cfg.Enabled(authflow.EmailOTP) {
-			grantSendEmail(pl.Functions.API, pl.EmailIdentity, pl.ConfigurationSet, p.Email.From)
+		if pl.EmailIdentityARN != nil && cfg.Enabled(authflow.EmailOTP) {
+			grantSendEmail(pl.Functions.API, pl.EmailIdentityARN, pl.ConfigurationSet, p.Email.From)
 		}
 		if cfg.Enabled(authflow.SMSOTP) {
 			grantSendSMS(pl.Functions.API)
@@ -340,11 +342,19 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	out("IdentityPoolId", "Cognito identity pool ID", pl.IdentityPool.IdentityPoolId())
 	out("ApiUrl", "HTTP API base URL", pl.APIURL)
 	out("Region", "AWS Region of the stack", awscdk.Stack_Of(c).Region())
+	if pl.EmailIdentity != nil && p.Email.Domain != "" {
+		// SES sends from a new domain identity once these CNAME records are published.
+		for i, r := range *pl.EmailIdentity.DkimRecords() {
+			n := strconv.Itoa(i + 1)
+			out("DkimRecord"+n+"Name", "DKIM CNAME record "+n+" of "+p.Email.Domain+": name (publish it in DNS)", r.Name)
+			out("DkimRecord"+n+"Value", "DKIM CNAME record "+n+" of "+p.Email.Domain+": value", r.Value)
+		}
+	}
 	addSuppressions(c, p)
 	return pl
 }
 
-func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy, set awsses.ConfigurationSet) awscognito.UserPool {
+func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy, set awsses.ConfigurationSet, identityARN *string) awscognito.UserPool {
 	props := &awscognito.UserPoolProps{
 		UserPoolName:      optional(p.UserPoolName),
 		SelfSignUpEnabled: jsii.Bool(true),
@@ -398,18 +408,26 @@ func newUserPool(c constructs.Construct, p Props, removal awscdk.RemovalPolicy, 
 			}
 		}
 		if n.EmailOTP {
+			// Validate made sure the identity exists already (Email.ExistingIdentity): Cognito
+			// checks it is verified when it creates the pool.
 			ses := &awscognito.UserPoolSESOptions{
 				FromEmail:            jsii.String(p.Email.From),
 				ConfigurationSetName: set.ConfigurationSetName(),
 				SesRegion:            awscdk.Stack_Of(c).Region(),
 			}
-			if p.Email.Domain != "" {
-				ses.SesVerifiedDomain = jsii.String(p.Email.Domain)
+			if id, _ := parseIdentity(p.Email.ExistingIdentity); id.isDomain() {
+				ses.SesVerifiedDomain = jsii.String(id.name)
 			}
 			props.Email = awscognito.UserPoolEmail_WithSES(ses)
 		}
 	}
-	return awscognito.NewUserPool(c, jsii.String("UserPool"), props)
+	pool := awscognito.NewUserPool(c, jsii.String("UserPool"), props)
+	if props.Email != nil {
+		// The identity's own ARN (as given, or built in the stack's partition, region and
+		// account), the same the functions are granted.
+		pool.Node().DefaultChild().(awscognito.CfnUserPool).AddPropertyOverride(jsii.String("EmailConfiguration.SourceArn"), identityARN)
+	}
+	return pool
 }
 
 // newFunction builds lambdas/cmd/<command> as an arm64 provided.al2023 function with its own log
@@ -441,7 +459,7 @@ func newFunction(c constructs.Construct, id, command string, timeoutSeconds int,
 
 // grantSendEmail lets fn send through SES v2 only from the identity, with the configuration set,
 // and only as the From address.
-func grantSendEmail(fn awslambda.Function, identity awsses.EmailIdentity, set awsses.ConfigurationSet, from string) {
+func grantSendEmail(fn awslambda.Function, identityARN *string, set awsses.ConfigurationSet, from string) {
 	stack := awscdk.Stack_Of(fn)
 	setArn := stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("ses"),
@@ -451,7 +469,7 @@ func grantSendEmail(fn awslambda.Function, identity awsses.EmailIdentity, set aw
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("SendFromIdentityOnly"),
 		Actions:   jsii.Strings("ses:SendEmail"),
-		Resources: &[]*string{identity.EmailIdentityArn(), setArn},
+		Resources: &[]*string{identityARN, setArn},
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{"ses:FromAddress": from},
 		},
@@ -459,9 +477,13 @@ func grantSendEmail(fn awslambda.Function, identity awsses.EmailIdentity, set aw
 }
 
 func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, client awscognito.UserPoolClient, fn awslambda.Function, routes []route) (awsapigatewayv2.HttpApi, *string) {
-	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("JwtAuthorizer"), pool, &awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
-		UserPoolClients: &[]awscognito.IUserPoolClient{client},
-		IdentitySource:  jsii.Strings("$request.header.Authorization"),
+	// The issuer of the pool's tokens in the stack's partition (CDK's HttpUserPoolAuthorizer
+	// writes amazonaws.com); the pool is in this stack (checkScope), so in its region too.
+	issuer := awscdk.Fn_Sub(jsii.String("https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${PoolId}"),
+		&map[string]*string{"PoolId": pool.UserPoolId()})
+	authorizer := awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("JwtAuthorizer"), issuer, &awsapigatewayv2authorizers.HttpJwtAuthorizerProps{
+		JwtAudience:    &[]*string{client.UserPoolClientId()},
+		IdentitySource: jsii.Strings("$request.header.Authorization"),
 	})
 	var cors *awsapigatewayv2.CorsPreflightOptions
 	if len(p.AllowedOrigins) > 0 {
@@ -482,6 +504,7 @@ func newHTTPAPI(c constructs.Construct, p Props, pool awscognito.IUserPool, clie
 		DefaultAuthorizer:  authorizer,
 	})
 	accessLogs := awslogs.NewLogGroup(c, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  accessLogGroupName(c),
 		Retention:     retention(p.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})

@@ -48,7 +48,7 @@ var propSets = []propSet{
 				UnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 10}, {Window: 24 * time.Hour, Max: 50}}},
 			Email:                &passwordless.EmailProps{From: "sign-in@example.com", Domain: "example.com"},
 			AllowedOrigins:       []string{"https://app.example.com", "http://localhost:8081"},
-			AuthSessionValidity:  5 * time.Minute,
+			AuthSessionValidity:  15 * time.Minute,
 			AccessTokenValidity:  15 * time.Minute,
 			IDTokenValidity:      15 * time.Minute,
 			RefreshTokenValidity: 7 * 24 * time.Hour,
@@ -65,7 +65,7 @@ var propSets = []propSet{
 			Methods: []authflow.Method{authflow.DeviceKey},
 			Native: passwordless.NativeProps{EmailOTP: true, SMSOTP: true, Passkey: true,
 				RelyingPartyID: "example.com"},
-			Email: &passwordless.EmailProps{From: "sign-in@example.com", Domain: "example.com"},
+			Email: &passwordless.EmailProps{From: "sign-in@example.com", ExistingIdentity: "example.com"},
 		}
 	}},
 	{"existing-pool", func(stack awscdk.Stack) *passwordless.Props {
@@ -143,8 +143,8 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 		if c["PreventUserExistenceErrors"] != "ENABLED" {
 			t.Errorf("PreventUserExistenceErrors = %v", c["PreventUserExistenceErrors"])
 		}
-		if v, _ := c["AuthSessionValidity"].(float64); v < 3 || v > 5 {
-			t.Errorf("AuthSessionValidity = %v minutes, want 3-5", c["AuthSessionValidity"])
+		if v, _ := c["AuthSessionValidity"].(float64); v < 3 || v > 15 {
+			t.Errorf("AuthSessionValidity = %v minutes, want 3-15", c["AuthSessionValidity"])
 		}
 	}
 
@@ -246,7 +246,7 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 			t.Fatalf("authorizer %v is not JWT", a["AuthorizerType"])
 		}
 		issuer, _ := json.Marshal(jc["Issuer"])
-		if !strings.Contains(string(issuer), `"https://cognito-idp."`) || !strings.Contains(string(issuer), `{"Ref":"`+poolID+`"}`) {
+		if !strings.Contains(string(issuer), `"https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${PoolId}"`) || !strings.Contains(string(issuer), `{"Ref":"`+poolID+`"}`) {
 			t.Errorf("issuer %s is not the user pool %s", issuer, poolID)
 		}
 		aud, _ := json.Marshal(jc["Audience"])
@@ -367,6 +367,14 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	}
 	checkSecurity(t, name, tpl)
 	checkNativePassword(t, name, tpl)
+
+	// Issue 11: nothing that fails a first deploy in a real account.
+	checkIssuer(t, tpl)
+	for _, s := range hardCodedPartition(tpl) {
+		t.Errorf("hard-coded partition: %s", s)
+	}
+	checkAccessLogGroup(t, tpl, "/aws/vendedlogs/apigateway/Test/Passwordless/access")
+	checkDKIMOutputs(t, tpl, name == "full")
 }
 
 // publicRoute is the only route allowed without the JWT authorizer.

@@ -63,7 +63,7 @@ func grantReadSecret(fn awslambda.Function, secret awssecretsmanager.ISecret) {
 			Actions:   jsii.Strings("kms:Decrypt"),
 			Resources: &[]*string{key.KeyArn()},
 			Conditions: &map[string]any{"StringEquals": map[string]any{
-				"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.amazonaws.com"), nil),
+				"kms:ViaService": awscdk.Fn_Sub(jsii.String("secretsmanager.${AWS::Region}.${AWS::URLSuffix}"), nil),
 			}},
 		}))
 	}

@@ -12,7 +12,8 @@ import (
 
 // TestCLISynth runs the pinned CDK CLI the way `make synth ENV=...` does, through cdk.json's
 // `go run ./infra`, with bundling on: the cloud assembly of every environment must come out with
-// zero template validation violations, no cdk-nag error and five bootstrap binaries.
+// zero template validation violations, no cdk-nag error and five bootstrap archives (uploaded as
+// they are by `cdk deploy --app <assembly>`, on a machine without Go).
 func TestCLISynth(t *testing.T) {
 	cli := os.Getenv("CDK_CLI")
 	if cli == "" {
@@ -38,9 +39,25 @@ func TestCLISynth(t *testing.T) {
 			if v := asm.ValidationViolations(t); len(v) > 0 {
 				t.Errorf("validation violations: %v", v)
 			}
-			bins, _ := filepath.Glob(filepath.Join(out, "asset.*", "bootstrap"))
-			if len(bins) != 5 {
-				t.Errorf("want 5 bootstrap binaries, got %d", len(bins))
+			zips, _ := filepath.Glob(filepath.Join(out, "asset.*.zip"))
+			if len(zips) != 5 {
+				t.Errorf("want 5 bootstrap archives, got %d", len(zips))
+			}
+			// A pre-synthesized assembly is an app of its own (the CI pattern: synth where Go
+			// is, deploy elsewhere): the CLI lists its stack without running Go.
+			node, err := exec.LookPath("node")
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := t.TempDir() // node alone on the PATH: no go
+			if err := os.Symlink(node, filepath.Join(path, "node")); err != nil {
+				t.Fatal(err)
+			}
+			ls := exec.Command(cli, "ls", "--app", out)
+			ls.Dir = t.TempDir()
+			ls.Env = append(os.Environ(), "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1", "PATH="+path)
+			if b, err := ls.CombinedOutput(); err != nil || !strings.Contains(string(b), "Passwordless-"+env) {
+				t.Errorf("cdk ls --app %s: %v\n%s", out, err, b)
 			}
 		})
 	}

@@ -25,22 +25,27 @@ const (
 
 // Settings are one environment's settings, as written in cdk.json. Unknown keys are errors.
 type Settings struct {
-	Account        string   `json:"account,omitempty"` // optional: pin the stack to an account
-	Region         string   `json:"region,omitempty"`  // optional: pin the stack to a region
-	StackName      string   `json:"stackName,omitempty"`
-	SignInAliases  []string `json:"signInAliases,omitempty"` // "email", "phone"; default email
-	Methods        []string `json:"methods,omitempty"`       // email_otp, sms_otp, device_key, passkey
-	SenderAddress  string   `json:"senderAddress,omitempty"`
-	SenderDomain   string   `json:"senderDomain,omitempty"`
-	AllowedOrigins []string `json:"allowedOrigins,omitempty"`
-	Protect        bool     `json:"protect,omitempty"` // deletion protection + RETAIN
-	ThrottleRate   float64  `json:"throttleRate,omitempty"`
-	ThrottleBurst  int      `json:"throttleBurst,omitempty"`
-	LogRetention   int      `json:"logRetentionDays,omitempty"`
-	MemorySize     int      `json:"memorySize,omitempty"`
-	SessionMinutes int      `json:"authSessionMinutes,omitempty"`
-	AppName        string   `json:"appName,omitempty"`             // names the app in messages
-	SMSCountries   []string `json:"smsAllowedCountries,omitempty"` // region codes ("GB") or calling-code prefixes ("+44")
+	Account       string   `json:"account,omitempty"` // optional: pin the stack to an account
+	Region        string   `json:"region,omitempty"`  // optional: pin the stack to a region
+	StackName     string   `json:"stackName,omitempty"`
+	SignInAliases []string `json:"signInAliases,omitempty"` // "email", "phone"; default email
+	Methods       []string `json:"methods,omitempty"`       // email_otp, sms_otp, device_key, passkey
+	SenderAddress string   `json:"senderAddress,omitempty"`
+	SenderDomain  string   `json:"senderDomain,omitempty"` // a domain identity the stack creates
+	// ExistingSenderIdentity is an SES identity (domain, address or ARN) that already exists: the
+	// stack then creates none (EmailProps.ExistingIdentity).
+	ExistingSenderIdentity string   `json:"existingSenderIdentity,omitempty"`
+	AllowedOrigins         []string `json:"allowedOrigins,omitempty"`
+	Protect                bool     `json:"protect,omitempty"` // deletion protection + RETAIN
+	ThrottleRate           float64  `json:"throttleRate,omitempty"`
+	ThrottleBurst          int      `json:"throttleBurst,omitempty"`
+	LogRetention           int      `json:"logRetentionDays,omitempty"`
+	MemorySize             int      `json:"memorySize,omitempty"`
+	SessionMinutes         int      `json:"authSessionMinutes,omitempty"`
+	AppName                string   `json:"appName,omitempty"`             // names the app in messages
+	SMSCountries           []string `json:"smsAllowedCountries,omitempty"` // region codes ("GB") or calling-code prefixes ("+44")
+	// SMSOriginationNumber is a registered origination number (E.164), required for US or CA.
+	SMSOriginationNumber string `json:"smsOriginationNumber,omitempty"`
 }
 
 var (
@@ -121,7 +126,7 @@ func (s Settings) Props() (*passwordless.Props, error) {
 		MemorySize:          s.MemorySize,
 		AuthSessionValidity: time.Duration(s.SessionMinutes) * time.Minute,
 		AppName:             s.AppName,
-		SMS:                 passwordless.SMSProps{AllowedCountries: s.SMSCountries},
+		SMS:                 passwordless.SMSProps{AllowedCountries: s.SMSCountries, OriginationNumber: s.SMSOriginationNumber},
 	}
 	for _, a := range s.SignInAliases {
 		switch a {
@@ -140,8 +145,8 @@ func (s Settings) Props() (*passwordless.Props, error) {
 		}
 		p.Methods = append(p.Methods, method)
 	}
-	if s.SenderAddress != "" || s.SenderDomain != "" {
-		p.Email = &passwordless.EmailProps{From: s.SenderAddress, Domain: s.SenderDomain}
+	if s.SenderAddress != "" || s.SenderDomain != "" || s.ExistingSenderIdentity != "" {
+		p.Email = &passwordless.EmailProps{From: s.SenderAddress, Domain: s.SenderDomain, ExistingIdentity: s.ExistingSenderIdentity}
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

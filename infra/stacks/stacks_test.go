@@ -40,6 +40,11 @@ func TestEnvironments(t *testing.T) {
 	if ctx["@aws-cdk/core:validateAgainstDefaultRules"] != true {
 		t.Error("cdk.json must turn template validation findings into errors")
 	}
+	// Cognito user pools, SES and SNS SMS are not available in the China Regions (aws-cn): the
+	// app claims only the partitions it can deploy to.
+	if got, _ := json.Marshal(ctx["@aws-cdk/core:target-partitions"]); string(got) != `["aws"]` {
+		t.Errorf("cdk.json target partitions %s, want [\"aws\"]", got)
+	}
 	envs, _ := ctx[stacks.ContextEnvironments].(map[string]any)
 	for _, want := range []string{"dev", "prod"} {
 		if envs[want] == nil {
@@ -91,6 +96,20 @@ func TestLoad(t *testing.T) {
 	if err != nil || p.Account != "123456789012" || !p.Protect {
 		t.Fatalf("prod: %+v %v", p, err)
 	}
+	// An existing SES identity and an origination number reach the construct.
+	more := map[string]any{"dev": map[string]any{
+		"senderAddress": "a@example.com", "existingSenderIdentity": "example.com",
+		"signInAliases": []string{"email", "phone"}, "methods": []string{"email_otp", "sms_otp"},
+		"smsAllowedCountries": []string{"US"}, "smsOriginationNumber": "+18885550100",
+	}}
+	m, err := stacks.Load(more, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := m.Props()
+	if err != nil || props.Email == nil || props.Email.ExistingIdentity != "example.com" || props.SMS.OriginationNumber != "+18885550100" {
+		t.Fatalf("props %+v %v: existing identity and origination number not passed on", props, err)
+	}
 	cases := []struct {
 		name string
 		envs any
@@ -111,6 +130,12 @@ func TestLoad(t *testing.T) {
 		{"bad retention", map[string]any{"dev": map[string]any{"logRetentionDays": 8}}, "dev", "LogRetentionDays"},
 		{"wrong type", map[string]any{"dev": map[string]any{"protect": "yes"}}, "dev", "protect"},
 		{"bad env name", map[string]any{"Dev_1": map[string]any{}}, "Dev_1", "environment name"},
+		{"sms to US without origination number", map[string]any{"dev": map[string]any{"signInAliases": []string{"phone"},
+			"methods": []string{"sms_otp"}, "smsAllowedCountries": []string{"US"}}}, "dev", "SMS.OriginationNumber"},
+		{"existing identity outside sender", map[string]any{"dev": map[string]any{"senderAddress": "a@other.com",
+			"existingSenderIdentity": "example.com"}}, "dev", "not in the existing identity"},
+		{"existing identity and sender domain", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com",
+			"senderDomain": "example.com", "existingSenderIdentity": "example.com"}}, "dev", "not both"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
