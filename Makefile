@@ -20,7 +20,7 @@ FUZZTIME     ?= 20000x
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help tools deps synth diff deploy test test-go e2e dev fuzz lint build snapshot-update bench clean
+.PHONY: help tools deps synth diff deploy test test-go e2e dev fuzz lint build snapshot-update bench clean preflight
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -47,6 +47,11 @@ synth: tools deps ## synthesize ENV (default dev) into cdk.out/, no AWS account 
 
 diff: tools deps ## compare ENV with what is deployed (needs AWS credentials)
 	$(CDK) diff -c env=$(ENV)
+
+preflight: deps ## check with read-only AWS calls that the AWS account and region are ready for ENV (fails when something blocks it)
+	@mkdir -p bin
+	go build -o bin/preflight ./infra/cmd/preflight
+	bin/preflight -env $(ENV)
 
 deploy: tools deps ## deploy ENV (needs AWS credentials and a bootstrapped account)
 	$(CDK) deploy -c env=$(ENV) --require-approval broadening

@@ -14,6 +14,10 @@
 //     expects an XML <PublishResponse> or <ErrorResponse> back.
 //   - Secrets Manager GetSecretValue (awsJson1.1, X-Amz-Target secretsmanager.GetSecretValue) is
 //     answered for the secrets registered with PutSecret (see secrets.go).
+//   - The read calls of an account check (infra/preflight) are answered from a switchable
+//     Account (see account.go): STS GetCallerIdentity, SSM GetParameter, SES v2 GetAccount and
+//     GetEmailIdentity, SNS GetSMSSandboxAccountStatus, GetSMSAttributes and
+//     ListOriginationNumbers, CloudFormation DescribeStacks and ListStackResources.
 //
 // Captured messages are read with Messages, MessagesTo and WaitMessage, or pushed to OnMessage
 // callbacks. Faults (throttling, server errors, hangs, latency) are injected per service and
@@ -64,8 +68,11 @@ const (
 // Options configure a Server.
 type Options struct {
 	// DynamoDB is the base URL DynamoDB calls are forwarded to (dynalitetest.Server.Endpoint).
-	// Required.
+	// Required unless NoDynamoDB.
 	DynamoDB string
+	// NoDynamoDB runs the server without a DynamoDB backend (for tests that need no table, such
+	// as an account check): DynamoDB calls are then answered 500 InternalServerError and logged.
+	NoDynamoDB bool
 	// Cognito receives AWSCognitoIdentityProviderService.* calls and GET /{pool}/.well-known/...
 	// May be nil (such calls are then refused with 400) and set later with SetCognito.
 	Cognito http.Handler
@@ -78,13 +85,14 @@ type Options struct {
 
 // Server is the mock. Create it with Start; it is safe for concurrent use.
 type Server struct {
-	clock   func() time.Time
-	log     *slog.Logger
-	url     string
-	httpSrv *http.Server
-	proxy   *httputil.ReverseProxy
-	tr      *http.Transport
-	closing chan struct{}
+	clock    func() time.Time
+	log      *slog.Logger
+	url      string
+	httpSrv  *http.Server
+	proxy    *httputil.ReverseProxy
+	tr       *http.Transport
+	closing  chan struct{}
+	noDynamo bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -97,24 +105,34 @@ type Server struct {
 	msgSig  chan struct{} // closed and replaced when a message is captured
 	onMsg   []func(Message)
 	secrets map[string]*secret // by full ARN
+	account Account            // answers the read calls (account.go)
 }
 
 // Start listens on 127.0.0.1 on a free port and serves until Close.
 func Start(opts Options) (*Server, error) {
-	if opts.DynamoDB == "" {
+	var target *url.URL
+	switch {
+	case opts.NoDynamoDB && opts.DynamoDB != "":
+		return nil, errors.New("awsmock: Options.DynamoDB and Options.NoDynamoDB are both set")
+	case opts.NoDynamoDB:
+	case opts.DynamoDB == "":
 		return nil, errors.New("awsmock: Options.DynamoDB (the DynamoDB endpoint to forward to) is required")
-	}
-	target, err := url.Parse(opts.DynamoDB)
-	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return nil, fmt.Errorf("awsmock: Options.DynamoDB %q is not an http(s) base URL", opts.DynamoDB)
+	default:
+		var err error
+		target, err = url.Parse(opts.DynamoDB)
+		if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+			return nil, fmt.Errorf("awsmock: Options.DynamoDB %q is not an http(s) base URL", opts.DynamoDB)
+		}
 	}
 	s := &Server{
-		clock:   opts.Clock,
-		log:     opts.Log,
-		cognito: opts.Cognito,
-		calls:   map[string]int{},
-		msgSig:  make(chan struct{}),
-		closing: make(chan struct{}),
+		noDynamo: opts.NoDynamoDB,
+		account:  NewAccount(),
+		clock:    opts.Clock,
+		log:      opts.Log,
+		cognito:  opts.Cognito,
+		calls:    map[string]int{},
+		msgSig:   make(chan struct{}),
+		closing:  make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -131,7 +149,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.proxy = &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
+			if target != nil {
+				pr.SetURL(target)
+			}
 		},
 		Transport: s.tr,
 		ErrorLog:  nil,
@@ -182,7 +202,9 @@ func (s *Server) SetCognito(h http.Handler) {
 // Calls returns how many requests each operation received, faulted ones included, keyed
 // "<service>.<Operation>" ("dynamodb.GetItem", "ses.SendEmail", "sns.Publish",
 // "cognito.InitiateAuth", "cognito.JWKS" for GET .../jwks.json, "cognito.WellKnown" for other
-// .well-known documents, "secretsmanager.GetSecretValue"). Requests no service claims are counted under "unknown".
+// .well-known documents, "secretsmanager.GetSecretValue", and the read calls of account.go such as
+// "sts.GetCallerIdentity", "ssm.GetParameter", "ses.GetAccount"). Requests no service claims are
+// counted under "unknown".
 func (s *Server) Calls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -226,6 +248,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch svc {
 	case ServiceDynamoDB:
+		if s.noDynamo {
+			s.log.Warn("awsmock: DynamoDB call but the server runs without DynamoDB", "operation", op)
+			writeDynamoError(w, http.StatusInternalServerError, "InternalServerError", "awsmock: this server runs without DynamoDB (Options.NoDynamoDB)")
+			return
+		}
 		s.proxy.ServeHTTP(w, r)
 	case ServiceCognito:
 		s.mu.Lock()
@@ -239,19 +266,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.ServeHTTP(w, r)
 	case ServiceSES:
-		if op != opSendEmail {
-			s.unknown(w, r, "SES v2 operation not emulated (only SendEmail)")
-			return
+		switch op {
+		case opSendEmail:
+			s.sendEmail(w, body)
+		case opGetAccount:
+			s.sesGetAccount(w)
+		case opGetEmailIdentity:
+			s.sesGetEmailIdentity(w, sesIdentityName(r))
+		default:
+			s.unknown(w, r, "SES v2 operation not emulated (only SendEmail, GetAccount, GetEmailIdentity)")
 		}
-		s.sendEmail(w, body)
 	case ServiceSNS:
-		if op != opPublish {
+		switch op {
+		case opPublish:
+			s.publish(w, form)
+		case opGetSMSSandboxAccountStatus, opGetSMSAttributes, opListOriginationNumbers:
+			s.snsRead(w, op, form)
+		default:
 			s.log.Warn("awsmock: SNS action not emulated", "action", op)
 			writeSNSError(w, http.StatusBadRequest, "Sender", "InvalidAction",
-				"awsmock: SNS action "+op+" is not emulated (only Publish)")
+				"awsmock: SNS action "+op+" is not emulated (only Publish, GetSMSSandboxAccountStatus, GetSMSAttributes, ListOriginationNumbers)")
+		}
+	case ServiceSTS:
+		if op != opGetCallerIdentity {
+			s.log.Warn("awsmock: STS action not emulated", "action", op)
+			writeQueryError(w, nsSTS, http.StatusBadRequest, "Sender", "InvalidAction",
+				"awsmock: STS action "+op+" is not emulated (only GetCallerIdentity)")
 			return
 		}
-		s.publish(w, form)
+		s.getCallerIdentity(w)
+	case ServiceCloudFormation:
+		switch op {
+		case opListStackResources:
+			s.listStackResources(w, form)
+		case opDescribeStacks:
+			s.describeStacks(w, form)
+		default:
+			s.log.Warn("awsmock: CloudFormation action not emulated", "action", op)
+			writeQueryError(w, nsCFN, http.StatusBadRequest, "Sender", "InvalidAction",
+				"awsmock: CloudFormation action "+op+" is not emulated (only DescribeStacks, ListStackResources)")
+		}
+	case ServiceSSM:
+		if op != opGetParameter {
+			s.unknown(w, r, "SSM operation not emulated (only GetParameter)")
+			return
+		}
+		s.getParameter(w, body)
 	case ServiceSecretsManager:
 		if op != opGetSecretValue {
 			s.unknown(w, r, "Secrets Manager operation not emulated (only GetSecretValue)")
@@ -296,13 +356,20 @@ func classify(r *http.Request, body []byte) (svc, op string, form url.Values) {
 		return ServiceCognito, strings.TrimPrefix(target, "AWSCognitoIdentityProviderService."), nil
 	case strings.HasPrefix(target, "secretsmanager."):
 		return ServiceSecretsManager, strings.TrimPrefix(target, "secretsmanager."), nil
+	case strings.HasPrefix(target, "AmazonSSM."):
+		return ServiceSSM, strings.TrimPrefix(target, "AmazonSSM."), nil
 	case target != "":
 		return "", "", nil
 	}
 	p := r.URL.Path
 	if strings.HasPrefix(p, "/v2/email/") {
-		if r.Method == http.MethodPost && strings.TrimSuffix(p, "/") == "/v2/email/outbound-emails" {
+		switch {
+		case r.Method == http.MethodPost && strings.TrimSuffix(p, "/") == "/v2/email/outbound-emails":
 			return ServiceSES, opSendEmail, nil
+		case r.Method == http.MethodGet && strings.TrimSuffix(p, "/") == "/v2/email/account":
+			return ServiceSES, opGetAccount, nil
+		case r.Method == http.MethodGet && sesIdentityName(r) != "":
+			return ServiceSES, opGetEmailIdentity, nil
 		}
 		return ServiceSES, "Unsupported", nil
 	}
@@ -314,19 +381,30 @@ func classify(r *http.Request, body []byte) (svc, op string, form url.Values) {
 	}
 	ct := strings.ToLower(r.Header.Get("Content-Type"))
 	if r.Method == http.MethodPost && strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
-		if sc := scopeService(r); sc != "" && sc != "sns" {
-			return "", "", nil
-		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil || form.Get("Action") == "" {
 			return "", "", nil
 		}
-		if v := form.Get("Version"); v != "" && v != "2010-03-31" {
-			return "", "", nil
+		sc, v := scopeService(r), form.Get("Version")
+		switch {
+		case (sc == "" || sc == "sns") && (v == "" || v == "2010-03-31"):
+			return ServiceSNS, form.Get("Action"), form
+		case (sc == "" || sc == "sts") && v == "2011-06-15":
+			return ServiceSTS, form.Get("Action"), form
+		case (sc == "" || sc == "cloudformation") && v == "2010-05-15":
+			return ServiceCloudFormation, form.Get("Action"), form
 		}
-		return ServiceSNS, form.Get("Action"), form
 	}
 	return "", "", nil
+}
+
+// sesIdentityName is the {EmailIdentity} of GET /v2/email/identities/{EmailIdentity}, or "".
+func sesIdentityName(r *http.Request) string {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v2/email/identities/")
+	if !ok || rest == "" || strings.Contains(rest, "/") {
+		return ""
+	}
+	return rest
 }
 
 // scopeService is the service named in the SigV4 credential scope of the Authorization header

@@ -11,7 +11,7 @@ import (
 
 // Fault makes calls to a service (or one of its operations) fail or slow down.
 type Fault struct {
-	Service   string        // "dynamodb", "ses", "sns", "cognito", "secretsmanager"
+	Service   string        // "dynamodb", "ses", "sns", "cognito", "secretsmanager", "sts", "ssm", "cloudformation"
 	Operation string        // e.g. "GetItem", "SendEmail", "Publish"; "" = every operation of Service
 	Kind      FaultKind     // what happens to a call it hits
 	Delay     time.Duration // for Latency
@@ -22,12 +22,18 @@ type Fault struct {
 //
 // The errors, per service (each as the real service sends it, so the SDK builds its usual error):
 //
-//	            Throttle                                          ServerError
-//	dynamodb    400 ProvisionedThroughputExceededException         500 InternalServerError
-//	ses         429 TooManyRequestsException (x-amzn-ErrorType)   500 InternalFailure
-//	sns         400 Throttling (awsQuery XML, Sender)              500 InternalError (Receiver)
-//	cognito     400 TooManyRequestsException                       500 InternalErrorException
-//	secrets...  400 ThrottlingException                            500 InternalServiceError
+//	            Throttle                                          ServerError                    AccessDenied
+//	dynamodb    400 ProvisionedThroughputExceededException         500 InternalServerError        400 AccessDeniedException
+//	ses         429 TooManyRequestsException (x-amzn-ErrorType)   500 InternalFailure            403 AccessDeniedException
+//	sns         400 Throttling (awsQuery XML, Sender)              500 InternalError (Receiver)   403 AuthorizationError
+//	cognito     400 TooManyRequestsException                       500 InternalErrorException     400 AccessDeniedException
+//	secrets...  400 ThrottlingException                            500 InternalServiceError       400 AccessDeniedException
+//	sts         400 Throttling (awsQuery XML)                      500 InternalFailure            403 AccessDenied
+//	ssm         400 ThrottlingException                            500 InternalServerError        400 AccessDeniedException
+//	cloudfor... 400 Throttling (awsQuery XML)                      500 InternalFailure            403 AccessDenied
+//
+// An AccessDenied message reads like IAM's: "User: arn:aws:iam::<account>:user/local is not
+// authorized to perform: <prefix>:<Operation>".
 type FaultKind int
 
 // Fault kinds.
@@ -41,6 +47,9 @@ const (
 	Hang
 	// Latency waits Fault.Delay, then serves the call normally.
 	Latency
+	// AccessDenied answers with the service's authorization error (see FaultKind), as when the
+	// caller's IAM policy lacks the action.
+	AccessDenied
 )
 
 func (k FaultKind) String() string {
@@ -53,6 +62,8 @@ func (k FaultKind) String() string {
 		return "Hang"
 	case Latency:
 		return "Latency"
+	case AccessDenied:
+		return "AccessDenied"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -103,6 +114,19 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, svc
 	case Throttle, ServerError:
 		writeFault(w, svc, op, f.Kind)
 		return false
+	case AccessDenied:
+		s.mu.Lock()
+		caller := s.account.CallerARN
+		if caller == "" {
+			id := s.account.ID
+			if id == "" {
+				id = DefaultAccountID
+			}
+			caller = "arn:aws:iam::" + id + ":user/local"
+		}
+		s.mu.Unlock()
+		writeAccessDenied(w, svc, op, caller)
+		return false
 	}
 	return true // unknown kind: no effect
 }
@@ -141,8 +165,55 @@ func writeFault(w http.ResponseWriter, svc, op string, k FaultKind) {
 		} else {
 			writeSMError(w, http.StatusInternalServerError, "InternalServiceError", "An error occurred on the server side.")
 		}
+	case ServiceSTS, ServiceCloudFormation:
+		ns := nsSTS
+		if svc == ServiceCloudFormation {
+			ns = nsCFN
+		}
+		if throttle {
+			writeQueryError(w, ns, http.StatusBadRequest, "Sender", "Throttling", "Rate exceeded")
+		} else {
+			writeQueryError(w, ns, http.StatusInternalServerError, "Receiver", "InternalFailure", "An internal error occurred.")
+		}
+	case ServiceSSM:
+		if throttle {
+			writeJSONError(w, smContentType, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
+		} else {
+			writeJSONError(w, smContentType, http.StatusInternalServerError, "InternalServerError", "An error occurred on the server side.")
+		}
 	default:
 		http.Error(w, "awsmock: fault on "+svc+"."+op, http.StatusInternalServerError)
+	}
+}
+
+// iamPrefix is each service's IAM action prefix.
+var iamPrefix = map[string]string{
+	ServiceDynamoDB: "dynamodb", ServiceSES: "ses", ServiceSNS: "SNS", ServiceCognito: "cognito-idp",
+	ServiceSecretsManager: "secretsmanager", ServiceSTS: "sts", ServiceSSM: "ssm",
+	ServiceCloudFormation: "cloudformation",
+}
+
+func writeAccessDenied(w http.ResponseWriter, svc, op, caller string) {
+	msg := "User: " + caller + " is not authorized to perform: " + iamPrefix[svc] + ":" + op
+	switch svc {
+	case ServiceDynamoDB:
+		writeDynamoError(w, http.StatusBadRequest, "AccessDeniedException", msg)
+	case ServiceSES:
+		writeRestJSONError(w, http.StatusForbidden, "AccessDeniedException", msg)
+	case ServiceSNS:
+		writeSNSError(w, http.StatusForbidden, "Sender", "AuthorizationError", msg)
+	case ServiceCognito:
+		writeJSONError(w, "application/x-amz-json-1.1", http.StatusBadRequest, "AccessDeniedException", msg)
+	case ServiceSecretsManager:
+		writeSMError(w, http.StatusBadRequest, "AccessDeniedException", msg)
+	case ServiceSSM:
+		writeJSONError(w, smContentType, http.StatusBadRequest, "AccessDeniedException", msg)
+	case ServiceSTS:
+		writeQueryError(w, nsSTS, http.StatusForbidden, "Sender", "AccessDenied", msg)
+	case ServiceCloudFormation:
+		writeQueryError(w, nsCFN, http.StatusForbidden, "Sender", "AccessDenied", msg)
+	default:
+		http.Error(w, "awsmock: "+msg, http.StatusForbidden)
 	}
 }
 
@@ -171,10 +242,15 @@ func writeRestJSONError(w http.ResponseWriter, status int, typ, msg string) {
 	_, _ = w.Write(b)
 }
 
-// writeSNSError answers in the awsQuery XML error format.
+// writeSNSError answers in SNS's awsQuery XML error format.
 func writeSNSError(w http.ResponseWriter, status int, typ, code, msg string) {
+	writeQueryError(w, nsSNS, status, typ, code, msg)
+}
+
+// writeQueryError answers in the awsQuery XML error format of the service with namespace ns.
+func writeQueryError(w http.ResponseWriter, ns string, status int, typ, code, msg string) {
 	var b strings.Builder
-	b.WriteString(`<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>`)
+	b.WriteString(`<ErrorResponse xmlns="` + ns + `"><Error><Type>`)
 	xmlText(&b, typ)
 	b.WriteString(`</Type><Code>`)
 	xmlText(&b, code)
