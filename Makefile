@@ -20,7 +20,7 @@ FUZZTIME     ?= 20000x
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help tools deps synth diff deploy test test-go e2e dev fuzz lint build snapshot-update bench clean preflight
+.PHONY: help tools deps synth diff deploy test test-go e2e dev fuzz lint build snapshot-update bench clean preflight smoke
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -53,8 +53,12 @@ preflight: deps ## check with read-only AWS calls that the AWS account and regio
 	go build -o bin/preflight ./infra/cmd/preflight
 	bin/preflight -env $(ENV)
 
-deploy: tools deps ## deploy ENV (needs AWS credentials and a bootstrapped account)
-	$(CDK) deploy -c env=$(ENV) --require-approval broadening
+deploy: tools deps ## deploy ENV (needs AWS credentials and a bootstrapped account); outputs in cdk.out/outputs-ENV.json
+	$(CDK) deploy -c env=$(ENV) --require-approval broadening --outputs-file cdk.out/outputs-$(ENV).json
+
+smoke: deps ## sign in against the deployed ENV (EMAIL=an address you can read; you type the code)
+	@[ -f cdk.out/outputs-$(ENV).json ] || { echo "no cdk.out/outputs-$(ENV).json: run make deploy ENV=$(ENV) first"; exit 1; }
+	go run ./infra/cmd/smoke --outputs cdk.out/outputs-$(ENV).json $(if $(EMAIL),--email $(EMAIL))
 
 test: tools deps lint test-go fuzz ## everything CI runs: lint, all tests (dynalite, CDK CLI synth), short fuzz runs
 
