@@ -18,7 +18,8 @@ type Suppression struct {
 	Reason    string
 	// When names the configuration whose resources need it: "" always, "sms_otp" with the
 	// custom sms_otp method, "native-sms" with Native.SMSOTP, "passkey" with the custom passkey
-	// method, "own-secret" when the construct creates the deployment secret.
+	// method, "own-secret" when the construct creates the deployment secret, "sms-notify" when
+	// Verify sends notifications (account_locked, new_method_signin) with the sms_otp method on.
 	When string
 }
 
@@ -35,6 +36,8 @@ func applies(when string, p Props) bool {
 		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.Passkey)
 	case "own-secret":
 		return p.DeploymentSecret == nil
+	case "sms-notify":
+		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.SMSOTP) && len(p.notifyKinds(verifyKinds)) > 0
 	}
 	return false
 }
@@ -70,11 +73,23 @@ var Suppressions = []Suppression{
 		Rule:      "AwsSolutions-IAM5",
 		Resource:  "ApiRole/DefaultPolicy",
 		AppliesTo: []string{"Resource::*"},
-		Reason: "SNS Publish straight to a phone number (the code of a phone-number change) has no " +
+		Reason: "SNS Publish straight to a phone number (the code of a phone-number change, and security " +
+			"notifications to accounts whose only verified contact is a phone number) has no " +
 			"resource ARN, so only \"*\" can allow it; publishing to topics is denied in the same " +
 			"policy, and SMS go only to mobile numbers of allow-listed countries, under per-user and " +
 			"per-recipient limits and the deployment-wide budget for numbers not yet verified.",
 		When: "sms_otp",
+	},
+	{
+		Rule:      "AwsSolutions-IAM5",
+		Resource:  "VerifyAuthChallengeResponseRole/DefaultPolicy",
+		AppliesTo: []string{"Resource::*"},
+		Reason: "SNS Publish straight to a phone number (security notifications of a locked account or a " +
+			"new sign-in method, to accounts whose only verified contact is a verified phone number) " +
+			"has no resource ARN, so only \"*\" can allow it; publishing to topics is denied in the same " +
+			"policy, SMS go only to mobile numbers of allow-listed countries, account_locked notices are " +
+			"capped per account and by a deployment-wide SMS budget, and the others need a sign-in.",
+		When: "sms-notify",
 	},
 	{
 		Rule:      "AwsSolutions-IAM5",

@@ -72,7 +72,9 @@ type Functions struct {
 	PostConfirmation awslambda.Function
 }
 
-// Function timeouts: under Cognito's 5 s trigger limit.
+// Function timeouts: under Cognito's 5 s trigger limit. Verify and the API budget them as up to
+// about 1 s to read the deployment key (an instance's first request), their own work, and a
+// notification (NotificationProps.Timeout, at most MaxNotificationTimeout).
 const (
 	TriggerTimeoutSeconds = 4
 	APITimeoutSeconds     = 4
@@ -163,8 +165,20 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 			triggerEnv = withEnv(triggerEnv, k, v)
 		}
 	}
-	pl.Functions.Create = newFunction(c, "CreateAuthChallenge", "create", TriggerTimeoutSeconds, p, triggerEnv)
-	pl.Functions.Verify = newFunction(c, "VerifyAuthChallengeResponse", "verify", TriggerTimeoutSeconds, p, triggerEnv)
+	// Create sends links (the link settings and, without a code method, the sender settings and
+	// schedule links share with email codes); Verify uses them (the same-device setting) and
+	// sends the notifications of locks and new sign-in methods.
+	createEnv, verifyEnv := triggerEnv, triggerEnv
+	if p.links() {
+		createEnv = mergeEnv(createEnv, withSet(p.createLinkEnv(), pl.ConfigurationSet))
+		verifyEnv = mergeEnv(verifyEnv, withSet(p.verifyLinkEnv(), nil))
+	}
+	verifyNotices := p.notifyKinds(verifyKinds)
+	if len(verifyNotices) > 0 {
+		verifyEnv = mergeEnv(verifyEnv, withSet(p.notifyEnv(verifyNotices), pl.ConfigurationSet))
+	}
+	pl.Functions.Create = newFunction(c, "CreateAuthChallenge", "create", TriggerTimeoutSeconds, p, createEnv)
+	pl.Functions.Verify = newFunction(c, "VerifyAuthChallengeResponse", "verify", TriggerTimeoutSeconds, p, verifyEnv)
 	pl.Functions.PreSignUp = newFunction(c, "PreSignUp", "presignup", TriggerTimeoutSeconds, p, map[string]*string{
 		signup.EnvSignInAliases: jsii.String(strings.Join(aliases, ",")),
 		logging.EnvLevel:        jsii.String("info"),
@@ -182,11 +196,19 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	grantTableAccess(pl.Functions.Verify, pl.Table, verifyAccess)
 	grantReadSecret(pl.Functions.Create, pl.DeploymentSecret)
 	grantReadSecret(pl.Functions.Verify, pl.DeploymentSecret)
-	if pl.EmailIdentityARN != nil && cfg.Enabled(authflow.EmailOTP) {
-		grantSendEmail(pl.Functions.Create, pl.EmailIdentityARN, pl.ConfigurationSet, p.Email.From)
+	senders := grants{}
+	if cfg.Enabled(authflow.EmailOTP) || p.links() {
+		senders.email(pl, p, pl.Functions.Create)
 	}
 	if cfg.Enabled(authflow.SMSOTP) {
-		grantSendSMS(pl.Functions.Create)
+		senders.sms(pl.Functions.Create)
+	}
+	if len(verifyNotices) > 0 {
+		// Notices go by email, or by SMS to phone-only accounts when SMS codes are on.
+		senders.email(pl, p, pl.Functions.Verify)
+		if cfg.Enabled(authflow.SMSOTP) {
+			senders.sms(pl.Functions.Verify)
+		}
 	}
 
 	// User pool.
@@ -271,7 +293,11 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 		api.EnvClientID:  pl.Client.UserPoolClientId(),
 		logging.EnvLevel: jsii.String("info"),
 	}
-	routes := []route{{awsapigatewayv2.HttpMethod_GET, "/me", false}}
+	routes := []route{
+		{awsapigatewayv2.HttpMethod_GET, "/me", false},
+		// Recovery: Cognito GlobalSignOut with the caller's own access token (no IAM).
+		{awsapigatewayv2.HttpMethod_POST, "/me/signout-everywhere", false},
+	}
 	changes := p.codes()
 	if cfg.Enabled(authflow.DeviceKey) || cfg.Enabled(authflow.Passkey) || changes {
 		apiEnv[store.EnvTableName] = pl.Table.TableName()
@@ -285,6 +311,8 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 			route{awsapigatewayv2.HttpMethod_POST, "/device-keys", false},
 			route{awsapigatewayv2.HttpMethod_GET, "/device-keys", false},
 			route{awsapigatewayv2.HttpMethod_DELETE, "/device-keys/{id}", false},
+			// Recovery from a lost device: revoke every device key at once.
+			route{awsapigatewayv2.HttpMethod_DELETE, "/device-keys", false},
 		)
 	}
 	if changes {
@@ -311,19 +339,34 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 			route{awsapigatewayv2.HttpMethod_GET, "/passkeys", false},
 			route{awsapigatewayv2.HttpMethod_PATCH, "/passkeys/{id}", false},
 			route{awsapigatewayv2.HttpMethod_DELETE, "/passkeys/{id}", false},
+			// Recovery from a lost device: remove every passkey at once.
+			route{awsapigatewayv2.HttpMethod_DELETE, "/passkeys", false},
 			// Usernameless sign-in starts before there is a token: public, throttled on its own.
 			route{awsapigatewayv2.HttpMethod_POST, "/passkeys/authentication/options", true},
 		)
 	}
+	// Notifications of key, passkey and contact changes (the API has the key table for them:
+	// each of these kinds needs a method that gives it one). USER_POOL_ID is not needed: the
+	// API names the pool from the token's issuer.
+	apiNotices := p.notifyKinds(apiKinds)
+	if len(apiNotices) > 0 {
+		apiEnv = mergeEnv(apiEnv, withSet(p.notifyEnv(apiNotices), pl.ConfigurationSet))
+	}
 	pl.Functions.API = newFunction(c, "Api", "api", APITimeoutSeconds, p, apiEnv)
 	grantTableAccess(pl.Functions.API, pl.Table, apiAccess)
 	grantReadSecret(pl.Functions.API, pl.DeploymentSecret)
+	if len(apiNotices) > 0 {
+		senders.email(pl, p, pl.Functions.API)
+		if cfg.Enabled(authflow.SMSOTP) {
+			senders.sms(pl.Functions.API)
+		}
+	}
 	if changes {
-		if pl.EmailIdentityARN != nil && cfg.Enabled(authflow.EmailOTP) {
-			grantSendEmail(pl.Functions.API, pl.EmailIdentityARN, pl.ConfigurationSet, p.Email.From)
+		if cfg.Enabled(authflow.EmailOTP) {
+			senders.email(pl, p, pl.Functions.API)
 		}
 		if cfg.Enabled(authflow.SMSOTP) {
-			grantSendSMS(pl.Functions.API)
+			senders.sms(pl.Functions.API)
 		}
 		// The pool does not depend on the API function, so its default policy may name the pool.
 		pl.Functions.API.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -594,35 +637,47 @@ func grantSendSMS(fn awslambda.Function) {
 // smsStatementID names the one statement allowed a "*" resource.
 const smsStatementID = "SendSmsToPhoneNumbers"
 
-// codeEnv is the environment of Create and Verify for code methods (package otp's variables).
-func codeEnv(p Props, set awsses.ConfigurationSet) map[string]*string {
+// sharedSendEnv is what links share with email codes (package otp's variables): the sender
+// address, the app name and the send schedule. The SES configuration set is added by New (its
+// name is generated at deploy time).
+func sharedSendEnv(p Props) map[string]string {
 	c := p.otpConfig()
-	env := map[string]*string{
-		otp.EnvDigits:       jsii.String(strconv.Itoa(orDefault(c.Digits, otp.DefaultDigits))),
-		otp.EnvTTLSeconds:   jsii.String(strconv.Itoa(int(c.TTL.Seconds()))),
-		otp.EnvSendDelays:   jsii.String(otp.DefaultSendDelays),
-		otp.EnvSendDailyCap: jsii.String(strconv.Itoa(orDefault(c.SendDailyCap, otp.DefaultSendDailyCap))),
-		otp.EnvAppName:      jsii.String(orDefaultString(c.AppName, otp.DefaultAppName)),
+	env := map[string]string{
+		otp.EnvSendDelays:   otp.DefaultSendDelays,
+		otp.EnvSendDailyCap: strconv.Itoa(orDefault(c.SendDailyCap, otp.DefaultSendDailyCap)),
+		otp.EnvAppName:      orDefaultString(c.AppName, otp.DefaultAppName),
 	}
 	if len(c.SendDelays) > 0 {
 		parts := make([]string, len(c.SendDelays))
 		for i, d := range c.SendDelays {
 			parts[i] = fmt.Sprintf("%ds", int(d.Seconds()))
 		}
-		env[otp.EnvSendDelays] = jsii.String(strings.Join(parts, ","))
+		env[otp.EnvSendDelays] = strings.Join(parts, ",")
 	}
+	if c.EmailFrom != "" {
+		env[otp.EnvEmailFrom] = c.EmailFrom
+	}
+	return env
+}
+
+// codeEnvStrings is the environment of Create and Verify for code methods (package otp's
+// variables), the SES configuration set aside.
+func codeEnvStrings(p Props) map[string]string {
+	c := p.otpConfig()
+	env := sharedSendEnv(p)
+	env[otp.EnvDigits] = strconv.Itoa(orDefault(c.Digits, otp.DefaultDigits))
+	env[otp.EnvTTLSeconds] = strconv.Itoa(int(c.TTL.Seconds()))
 	if slices.Contains(p.Methods, authflow.SMSOTP) {
-		env[otp.EnvSMSUnverifiedLimits] = jsii.String(otp.DefaultSMSUnverifiedLimits)
+		env[otp.EnvSMSUnverifiedLimits] = otp.DefaultSMSUnverifiedLimits
 		if len(c.SMSUnverifiedLimits) > 0 {
 			parts := make([]string, len(c.SMSUnverifiedLimits))
 			for i, l := range c.SMSUnverifiedLimits {
 				parts[i] = fmt.Sprintf("%ds:%d", int(l.Window.Seconds()), l.Max)
 			}
-			env[otp.EnvSMSUnverifiedLimits] = jsii.String(strings.Join(parts, ","))
+			env[otp.EnvSMSUnverifiedLimits] = strings.Join(parts, ",")
 		}
 	}
 	optional := map[string]string{
-		otp.EnvEmailFrom:            c.EmailFrom,
 		otp.EnvEmailSubject:         c.EmailSubject,
 		otp.EnvEmailTextTemplate:    c.EmailTextTemplate,
 		otp.EnvEmailHTMLTemplate:    c.EmailHTMLTemplate,
@@ -633,13 +688,28 @@ func codeEnv(p Props, set awsses.ConfigurationSet) map[string]*string {
 	}
 	for k, v := range optional {
 		if v != "" {
-			env[k] = jsii.String(v)
+			env[k] = v
 		}
 	}
-	if set != nil {
-		env[otp.EnvEmailConfigurationSet] = set.ConfigurationSetName()
-	}
 	return env
+}
+
+// codeEnv is codeEnvStrings with the SES configuration set.
+func codeEnv(p Props, set awsses.ConfigurationSet) map[string]*string {
+	return withSet(codeEnvStrings(p), set)
+}
+
+// withSet converts env for a function and adds the SES configuration set's name (when set is
+// not nil).
+func withSet(env map[string]string, set awsses.ConfigurationSet) map[string]*string {
+	out := make(map[string]*string, len(env)+1)
+	for k, v := range env {
+		out[k] = jsii.String(v)
+	}
+	if set != nil {
+		out[otp.EnvEmailConfigurationSet] = set.ConfigurationSetName()
+	}
+	return out
 }
 
 // lockoutEnv is Verify's failure-limit environment (package lockout's variables).
@@ -667,6 +737,40 @@ func orDefaultString(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// mergeEnv returns a copy of env with every variable of more set.
+func mergeEnv(env, more map[string]*string) map[string]*string {
+	out := make(map[string]*string, len(env)+len(more))
+	for k, v := range env {
+		out[k] = v
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
+}
+
+// grants remembers which functions may already send email or SMS, so that a function that sends
+// for several reasons (codes, notifications) gets each statement once.
+type grants map[string]bool
+
+// email lets fn send through the construct's SES identity (nothing without Props.Email).
+func (g grants) email(pl *Passwordless, p Props, fn awslambda.Function) {
+	if pl.EmailIdentityARN == nil || g["email "+*fn.Node().Path()] {
+		return
+	}
+	g["email "+*fn.Node().Path()] = true
+	grantSendEmail(fn, pl.EmailIdentityARN, pl.ConfigurationSet, p.Email.From)
+}
+
+// sms lets fn publish SMS to phone numbers.
+func (g grants) sms(fn awslambda.Function) {
+	if g["sms "+*fn.Node().Path()] {
+		return
+	}
+	g["sms "+*fn.Node().Path()] = true
+	grantSendSMS(fn)
 }
 
 // withEnv returns a copy of env with k set to v.

@@ -16,6 +16,7 @@ import (
 	"github.com/passwordless-go/cognito/constructs/cdktest"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -38,7 +39,7 @@ var propSets = []propSet{
 		return &passwordless.Props{
 			UserPoolName: "full-pool",
 			Aliases:      passwordless.Aliases{Email: true, Phone: true},
-			Methods:      []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey, authflow.Passkey},
+			Methods:      []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey, authflow.Passkey, authflow.MagicLink},
 			Passkeys: passkey.Config{RPID: "example.com", Origins: []string{"https://app.example.com",
 				"android:apk-key-hash:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
 			MaxAttempts: 5,
@@ -56,6 +57,21 @@ var propSets = []propSet{
 			LogRetentionDays:     90,
 			MemorySize:           512,
 			Protect:              true,
+			MagicLink: &passwordless.MagicLinkProps{
+				RedirectURLs: []string{"https://app.example.com/signin", "http://localhost:8081/signin"},
+				TTL:          20 * time.Minute,
+				SameDevice:   true,
+				Templates:    passwordless.EmailTemplates{Subject: "Your {{.AppName}} link"},
+			},
+			Notifications: &passwordless.NotificationProps{
+				Events: notify.Kinds,
+				Templates: map[notify.Kind]notify.Templates{
+					notify.KeyAdded:      {Subject: "New device key on {{.AppName}}"},
+					notify.AccountLocked: {SMS: "{{.AppName}}: sign-in paused."},
+				},
+				Timeout:      1500 * time.Millisecond,
+				LockedLimits: []store.Limit{{Window: 24 * time.Hour, Max: 2}},
+			},
 		}
 	}},
 	{"native", func(awscdk.Stack) *passwordless.Props {
@@ -366,6 +382,7 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 		}
 	}
 	checkSecurity(t, name, tpl)
+	checkIssue12(t, name, tpl)
 	checkNativePassword(t, name, tpl)
 
 	// Issue 11: nothing that fails a first deploy in a real account.
@@ -436,7 +453,7 @@ func TestSuppressionsApplied(t *testing.T) {
 		when map[string]bool
 	}{
 		{propSets[0], map[string]bool{"": true, "own-secret": true}},
-		{propSets[1], map[string]bool{"": true, "sms_otp": true, "passkey": true, "own-secret": true}},
+		{propSets[1], map[string]bool{"": true, "sms_otp": true, "passkey": true, "own-secret": true, "sms-notify": true}},
 		{propSets[2], map[string]bool{"": true, "native-sms": true, "own-secret": true}},
 	} {
 		t.Run(c.set.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ type Props struct {
 	// Aliases users sign in with. Default: email only.
 	Aliases Aliases
 	// Methods enabled for sign-in. Default: none (every sign-in fails until a method is enabled).
+	// magic_link needs Email, the email alias and MagicLink.
 	Methods []authflow.Method
 	// MaxAttempts is the number of wrong answers one sign-in may give. Default 3 (range 1-10).
 	MaxAttempts int
@@ -98,6 +99,15 @@ type Props struct {
 	// PublicThrottle throttles the one unauthenticated route, POST /passkeys/authentication/options
 	// (usernameless passkey sign-in). Default 5 requests/s, burst 10.
 	PublicThrottle Throttle
+	// MagicLink configures the magic_link method (required with it, refused without it): the
+	// pages a link may open, its lifetime, same-device binding and the email's templates. See
+	// MagicLinkProps. Default: none.
+	MagicLink *MagicLinkProps
+	// Notifications tells account owners about security events (a device key or passkey added
+	// or removed, the account locked, the email or phone changed, a sign-in with a new method)
+	// by email, or by SMS when a verified phone number is the only contact. See
+	// NotificationProps. Default: none (no notification is sent).
+	Notifications *NotificationProps
 }
 
 // Mode is how users sign in.
@@ -135,14 +145,15 @@ type CodeProps struct {
 	// most both.
 	TTL time.Duration
 	// SendDelays are the minimum waits between codes to one recipient (a normalised email
-	// address or phone number), across sign-ins: SendDelays[0] before the 2nd code, SendDelays[1]
+	// address or phone number), across sign-ins; magic links share the schedule of email codes
+	// to the same address: SendDelays[0] before the 2nd code, SendDelays[1]
 	// before the 3rd, ..., the last repeating. The first code goes at once; the delays start
 	// again when the user signs in, or 24 hours after the first code. The last delay is the
 	// longest a stranger can keep a user waiting for the next code. Default 60s, 120s, 240s,
 	// 480s, 900s (otp.DefaultSendDelays); 1-20 delays of whole seconds, each 1 s - 24 h.
 	SendDelays []time.Duration
-	// DailyCap caps the codes to one recipient in 24 hours (counted from the first, reset with
-	// the delays). The default delays allow 99 a day, so only the user's own sign-ins reach the
+	// DailyCap caps the codes (and links) to one recipient in 24 hours (counted from the first,
+	// reset with the delays). The default delays allow 99 a day, so only the user's own sign-ins reach the
 	// default cap; a cap below what the delays allow lets a stranger use it up and keep the user
 	// from getting codes until it resets. Default 100 (otp.DefaultSendDailyCap); range 1-10000.
 	DailyCap int
@@ -427,10 +438,12 @@ func (p Props) Validate() error {
 		if p.Codes.TTL > p.AuthSessionValidity {
 			bad("Codes.TTL %v is longer than AuthSessionValidity %v", p.Codes.TTL, p.AuthSessionValidity)
 		}
-		if n := len(p.Codes.EmailSubject) + len(p.Codes.EmailText) + len(p.Codes.EmailHTML) + len(p.Codes.SMSText); n > maxTemplateEnv {
-			bad("templates are %d bytes; Lambda's environment holds 4 KB, keep them under %d", n, maxTemplateEnv)
-		}
 	}
+	if n := p.templateBytes(); n > maxTemplateEnv {
+		bad("templates are %d bytes; Lambda's environment holds 4 KB, keep them under %d", n, maxTemplateEnv)
+	}
+	p.validateMagicLink(bad)
+	p.validateNotifications(bad)
 	if !slices.Contains(p.Methods, authflow.SMSOTP) && !p.SMS.zero() {
 		bad("SMS is set but the sms_otp method is not enabled (native mode's SMS_OTP is Cognito's own)")
 	}
@@ -526,6 +539,21 @@ func validOrigin(o string) error {
 		return errors.New("host is not a domain name")
 	}
 	return nil
+}
+
+// templateBytes is the size of the message templates the functions' environment carries: the
+// codes' (with a code method), the magic link's (with magic_link) and the notifications'. They
+// share Lambda's 4 KB per function, so their sum is kept under maxTemplateEnv.
+func (p Props) templateBytes() int {
+	n := p.notificationTemplateBytes()
+	if p.codes() {
+		n += len(p.Codes.EmailSubject) + len(p.Codes.EmailText) + len(p.Codes.EmailHTML) + len(p.Codes.SMSText)
+	}
+	if p.links() && p.MagicLink != nil {
+		t := p.MagicLink.Templates
+		n += len(t.Subject) + len(t.Text) + len(t.HTML)
+	}
+	return n
 }
 
 // codes reports whether a code method is enabled.

@@ -130,7 +130,7 @@ func checkSecurity(t *testing.T, name string, tpl map[string]any) {
 			}
 		}
 	}
-	all := []string{"USER#u", "PASSKEYID#c", "PKAUTH#a", "FAILS#f", "RATE#r", "OTP#o", "SEND#s", "CONTACT#c", "PASSKEY#DECOY", "OTHER#x"}
+	all := []string{"USER#u", "PASSKEYID#c", "PKAUTH#a", "FAILS#f", "RATE#r", "OTP#o", "SEND#s", "CONTACT#c", "MAGIC#m", "NOTIFY#n", "PASSKEY#DECOY", "OTHER#x"}
 	switch name {
 	case "minimal", "existing-pool":
 		// No method: no function touches the table.
@@ -141,7 +141,7 @@ func checkSecurity(t *testing.T, name string, tpl map[string]any) {
 		every("define", false, all...)
 		every("presignup", false, all...)
 		// The internet-facing API never reaches the lockout or code records.
-		every("api", false, "FAILS#f", "OTP#o", "SEND#s", "PASSKEY#DECOY", "OTHER#x")
+		every("api", false, "FAILS#f", "OTP#o", "SEND#s", "MAGIC#m", "PASSKEY#DECOY", "OTHER#x")
 		checks = append(checks,
 			reach{"api", "dynamodb:PutItem", "USER#u", true},
 			reach{"api", "dynamodb:DeleteItem", "PASSKEYID#c", true},
@@ -150,7 +150,7 @@ func checkSecurity(t *testing.T, name string, tpl map[string]any) {
 			reach{"api", "dynamodb:UpdateItem", "RATE#r", true},
 		)
 		// Create reads the user's items but cannot write them (no planted credential).
-		every("create", false, "FAILS#f", "PASSKEYID#c", "PKAUTH#a", "CONTACT#c", "PASSKEY#DECOY", "OTHER#x")
+		every("create", false, "FAILS#f", "PASSKEYID#c", "PKAUTH#a", "CONTACT#c", "NOTIFY#n", "PASSKEY#DECOY", "OTHER#x")
 		checks = append(checks,
 			reach{"create", "dynamodb:GetItem", "USER#u", true},
 			reach{"create", "dynamodb:Query", "USER#u", true},
@@ -163,8 +163,13 @@ func checkSecurity(t *testing.T, name string, tpl map[string]any) {
 			reach{"create", "dynamodb:UpdateItem", "RATE#r", true},
 		)
 		// Verify: lockout, the keys it checks and stamps, send delays reset; never code records.
-		every("verify", false, "OTP#o", "CONTACT#c", "RATE#r", "PASSKEY#DECOY", "OTHER#x")
+		// With account_locked notifications it counts them under RATE# (UpdateItem alone).
+		every("verify", false, "OTP#o", "CONTACT#c", "PASSKEY#DECOY", "OTHER#x")
 		checks = append(checks,
+			reach{"verify", "dynamodb:UpdateItem", "RATE#r", true},
+			reach{"verify", "dynamodb:PutItem", "RATE#r", false},
+			reach{"verify", "dynamodb:DeleteItem", "RATE#r", false},
+			reach{"verify", "dynamodb:GetItem", "RATE#r", false},
 			reach{"verify", "dynamodb:UpdateItem", "FAILS#f", true},
 			reach{"verify", "dynamodb:UpdateItem", "USER#u", true},
 			reach{"verify", "dynamodb:UpdateItem", "PKAUTH#a", true},
@@ -177,8 +182,8 @@ func checkSecurity(t *testing.T, name string, tpl map[string]any) {
 		every("define", false, all...)
 		every("create", false, all...)
 		every("presignup", false, all...)
-		every("api", false, "FAILS#f", "OTP#o", "SEND#s", "RATE#r", "CONTACT#c", "PKAUTH#a", "PASSKEYID#c")
-		every("verify", false, "OTP#o", "SEND#s", "RATE#r", "CONTACT#c", "PKAUTH#a", "PASSKEYID#c")
+		every("api", false, "FAILS#f", "OTP#o", "SEND#s", "RATE#r", "CONTACT#c", "PKAUTH#a", "PASSKEYID#c", "MAGIC#m", "NOTIFY#n")
+		every("verify", false, "OTP#o", "SEND#s", "RATE#r", "CONTACT#c", "PKAUTH#a", "PASSKEYID#c", "MAGIC#m", "NOTIFY#n")
 		checks = append(checks,
 			reach{"verify", "dynamodb:UpdateItem", "FAILS#f", true},
 			reach{"verify", "dynamodb:GetItem", "USER#u", true},

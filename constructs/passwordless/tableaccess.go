@@ -8,22 +8,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/notify"
+	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
-// Item prefixes of the key table: the start of each item's partition key (package store's
-// layout). Every function's role reaches only the prefixes it uses, so one bug in the
-// internet-facing API cannot delete failure counters (disabling the lockout) or forge code
-// records, and Create cannot plant a credential.
-const (
-	PrefixUser      = "USER#"      // device keys, passkeys, their counters (META), registration challenges
-	PrefixPasskeyID = "PASSKEYID#" // passkey credential-ID guards (unique across users)
-	PrefixPKAuth    = "PKAUTH#"    // usernameless passkey sign-in challenges
-	PrefixFails     = "FAILS#"     // failure windows and attempt slots per account (lockout)
-	PrefixRate      = "RATE#"      // fixed-window counters: deployment-wide SMS budget, contact-change sends
-	PrefixOTP       = "OTP#"       // one-time code records per sign-in
-	PrefixSend      = "SEND#"      // per-recipient growing send delays and daily cap
-	PrefixContact   = "CONTACT#"   // pending email or phone changes
-)
+// Item prefixes of the key table are package store's (store.Prefix*, listed in store.Prefixes):
+// the start of each item's partition key. Every function's role reaches only the prefixes it
+// uses, so one bug in the internet-facing API cannot delete failure counters (disabling the
+// lockout) or forge code records, and Create cannot plant a credential.
 
 // Table actions, split so that a prefix can be readable without being writable. IAM evaluates
 // each item of a TransactWriteItems as its own PutItem, UpdateItem, DeleteItem or
@@ -38,24 +30,66 @@ var (
 	writeActions = []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 )
 
-// access is one function's reach into the key table, by item prefix.
+// access is one function's reach into the key table, by item prefix: read (GetItem, Query),
+// write (PutItem, UpdateItem, DeleteItem), or a single action (get: GetItem alone; put: PutItem
+// alone; update: UpdateItem alone) where that is all the function does with the prefix.
 type access struct {
-	read, write []string
+	read, write, get, put, update []string
 }
 
 func (a *access) allow(read, write bool, prefixes ...string) {
 	for _, p := range prefixes {
-		if read && !slices.Contains(a.read, p) {
-			a.read = append(a.read, p)
+		if read {
+			a.read = add(a.read, p)
 		}
-		if write && !slices.Contains(a.write, p) {
-			a.write = append(a.write, p)
+		if write {
+			a.write = add(a.write, p)
 		}
 	}
 }
 
+// allowGet grants GetItem alone on prefixes.
+func (a *access) allowGet(prefixes ...string) {
+	for _, p := range prefixes {
+		a.get = add(a.get, p)
+	}
+}
+
+// allowPut grants PutItem alone on prefixes.
+func (a *access) allowPut(prefixes ...string) {
+	for _, p := range prefixes {
+		a.put = add(a.put, p)
+	}
+}
+
+// allowUpdate grants UpdateItem alone on prefixes.
+func (a *access) allowUpdate(prefixes ...string) {
+	for _, p := range prefixes {
+		a.update = add(a.update, p)
+	}
+}
+
+func add(l []string, p string) []string {
+	if slices.Contains(l, p) {
+		return l
+	}
+	return append(l, p)
+}
+
+// without returns the prefixes of l not in covered.
+func without(l, covered []string) []string {
+	var out []string
+	for _, p := range l {
+		if !slices.Contains(covered, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // tableAccess is what each function needs in configuration p (the callers in lambdas/otp,
-// lockout, keyauth, passkey, passkeynonce, api and contact). Define and PreSignUp need nothing.
+// lockout, keyauth, passkey, passkeynonce, magiclink, notify, triggers/notifyhook, api and
+// contact). Define and PreSignUp need nothing.
 func tableAccess(p Props) (create, verify, api access) {
 	cfg := authflow.Config{Methods: p.Methods}
 	codes := p.codes()
@@ -63,30 +97,54 @@ func tableAccess(p Props) (create, verify, api access) {
 		// Code records (conditional put, read on a retried Create), per-recipient send delays and
 		// the deployment-wide SMS budget; the user's META item and key lists decide whether an
 		// unverified address may get a code.
-		create.allow(true, true, PrefixOTP, PrefixSend, PrefixRate)
-		create.allow(true, false, PrefixUser)
+		create.allow(true, true, store.PrefixOTP, store.PrefixSend, store.PrefixRate)
+		create.allow(true, false, store.PrefixUser)
 		// A right code resets the recipient's send delays.
-		verify.allow(false, true, PrefixSend)
+		verify.allow(false, true, store.PrefixSend)
 		// Contact changes: the pending change and its send limits.
-		api.allow(true, true, PrefixContact, PrefixRate)
+		api.allow(true, true, store.PrefixContact, store.PrefixRate)
 	}
 	if len(p.Methods) > 0 {
 		// Failure windows and attempt slots (guessable methods are counted and gated).
-		verify.allow(true, true, PrefixFails)
+		verify.allow(true, true, store.PrefixFails)
 	}
 	if cfg.Enabled(authflow.DeviceKey) {
 		// Verify reads the key and stamps its use; the API registers, lists and revokes keys.
-		verify.allow(true, true, PrefixUser)
-		api.allow(true, true, PrefixUser)
+		verify.allow(true, true, store.PrefixUser)
+		api.allow(true, true, store.PrefixUser)
 	}
 	if cfg.Enabled(authflow.Passkey) {
 		// The nonce round publishes the user's credentials (or decoys derived from the secret).
-		create.allow(true, false, PrefixUser)
+		create.allow(true, false, store.PrefixUser)
 		// Verify consumes usernameless challenges, reads the passkey and records its use.
-		verify.allow(true, true, PrefixUser, PrefixPKAuth)
+		verify.allow(true, true, store.PrefixUser, store.PrefixPKAuth)
 		// The API registers (guard item), lists, renames and deletes passkeys, and issues
 		// registration and usernameless challenges.
-		api.allow(true, true, PrefixUser, PrefixPasskeyID, PrefixPKAuth)
+		api.allow(true, true, store.PrefixUser, store.PrefixPasskeyID, store.PrefixPKAuth)
+	}
+	if p.links() {
+		// The link request: the recipient's send schedule (shared with email codes; read, then
+		// one conditional put) and the user's one outstanding link (one conditional put).
+		create.allowGet(store.PrefixSend)
+		create.allowPut(store.PrefixSend, store.PrefixMagic)
+		// The completion uses the link with one conditional update; any accepted answer resets
+		// the recipient's send schedule (an update).
+		verify.allowUpdate(store.PrefixMagic, store.PrefixSend)
+	}
+	if kinds := p.notifyKinds(verifyKinds); len(kinds) > 0 {
+		// One conditional put claims each notified event (Cognito retries send one).
+		verify.allowPut(store.PrefixNotify)
+		if slices.Contains(kinds, notify.AccountLocked) {
+			// The account_locked caps (store.AllowSend: updates of fixed-window counters).
+			verify.allowUpdate(store.PrefixRate)
+		}
+		if slices.Contains(kinds, notify.NewMethodSignIn) {
+			// The methods a user signed in with, a set on USER#<sub>/META (one update).
+			verify.allowUpdate(store.PrefixUser)
+		}
+	}
+	if len(p.notifyKinds(apiKinds)) > 0 {
+		api.allowPut(store.PrefixNotify)
 	}
 	return create, verify, api
 }
@@ -104,7 +162,7 @@ func tableAccess(p Props) (create, verify, api access) {
 // (table/NAME/index/INDEX), which no role gets: no function queries the index (the store keeps it
 // for tooling), and LeadingKeys is not documented to apply to an index's own partition key.
 func grantTableAccess(fn awslambda.Function, table awsdynamodb.Table, a access) {
-	add := func(sid string, actions, prefixes []string) {
+	grant := func(sid string, actions, prefixes []string) {
 		if len(prefixes) == 0 {
 			return
 		}
@@ -123,6 +181,9 @@ func grantTableAccess(fn awslambda.Function, table awsdynamodb.Table, a access) 
 			},
 		}))
 	}
-	add("ReadItemsByPrefix", readActions, a.read)
-	add("WriteItemsByPrefix", writeActions, a.write)
+	grant("ReadItemsByPrefix", readActions, a.read)
+	grant("WriteItemsByPrefix", writeActions, a.write)
+	grant("GetItemsByPrefix", []string{"dynamodb:GetItem"}, without(a.get, a.read))
+	grant("PutItemsByPrefix", []string{"dynamodb:PutItem"}, without(a.put, a.write))
+	grant("UpdateItemsByPrefix", []string{"dynamodb:UpdateItem"}, without(a.update, a.write))
 }

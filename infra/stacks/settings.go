@@ -14,6 +14,7 @@ import (
 
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/notify"
 )
 
 // Context keys read from cdk.json or `cdk -c KEY=VALUE`.
@@ -29,7 +30,7 @@ type Settings struct {
 	Region        string   `json:"region,omitempty"`  // optional: pin the stack to a region
 	StackName     string   `json:"stackName,omitempty"`
 	SignInAliases []string `json:"signInAliases,omitempty"` // "email", "phone"; default email
-	Methods       []string `json:"methods,omitempty"`       // email_otp, sms_otp, device_key, passkey
+	Methods       []string `json:"methods,omitempty"`       // email_otp, sms_otp, device_key, passkey, magic_link
 	SenderAddress string   `json:"senderAddress,omitempty"`
 	SenderDomain  string   `json:"senderDomain,omitempty"` // a domain identity the stack creates
 	// ExistingSenderIdentity is an SES identity (domain, address or ARN) that already exists: the
@@ -46,6 +47,17 @@ type Settings struct {
 	SMSCountries           []string `json:"smsAllowedCountries,omitempty"` // region codes ("GB") or calling-code prefixes ("+44")
 	// SMSOriginationNumber is a registered origination number (E.164), required for US or CA.
 	SMSOriginationNumber string `json:"smsOriginationNumber,omitempty"`
+	// MagicLinkURLs are the pages a magic link may open (MagicLinkProps.RedirectURLs); required
+	// with the magic_link method.
+	MagicLinkURLs []string `json:"magicLinkUrls,omitempty"`
+	// MagicLinkMinutes is how long a magic link works; default 15 (range 1-60).
+	MagicLinkMinutes int `json:"magicLinkMinutes,omitempty"`
+	// MagicLinkSameDevice binds each link to the device that asked for it; default false.
+	MagicLinkSameDevice bool `json:"magicLinkSameDevice,omitempty"`
+	// NotifyEvents are the security notifications sent (NotificationProps.Events: key_added,
+	// key_removed, passkey_added, passkey_removed, account_locked, contact_changed,
+	// new_method_signin); default none.
+	NotifyEvents []string `json:"notifyEvents,omitempty"`
 }
 
 var (
@@ -147,6 +159,19 @@ func (s Settings) Props() (*passwordless.Props, error) {
 	}
 	if s.SenderAddress != "" || s.SenderDomain != "" || s.ExistingSenderIdentity != "" {
 		p.Email = &passwordless.EmailProps{From: s.SenderAddress, Domain: s.SenderDomain, ExistingIdentity: s.ExistingSenderIdentity}
+	}
+	if len(s.MagicLinkURLs) > 0 || s.MagicLinkMinutes != 0 || s.MagicLinkSameDevice {
+		p.MagicLink = &passwordless.MagicLinkProps{
+			RedirectURLs: s.MagicLinkURLs,
+			TTL:          time.Duration(s.MagicLinkMinutes) * time.Minute,
+			SameDevice:   s.MagicLinkSameDevice,
+		}
+	}
+	if len(s.NotifyEvents) > 0 {
+		p.Notifications = &passwordless.NotificationProps{}
+		for _, k := range s.NotifyEvents {
+			p.Notifications.Events = append(p.Notifications.Events, notify.Kind(k))
+		}
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

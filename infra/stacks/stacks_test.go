@@ -2,9 +2,11 @@ package stacks_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/constructs/cdktest"
@@ -110,6 +112,21 @@ func TestLoad(t *testing.T) {
 	if err != nil || props.Email == nil || props.Email.ExistingIdentity != "example.com" || props.SMS.OriginationNumber != "+18885550100" {
 		t.Fatalf("props %+v %v: existing identity and origination number not passed on", props, err)
 	}
+	// Magic links and notifications reach the construct.
+	links := map[string]any{"dev": map[string]any{
+		"senderAddress": "a@example.com", "methods": []string{"email_otp", "device_key", "magic_link"},
+		"magicLinkUrls": []string{"http://localhost:3000/signin"}, "magicLinkMinutes": 10, "magicLinkSameDevice": true,
+		"notifyEvents": []string{"key_added", "account_locked"},
+	}}
+	l, err := stacks.Load(links, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp, err := l.Props()
+	if err != nil || lp.MagicLink == nil || lp.MagicLink.RedirectURLs[0] != "http://localhost:3000/signin" || lp.MagicLink.TTL != 10*time.Minute ||
+		!lp.MagicLink.SameDevice || lp.Notifications == nil || fmt.Sprint(lp.Notifications.Events) != "[key_added account_locked]" {
+		t.Fatalf("props %+v %v: magic link or notification settings not passed on", lp, err)
+	}
 	cases := []struct {
 		name string
 		envs any
@@ -134,6 +151,18 @@ func TestLoad(t *testing.T) {
 			"methods": []string{"sms_otp"}, "smsAllowedCountries": []string{"US"}}}, "dev", "SMS.OriginationNumber"},
 		{"existing identity outside sender", map[string]any{"dev": map[string]any{"senderAddress": "a@other.com",
 			"existingSenderIdentity": "example.com"}}, "dev", "not in the existing identity"},
+		{"magic link without URLs", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com",
+			"methods": []string{"magic_link"}}}, "dev", "MagicLink.RedirectURLs"},
+		{"magic link too long", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com", "methods": []string{"magic_link"},
+			"magicLinkUrls": []string{"https://app.example.com/"}, "magicLinkMinutes": 90}}, "dev", "MAGIC_LINK_TTL"},
+		{"magic link URL over http", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com", "methods": []string{"magic_link"},
+			"magicLinkUrls": []string{"http://app.example.com/"}}}, "dev", "https"},
+		{"magic link settings without the method", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com",
+			"methods": []string{"email_otp"}, "magicLinkUrls": []string{"https://app.example.com/"}}}, "dev", "magic_link method is not enabled"},
+		{"unknown notification", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com", "methods": []string{"email_otp"},
+			"notifyEvents": []string{"password_changed"}}}, "dev", "unknown event kind"},
+		{"notification its methods cannot cause", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com",
+			"methods": []string{"email_otp"}, "notifyEvents": []string{"passkey_added"}}}, "dev", "needs the passkey method"},
 		{"existing identity and sender domain", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com",
 			"senderDomain": "example.com", "existingSenderIdentity": "example.com"}}, "dev", "not both"},
 	}

@@ -651,15 +651,7 @@ func recent(authTime, now time.Time, maxAge time.Duration) bool {
 func (s *Service) minutes() int { return max(1, int(s.cfg.Code.TTL/time.Minute)) }
 
 func (s *Service) sendEmail(ctx context.Context, to string, m email) error {
-	err := s.email.SendEmail(ctx, &awsapi.SendEmailInput{
-		From:             s.cfg.Code.EmailFrom,
-		To:               []string{to},
-		Subject:          m.subject,
-		Text:             m.text,
-		HTML:             m.html,
-		ConfigurationSet: s.cfg.Code.EmailConfigurationSet,
-	})
-	if err != nil {
+	if err := s.email.SendEmail(ctx, s.cfg.Code.Sender().Email(to, m.subject, m.text, m.html)); err != nil {
 		return &DeliveryError{Medium: otp.MediumEmail, Code: otp.ErrorCode(err), Err: err}
 	}
 	return nil
@@ -669,16 +661,8 @@ func (s *Service) sendSMS(ctx context.Context, to, msg string) error {
 	if _, problem := checkPhone(to, s.cfg.Code.SMSAllowedCountries); problem != "" {
 		return &DeliveryError{Medium: otp.MediumSMS, Code: "number refused", Err: errors.New("contact: " + problem)}
 	}
-	attrs := map[string]awsapi.MessageAttribute{
-		"AWS.SNS.SMS.SMSType": {DataType: "String", StringValue: "Transactional"},
-	}
-	if s.cfg.Code.SMSSenderID != "" {
-		attrs["AWS.SNS.SMS.SenderID"] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.Code.SMSSenderID}
-	}
-	if s.cfg.Code.SMSOriginationNumber != "" {
-		attrs["AWS.MM.SMS.OriginationNumber"] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.Code.SMSOriginationNumber}
-	}
-	if err := s.sms.Publish(ctx, &awsapi.PublishInput{PhoneNumber: to, Message: msg, MessageAttributes: attrs}); err != nil {
+	// The code's sender settings: sender ID and origination number as for sign-in codes.
+	if err := s.sms.Publish(ctx, s.cfg.Code.Sender().SMS(to, msg)); err != nil {
 		return &DeliveryError{Medium: otp.MediumSMS, Code: otp.ErrorCode(err), Err: err}
 	}
 	return nil

@@ -239,18 +239,18 @@ func TestOldAddressNotified(t *testing.T) {
 		{"email changed", map[string]string{"email": "old@example.com", "email_verified": "true"},
 			`{"email": "new@example.org"}`, "new@example.org",
 			[]msg{{"old@example.com", "was changed to n***@e***.org"}}},
-		{"phone changed", map[string]string{"phone_number": "+14155550100", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"},
+		{"phone changed", map[string]string{"phone_number": "+447400111222", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"},
 			`{"phoneNumber": "+447400123456"}`, "+447400123456",
-			[]msg{{"+14155550100", "was changed to +44*******456"}}},
+			[]msg{{"+447400111222", "was changed to +44*******456"}}},
 		{"phone added, email told", map[string]string{"email": "me@example.com", "email_verified": "true"},
 			`{"phoneNumber": "+447400123456"}`, "+447400123456",
 			[]msg{{"me@example.com", "+44*******456 was added"}}},
-		{"email added, phone told", map[string]string{"phone_number": "+14155550100", "phone_number_verified": "true"},
+		{"email added, phone told", map[string]string{"phone_number": "+447400111222", "phone_number_verified": "true"},
 			`{"email": "new@example.org"}`, "new@example.org",
-			[]msg{{"+14155550100", "n***@e***.org added"}}},
-		{"unverified old email: the verified phone is told", map[string]string{"email": "old@example.com", "email_verified": "false", "phone_number": "+14155550100", "phone_number_verified": "true"},
+			[]msg{{"+447400111222", "n***@e***.org added"}}},
+		{"unverified old email: the verified phone is told", map[string]string{"email": "old@example.com", "email_verified": "false", "phone_number": "+447400111222", "phone_number_verified": "true"},
 			`{"email": "new@example.org"}`, "new@example.org",
-			[]msg{{"+14155550100", "added"}}},
+			[]msg{{"+447400111222", "added"}}},
 		{"nothing verified: nobody told", map[string]string{"email": "old@example.com"},
 			`{"email": "new@example.org"}`, "new@example.org", nil},
 		{"same address verified now", map[string]string{"email": "me@example.com", "email_verified": "false"},
@@ -486,7 +486,7 @@ func TestFailuresAnswer500WithoutDetail(t *testing.T) {
 // TestNoCodeOrAddressInLogs runs complete changes and checks the log.
 func TestNoCodeOrAddressInLogs(t *testing.T) {
 	e := newEnv(t, config())
-	c := e.caller(victimSub, map[string]string{"email": "old-addr@example.com", "email_verified": "true", "phone_number": "+14155550100", "phone_number_verified": "true"})
+	c := e.caller(victimSub, map[string]string{"email": "old-addr@example.com", "email_verified": "true", "phone_number": "+447400111222", "phone_number_verified": "true"})
 	var secrets []string
 	for _, tc := range []struct{ body, to string }{
 		{`{"email": "fresh-addr@example.org"}`, "fresh-addr@example.org"},
@@ -500,7 +500,7 @@ func TestNoCodeOrAddressInLogs(t *testing.T) {
 		}
 		secrets = append(secrets, code, tc.to, r.str("destination"))
 	}
-	secrets = append(secrets, "old-addr", "fresh-addr", "+14155550100", "7400123456", victimSub)
+	secrets = append(secrets, "old-addr", "fresh-addr", "+447400111222", "7400123456", victimSub)
 	logs := e.logText()
 	if logs == "" {
 		t.Fatal("nothing logged")

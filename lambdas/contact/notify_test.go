@@ -77,15 +77,15 @@ func TestContactChangedEvent(t *testing.T) {
 		{"email changed", map[string]string{"email": "old@example.com", "email_verified": "true"},
 			`{"email": "new@example.org"}`, "new@example.org",
 			map[string]string{"email": "new@example.org", "email_verified": "true"}, "old@example.com"},
-		{"phone changed", map[string]string{"phone_number": "+14155550100", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"},
+		{"phone changed", map[string]string{"phone_number": "+447400111222", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"},
 			`{"phoneNumber": "+447400123456"}`, "+447400123456",
-			map[string]string{"phone_number": "+447400123456", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"}, "+14155550100"},
-		{"email added", map[string]string{"phone_number": "+14155550100", "phone_number_verified": "true"},
+			map[string]string{"phone_number": "+447400123456", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"}, "+447400111222"},
+		{"email added", map[string]string{"phone_number": "+447400111222", "phone_number_verified": "true"},
 			`{"email": "new@example.org"}`, "new@example.org",
-			map[string]string{"email": "new@example.org", "email_verified": "false", "phone_number": "+14155550100", "phone_number_verified": "true"}, ""},
-		{"unverified email replaced", map[string]string{"email": "old@example.com", "email_verified": "false", "phone_number": "+14155550100", "phone_number_verified": "true"},
+			map[string]string{"email": "new@example.org", "email_verified": "false", "phone_number": "+447400111222", "phone_number_verified": "true"}, ""},
+		{"unverified email replaced", map[string]string{"email": "old@example.com", "email_verified": "false", "phone_number": "+447400111222", "phone_number_verified": "true"},
 			`{"email": "new@example.org"}`, "new@example.org",
-			map[string]string{"email": "new@example.org", "email_verified": "false", "phone_number": "+14155550100", "phone_number_verified": "true"}, ""},
+			map[string]string{"email": "new@example.org", "email_verified": "false", "phone_number": "+447400111222", "phone_number_verified": "true"}, ""},
 	} {
 		n := &notes{}
 		e := newNotifyEnv(t, n)
@@ -176,12 +176,12 @@ func TestContactChangedReachesTheOldContact(t *testing.T) {
 	}{
 		{"email changed", map[string]string{"email": "old@example.com", "email_verified": "true"},
 			`{"email": "new@example.org"}`, "new@example.org", []string{"old@example.com", "new@example.org"}, nil},
-		{"email added to a phone account", map[string]string{"phone_number": "+14155550100", "phone_number_verified": "true"},
-			`{"email": "new@example.org"}`, "new@example.org", nil, []string{"+14155550100"}},
+		{"email added to a phone account", map[string]string{"phone_number": "+447400111222", "phone_number_verified": "true"},
+			`{"email": "new@example.org"}`, "new@example.org", nil, []string{"+447400111222"}},
 		{"phone added to an email account", map[string]string{"email": "me@example.com", "email_verified": "true"},
 			`{"phoneNumber": "+447400123456"}`, "+447400123456", []string{"me@example.com"}, nil},
-		{"phone changed", map[string]string{"phone_number": "+14155550100", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"},
-			`{"phoneNumber": "+447400123456"}`, "+447400123456", []string{"me@example.com"}, []string{"+14155550100"}},
+		{"phone changed", map[string]string{"phone_number": "+447400111222", "phone_number_verified": "true", "email": "me@example.com", "email_verified": "true"},
+			`{"phoneNumber": "+447400123456"}`, "+447400123456", []string{"me@example.com"}, []string{"+447400111222"}},
 	} {
 		e := newEnv(t, config())
 		st := &claimStore{fakeStore: e.fake, claimed: map[string]bool{}}

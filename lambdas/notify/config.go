@@ -4,17 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"os"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/passwordless-go/cognito/lambdas/otp/phone"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/strictjson"
 )
@@ -35,13 +30,13 @@ const (
 	// "window:max,..." (default DefaultLockedSMSLimits).
 	EnvLockedSMSLimits = "NOTIFY_LOCKED_SMS_LIMITS"
 
-	// The sender settings are those of the sign-in codes (package otp's names and meaning).
-	EnvAppName               = "APP_NAME"                // default "your app"
-	EnvEmailFrom             = "EMAIL_FROM"              // empty: no email notifications
-	EnvEmailConfigurationSet = "EMAIL_CONFIGURATION_SET" // optional
-	EnvSMSSenderID           = "SMS_SENDER_ID"           // optional
-	EnvSMSOriginationNumber  = "SMS_ORIGINATION_NUMBER"  // optional
-	EnvSMSAllowedCountries   = "SMS_ALLOWED_COUNTRIES"   // default DefaultSMSAllowedCountries
+	// The sender settings are those of the sign-in codes (package delivery's names and meaning).
+	EnvAppName               = delivery.EnvAppName               // default "your app"
+	EnvEmailFrom             = delivery.EnvEmailFrom             // empty: no email notifications
+	EnvEmailConfigurationSet = delivery.EnvEmailConfigurationSet // optional
+	EnvSMSSenderID           = delivery.EnvSMSSenderID           // optional
+	EnvSMSOriginationNumber  = delivery.EnvSMSOriginationNumber  // optional
+	EnvSMSAllowedCountries   = delivery.EnvSMSAllowedCountries   // default DefaultSMSAllowedCountries
 )
 
 // Defaults and bounds.
@@ -58,21 +53,18 @@ const (
 	// deployment.
 	DefaultLockedSMSLimits = "1h:20,24h:100"
 
-	DefaultAppName             = "your app"
-	DefaultSMSAllowedCountries = "US,CA,GB,DE,FR,AU,IE" // as package otp
+	DefaultAppName             = delivery.DefaultAppName
+	DefaultSMSAllowedCountries = delivery.DefaultSMSAllowedCountries // "GB,DE,FR,AU,IE", as the sign-in codes
 
 	// DedupeTTL is how long a notified event is remembered (Cognito retries come within seconds).
 	DedupeTTL = 24 * time.Hour
 
-	MaxAppNameLength = 64        // characters
-	MaxSubjectLength = 200       // characters, rendered
-	MaxSMSLength     = 160       // characters, rendered: one GSM-7 segment
-	MaxTemplateBytes = 32 << 10  // each template's source
-	maxTemplatesJSON = 256 << 10 // NOTIFY_TEMPLATES_JSON
-	maxLimits        = 5
-	maxLimitWindow   = 31 * 24 * time.Hour
-	maxLimitMax      = 100000
-	maxCountries     = 300
+	MaxAppNameLength = delivery.MaxAppNameLength // characters
+	MaxSubjectLength = delivery.MaxSubjectLength // characters, rendered
+	MaxSMSLength     = delivery.MaxSMSLength     // characters, rendered: one GSM-7 segment
+	MaxTemplateBytes = delivery.MaxTemplateBytes // each template's source
+	maxTemplatesJSON = 256 << 10                 // NOTIFY_TEMPLATES_JSON
+	maxLimitMax      = 100000                    // each limit of LockedLimits and LockedSMSLimits
 )
 
 // Config configures a Sender. The zero value of a field means its default.
@@ -100,7 +92,7 @@ type Config struct {
 	SMSSenderID          string
 	SMSOriginationNumber string
 	// SMSAllowedCountries limits SMS to these ISO 3166 region codes and calling-code prefixes,
-	// as for codes. Default "US,CA,GB,DE,FR,AU,IE". Only numbers of a mobile kind get an SMS.
+	// as for codes. Default "GB,DE,FR,AU,IE". Only numbers of a mobile kind get an SMS.
 	SMSAllowedCountries []string
 }
 
@@ -114,13 +106,19 @@ func (c Config) withDefaults() Config {
 	if c.LockedSMSLimits == nil {
 		c.LockedSMSLimits, _ = ParseLimits(DefaultLockedSMSLimits)
 	}
-	if c.AppName == "" {
-		c.AppName = DefaultAppName
-	}
-	if c.SMSAllowedCountries == nil {
-		c.SMSAllowedCountries, _ = ParseCountries(DefaultSMSAllowedCountries)
-	}
+	c.setSender(c.sender().WithDefaults())
 	return c
+}
+
+// sender returns c's sender settings.
+func (c Config) sender() delivery.Settings {
+	return delivery.Settings{AppName: c.AppName, EmailFrom: c.EmailFrom, EmailConfigurationSet: c.EmailConfigurationSet,
+		SMSSenderID: c.SMSSenderID, SMSOriginationNumber: c.SMSOriginationNumber, SMSAllowedCountries: c.SMSAllowedCountries}
+}
+
+func (c *Config) setSender(s delivery.Settings) {
+	c.AppName, c.EmailFrom, c.EmailConfigurationSet = s.AppName, s.EmailFrom, s.EmailConfigurationSet
+	c.SMSSenderID, c.SMSOriginationNumber, c.SMSAllowedCountries = s.SMSSenderID, s.SMSOriginationNumber, s.SMSAllowedCountries
 }
 
 // ConfigFromEnv reads the Config through getenv (os.Getenv when nil); see the Env constants. Any
@@ -143,7 +141,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if s := strings.TrimSpace(getenv(EnvTimeout)); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d < MinTimeout || d > MaxTimeout {
-			errs = append(errs, fmt.Errorf("%s=%q is not a duration in range %s-%s", EnvTimeout, shorten(s), MinTimeout, MaxTimeout))
+			errs = append(errs, fmt.Errorf("%s=%q is not a duration in range %s-%s", EnvTimeout, delivery.Shorten(s), MinTimeout, MaxTimeout))
 		}
 		c.Timeout = d
 	}
@@ -157,16 +155,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
-	if s := strings.TrimSpace(getenv(EnvSMSAllowedCountries)); s != "" {
-		if c.SMSAllowedCountries, err = ParseCountries(s); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvSMSAllowedCountries, err))
-		}
+	sender, err := delivery.SettingsFromEnv(getenv)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	c.AppName = strings.TrimSpace(getenv(EnvAppName))
-	c.EmailFrom = strings.TrimSpace(getenv(EnvEmailFrom))
-	c.EmailConfigurationSet = strings.TrimSpace(getenv(EnvEmailConfigurationSet))
-	c.SMSSenderID = strings.TrimSpace(getenv(EnvSMSSenderID))
-	c.SMSOriginationNumber = strings.TrimSpace(getenv(EnvSMSOriginationNumber))
+	c.setSender(sender)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("notify: %w", errors.Join(errs...))
 	}
@@ -223,93 +216,11 @@ func ParseTemplatesJSON(s string) (map[Kind]Templates, error) {
 
 // ParseLimits parses "window:max,..." such as "1h:20,24h:100" (windows in Go duration syntax,
 // whole seconds up to 31 days, distinct; 1-5 limits; max 1-100000).
-func ParseLimits(s string) ([]store.Limit, error) {
-	var out []store.Limit
-	for part := range strings.SplitSeq(s, ",") {
-		w, m, ok := strings.Cut(strings.TrimSpace(part), ":")
-		if !ok {
-			return nil, fmt.Errorf("limit %q is not window:max", shorten(part))
-		}
-		d, err := time.ParseDuration(strings.TrimSpace(w))
-		if err != nil {
-			return nil, fmt.Errorf("limit %q: bad window", shorten(part))
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(m))
-		if err != nil {
-			return nil, fmt.Errorf("limit %q: bad max", shorten(part))
-		}
-		out = append(out, store.Limit{Window: d, Max: n})
-	}
-	if err := checkLimits(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func checkLimits(l []store.Limit) error {
-	if len(l) == 0 || len(l) > maxLimits {
-		return fmt.Errorf("%d limits, want 1-%d", len(l), maxLimits)
-	}
-	seen := map[time.Duration]bool{}
-	for _, x := range l {
-		if x.Window < time.Second || x.Window > maxLimitWindow || x.Window%time.Second != 0 {
-			return fmt.Errorf("limit window %s is not whole seconds in range 1s-%s", x.Window, maxLimitWindow)
-		}
-		if x.Max < 1 || x.Max > maxLimitMax {
-			return fmt.Errorf("limit max %d out of range 1-%d", x.Max, maxLimitMax)
-		}
-		if seen[x.Window] {
-			return fmt.Errorf("two limits with window %s", x.Window)
-		}
-		seen[x.Window] = true
-	}
-	return nil
-}
-
-var (
-	countryRE  = regexp.MustCompile(`^\+[1-9][0-9]{0,5}$`)
-	regionRE   = regexp.MustCompile(`^[A-Z]{2}$`)
-	e164RE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	senderIDRE = regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`)
-	confSetRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
-
-// ParseCountries parses SMS_ALLOWED_COUNTRIES as package otp does: ISO 3166 region codes and
-// calling-code prefixes, "US,CA,GB" or "+44,+1206".
-func ParseCountries(s string) ([]string, error) {
-	var out []string
-	for part := range strings.SplitSeq(s, ",") {
-		out = append(out, strings.TrimSpace(part))
-	}
-	if err := checkCountries(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func checkCountries(l []string) error {
-	if len(l) == 0 || len(l) > maxCountries {
-		return fmt.Errorf("%d SMS countries, want 1-%d", len(l), maxCountries)
-	}
-	for i, p := range l {
-		switch {
-		case regionRE.MatchString(p):
-			if phone.CountryCodeFor(p) == 0 {
-				return fmt.Errorf("SMS country %q is not a region code with a numbering plan", p)
-			}
-		case !countryRE.MatchString(p):
-			return fmt.Errorf("SMS country %q is neither a region code (GB) nor + and 1-6 digits", shorten(p))
-		}
-		if slices.Contains(l[:i], p) {
-			return fmt.Errorf("SMS country %q listed twice", p)
-		}
-	}
-	return nil
-}
+func ParseLimits(s string) ([]store.Limit, error) { return delivery.ParseLimits(s, maxLimitMax) }
 
 // compiled are one kind's parsed templates.
 type compiled struct {
-	subject, text, html, sms *template
+	subject, text, html, sms *delivery.Template
 }
 
 // Validate checks every field (after filling defaults), parses every template and renders it
@@ -325,7 +236,7 @@ func (c Config) compile() (map[Kind]*compiled, error) {
 	seen := map[Kind]bool{}
 	for _, k := range c.Events {
 		if !k.Valid() {
-			bad("unknown event kind %q", shorten(string(k)))
+			bad("unknown event kind %q", delivery.Shorten(string(k)))
 		} else if seen[k] {
 			bad("event kind %q listed twice", k)
 		}
@@ -334,37 +245,18 @@ func (c Config) compile() (map[Kind]*compiled, error) {
 	if c.Timeout < MinTimeout || c.Timeout > MaxTimeout {
 		bad("timeout %s out of range %s-%s", c.Timeout, MinTimeout, MaxTimeout)
 	}
-	if err := checkLimits(c.LockedLimits); err != nil {
+	if err := delivery.CheckLimits(c.LockedLimits, maxLimitMax); err != nil {
 		bad("account_locked limits: %v", err)
 	}
-	if err := checkLimits(c.LockedSMSLimits); err != nil {
+	if err := delivery.CheckLimits(c.LockedSMSLimits, maxLimitMax); err != nil {
 		bad("account_locked SMS limits: %v", err)
 	}
-	if err := checkCountries(c.SMSAllowedCountries); err != nil {
-		bad("%v", err)
-	}
-	if c.EmailFrom != "" {
-		if strings.ContainsAny(c.EmailFrom, "\r\n") {
-			bad("email sender contains a line break")
-		} else if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
-			bad("email sender is not an address")
-		}
-	}
-	if c.EmailConfigurationSet != "" && !confSetRE.MatchString(c.EmailConfigurationSet) {
-		bad("email configuration set name is not 1-64 letters, digits, - or _")
-	}
-	if c.SMSSenderID != "" && (!senderIDRE.MatchString(c.SMSSenderID) || !strings.ContainsFunc(c.SMSSenderID, unicode.IsLetter)) {
-		bad("SMS sender ID is not 1-11 letters or digits with at least one letter")
-	}
-	if c.SMSOriginationNumber != "" && !e164RE.MatchString(c.SMSOriginationNumber) {
-		bad("SMS origination number is not E.164")
-	}
-	if err := checkPlainText("app name", c.AppName, MaxAppNameLength); err != nil {
+	if err := c.sender().Check(); err != nil {
 		errs = append(errs, err)
 	}
 	for k := range c.Templates {
 		if !k.Valid() {
-			bad("templates for unknown event kind %q", shorten(string(k)))
+			bad("templates for unknown event kind %q", delivery.Shorten(string(k)))
 		}
 	}
 	if len(errs) > 0 {
@@ -417,23 +309,23 @@ func (c Config) compileKind(k Kind) (*compiled, error) {
 		return nil, errors.Join(errs...)
 	}
 	if ct.html == nil {
-		ct.html = htmlFromText(ct.text)
+		ct.html = ct.text.HTMLFromText()
 	}
 	for _, d := range sampleData(c.AppName) {
-		subject := ct.subject.render(d)
+		subject := d.render(ct.subject)
 		if strings.TrimSpace(subject) == "" {
 			return nil, errors.New("subject renders empty")
 		}
-		if err := checkPlainText("subject", subject, MaxSubjectLength); err != nil {
+		if err := delivery.CheckPlainText("subject", subject, MaxSubjectLength); err != nil {
 			return nil, err
 		}
-		if strings.TrimSpace(ct.text.render(d)) == "" {
+		if strings.TrimSpace(d.render(ct.text)) == "" {
 			return nil, errors.New("text renders empty")
 		}
-		if strings.TrimSpace(ct.html.render(d)) == "" {
+		if strings.TrimSpace(d.render(ct.html)) == "" {
 			return nil, errors.New("html renders empty")
 		}
-		sms := ct.sms.render(d)
+		sms := d.render(ct.sms)
 		if strings.TrimSpace(sms) == "" {
 			return nil, errors.New("sms renders empty")
 		}
@@ -451,28 +343,13 @@ func sampleData(appName string) []data {
 		DetailMethod:     longestMethodLabel(),
 		DetailKeyName:    strings.Repeat("W", maxKeyNameRunes) + "...",
 		DetailCount:      strings.Repeat("9", maxCountDigits),
-		DetailOldAddress: maskEmail("averyveryverylongname@example-domain.museum"),
-		FieldNewAddress:  maskEmail("averyveryverylongname@example-domain.museum"),
+		DetailOldAddress: delivery.MaskEmail("averyveryverylongname@example-domain.museum"),
+		FieldNewAddress:  delivery.MaskEmail("averyveryverylongname@example-domain.museum"),
 		FieldContact:     contactLabel(""),
 	}}
 	short := data{AppName: appName, Time: formatTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), Detail: map[string]string{
 		DetailMethod: methodLabel("passkey"), DetailKeyName: noName, DetailCount: "1",
-		DetailOldAddress: noAddress, FieldNewAddress: maskPhone("+447400123456"), FieldContact: contactLabel("phone_number"),
+		DetailOldAddress: noAddress, FieldNewAddress: delivery.MaskPhone("+447400123456"), FieldContact: contactLabel("phone_number"),
 	}}
 	return []data{long, short}
-}
-
-// checkPlainText accepts 1 to maxLen characters of valid UTF-8 without control characters.
-func checkPlainText(name, s string, maxLen int) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%s is empty", name)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s is not valid UTF-8", name)
-	case utf8.RuneCountInString(s) > maxLen:
-		return fmt.Errorf("%s is longer than %d characters", name, maxLen)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return fmt.Errorf("%s contains control characters", name)
-	}
-	return nil
 }

@@ -28,9 +28,10 @@
 // day). The other kinds need the account itself (a signed-in API call or a successful sign-in)
 // and are not capped, so a stranger cannot use up a budget to silence them.
 //
-// Messages go through the same sender settings as the sign-in codes (package otp): EMAIL_FROM,
-// EMAIL_CONFIGURATION_SET, APP_NAME, SMS_SENDER_ID, SMS_ORIGINATION_NUMBER and
-// SMS_ALLOWED_COUNTRIES. Templates are plain text with placeholders written as in Go templates
+// Messages go through the same sender settings as the sign-in codes (package delivery, shared
+// with package otp): EMAIL_FROM, EMAIL_CONFIGURATION_SET, APP_NAME, SMS_SENDER_ID,
+// SMS_ORIGINATION_NUMBER and SMS_ALLOWED_COUNTRIES (default GB,DE,FR,AU,IE), the same masks and
+// the same SMS recipient rules (mobile numbers of allowed countries only). Templates are plain text with placeholders written as in Go templates
 // ({{.AppName}}, {{.Time}}, {{.Detail.method}}, ...; see TemplateFields), overridable per kind
 // with NOTIFY_TEMPLATES_JSON and checked when the function starts.
 //

@@ -4,19 +4,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/usertext"
 )
 
 // Cognito user attributes read from Event.Attributes.
 const (
-	AttrEmail               = "email"
-	AttrEmailVerified       = "email_verified"
-	AttrPhoneNumber         = "phone_number"
-	AttrPhoneNumberVerified = "phone_number_verified"
+	AttrEmail               = delivery.AttrEmail
+	AttrEmailVerified       = delivery.AttrEmailVerified
+	AttrPhoneNumber         = delivery.AttrPhoneNumber
+	AttrPhoneNumberVerified = delivery.AttrPhoneNumberVerified
 )
 
 const (
@@ -89,64 +89,15 @@ func countField(s string) string {
 	return "1"
 }
 
-// maskAddress masks an email address or a phone number; "none" when empty.
+// maskAddress masks an email address or a phone number (delivery.MaskEmail, delivery.MaskPhone:
+// the same masks as the sign-in codes' destination); "none" when empty.
 func maskAddress(s string) string {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
 		return noAddress
 	case strings.HasPrefix(s, "+"):
-		return maskPhone(s)
+		return delivery.MaskPhone(s)
 	}
-	return maskEmail(s)
-}
-
-// maskEmail shows the first character of the local part and of the domain, and a plausible
-// top-level domain: "j***@e***.com". (The same mask as the sign-in codes' destination.)
-func maskEmail(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	at := strings.LastIndexByte(s, '@')
-	if at < 0 {
-		return "***@***"
-	}
-	local, domain := s[:at], s[at+1:]
-	out := firstRune(local) + "***@" + firstRune(domain) + "***"
-	if dot := strings.LastIndexByte(domain, '.'); dot > 0 && dot < len(domain)-1 && isTLD(domain[dot+1:]) {
-		out += domain[dot:]
-	}
-	return out
-}
-
-func firstRune(s string) string {
-	r, _ := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError || !usertext.Allowed(r) || unicode.IsSpace(r) {
-		return "*"
-	}
-	return string(r)
-}
-
-func isTLD(s string) bool {
-	if len(s) > 24 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// maskPhone shows the first two and last three digits: "+44*******456".
-func maskPhone(s string) string {
-	var d []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			d = append(d, s[i])
-		}
-	}
-	if len(d) < 7 || len(d) > 15 {
-		return "+" + strings.Repeat("*", 10)
-	}
-	return "+" + string(d[:2]) + strings.Repeat("*", len(d)-5) + string(d[len(d)-3:])
+	return delivery.MaskEmail(s)
 }

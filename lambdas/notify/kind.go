@@ -3,6 +3,8 @@ package notify
 import (
 	"fmt"
 	"strings"
+
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 )
 
 // Kind is the kind of event a notification reports; its value is the name used in NOTIFY_EVENTS
@@ -44,7 +46,7 @@ func ParseKinds(s string) ([]Kind, error) {
 	for part := range strings.SplitSeq(s, ",") {
 		k := Kind(strings.TrimSpace(part))
 		if !k.Valid() {
-			return nil, fmt.Errorf("unknown event kind %q (kinds: %s)", shorten(string(k)), kindList())
+			return nil, fmt.Errorf("unknown event kind %q (kinds: %s)", delivery.Shorten(string(k)), kindList())
 		}
 		if seen[k] {
 			return nil, fmt.Errorf("event kind %q listed twice", k)
@@ -61,16 +63,4 @@ func kindList() string {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")
-}
-
-// shorten cuts s to 32 bytes for an error message.
-func shorten(s string) string {
-	if len(s) <= 32 {
-		return s
-	}
-	n := 32
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "..."
 }

@@ -2,16 +2,14 @@ package notify
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/passwordless-go/cognito/lambdas/otp/phone"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 )
 
 // Media a notification goes by.
 const (
-	MediumEmail = "EMAIL"
-	MediumSMS   = "SMS"
+	MediumEmail = delivery.MediumEmail
+	MediumSMS   = delivery.MediumSMS
 )
 
 // recipient is one address a notification goes to.
@@ -28,7 +26,7 @@ type recipient struct {
 func (s *Sender) recipients(ev Event) (out []recipient, why []string) {
 	a := ev.Attributes
 	email, phoneNo := strings.TrimSpace(a[AttrEmail]), strings.TrimSpace(a[AttrPhoneNumber])
-	emailOK := a[AttrEmailVerified] == "true" && looksLikeEmail(email)
+	emailOK := a[AttrEmailVerified] == "true" && delivery.LooksLikeEmail(email)
 	phoneOK := a[AttrPhoneNumberVerified] == "true" && phoneNo != ""
 	switch {
 	case emailOK && s.cfg.EmailFrom != "":
@@ -53,7 +51,7 @@ func (s *Sender) recipients(ev Event) (out []recipient, why []string) {
 				} else if !has(out, n) {
 					out = append(out, recipient{MediumSMS, n, "old"})
 				}
-			case !looksLikeEmail(old):
+			case !delivery.LooksLikeEmail(old):
 				why = append(why, "old address malformed")
 			case s.cfg.EmailFrom == "":
 				why = append(why, "old email but no EMAIL_FROM")
@@ -74,47 +72,12 @@ func has(l []recipient, address string) bool {
 	return false
 }
 
-// smsNumber returns number in E.164 if an SMS may go to it, else why not.
+// smsNumber returns number in E.164 if an SMS may go to it (delivery.SMSNumber: a mobile number
+// of an allowed country, as for codes), else why not (never the number).
 func (s *Sender) smsNumber(number string) (string, string) {
-	n, err := phone.Parse(number)
+	n, err := delivery.SMSNumber(number, s.cfg.SMSAllowedCountries)
 	if err != nil {
-		return "", "not a phone number"
+		return "", err.Error()
 	}
-	switch n.Type() {
-	case phone.Mobile, phone.FixedLineOrMobile:
-	default:
-		return "", "not a mobile number"
-	}
-	e164, region := n.E164(), ""
-	for _, c := range s.cfg.SMSAllowedCountries {
-		if strings.HasPrefix(c, "+") {
-			if len(e164) > len(c) && strings.HasPrefix(e164, c) {
-				return e164, ""
-			}
-			continue
-		}
-		if region == "" {
-			region = n.Region()
-		}
-		if c == region {
-			return e164, ""
-		}
-	}
-	return "", "country not allowed"
-}
-
-// looksLikeEmail is a shape check: one '@' with text on both sides, a dot in the domain, no
-// spaces or control characters, at most 254 bytes.
-func looksLikeEmail(s string) bool {
-	if len(s) < 5 || len(s) > 254 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`<>()[]\,;:"`, r)
-	}) {
-		return false
-	}
-	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
-		return false
-	}
-	dot := strings.LastIndexByte(domain, '.')
-	return dot > 0 && dot < len(domain)-1
+	return n, ""
 }

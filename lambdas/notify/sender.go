@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -42,20 +43,12 @@ type Store interface {
 }
 
 // EmailSender sends an email (SES v2 SendEmail; *awsapi.Client).
-type EmailSender interface {
-	SendEmail(ctx context.Context, in *awsapi.SendEmailInput) error
-}
+type EmailSender = delivery.EmailSender
 
 // SMSSender sends an SMS (SNS Publish; *awsapi.Client).
-type SMSSender interface {
-	Publish(ctx context.Context, in *awsapi.PublishInput) error
-}
+type SMSSender = delivery.SMSSender
 
-var (
-	_ Store       = (*store.Store)(nil)
-	_ EmailSender = (*awsapi.Client)(nil)
-	_ SMSSender   = (*awsapi.Client)(nil)
-)
+var _ Store = (*store.Store)(nil)
 
 // Deps are a Sender's dependencies. Store, Email and SMS are required when Config.Events is not
 // empty.
@@ -224,7 +217,7 @@ func (s *Sender) run(ctx context.Context, k *keyed.Key, ev Event, t *tally) {
 		case err != nil:
 			// A duplicate notice is harmless, a missing one is not: send anyway.
 			t.failed.Add(1)
-			log.WarnContext(ctx, "notification de-duplication failed, sending anyway", "error", errorCode(err))
+			log.WarnContext(ctx, "notification de-duplication failed, sending anyway", "error", delivery.ErrorCode(err))
 		case !first:
 			log.InfoContext(ctx, "notification already sent for this event")
 			return
@@ -258,7 +251,7 @@ func (s *Sender) run(ctx context.Context, k *keyed.Key, ev Event, t *tally) {
 			err := s.send(ctx, tmpl, d, r)
 			if err != nil {
 				t.failed.Add(1)
-				log.WarnContext(ctx, "notification failed", "medium", r.medium, "to", r.role, "error", errorCode(err))
+				log.WarnContext(ctx, "notification failed", "medium", r.medium, "to", r.role, "error", delivery.ErrorCode(err))
 				return
 			}
 			t.sent.Add(1)
@@ -275,7 +268,7 @@ func (s *Sender) allow(ctx context.Context, log *slog.Logger, t *tally, key, wha
 	switch {
 	case err != nil:
 		t.failed.Add(1)
-		log.WarnContext(ctx, "notification cap unavailable, sending anyway", "cap", what, "error", errorCode(err))
+		log.WarnContext(ctx, "notification cap unavailable, sending anyway", "cap", what, "error", delivery.ErrorCode(err))
 		return true
 	case !ok:
 		log.InfoContext(ctx, "notification capped", "cap", what)
@@ -315,54 +308,9 @@ func (s *Sender) data(ev Event) data {
 	}
 }
 
-// SNS message attributes, as package otp sends them.
-const (
-	snsSMSType           = "AWS.SNS.SMS.SMSType"
-	snsSenderID          = "AWS.SNS.SMS.SenderID"
-	snsOriginationNumber = "AWS.MM.SMS.OriginationNumber"
-)
-
 func (s *Sender) send(ctx context.Context, t *compiled, d data, r recipient) error {
 	if r.medium == MediumEmail {
-		return s.email.SendEmail(ctx, &awsapi.SendEmailInput{
-			From:             s.cfg.EmailFrom,
-			To:               []string{r.address},
-			Subject:          t.subject.render(d),
-			Text:             t.text.render(d),
-			HTML:             t.html.render(d),
-			ConfigurationSet: s.cfg.EmailConfigurationSet,
-		})
+		return s.email.SendEmail(ctx, s.cfg.sender().Email(r.address, d.render(t.subject), d.render(t.text), d.render(t.html)))
 	}
-	attrs := map[string]awsapi.MessageAttribute{
-		snsSMSType: {DataType: "String", StringValue: "Transactional"},
-	}
-	if s.cfg.SMSSenderID != "" {
-		attrs[snsSenderID] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.SMSSenderID}
-	}
-	if s.cfg.SMSOriginationNumber != "" {
-		attrs[snsOriginationNumber] = awsapi.MessageAttribute{DataType: "String", StringValue: s.cfg.SMSOriginationNumber}
-	}
-	return s.sms.Publish(ctx, &awsapi.PublishInput{PhoneNumber: r.address, Message: t.sms.render(d), MessageAttributes: attrs})
-}
-
-// errorCode names an error without its message (which can quote an address): the AWS error code
-// (letters, digits, '.', '-', '_'; 64 at most), or "deadline exceeded", "canceled", "error".
-func errorCode(err error) string {
-	var api interface{ ErrorCode() string }
-	switch {
-	case errors.As(err, &api) && api.ErrorCode() != "":
-		c := api.ErrorCode()
-		b := make([]byte, 0, min(len(c), 64))
-		for i := 0; i < len(c) && len(b) < 64; i++ {
-			if x := c[i]; x >= 'a' && x <= 'z' || x >= 'A' && x <= 'Z' || x >= '0' && x <= '9' || x == '.' || x == '-' || x == '_' {
-				b = append(b, x)
-			}
-		}
-		return string(b)
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	}
-	return "error"
+	return s.sms.Publish(ctx, s.cfg.sender().SMS(r.address, d.render(t.sms)))
 }

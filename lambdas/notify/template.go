@@ -1,10 +1,9 @@
 package notify
 
 import (
-	"fmt"
-	"html"
-	"regexp"
 	"strings"
+
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 )
 
 // Detail keys callers put in Event.Detail. Values are never secrets; addresses are shown masked.
@@ -35,18 +34,22 @@ const (
 	FieldContact = "contact"
 )
 
-// TemplateFields lists the placeholders a template may use. Anything else between {{ and }} is
-// an error when the configuration is read.
-var TemplateFields = []string{
-	"{{.AppName}}", "{{.Time}}",
-	"{{.Detail." + DetailMethod + "}}", "{{.Detail." + DetailKeyName + "}}", "{{.Detail." + DetailCount + "}}",
-	"{{.Detail." + DetailOldAddress + "}}", "{{.Detail." + FieldNewAddress + "}}", "{{.Detail." + FieldContact + "}}",
+// fieldNames are the placeholders a template may use, without braces and dot.
+var fieldNames = []string{"AppName", "Time",
+	"Detail." + DetailMethod, "Detail." + DetailKeyName, "Detail." + DetailCount,
+	"Detail." + DetailOldAddress, "Detail." + FieldNewAddress, "Detail." + FieldContact,
 }
 
-var detailFields = map[string]bool{
-	DetailMethod: true, DetailKeyName: true, DetailCount: true,
-	DetailOldAddress: true, FieldNewAddress: true, FieldContact: true,
-}
+// TemplateFields lists the placeholders a template may use ("{{.AppName}}", "{{.Time}}",
+// "{{.Detail.method}}", ...). Anything else between {{ and }} is an error when the configuration
+// is read.
+var TemplateFields = func() []string {
+	out := make([]string, len(fieldNames))
+	for i, f := range fieldNames {
+		out[i] = "{{." + f + "}}"
+	}
+	return out
+}()
 
 // data is what a template sees: every value already safe to show (masked, sanitised).
 type data struct {
@@ -55,95 +58,24 @@ type data struct {
 	Detail  map[string]string
 }
 
-// template is a message with placeholders written as in Go templates: {{.AppName}}, {{.Time}}
-// and {{.Detail.<field>}} (spaces inside the braces allowed). It stands in for text/template on
-// purpose, as package otp's does: text/template calls reflect.Value.MethodByName, which keeps
-// every exported method of every type in the binary.
-type template struct {
-	parts      []string // literal text and field names, alternating: text, field, text, ...
-	escapeHTML bool
+// parseTemplate parses src, a message with placeholders written as in Go templates
+// ({{.AppName}}, {{.Time}}, {{.Detail.<field>}}; delivery.Template, as the sign-in codes'):
+// text/template would keep every exported method of every type in the binary. htmlBody escapes
+// the values it substitutes.
+func parseTemplate(name, src string, htmlBody bool) (*delivery.Template, error) {
+	return delivery.ParseTemplate(name, src, htmlBody, fieldNames...)
 }
 
-var placeholder = regexp.MustCompile(`\{\{\s*\.([A-Za-z0-9_.]*)\s*\}\}`)
+// render returns t filled with d.
+func (d data) render(t *delivery.Template) string { return t.Render(d.value) }
 
-// parseTemplate parses src; htmlBody escapes the values it substitutes.
-func parseTemplate(name, src string, htmlBody bool) (*template, error) {
-	if len(src) > MaxTemplateBytes {
-		return nil, fmt.Errorf("%s is longer than %d bytes", name, MaxTemplateBytes)
+// value is the value of a placeholder.
+func (d data) value(field string) string {
+	switch field {
+	case "AppName":
+		return d.AppName
+	case "Time":
+		return d.Time
 	}
-	t := &template{escapeHTML: htmlBody}
-	rest := src
-	for {
-		loc := placeholder.FindStringSubmatchIndex(rest)
-		if loc == nil {
-			break
-		}
-		field := rest[loc[2]:loc[3]]
-		switch {
-		case field == "AppName", field == "Time":
-		case strings.HasPrefix(field, "Detail.") && detailFields[strings.TrimPrefix(field, "Detail.")]:
-		default:
-			return nil, fmt.Errorf("%s: unknown placeholder {{.%s}} (use %s)", name, shorten(field), strings.Join(TemplateFields, ", "))
-		}
-		t.parts = append(t.parts, rest[:loc[0]], field)
-		rest = rest[loc[1]:]
-	}
-	t.parts = append(t.parts, rest)
-	for i := 0; i < len(t.parts); i += 2 {
-		if strings.Contains(t.parts[i], "{{") || strings.Contains(t.parts[i], "}}") {
-			return nil, fmt.Errorf("%s: only %s may stand between {{ and }}", name, strings.Join(TemplateFields, ", "))
-		}
-	}
-	return t, nil
-}
-
-// htmlFromText turns a plain-text template into an HTML body: the literal text escaped,
-// paragraphs (blank lines) as <p>, single line breaks as <br>, the values escaped when rendered.
-func htmlFromText(t *template) *template {
-	h := &template{escapeHTML: true, parts: make([]string, len(t.parts))}
-	copy(h.parts, t.parts)
-	for i := 0; i < len(h.parts); i += 2 {
-		s := html.EscapeString(strings.ReplaceAll(h.parts[i], "\r\n", "\n"))
-		paras := strings.Split(s, "\n\n")
-		for j, p := range paras {
-			paras[j] = strings.ReplaceAll(p, "\n", "<br>\n")
-		}
-		h.parts[i] = strings.Join(paras, "</p>\n<p>")
-	}
-	h.parts[0] = htmlHead + "<p>" + h.parts[0]
-	last := len(h.parts) - 1
-	h.parts[last] = strings.TrimSuffix(strings.TrimSuffix(h.parts[last], "<br>\n"), "</p>\n<p>") + "</p>\n" + htmlTail
-	return h
-}
-
-const (
-	htmlHead = `<!DOCTYPE html>
-<html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222">
-`
-	htmlTail = "</body></html>\n"
-)
-
-// render returns the template filled with d.
-func (t *template) render(d data) string {
-	var b strings.Builder
-	for i, p := range t.parts {
-		if i%2 == 0 {
-			b.WriteString(p)
-			continue
-		}
-		var v string
-		switch p {
-		case "AppName":
-			v = d.AppName
-		case "Time":
-			v = d.Time
-		default:
-			v = d.Detail[strings.TrimPrefix(p, "Detail.")]
-		}
-		if t.escapeHTML {
-			v = html.EscapeString(v)
-		}
-		b.WriteString(v)
-	}
-	return b.String()
+	return d.Detail[strings.TrimPrefix(field, "Detail.")]
 }

@@ -305,8 +305,9 @@ func TestAttack11NumberNormalisation(t *testing.T) {
 	}
 }
 
-// TestAttack11RiskyNumbersRefused: premium-rate and other non-mobile numbers, and Caribbean
-// numbers under +1, get no SMS with the default countries.
+// TestAttack11RiskyNumbersRefused: premium-rate and other non-mobile numbers, and numbers under
+// +1 (Caribbean, and US and Canada, which need a registered origination number), get no SMS with
+// the default countries.
 func TestAttack11RiskyNumbersRefused(t *testing.T) {
 	for number, send := range map[string]bool{
 		"+449098790000":  false, // GB premium rate (09)
@@ -319,8 +320,8 @@ func TestAttack11RiskyNumbersRefused(t *testing.T) {
 		"+447700900123":  false, // reserved for drama: not a valid number
 		"+79161234567":   false, // Russia: not an allowed country
 		"+447400123456":  true,  // GB mobile
-		"+12015550123":   true,  // US
-		"+14165550123":   true,  // Canada
+		"+12015550123":   false, // US: not a default country
+		"+14165550123":   false, // Canada: not a default country
 		"+4915123456789": true,  // DE mobile
 		"+33612345678":   true,  // FR mobile
 		"+61412345678":   true,  // AU mobile

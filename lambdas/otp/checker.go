@@ -11,6 +11,7 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -143,7 +144,7 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 			},
 		})
 		if err != nil {
-			verr := &VerifyAttributeError{Attribute: verifiedAttr, Code: errorCode(err), Err: err}
+			verr := &VerifyAttributeError{Attribute: verifiedAttr, Code: delivery.ErrorCode(err), Err: err}
 			log.WarnContext(ctx, "otp: right code, but marking the address verified failed", "err", verr)
 			return false, verr
 		}

@@ -1,40 +1,37 @@
 package otp
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"net/mail"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/passwordless-go/cognito/lambdas/otp/phone"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 // Environment variables read by FromEnv. Unset or empty means the default.
 const (
-	EnvDigits                = "OTP_DIGITS"              // default 6, range 6-10
-	EnvTTLSeconds            = "OTP_TTL_SECONDS"         // default 300, range 60-600
-	EnvSendDelays            = "SEND_DELAYS"             // default DefaultSendDelays
-	EnvSendDailyCap          = "SEND_DAILY_CAP"          // default 100
-	EnvSMSUnverifiedLimits   = "SMS_UNVERIFIED_LIMITS"   // default DefaultSMSUnverifiedLimits
-	EnvEmailFrom             = "EMAIL_FROM"              // required for email_otp
-	EnvEmailConfigurationSet = "EMAIL_CONFIGURATION_SET" // optional SES configuration set
-	EnvAppName               = "APP_NAME"                // default "your app"
-	EnvEmailSubject          = "EMAIL_SUBJECT"           // default DefaultEmailSubject
-	EnvEmailTextTemplate     = "EMAIL_TEXT_TEMPLATE"     // default DefaultEmailTextTemplate
-	EnvEmailHTMLTemplate     = "EMAIL_HTML_TEMPLATE"     // default DefaultEmailHTMLTemplate
-	EnvSMSTemplate           = "SMS_TEMPLATE"            // default DefaultSMSTemplate
-	EnvSMSAllowedCountries   = "SMS_ALLOWED_COUNTRIES"   // default DefaultSMSAllowedCountries
-	EnvSMSSenderID           = "SMS_SENDER_ID"           // optional AWS.SNS.SMS.SenderID
-	EnvSMSOriginationNumber  = "SMS_ORIGINATION_NUMBER"  // optional AWS.MM.SMS.OriginationNumber
+	EnvDigits              = "OTP_DIGITS"            // default 6, range 6-10
+	EnvTTLSeconds          = "OTP_TTL_SECONDS"       // default 300, range 60-600
+	EnvSendDelays          = "SEND_DELAYS"           // default DefaultSendDelays
+	EnvSendDailyCap        = "SEND_DAILY_CAP"        // default 100
+	EnvSMSUnverifiedLimits = "SMS_UNVERIFIED_LIMITS" // default DefaultSMSUnverifiedLimits
+	EnvEmailSubject        = "EMAIL_SUBJECT"         // default DefaultEmailSubject
+	EnvEmailTextTemplate   = "EMAIL_TEXT_TEMPLATE"   // default DefaultEmailTextTemplate
+	EnvEmailHTMLTemplate   = "EMAIL_HTML_TEMPLATE"   // default DefaultEmailHTMLTemplate
+	EnvSMSTemplate         = "SMS_TEMPLATE"          // default DefaultSMSTemplate
+
+	// The sender settings, shared with every other sender (package delivery).
+	EnvEmailFrom             = delivery.EnvEmailFrom             // required for email_otp
+	EnvEmailConfigurationSet = delivery.EnvEmailConfigurationSet // optional SES configuration set
+	EnvAppName               = delivery.EnvAppName               // default "your app"
+	EnvSMSAllowedCountries   = delivery.EnvSMSAllowedCountries   // default DefaultSMSAllowedCountries
+	EnvSMSSenderID           = delivery.EnvSMSSenderID           // optional AWS.SNS.SMS.SenderID
+	EnvSMSOriginationNumber  = delivery.EnvSMSOriginationNumber  // optional AWS.MM.SMS.OriginationNumber
 
 	// EnvSendLimits (SEND_LIMITS) is no longer read: SEND_DELAYS and SEND_DAILY_CAP replace it.
 	//
@@ -61,7 +58,7 @@ const (
 	// DefaultSMSUnverifiedLimits is the deployment-wide budget of SMS codes to numbers not yet
 	// verified (fresh sign-ups): 20 an hour and 100 a day (fixed windows).
 	DefaultSMSUnverifiedLimits = "1h:20,24h:100"
-	DefaultAppName             = "your app"
+	DefaultAppName             = delivery.DefaultAppName
 
 	// DefaultSendLimits was the default of SEND_LIMITS.
 	//
@@ -72,9 +69,7 @@ const (
 	DefaultEmailTextTemplate = "Your {{.AppName}} sign-in code is {{.Code}}\n\n" +
 		"It expires in {{.Minutes}} minutes. If you did not try to sign in, ignore this email.\n" +
 		"Never share this code with anyone.\n"
-	DefaultEmailHTMLTemplate = `<!DOCTYPE html>
-<html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222">
-<p>Your {{.AppName}} sign-in code is</p>
+	DefaultEmailHTMLTemplate = delivery.HTMLHead + `<p>Your {{.AppName}} sign-in code is</p>
 <p style="font-size:28px;font-weight:bold;letter-spacing:4px">{{.Code}}</p>
 <p>It expires in {{.Minutes}} minutes. If you did not try to sign in, ignore this email.<br>
 Never share this code with anyone.</p>
@@ -82,25 +77,25 @@ Never share this code with anyone.</p>
 `
 	DefaultSMSTemplate = "{{.Code}} is your {{.AppName}} code. It expires in {{.Minutes}} minutes."
 
-	// DefaultSMSAllowedCountries is deliberately short; see Config.SMSAllowedCountries. Region
-	// codes, so that "US,CA" leaves out the Caribbean countries that share +1, and "GB" leaves
-	// out Guernsey, Jersey and the Isle of Man (GG, JE, IM) that share +44.
-	DefaultSMSAllowedCountries = "US,CA,GB,DE,FR,AU,IE"
+	// DefaultSMSAllowedCountries is deliberately short; see Config.SMSAllowedCountries: GB,
+	// DE, FR, AU and IE, region codes, so that "GB" leaves out Guernsey, Jersey and the Isle of
+	// Man (GG, JE, IM) that share +44. The United States and Canada need a registered
+	// origination number (SMSOriginationNumber): list "US,CA" (not "+1", which takes in the
+	// Caribbean) once you have one.
+	DefaultSMSAllowedCountries = delivery.DefaultSMSAllowedCountries
 
 	// MaxSMSLength caps the rendered SMS (with the longest code) at one GSM-7 segment. Longer
 	// messages are split and billed per segment.
-	MaxSMSLength = 160
+	MaxSMSLength = delivery.MaxSMSLength
 	// MaxAppNameLength caps APP_NAME, in characters.
-	MaxAppNameLength = 64
+	MaxAppNameLength = delivery.MaxAppNameLength
 	// MaxSubjectLength caps the rendered subject, in characters.
-	MaxSubjectLength = 200
+	MaxSubjectLength = delivery.MaxSubjectLength
 	// MaxTemplateBytes caps each template's source.
-	MaxTemplateBytes = 32 << 10
+	MaxTemplateBytes = delivery.MaxTemplateBytes
 
-	maxSendLimits = 5
-	maxSendWindow = 31 * 24 * time.Hour
-	maxSendMax    = 1000
-	maxCountries  = 300
+	// maxSendMax caps each limit of SMSUnverifiedLimits.
+	maxSendMax = 1000
 )
 
 // TemplateData is what the subject, email and SMS templates see.
@@ -161,7 +156,8 @@ type Config struct {
 	// SMSAllowedCountries lists where SMS codes may be sent: ISO 3166 region codes ("GB", the
 	// region of the number's numbering plan, as libphonenumber gives it) and/or calling-code
 	// prefixes of the E.164 form ("+44", or narrower such as "+1206"). Default
-	// "US,CA,GB,DE,FR,AU,IE". Whatever the list, only numbers of a mobile kind are sent to
+	// "GB,DE,FR,AU,IE" (US and Canadian carriers drop SMS without a registered origination
+	// number: add "US,CA" with SMSOriginationNumber). Whatever the list, only numbers of a mobile kind are sent to
 	// (libphonenumber type MOBILE or FIXED_LINE_OR_MOBILE): premium-rate, shared-cost,
 	// toll-free, VoIP, pager, personal, UAN and unknown numbers are refused.
 	//
@@ -199,9 +195,7 @@ func (c Config) withDefaults() Config {
 	if c.SMSUnverifiedLimits == nil {
 		c.SMSUnverifiedLimits, _ = ParseLimits(DefaultSMSUnverifiedLimits)
 	}
-	if c.AppName == "" {
-		c.AppName = DefaultAppName
-	}
+	c.setSender(c.Sender().WithDefaults())
 	if c.EmailSubject == "" {
 		c.EmailSubject = DefaultEmailSubject
 	}
@@ -214,10 +208,19 @@ func (c Config) withDefaults() Config {
 	if c.SMSTemplate == "" {
 		c.SMSTemplate = DefaultSMSTemplate
 	}
-	if c.SMSAllowedCountries == nil {
-		c.SMSAllowedCountries, _ = ParseCountries(DefaultSMSAllowedCountries)
-	}
 	return c
+}
+
+// Sender returns c's sender settings (AppName, EmailFrom, EmailConfigurationSet, the SMS
+// settings), as the other senders to the user's addresses share them.
+func (c Config) Sender() delivery.Settings {
+	return delivery.Settings{AppName: c.AppName, EmailFrom: c.EmailFrom, EmailConfigurationSet: c.EmailConfigurationSet,
+		SMSSenderID: c.SMSSenderID, SMSOriginationNumber: c.SMSOriginationNumber, SMSAllowedCountries: c.SMSAllowedCountries}
+}
+
+func (c *Config) setSender(s delivery.Settings) {
+	c.AppName, c.EmailFrom, c.EmailConfigurationSet = s.AppName, s.EmailFrom, s.EmailConfigurationSet
+	c.SMSSenderID, c.SMSOriginationNumber, c.SMSAllowedCountries = s.SMSSenderID, s.SMSOriginationNumber, s.SMSAllowedCountries
 }
 
 // FromEnv reads the Config from the environment through getenv (os.Getenv when nil); see the
@@ -266,22 +269,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.SMSUnverifiedLimits = l
 	}
-	if s := strings.TrimSpace(getenv(EnvSMSAllowedCountries)); s != "" {
-		l, err := ParseCountries(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", EnvSMSAllowedCountries, err))
-		}
-		c.SMSAllowedCountries = l
+	sender, err := delivery.SettingsFromEnv(getenv)
+	if err != nil {
+		errs = append(errs, err)
 	}
-	c.EmailFrom = strings.TrimSpace(getenv(EnvEmailFrom))
-	c.EmailConfigurationSet = strings.TrimSpace(getenv(EnvEmailConfigurationSet))
-	c.AppName = strings.TrimSpace(getenv(EnvAppName))
+	c.setSender(sender)
 	c.EmailSubject = getenv(EnvEmailSubject)
 	c.EmailTextTemplate = getenv(EnvEmailTextTemplate)
 	c.EmailHTMLTemplate = getenv(EnvEmailHTMLTemplate)
 	c.SMSTemplate = getenv(EnvSMSTemplate)
-	c.SMSSenderID = strings.TrimSpace(getenv(EnvSMSSenderID))
-	c.SMSOriginationNumber = strings.TrimSpace(getenv(EnvSMSOriginationNumber))
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("otp: %w", errors.Join(errs...))
 	}
@@ -312,102 +308,23 @@ func checkDelays(l []time.Duration) error {
 	return (store.SendSchedule{Delays: l, DailyCap: 1}).Check()
 }
 
-// ParseLimits parses "window:max,..." such as "1h:20,24h:100" (windows in Go duration syntax).
-func ParseLimits(s string) ([]store.Limit, error) {
-	var out []store.Limit
-	for part := range strings.SplitSeq(s, ",") {
-		w, m, ok := strings.Cut(strings.TrimSpace(part), ":")
-		if !ok {
-			return nil, fmt.Errorf("send limit %q is not window:max", part)
-		}
-		d, err := time.ParseDuration(strings.TrimSpace(w))
-		if err != nil {
-			return nil, fmt.Errorf("send limit %q: bad window: %v", part, err)
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(m))
-		if err != nil {
-			return nil, fmt.Errorf("send limit %q: bad max", part)
-		}
-		out = append(out, store.Limit{Window: d, Max: n})
-	}
-	if err := checkSendLimits(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func checkSendLimits(l []store.Limit) error {
-	if len(l) == 0 || len(l) > maxSendLimits {
-		return fmt.Errorf("%d limits, want 1-%d", len(l), maxSendLimits)
-	}
-	seen := map[time.Duration]bool{}
-	for _, x := range l {
-		if x.Window < time.Second || x.Window > maxSendWindow || x.Window%time.Second != 0 {
-			return fmt.Errorf("limit window %s is not whole seconds in range 1s-%s", x.Window, maxSendWindow)
-		}
-		if x.Max < 1 || x.Max > maxSendMax {
-			return fmt.Errorf("limit max %d out of range 1-%d", x.Max, maxSendMax)
-		}
-		if seen[x.Window] {
-			return fmt.Errorf("two limits with window %s", x.Window)
-		}
-		seen[x.Window] = true
-	}
-	return nil
-}
-
-var (
-	countryRE  = regexp.MustCompile(`^\+[1-9][0-9]{0,5}$`)
-	regionRE   = regexp.MustCompile(`^[A-Z]{2}$`)
-	e164RE     = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	senderIDRE = regexp.MustCompile(`^[A-Za-z0-9]{1,11}$`)
-	confSetRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
+// ParseLimits parses "window:max,..." such as "1h:20,24h:100" (windows in Go duration syntax,
+// whole seconds up to 31 days, distinct; 1-5 limits; max 1-1000).
+func ParseLimits(s string) ([]store.Limit, error) { return delivery.ParseLimits(s, maxSendMax) }
 
 // ParseCountries parses a comma-separated list of ISO 3166 region codes and calling-code
-// prefixes such as "US,CA,GB" or "+44,+1206".
-func ParseCountries(s string) ([]string, error) {
-	var out []string
-	for part := range strings.SplitSeq(s, ",") {
-		out = append(out, strings.TrimSpace(part))
-	}
-	if err := checkCountries(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func checkCountries(l []string) error {
-	if len(l) == 0 || len(l) > maxCountries {
-		return fmt.Errorf("%d SMS countries, want 1-%d", len(l), maxCountries)
-	}
-	seen := map[string]bool{}
-	for _, p := range l {
-		switch {
-		case regionRE.MatchString(p):
-			if phone.CountryCodeFor(p) == 0 {
-				return fmt.Errorf("SMS country %q is not a region code with a numbering plan", p)
-			}
-		case !countryRE.MatchString(p):
-			return fmt.Errorf("SMS country %q is neither a region code (GB) nor + and 1-6 digits", p)
-		}
-		if seen[p] {
-			return fmt.Errorf("SMS country %q listed twice", p)
-		}
-		seen[p] = true
-	}
-	return nil
-}
+// prefixes such as "GB,DE" or "+44,+1206".
+func ParseCountries(s string) ([]string, error) { return delivery.ParseCountries(s) }
 
 // IsE164 reports whether s is an E.164 phone number: + and 7 to 15 digits, no leading zero.
-func IsE164(s string) bool { return e164RE.MatchString(s) }
+func IsE164(s string) bool { return delivery.IsE164(s) }
 
 // templates are a Config's compiled templates.
 type templates struct {
-	subject *template
-	text    *template
-	html    *template
-	sms     *template
+	subject *delivery.Template
+	text    *delivery.Template
+	html    *delivery.Template
+	sms     *delivery.Template
 	minutes int
 }
 
@@ -430,43 +347,24 @@ func (c Config) compile() (*templates, error) {
 	if err := (store.SendSchedule{Delays: c.SendDelays, DailyCap: c.SendDailyCap}).Check(); err != nil {
 		bad("%v", err)
 	}
-	if err := checkSendLimits(c.SMSUnverifiedLimits); err != nil {
+	if err := delivery.CheckLimits(c.SMSUnverifiedLimits, maxSendMax); err != nil {
 		bad("SMS unverified limits: %v", err)
 	}
-	if err := checkCountries(c.SMSAllowedCountries); err != nil {
-		bad("%v", err)
-	}
-	if c.EmailFrom != "" {
-		if strings.ContainsAny(c.EmailFrom, "\r\n") {
-			bad("email sender contains a line break")
-		} else if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
-			bad("email sender is not an address: %v", err)
-		}
-	}
-	if c.EmailConfigurationSet != "" && !confSetRE.MatchString(c.EmailConfigurationSet) {
-		bad("email configuration set name %q is not 1-64 letters, digits, - or _", c.EmailConfigurationSet)
-	}
-	if err := checkPlainText("app name", c.AppName, MaxAppNameLength); err != nil {
-		bad("%v", err)
-	}
-	if c.SMSSenderID != "" && (!senderIDRE.MatchString(c.SMSSenderID) || !strings.ContainsFunc(c.SMSSenderID, unicode.IsLetter)) {
-		bad("SMS sender ID %q is not 1-11 letters or digits with at least one letter", c.SMSSenderID)
-	}
-	if c.SMSOriginationNumber != "" && !IsE164(c.SMSOriginationNumber) {
-		bad("SMS origination number is not E.164")
+	if err := c.Sender().Check(); err != nil {
+		errs = append(errs, err)
 	}
 	t := &templates{minutes: max(1, int(c.TTL/time.Minute))}
 	var err error
-	if t.subject, err = parseText("email subject", c.EmailSubject); err != nil {
+	if t.subject, err = parseTemplate("email subject", c.EmailSubject, false); err != nil {
 		errs = append(errs, err)
 	}
-	if t.text, err = parseText("email text template", c.EmailTextTemplate); err != nil {
+	if t.text, err = parseTemplate("email text template", c.EmailTextTemplate, false); err != nil {
 		errs = append(errs, err)
 	}
-	if t.html, err = parseHTML("email HTML template", c.EmailHTMLTemplate); err != nil {
+	if t.html, err = parseTemplate("email HTML template", c.EmailHTMLTemplate, true); err != nil {
 		errs = append(errs, err)
 	}
-	if t.sms, err = parseText("SMS template", c.SMSTemplate); err != nil {
+	if t.sms, err = parseTemplate("SMS template", c.SMSTemplate, false); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
@@ -483,28 +381,17 @@ func (t *templates) check(c Config) error {
 	var errs []error
 	for _, code := range []string{"0123456789"[:c.Digits], "9876543210"[:c.Digits]} {
 		d := TemplateData{Code: code, AppName: c.AppName, Minutes: t.minutes}
-		subject, err := t.render(t.subject, d)
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("email subject: %w", err))
-		case strings.TrimSpace(subject) == "":
+		subject := d.render(t.subject)
+		if strings.TrimSpace(subject) == "" {
 			errs = append(errs, errors.New("email subject renders empty"))
-		default:
-			if err := checkPlainText("email subject", subject, MaxSubjectLength); err != nil {
-				errs = append(errs, err)
-			}
+		} else if err := delivery.CheckPlainText("email subject", subject, MaxSubjectLength); err != nil {
+			errs = append(errs, err)
 		}
 		for _, x := range []struct {
 			name string
-			tmpl interface {
-				Execute(w io.Writer, data any) error
-			}
+			tmpl *delivery.Template
 		}{{"email text template", t.text}, {"email HTML template", t.html}, {"SMS template", t.sms}} {
-			out, err := t.render(x.tmpl, d)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", x.name, err))
-				continue
-			}
+			out := d.render(x.tmpl)
 			if !strings.Contains(out, code) {
 				errs = append(errs, fmt.Errorf("%s does not print {{.Code}}", x.name))
 			}
@@ -517,33 +404,4 @@ func (t *templates) check(c Config) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func (t *templates) render(tmpl interface {
-	Execute(w io.Writer, data any) error
-}, d TemplateData) (string, error) {
-	var b bytes.Buffer
-	if err := tmpl.Execute(&b, d); err != nil {
-		return "", err
-	}
-	return b.String(), nil
-}
-
-func parseText(name, src string) (*template, error) { return parseTemplate(name, src, false) }
-
-func parseHTML(name, src string) (*template, error) { return parseTemplate(name, src, true) }
-
-// checkPlainText accepts 1 to maxLen characters of valid UTF-8 without control characters.
-func checkPlainText(name, s string, maxLen int) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%s is empty", name)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s is not valid UTF-8", name)
-	case utf8.RuneCountInString(s) > maxLen:
-		return fmt.Errorf("%s is longer than %d characters", name, maxLen)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return fmt.Errorf("%s contains control characters", name)
-	}
-	return nil
 }

@@ -34,7 +34,7 @@ func TestFromEnvDefaults(t *testing.T) {
 	if !reflect.DeepEqual(d.SMSUnverifiedLimits, wantLimits) {
 		t.Errorf("default SMS budget %+v, want %+v", d.SMSUnverifiedLimits, wantLimits)
 	}
-	if got := strings.Join(d.SMSAllowedCountries, ","); got != "US,CA,GB,DE,FR,AU,IE" {
+	if got := strings.Join(d.SMSAllowedCountries, ","); got != "GB,DE,FR,AU,IE" {
 		t.Errorf("default countries %s", got)
 	}
 	if d.SendLimits != nil {

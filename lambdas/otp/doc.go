@@ -99,9 +99,14 @@
 //	EMAIL_TEXT_TEMPLATE      template, must print {{.Code}}                         default DefaultEmailTextTemplate
 //	EMAIL_HTML_TEMPLATE      template (values HTML-escaped), must print {{.Code}}   default DefaultEmailHTMLTemplate
 //	SMS_TEMPLATE             template, must print {{.Code}}, <= 160 chars           default DefaultSMSTemplate
-//	SMS_ALLOWED_COUNTRIES    region codes (GB) and/or calling-code prefixes (+44)   default US,CA,GB,DE,FR,AU,IE
+//	SMS_ALLOWED_COUNTRIES    region codes (GB) and/or calling-code prefixes (+44)   default GB,DE,FR,AU,IE
 //	SMS_SENDER_ID            AWS.SNS.SMS.SenderID                                   optional
 //	SMS_ORIGINATION_NUMBER   AWS.MM.SMS.OriginationNumber (E.164)                   optional
+//
+// The sender settings (EMAIL_FROM, EMAIL_CONFIGURATION_SET, APP_NAME and the SMS_ variables
+// above) are package delivery's, shared with the other senders (notifications, contact changes).
+// US and Canadian numbers are not in the default countries: carriers there drop SMS without a
+// registered origination number; list "US,CA" once SMS_ORIGINATION_NUMBER is set.
 //
 // SEND_LIMITS (the fixed windows this replaces) is ignored. Templates see TemplateData: .Code,
 // .AppName and .Minutes. SMS are always sent with AWS.SNS.SMS.SMSType = Transactional. Every

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -63,15 +63,8 @@ const (
 
 // Delivery media, as published in PubDeliveryMedium.
 const (
-	MediumEmail = "EMAIL"
-	MediumSMS   = "SMS"
-)
-
-// SNS message attributes.
-const (
-	snsSMSType           = "AWS.SNS.SMS.SMSType"
-	snsSenderID          = "AWS.SNS.SMS.SenderID"
-	snsOriginationNumber = "AWS.MM.SMS.OriginationNumber"
+	MediumEmail = delivery.MediumEmail
+	MediumSMS   = delivery.MediumSMS
 )
 
 // Store is the part of *store.Store the Issuer uses.
@@ -95,19 +88,10 @@ type Store interface {
 var _ Store = (*store.Store)(nil)
 
 // EmailSender sends an email (SES v2 SendEmail; *awsapi.Client).
-type EmailSender interface {
-	SendEmail(ctx context.Context, in *awsapi.SendEmailInput) error
-}
+type EmailSender = delivery.EmailSender
 
 // SMSSender sends an SMS (SNS Publish; *awsapi.Client).
-type SMSSender interface {
-	Publish(ctx context.Context, in *awsapi.PublishInput) error
-}
-
-var (
-	_ EmailSender = (*awsapi.Client)(nil)
-	_ SMSSender   = (*awsapi.Client)(nil)
-)
+type SMSSender = delivery.SMSSender
 
 // IssuerDeps are the Issuer's dependencies.
 type IssuerDeps struct {
@@ -515,26 +499,7 @@ func (is *Issuer) data(code string) TemplateData {
 
 func (is *Issuer) sendEmail(ctx context.Context, to, code string) error {
 	d := is.data(code)
-	subject, err := is.tmpl.render(is.tmpl.subject, d)
-	if err != nil {
-		return fmt.Errorf("otp: render email subject: %w", err)
-	}
-	text, err := is.tmpl.render(is.tmpl.text, d)
-	if err != nil {
-		return fmt.Errorf("otp: render email text: %w", err)
-	}
-	html, err := is.tmpl.render(is.tmpl.html, d)
-	if err != nil {
-		return fmt.Errorf("otp: render email HTML: %w", err)
-	}
-	in := &awsapi.SendEmailInput{
-		From:             is.cfg.EmailFrom,
-		To:               []string{to},
-		Subject:          subject,
-		Text:             text,
-		HTML:             html,
-		ConfigurationSet: is.cfg.EmailConfigurationSet, // "" sends none
-	}
+	in := is.cfg.Sender().Email(to, d.render(is.tmpl.subject), d.render(is.tmpl.text), d.render(is.tmpl.html))
 	if err := is.email.SendEmail(ctx, in); err != nil {
 		return newDeliveryError(MediumEmail, err)
 	}
@@ -542,20 +507,7 @@ func (is *Issuer) sendEmail(ctx context.Context, to, code string) error {
 }
 
 func (is *Issuer) sendSMS(ctx context.Context, to, code string) error {
-	msg, err := is.tmpl.render(is.tmpl.sms, is.data(code))
-	if err != nil {
-		return fmt.Errorf("otp: render SMS: %w", err)
-	}
-	attrs := map[string]awsapi.MessageAttribute{
-		snsSMSType: {DataType: "String", StringValue: "Transactional"},
-	}
-	if is.cfg.SMSSenderID != "" {
-		attrs[snsSenderID] = awsapi.MessageAttribute{DataType: "String", StringValue: is.cfg.SMSSenderID}
-	}
-	if is.cfg.SMSOriginationNumber != "" {
-		attrs[snsOriginationNumber] = awsapi.MessageAttribute{DataType: "String", StringValue: is.cfg.SMSOriginationNumber}
-	}
-	if err := is.sms.Publish(ctx, &awsapi.PublishInput{PhoneNumber: to, Message: msg, MessageAttributes: attrs}); err != nil {
+	if err := is.sms.Publish(ctx, is.cfg.Sender().SMS(to, is.data(code).render(is.tmpl.sms))); err != nil {
 		return newDeliveryError(MediumSMS, err)
 	}
 	return nil
@@ -621,7 +573,7 @@ type DeliveryError struct {
 }
 
 func newDeliveryError(medium string, err error) *DeliveryError {
-	return &DeliveryError{Medium: medium, Code: errorCode(err), Err: err}
+	return &DeliveryError{Medium: medium, Code: delivery.ErrorCode(err), Err: err}
 }
 
 func (e *DeliveryError) Error() string {
@@ -630,38 +582,7 @@ func (e *DeliveryError) Error() string {
 
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
-// apiError is the part of smithy.APIError errorCode reads.
-type apiError interface{ ErrorCode() string }
-
 // ErrorCode names an AWS error without its message (which can quote an address): the AWS error
-// code kept to letters, digits, '.', '-' and '_', or "deadline exceeded", "canceled", "transport".
-func ErrorCode(err error) string { return errorCode(err) }
-
-// errorCode names an AWS SDK error without its message.
-func errorCode(err error) string {
-	var api apiError
-	switch {
-	case errors.As(err, &api) && api.ErrorCode() != "":
-		return sanitizeCode(api.ErrorCode())
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	}
-	return "transport"
-}
-
-// sanitizeCode keeps an error code to letters, digits, '.', '-' and '_' (64 at most).
-func sanitizeCode(s string) string {
-	b := make([]byte, 0, min(len(s), 64))
-	for i := 0; i < len(s) && len(b) < 64; i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' {
-			b = append(b, c)
-		}
-	}
-	if len(b) == 0 {
-		return "unknown"
-	}
-	return string(b)
-}
+// code kept to letters, digits, '.', '-' and '_', or "deadline exceeded", "canceled", "transport"
+// (delivery.ErrorCode).
+func ErrorCode(err error) string { return delivery.ErrorCode(err) }

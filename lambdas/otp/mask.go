@@ -4,20 +4,19 @@ import (
 	"crypto/sha256"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/otp/phone"
 )
 
 // Cognito user attributes the package reads and writes.
 const (
-	AttrEmail               = "email"
-	AttrEmailVerified       = "email_verified"
-	AttrPhoneNumber         = "phone_number"
-	AttrPhoneNumberVerified = "phone_number_verified"
+	AttrEmail               = delivery.AttrEmail
+	AttrEmailVerified       = delivery.AttrEmailVerified
+	AttrPhoneNumber         = delivery.AttrPhoneNumber
+	AttrPhoneNumberVerified = delivery.AttrPhoneNumberVerified
 )
 
 // addressAttr returns the attribute holding m's recipient and the one saying it is verified.
@@ -28,21 +27,9 @@ func addressAttr(m authflow.Method) (addr, verified string) {
 	return AttrEmail, AttrEmailVerified
 }
 
-// looksLikeEmail is a shape check, not a full RFC 5322 parse: one '@' with text on both sides,
-// a dot in the domain, no spaces or control characters, at most 254 bytes.
-func looksLikeEmail(s string) bool {
-	if len(s) < 5 || len(s) > 254 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`<>()[]\,;:"`, r)
-	}) {
-		return false
-	}
-	local, domain, ok := strings.Cut(s, "@")
-	if !ok || local == "" || len(local) > 64 || strings.Contains(domain, "@") {
-		return false
-	}
-	dot := strings.LastIndexByte(domain, '.')
-	return dot > 0 && dot < len(domain)-1
-}
+// looksLikeEmail is delivery.LooksLikeEmail: one '@' with text on both sides, a dot in the
+// domain, no spaces, control characters or address syntax, at most 254 bytes.
+func looksLikeEmail(s string) bool { return delivery.LooksLikeEmail(s) }
 
 // looksLikeRecipient reports whether s has the shape of m's recipient.
 func looksLikeRecipient(m authflow.Method, s string) bool {
@@ -54,59 +41,13 @@ func looksLikeRecipient(m authflow.Method, s string) bool {
 }
 
 // Mask returns what the client is shown of a recipient: "j***@e***.com" for an email address,
-// "+44*******123" for a phone number (the method decides which).
+// "+44*******123" for a phone number (the method decides which; delivery.MaskEmail and
+// delivery.MaskPhone).
 func Mask(m authflow.Method, recipient string) string {
 	if m == authflow.SMSOTP {
-		return maskPhone(recipient)
+		return delivery.MaskPhone(recipient)
 	}
-	return maskEmail(recipient)
-}
-
-func firstRune(s string) string {
-	r, _ := utf8.DecodeRuneInString(s)
-	if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) {
-		return "*"
-	}
-	return string(r)
-}
-
-func maskEmail(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	at := strings.LastIndexByte(s, '@')
-	if at < 0 {
-		return "***@***"
-	}
-	local, domain := s[:at], s[at+1:]
-	out := firstRune(local) + "***@" + firstRune(domain) + "***"
-	if dot := strings.LastIndexByte(domain, '.'); dot > 0 && dot < len(domain)-1 && isTLD(domain[dot+1:]) {
-		out += domain[dot:]
-	}
-	return out
-}
-
-func isTLD(s string) bool {
-	if len(s) > 24 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func maskPhone(s string) string {
-	var d []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			d = append(d, s[i])
-		}
-	}
-	if len(d) < 7 || len(d) > 15 {
-		return "+" + strings.Repeat("*", 10)
-	}
-	return "+" + string(d[:2]) + strings.Repeat("*", len(d)-5) + string(d[len(d)-3:])
+	return delivery.MaskEmail(recipient)
 }
 
 // placeholderMask is the destination shown when the user name says nothing about the recipient
@@ -128,7 +69,7 @@ func placeholderMask(k *keyed.Key, m authflow.Method, userPoolID, userName strin
 	if strings.HasPrefix(entry, "+") {
 		region, lead = regionOfPrefix(entry)
 	}
-	return maskPhone(plausibleMobile(seed, region, lead))
+	return delivery.MaskPhone(plausibleMobile(seed, region, lead))
 }
 
 // regionOfPrefix returns the main region of a calling-code prefix ("+44" gives GB, "+1206" US)

@@ -1,11 +1,10 @@
 package otp
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/otp/phone"
 )
@@ -83,11 +82,11 @@ func deliveryAddress(m authflow.Method, recipient string) string {
 	return strings.TrimSpace(recipient)
 }
 
-// Refusals of SMSNumber. Their text never includes the number.
+// Refusals of SMSNumber (delivery's). Their text never includes the number.
 var (
-	ErrNotPhoneNumber    = errors.New("phone number does not parse as E.164")
-	ErrNotMobile         = errors.New("phone number is not a mobile number")
-	ErrCountryNotAllowed = errors.New("phone number is not in an allowed country")
+	ErrNotPhoneNumber    = delivery.ErrNotPhoneNumber
+	ErrNotMobile         = delivery.ErrNotMobile
+	ErrCountryNotAllowed = delivery.ErrCountryNotAllowed
 )
 
 // SMSNumber returns number in E.164 as libphonenumber formats it ("+4407400123456" becomes
@@ -95,21 +94,9 @@ var (
 // FIXED_LINE_OR_MOBILE: no premium-rate, shared-cost, toll-free, VoIP, pager or unknown
 // numbers) and be in countries (region codes such as "GB" or calling-code prefixes such as
 // "+44"). Otherwise it returns ErrNotPhoneNumber, ErrNotMobile (wrapped with the number's type)
-// or ErrCountryNotAllowed.
+// or ErrCountryNotAllowed. (delivery.SMSNumber.)
 func SMSNumber(number string, countries []string) (string, error) {
-	n, err := phone.Parse(number)
-	if err != nil {
-		return "", ErrNotPhoneNumber
-	}
-	switch t := n.Type(); t {
-	case phone.Mobile, phone.FixedLineOrMobile:
-	default:
-		return "", fmt.Errorf("%w (%s)", ErrNotMobile, t)
-	}
-	if !countryAllowed(n, countries) {
-		return "", ErrCountryNotAllowed
-	}
-	return n.E164(), nil
+	return delivery.SMSNumber(number, countries)
 }
 
 // smsCheck says why a code must not be sent to number (SMSNumber's error text), or "" if it may be.
@@ -118,24 +105,4 @@ func smsCheck(number string, countries []string) string {
 		return err.Error()
 	}
 	return ""
-}
-
-// countryAllowed reports whether n's region or E.164 prefix is in countries.
-func countryAllowed(n phone.Number, countries []string) bool {
-	e164, region := n.E164(), ""
-	for _, c := range countries {
-		if strings.HasPrefix(c, "+") {
-			if len(e164) > len(c) && strings.HasPrefix(e164, c) {
-				return true
-			}
-			continue
-		}
-		if region == "" {
-			region = n.Region()
-		}
-		if c == region {
-			return true
-		}
-	}
-	return false
 }

@@ -54,15 +54,15 @@ func TestParseTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	create := s.Functions["create"]
-	if create.Env["KEY_TABLE_NAME"] != "tbl" || create.Env["EMAIL_CONFIGURATION_SET"] != LocalConfigurationSet || create.Env["SIGN_IN_METHODS"] != "email_otp,sms_otp,device_key,passkey" || create.Env["PASSKEY_RP_ID"] != "example.com" {
+	if create.Env["KEY_TABLE_NAME"] != "tbl" || create.Env["EMAIL_CONFIGURATION_SET"] != LocalConfigurationSet || create.Env["SIGN_IN_METHODS"] != "email_otp,sms_otp,device_key,passkey,magic_link" || create.Env["PASSKEY_RP_ID"] != "example.com" {
 		t.Fatalf("create env %v", create.Env)
 	}
 	if s.Functions["api"].Env["APP_CLIENT_ID"] != "client123" || create.Timeout != 4*time.Second || create.MemoryMB != 512 {
 		t.Fatalf("api env %v, create timeout %s memory %d", s.Functions["api"].Env, create.Timeout, create.MemoryMB)
 	}
-	wantRoutes := []string{"DELETE /device-keys/{id}", "DELETE /passkeys/{id}", "GET /device-keys", "GET /me", "GET /passkeys",
-		"PATCH /passkeys/{id}", "POST /device-keys", "POST /me/contact", "POST /me/contact/verify", "POST /passkeys/authentication/options",
-		"POST /passkeys/registration", "POST /passkeys/registration/options"}
+	wantRoutes := []string{"DELETE /device-keys", "DELETE /device-keys/{id}", "DELETE /passkeys", "DELETE /passkeys/{id}", "GET /device-keys",
+		"GET /me", "GET /passkeys", "PATCH /passkeys/{id}", "POST /device-keys", "POST /me/contact", "POST /me/contact/verify",
+		"POST /me/signout-everywhere", "POST /passkeys/authentication/options", "POST /passkeys/registration", "POST /passkeys/registration/options"}
 	if !slices.Equal(s.Routes, wantRoutes) || !slices.Equal(s.ResolvedAudience, []string{"client123"}) {
 		t.Fatalf("routes %v audience %v", s.Routes, s.ResolvedAudience)
 	}
@@ -83,7 +83,7 @@ func TestParseTemplate(t *testing.T) {
 	if !slices.Equal(s.UsernameAttributes, []string{"email", "phone_number"}) || !s.PreventUserExistenceErrors {
 		t.Fatalf("pool: %v %v", s.UsernameAttributes, s.PreventUserExistenceErrors)
 	}
-	if s.AuthSessionValidity != 5*time.Minute || s.AccessTokenValidity != 15*time.Minute || s.RefreshTokenValidity != 7*24*time.Hour {
+	if s.AuthSessionValidity != 15*time.Minute || s.AccessTokenValidity != 15*time.Minute || s.RefreshTokenValidity != 7*24*time.Hour {
 		t.Fatalf("validities %s %s %s", s.AuthSessionValidity, s.AccessTokenValidity, s.RefreshTokenValidity)
 	}
 	// The table is the one package store documents.
@@ -246,7 +246,8 @@ func TestStart(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(h.Spec.Routes, []string{"DELETE /device-keys/{id}", "GET /device-keys", "GET /me", "POST /device-keys"}) {
+	if !slices.Equal(h.Spec.Routes, []string{"DELETE /device-keys", "DELETE /device-keys/{id}", "GET /device-keys", "GET /me", "POST /device-keys",
+		"POST /me/signout-everywhere"}) {
 		t.Fatalf("routes %v", h.Spec.Routes)
 	}
 

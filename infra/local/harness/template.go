@@ -70,6 +70,9 @@ func DefaultProps() *passwordless.Props {
 		Methods: defaultMethods(),
 		Aliases: passwordless.Aliases{Email: true, Phone: true},
 		Email:   &passwordless.EmailProps{From: "no-reply@example.com"},
+		// The tests' phone numbers are US numbers, which need a registered origination number
+		// (the construct refuses US without one); this one is a made-up toll-free number.
+		SMS: passwordless.SMSProps{AllowedCountries: []string{"US"}, OriginationNumber: "+18885550123"},
 	}
 }
 
