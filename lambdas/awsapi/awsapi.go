@@ -1,6 +1,6 @@
 // Package awsapi is a minimal client for the few AWS operations the functions call besides
-// DynamoDB: SES v2 SendEmail, SNS Publish, Secrets Manager GetSecretValue, and Cognito
-// AdminUpdateUserAttributes, GetUser, AdminSetUserPassword and AdminUserGlobalSignOut. Each full
+// DynamoDB: SES v2 SendEmail, SNS Publish, Secrets Manager GetSecretValue, EventBridge PutEvents,
+// and Cognito AdminUpdateUserAttributes, GetUser, AdminSetUserPassword and AdminUserGlobalSignOut. Each full
 // SDK service client adds megabytes to a binary for one operation; this package signs requests
 // with the SDK core's SigV4 signer (which DynamoDB links anyway) and speaks the three wire
 // protocols (restJson1, awsQuery, awsJson1.1) for just those operations.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 )
@@ -29,6 +30,24 @@ func FromEnv(getenv func(string) string) (*Store, error) {
 	cfg, err := awsconfig.New(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
+	}
+	return New(dynamodb.NewFromConfig(cfg), table), nil
+}
+
+// FromConfig builds a Store on the table named by KEY_TABLE_NAME (read with getenv, os.Getenv
+// when nil) with a DynamoDB client from cfg, so a function builds one aws.Config (for example
+// with its HTTPClient wrapped by metrics.Recorder.Transport) and shares it with its other
+// clients. It makes no network call.
+func FromConfig(getenv func(string) string, cfg aws.Config) (*Store, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	table := getenv(EnvTableName)
+	if table == "" {
+		return nil, ErrNoTable
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("store: the aws.Config has no region")
 	}
 	return New(dynamodb.NewFromConfig(cfg), table), nil
 }
