@@ -10,13 +10,14 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
 // CheckerStore is the part of *store.Store the Checker uses.
 type CheckerStore interface {
-	ConsumeMagicLink(ctx context.Context, userKey string, hash []byte, deviceHash string, requireDevice bool, attempt string) (bool, error)
+	ConsumeMagicLink(ctx context.Context, userKey string, hash, addressHash []byte, deviceHash string, requireDevice bool, attempt string) (bool, error)
 }
 
 var _ CheckerStore = (*store.Store)(nil)
@@ -54,9 +55,13 @@ func AttemptTag(k *keyed.Key, sessionID string, round int, secret string) string
 // Check answers a link's secret: in a fresh sign-in's nonce round (ClientMetadata
 // action=complete) or in the LINK round of the sign-in that asked for it. The secret (trimmed of
 // spaces) is hashed with the user (SecretHash) and the user's outstanding link is used in one
-// conditional write (store.ConsumeMagicLink): it must hold that hash, not be expired and, with
-// Config.SameDevice, be bound to DeviceHash(ClientMetadata deviceSecret). So a link works once,
-// only for the user it was sent to, only until it expires or a newer one replaces it; a Cognito
+// conditional write (store.ConsumeMagicLink): it must hold that hash, have been sent to the
+// account's current email address, which must still be verified (AddressHash of the request's
+// email attribute when email_verified is "true"), not be expired and, with Config.SameDevice, be
+// bound to DeviceHash(ClientMetadata deviceSecret). So a link works once, only for the user it
+// was sent to, only while the account's verified address is the one it went to (a link left in a
+// mailbox the account has since moved away from, or whose address is no longer verified, is
+// refused like a wrong answer), only until it expires or a newer one replaces it; a Cognito
 // retry of the Verify that used it (same session, round and secret: AttemptTag) is told yes again. Every
 // answer, malformed or for an unknown user, makes the same single call and gets (false, nil)
 // unless it used the link; a store failure is an error (Verify fails the sign-in, closed).
@@ -83,9 +88,14 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 			deviceHash = DeviceHash(ds)
 		}
 	}
+	address, hasAddress := currentAddress(req)
+	var addressHash []byte // nil matches no link
+	if hasAddress {
+		addressHash = AddressHash(req.Key, req.UserPoolID, req.UserName, address)
+	}
 	round, _ := authflow.Round(req.Private) // 0 when missing: Verify requires it for this method
 	used, err := c.store.ConsumeMagicLink(ctx, UserKey(req.Key, req.UserPoolID, req.UserName),
-		SecretHash(req.Key, req.UserPoolID, req.UserName, secret), deviceHash, c.sameDevice,
+		SecretHash(req.Key, req.UserPoolID, req.UserName, secret), addressHash, deviceHash, c.sameDevice,
 		AttemptTag(req.Key, ch.SessionID, round, secret))
 	if err != nil {
 		return false, fmt.Errorf("magiclink: %w", err)
@@ -98,8 +108,10 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 		reason = "answer is not a link secret"
 	case !deviceOK:
 		reason = "no device secret"
+	case !hasAddress:
+		reason = "the account has no verified email address"
 	case !used:
-		reason = "no such link: wrong, used, replaced, expired, another user's or another device's"
+		reason = "no such link: wrong, used, replaced, expired, another user's, another device's or another address's"
 	}
 	if reason != "" {
 		c.log.InfoContext(ctx, "magiclink: answer refused", "reason", reason, "round", string(ch.Kind))
@@ -107,4 +119,18 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 	}
 	c.log.InfoContext(ctx, "magiclink: link used", "round", string(ch.Kind))
 	return true, nil
+}
+
+// currentAddress returns the account's email address as the request shows it now, if links may
+// be used for it: a user that exists, whose email attribute is present, well-formed and verified
+// (email_verified "true"), as Issue requires of the address it sends to.
+func currentAddress(req triggers.CheckRequest) (string, bool) {
+	if req.UserNotFound {
+		return "", false
+	}
+	addr, ok := req.UserAttributes[otp.AttrEmail]
+	if !ok || req.UserAttributes[otp.AttrEmailVerified] != "true" || !otp.LooksLikeEmail(strings.TrimSpace(addr)) {
+		return "", false
+	}
+	return addr, true
 }

@@ -25,14 +25,23 @@
 // The secret is SecretBytes (256 bits) from crypto/rand. The table keeps only a keyed hash of it
 // (SecretHash: HMAC under the deployment secret over the pool, the user name and the secret)
 // under a keyed user key (UserKey), one link per user (pk=MAGIC#<UserKey>): a new link replaces
-// the old one, which stops working. Completion is one conditional UpdateItem that removes the
-// hash if it matches, has not expired and (same device) the device hash matches, and records a
+// the old one, which stops working. Beside it the item keeps AddressHash of the address the link
+// went to. Completion is one conditional UpdateItem that removes the hash if it matches, the
+// account's current email address (Verify's userAttributes) is verified and hashes the same, the
+// link has not expired and (same device) the device hash matches, and records a
 // keyed tag of the answer that used it: a link works once, even for concurrent completions, and
 // only for its user, while a Cognito retry of the Verify that used it (same session, round and
 // secret: AttemptTag) is told yes again. The answer counts as a guessable
 // attempt (authflow.MagicLink.Guessable): Verify reserves the account's attempt slot first, so
 // wrong, used, expired, replaced, other users' and tampered links lock the account like wrong
 // codes, and a locked account's right link is refused.
+//
+// A link works only for the address it went to: once the account's email address changes (the
+// contact routes, an admin, or whoever took the account over), or stops being verified, or is
+// removed, a link still waiting in the old mailbox is refused like a wrong answer. If the account
+// returns to that same address, verified, before the link expires, the link works again: it then
+// reaches the mailbox the account trusts, which any new request would send a link to anyway.
+// Letter case and surrounding spaces do not make another address (as for email codes).
 //
 // Links go only to the account's verified email address (email_verified "true"): unknown users,
 // users without an email address and unverified addresses get the same answer and nothing is
@@ -56,6 +65,13 @@
 // {{.Link}}, {{.AppName}}, {{.Minutes}}; the subject may not print the link, the bodies must),
 // and package otp's EMAIL_FROM, EMAIL_CONFIGURATION_SET, APP_NAME, SEND_DELAYS and
 // SEND_DAILY_CAP. The Checker needs only MAGIC_LINK_SAME_DEVICE.
+//
+// # Metrics
+//
+// With IssuerDeps.Metrics (a *metrics.Recorder) the Issuer counts Sent{Channel: email, Kind:
+// link} once SES accepted a link, SendRefused{Channel: email, Reason: rate_limit, daily_cap or
+// unverified} when a rule refused one (for users that exist), and SendFailed{Channel: email} when
+// SES failed. Unknown users count nothing. The Checker counts nothing: Verify counts sign-ins.
 //
 // # Calls and permissions
 //

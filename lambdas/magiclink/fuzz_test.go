@@ -57,21 +57,26 @@ func FuzzNormalizeURL(f *testing.F) {
 	})
 }
 
-// countingStore is a CheckerStore that never has a link and counts its calls.
-type countingStore struct{ calls atomic.Int64 }
+// countingStore is a CheckerStore that never has a link, counts its calls and keeps the last
+// address hash it was given.
+type countingStore struct {
+	calls       atomic.Int64
+	addressHash atomic.Pointer[[]byte]
+}
 
-func (c *countingStore) ConsumeMagicLink(_ context.Context, userKey string, hash []byte, deviceHash string, requireDevice bool, attempt string) (bool, error) {
+func (c *countingStore) ConsumeMagicLink(_ context.Context, userKey string, hash, addressHash []byte, deviceHash string, requireDevice bool, attempt string) (bool, error) {
 	c.calls.Add(1)
+	c.addressHash.Store(&addressHash)
 	return false, nil
 }
 
 // FuzzCheck: whatever the answer and metadata, Check never panics, never says yes without a
 // link, and makes exactly one store call (malformed answers and unknown users do the same work).
 func FuzzCheck(f *testing.F) {
-	f.Add("", "", "", false, false)
-	f.Add(strings.Repeat("A", 43), "complete", "", true, false)
-	f.Add("ml=abc", "", "dev", false, true)
-	f.Fuzz(func(t *testing.T, answer, action, deviceSecret string, userNotFound, sameDevice bool) {
+	f.Add("", "", "", "", "", false, false)
+	f.Add(strings.Repeat("A", 43), "complete", "", "a@example.com", "true", true, false)
+	f.Add("ml=abc", "", "dev", "not an address", "true", false, true)
+	f.Fuzz(func(t *testing.T, answer, action, deviceSecret, email, emailVerified string, userNotFound, sameDevice bool) {
 		st := &countingStore{}
 		c, err := magiclink.NewChecker(st, sameDevice, nil)
 		if err != nil {
@@ -81,6 +86,7 @@ func FuzzCheck(f *testing.F) {
 			Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: "q3Vx-_9aZk0bT1c2D3e4Fg"}, Method: authflow.MagicLink,
 			Answer: answer, UserPoolID: poolID, UserName: alice, UserNotFound: userNotFound, Key: testKey,
 			ClientMetadata: map[string]string{authflow.MetaAction: action, magiclink.MetaDeviceSecret: deviceSecret},
+			UserAttributes: map[string]string{"email": email, "email_verified": emailVerified},
 		})
 		if ok || err != nil || st.calls.Load() != 1 {
 			t.Fatalf("Check(%q) = %v, %v after %d store calls", answer, ok, err, st.calls.Load())

@@ -102,6 +102,9 @@ type env struct {
 	verify  *triggers.Verify
 	define  *triggers.Define
 	logs    *bytes.Buffer
+	// attrs overrides the attributes of users by name, as the pool holds them now (setAttrs).
+	mu    sync.Mutex
+	attrs map[string]map[string]string
 }
 
 var flowCfg = authflow.Config{Methods: []authflow.Method{authflow.EmailOTP, authflow.MagicLink, authflow.DeviceKey}, MaxAttempts: 3, MaxResends: 2}
@@ -274,10 +277,27 @@ var users = map[string]user{
 }
 
 func (e *env) attrsOf(name string) map[string]string {
+	e.mu.Lock()
+	a, ok := e.attrs[name]
+	e.mu.Unlock()
+	if ok {
+		return a
+	}
 	if u, ok := users[name]; ok {
 		return u.attrs
 	}
 	return nil
+}
+
+// setAttrs changes a user's attributes in the pool (what later sign-ins' triggers see), e.g.
+// after an email change.
+func (e *env) setAttrs(name string, attrs map[string]string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.attrs == nil {
+		e.attrs = map[string]map[string]string{}
+	}
+	e.attrs[name] = attrs
 }
 
 var errSES = errors.New("ses down")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
@@ -68,7 +69,26 @@ type IssuerDeps struct {
 	// Log receives decisions (sent, not sent and why), never an address, link or secret (nil:
 	// no logging).
 	Log *slog.Logger
+	// Metrics counts what happened to each request (nil: off; *metrics.Recorder implements it):
+	// metrics.Sent{Channel: email, Kind: link} once SES accepted a link; metrics.SendRefused
+	// {Channel: email, Reason} when a rule refused one: rate_limit (the send schedule's delay),
+	// daily_cap (the address's daily cap), unverified (the user exists but has no verified,
+	// well-formed email address); metrics.SendFailed{Channel: email} when SES failed. A request
+	// for an unknown user counts nothing (its answer pretends a link went out; nothing is sent,
+	// nothing is counted as sent), and neither does a request refused for its redirectUrl or
+	// deviceHash, or a Cognito retry of a round whose link is out once the send delay has passed
+	// (within the delay the schedule refuses the retry first: it counts as rate_limit, since
+	// Create cannot tell it from a second request without another read).
+	Metrics Counter
 }
+
+// Counter counts metrics; *metrics.Recorder implements it (a nil *metrics.Recorder counts
+// nothing).
+type Counter interface {
+	Count(name string, d metrics.Dims)
+}
+
+var _ Counter = (*metrics.Recorder)(nil)
 
 // Issuer is the triggers.CodeIssuer of authflow.MagicLink: it creates LINK rounds. Create one
 // with NewIssuer; it is safe for concurrent use.
@@ -81,6 +101,7 @@ type Issuer struct {
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
+	metrics  Counter // nil: off
 	// sendLatency is a moving average (ns) of the store write and SES call of a sent link, used
 	// to pad the answers that send nothing. It starts at otp.PriorEmailLatency.
 	sendLatency atomic.Int64
@@ -102,7 +123,7 @@ func NewIssuer(cfg Config, d IssuerDeps) (*Issuer, error) {
 	case d.Email == nil || cfg.EmailFrom == "":
 		return nil, fmt.Errorf("magiclink: an email sender and %s are required", otp.EnvEmailFrom)
 	}
-	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, now: d.Now, rand: d.Rand, log: d.Log,
+	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, now: d.Now, rand: d.Rand, log: d.Log, metrics: d.Metrics,
 		schedule: store.SendSchedule{Delays: cfg.SendDelays, DailyCap: cfg.SendDailyCap}}
 	if is.now == nil {
 		is.now = time.Now
@@ -184,11 +205,21 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	switch {
 	case !d.Allowed:
 		out.Public[PubCodeStatus] = otp.CodeKept
-		log.InfoContext(ctx, "magiclink: link not sent", "reason", "the recipient's wait has not passed")
+		why, refusal := "the recipient's wait has not passed", metrics.ReasonRateLimit
+		if is.capped(state) {
+			why, refusal = "the recipient's daily cap is reached", metrics.ReasonDailyCap
+		}
+		log.InfoContext(ctx, "magiclink: link not sent", "reason", why)
+		if !req.UserNotFound {
+			is.count(metrics.SendRefused, metrics.Dims{Channel: metrics.ChannelEmail, Reason: refusal})
+		}
 		is.pad(ctx)
 		return out, nil
 	case reason != "":
 		log.InfoContext(ctx, "magiclink: link not sent", "reason", reason)
+		if !req.UserNotFound {
+			is.count(metrics.SendRefused, metrics.Dims{Channel: metrics.ChannelEmail, Reason: metrics.ReasonUnverified})
+		}
 		is.pad(ctx)
 		return out, nil
 	}
@@ -200,12 +231,13 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	}
 	link := Link{UserName: req.UserName, Secret: secret, Expires: is.now().Add(is.cfg.TTL).Truncate(time.Second)}
 	stored, err := is.store.PutMagicLink(ctx, store.MagicLink{
-		UserKey:    UserKey(req.Key, req.UserPoolID, req.UserName),
-		Hash:       SecretHash(req.Key, req.UserPoolID, req.UserName, secret),
-		ExpiresAt:  link.Expires,
-		DeviceHash: deviceHash,
-		SessionID:  ch.SessionID,
-		Generation: ch.Generation,
+		UserKey:     UserKey(req.Key, req.UserPoolID, req.UserName),
+		Hash:        SecretHash(req.Key, req.UserPoolID, req.UserName, secret),
+		AddressHash: AddressHash(req.Key, req.UserPoolID, req.UserName, recipient),
+		ExpiresAt:   link.Expires,
+		DeviceHash:  deviceHash,
+		SessionID:   ch.SessionID,
+		Generation:  ch.Generation,
 	})
 	if err != nil {
 		return triggers.Issued{}, fmt.Errorf("magiclink: store the link: %w", err)
@@ -217,11 +249,27 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	}
 	if err := is.send(ctx, recipient, link.URL(redirect)); err != nil {
 		log.WarnContext(ctx, "magiclink: sending the link failed", "err", err)
+		is.count(metrics.SendFailed, metrics.Dims{Channel: metrics.ChannelEmail})
 		return triggers.Issued{}, err
 	}
 	is.observe(time.Since(start))
 	log.InfoContext(ctx, "magiclink: link sent")
+	is.count(metrics.Sent, metrics.Dims{Channel: metrics.ChannelEmail, Kind: metrics.KindLink})
 	return out, nil
+}
+
+// capped reports whether st, the schedule read before a refused send, had reached the daily cap
+// of its current 24-hour window (else the refusal was the delay after the last send). Only the
+// metric's reason depends on it.
+func (is *Issuer) capped(st store.SendState) bool {
+	now := is.now().Unix()
+	return st.WindowCount >= int64(is.schedule.DailyCap) && st.WindowStart+int64(store.SendWindow/time.Second) > now
+}
+
+func (is *Issuer) count(name string, d metrics.Dims) {
+	if is.metrics != nil {
+		is.metrics.Count(name, d)
+	}
 }
 
 // redirect returns the configured URL the request names (normalised), or the first.

@@ -177,6 +177,7 @@ const (
 	purposeUser    = "magic-link-user"    // the table key of a user's link
 	purposeSecret  = "magic-link-secret"  // the stored hash of a secret
 	purposeAttempt = "magic-link-attempt" // the tag of the answer that used a link
+	purposeAddress = "magic-link-address" // the address a link was sent to
 )
 
 // UserKey is the table key of a user's outstanding link: a keyed hash (keyed.Key.ID) of the pool
@@ -191,5 +192,17 @@ func UserKey(k *keyed.Key, userPoolID, userName string) string {
 // nothing for anyone else) and cannot be reversed or checked without the deployment secret.
 func SecretHash(k *keyed.Key, userPoolID, userName, secret string) []byte {
 	h := k.Sum(purposeSecret, userPoolID, userName, secret)
+	return h[:]
+}
+
+// AddressHash is what the table stores of the address a link was sent to, and what a completion
+// presents of the account's current verified address: HMAC-SHA256 under the deployment key of
+// the pool, the user name and the address trimmed and lower-cased (the form email codes are bound
+// in, so "Alice@Example.com" and "alice@example.com" are one address). A link works only while
+// the account's verified address hashes the same, so a link waiting in a mailbox the account has
+// left stops working. The user name in the hash keeps one address's hashes unrelated across
+// accounts.
+func AddressHash(k *keyed.Key, userPoolID, userName, address string) []byte {
+	h := k.Sum(purposeAddress, userPoolID, userName, strings.ToLower(strings.TrimSpace(address)))
 	return h[:]
 }

@@ -2,11 +2,13 @@ package store
 
 // The outstanding sign-in link of a user (package magiclink):
 //
-//	magic link   pk=MAGIC#<userKey>   sk=LINK   h, dh, sid, gen, expiresAt (TTL), usedAt, usedBy
+//	magic link   pk=MAGIC#<userKey>   sk=LINK   h, ah, dh, sid, gen, expiresAt (TTL), usedAt, usedBy
 //
 // userKey is a keyed hash of the pool and user name, h a keyed hash of the link's secret (never
-// the secret), dh the hash of the requesting device's secret (same-device links only), sid and gen
-// the sign-in round that sent the link. One item per user: a new link replaces the old one, so
+// the secret), ah a keyed hash of the address the link was sent to (never the address; using the
+// link requires the account's current verified address to hash the same), dh the hash of the
+// requesting device's secret (same-device links only), sid and gen the sign-in round that sent
+// the link. One item per user: a new link replaces the old one, so
 // the old link stops working. Using the link removes h (and dh) in one conditional write, so a
 // link works once; usedBy names the answer that used it (a keyed tag of the sign-in round), so a
 // Cognito retry of that same answer is told yes again. The item itself expires with its TTL.
@@ -26,6 +28,7 @@ const (
 	magicSK     = "LINK"
 
 	attrMagicHash   = "h"
+	attrMagicAddr   = "ah"
 	attrMagicDevice = "dh"
 	attrMagicSID    = "sid"
 	attrMagicGen    = "gen"
@@ -48,6 +51,10 @@ type MagicLink struct {
 	UserKey string
 	// Hash is a keyed hash of the link's secret (MagicLinkHashBytes). Required.
 	Hash []byte
+	// AddressHash is a keyed hash of the address the link was sent to (MagicLinkHashBytes):
+	// ConsumeMagicLink uses the link only for the same hash of the account's current address.
+	// Required.
+	AddressHash []byte
 	// ExpiresAt is when the link stops working: after now, at most MaxMagicLinkTTL ahead.
 	// Stored in whole seconds (rounded up) as the item's time to live.
 	ExpiresAt time.Time
@@ -78,6 +85,9 @@ func (s *Store) PutMagicLink(ctx context.Context, l MagicLink) (bool, error) {
 	if len(l.Hash) != MagicLinkHashBytes {
 		return false, invalid("link hash has %d bytes, want %d", len(l.Hash), MagicLinkHashBytes)
 	}
+	if len(l.AddressHash) != MagicLinkHashBytes {
+		return false, invalid("address hash has %d bytes, want %d", len(l.AddressHash), MagicLinkHashBytes)
+	}
 	if err := checkID("session ID", l.SessionID); err != nil {
 		return false, err
 	}
@@ -93,6 +103,7 @@ func (s *Store) PutMagicLink(ctx context.Context, l MagicLink) (bool, error) {
 	}
 	item := magicKey(l.UserKey)
 	item[attrMagicHash] = blob(l.Hash)
+	item[attrMagicAddr] = blob(l.AddressHash)
 	item[attrMagicSID] = str(l.SessionID)
 	item[attrMagicGen] = num(int64(l.Generation))
 	item[TTLAttribute] = num(ttlSeconds(l.ExpiresAt))
@@ -119,18 +130,21 @@ func (s *Store) PutMagicLink(ctx context.Context, l MagicLink) (bool, error) {
 	return false, fmt.Errorf("store: put magic link: %w", err)
 }
 
-// ConsumeMagicLink uses the user's outstanding link if its hash is hash, it has not expired and,
-// when requireDevice is set, it was bound to deviceHash: one conditional UpdateItem that removes
-// the hash (and the device hash) and records when and by which answer (attempt: a tag naming
-// one answer to one sign-in round, 1-128 bytes) it was used, so of any number of concurrent calls
+// ConsumeMagicLink uses the user's outstanding link if its hash is hash, it was sent to the
+// address addressHash names (the keyed hash of the account's current verified address; nil when
+// the account has none, which matches no link), it has not expired and, when requireDevice is
+// set, it was bound to deviceHash: one conditional UpdateItem that removes the hash (and the
+// device hash) and records when and by which answer (attempt: a tag naming one answer to one
+// sign-in round, 1-128 bytes) it was used, so of any number of concurrent calls
 // with the right secret exactly one gets true. A repeat of the call that used the link (the same
-// attempt, before the link's expiry: Cognito retrying Verify) gets true again. Everything else
-// (no link, a used, replaced, expired or other user's link, a wrong secret or device) is
-// (false, nil) after the same single call. A hash of the wrong size, or an empty deviceHash with
+// attempt and address, before the link's expiry: Cognito retrying Verify) gets true again.
+// Everything else (no link, a used, replaced, expired or other user's link, a wrong secret,
+// address or device, a link stored without an address hash) is (false, nil) after the same single
+// call. A hash or address hash of the wrong size (nil included), or an empty deviceHash with
 // requireDevice, can never match but makes the same call.
 //
 // Permissions: dynamodb:UpdateItem on items with partition keys starting MAGIC#.
-func (s *Store) ConsumeMagicLink(ctx context.Context, userKey string, hash []byte, deviceHash string, requireDevice bool, attempt string) (bool, error) {
+func (s *Store) ConsumeMagicLink(ctx context.Context, userKey string, hash, addressHash []byte, deviceHash string, requireDevice bool, attempt string) (bool, error) {
 	if err := s.ready(ctx); err != nil {
 		return false, err
 	}
@@ -146,10 +160,13 @@ func (s *Store) ConsumeMagicLink(ctx context.Context, userKey string, hash []byt
 	if len(hash) != MagicLinkHashBytes {
 		hash = make([]byte, MagicLinkHashBytes+1) // the same call, a value no link has
 	}
+	if len(addressHash) != MagicLinkHashBytes {
+		addressHash = make([]byte, MagicLinkHashBytes+1)
+	}
 	now := s.now()
 	match := "#h = :h"
-	names := map[string]string{"#h": attrMagicHash, "#ttl": TTLAttribute, "#dh": attrMagicDevice, "#u": attrMagicUsedAt, "#ub": attrMagicUsedBy}
-	values := map[string]types.AttributeValue{":h": blob(hash), ":now": num(now.Unix()), ":used": num(now.Unix()), ":ub": str(attempt)}
+	names := map[string]string{"#h": attrMagicHash, "#ah": attrMagicAddr, "#ttl": TTLAttribute, "#dh": attrMagicDevice, "#u": attrMagicUsedAt, "#ub": attrMagicUsedBy}
+	values := map[string]types.AttributeValue{":h": blob(hash), ":ah": blob(addressHash), ":now": num(now.Unix()), ":used": num(now.Unix()), ":ub": str(attempt)}
 	if requireDevice {
 		if deviceHash == "" || len(deviceHash) > 128 {
 			deviceHash = noDevice
@@ -161,7 +178,7 @@ func (s *Store) ConsumeMagicLink(ctx context.Context, userKey string, hash []byt
 		TableName:                 aws.String(s.table),
 		Key:                       magicKey(userKey),
 		UpdateExpression:          aws.String("REMOVE #h, #dh SET #u = :used, #ub = :ub"),
-		ConditionExpression:       aws.String("#ttl > :now AND ((" + match + ") OR #ub = :ub)"),
+		ConditionExpression:       aws.String("#ttl > :now AND #ah = :ah AND ((" + match + ") OR #ub = :ub)"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})

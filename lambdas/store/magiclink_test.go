@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -23,8 +25,11 @@ func nextAttempt() string { return fmt.Sprint("attempt-", attempts.Add(1)) }
 
 const devHash = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
+// addr is the address hash of the links link stores.
+var addr = hash32(0xad)
+
 func link(e env, userKey string, h byte, sid string, gen int) store.MagicLink {
-	return store.MagicLink{UserKey: userKey, Hash: hash32(h), ExpiresAt: e.clk.Now().Add(15 * time.Minute), SessionID: sid, Generation: gen}
+	return store.MagicLink{UserKey: userKey, Hash: hash32(h), AddressHash: addr, ExpiresAt: e.clk.Now().Add(15 * time.Minute), SessionID: sid, Generation: gen}
 }
 
 // A link is stored under MAGIC#<user key> with only its hash, expiry and round; a retried Create
@@ -50,24 +55,24 @@ func TestPutMagicLinkOncePerRound(t *testing.T) {
 	if err != nil || ok {
 		t.Fatalf("retried round = %v, %v; want false", ok, err)
 	}
-	if got, _ := e.s.ConsumeMagicLink(ctx(), "u1", hash32(2), "", false, nextAttempt()); got {
+	if got, _ := e.s.ConsumeMagicLink(ctx(), "u1", hash32(2), addr, "", false, nextAttempt()); got {
 		t.Fatal("the retry's secret works")
 	}
 	// A resend (generation 2) replaces the link: the old secret dies.
 	if ok, err := e.s.PutMagicLink(ctx(), link(e, "u1", 3, "s1", 2)); err != nil || !ok {
 		t.Fatalf("resend = %v, %v", ok, err)
 	}
-	if got, _ := e.s.ConsumeMagicLink(ctx(), "u1", hash32(1), "", false, nextAttempt()); got {
+	if got, _ := e.s.ConsumeMagicLink(ctx(), "u1", hash32(1), addr, "", false, nextAttempt()); got {
 		t.Fatal("the replaced link still works")
 	}
 	// Another sign-in's request replaces it too.
 	if ok, err := e.s.PutMagicLink(ctx(), link(e, "u1", 4, "s2", 1)); err != nil || !ok {
 		t.Fatalf("other session = %v, %v", ok, err)
 	}
-	if got, _ := e.s.ConsumeMagicLink(ctx(), "u1", hash32(3), "", false, nextAttempt()); got {
+	if got, _ := e.s.ConsumeMagicLink(ctx(), "u1", hash32(3), addr, "", false, nextAttempt()); got {
 		t.Fatal("the link of the earlier sign-in still works")
 	}
-	if got, err := e.s.ConsumeMagicLink(ctx(), "u1", hash32(4), "", false, nextAttempt()); err != nil || !got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "u1", hash32(4), addr, "", false, nextAttempt()); err != nil || !got {
 		t.Fatalf("current link = %v, %v", got, err)
 	}
 }
@@ -82,30 +87,30 @@ func TestConsumeMagicLink(t *testing.T) {
 		}
 	}
 	put(link(e, "alice", 1, "s1", 1))
-	if got, _ := e.s.ConsumeMagicLink(ctx(), "bob", hash32(1), "", false, nextAttempt()); got {
+	if got, _ := e.s.ConsumeMagicLink(ctx(), "bob", hash32(1), addr, "", false, nextAttempt()); got {
 		t.Fatal("alice's link signs bob in")
 	}
-	if got, _ := e.s.ConsumeMagicLink(ctx(), "alice", hash32(9), "", false, nextAttempt()); got {
+	if got, _ := e.s.ConsumeMagicLink(ctx(), "alice", hash32(9), addr, "", false, nextAttempt()); got {
 		t.Fatal("a wrong hash works")
 	}
-	if got, _ := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1)[:31], "", false, nextAttempt()); got {
+	if got, _ := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1)[:31], addr, "", false, nextAttempt()); got {
 		t.Fatal("a short hash works")
 	}
 	used := nextAttempt()
-	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), "", false, used); err != nil || !got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), addr, "", false, used); err != nil || !got {
 		t.Fatalf("right link = %v, %v", got, err)
 	}
-	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), "", false, nextAttempt()); err != nil || got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), addr, "", false, nextAttempt()); err != nil || got {
 		t.Fatalf("reused link = %v, %v; want false", got, err)
 	}
 	// Cognito retries the Verify that used it: the same answer is told yes again, and only it.
-	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), "", false, used); err != nil || !got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), addr, "", false, used); err != nil || !got {
 		t.Fatalf("retry of the answer that used the link = %v, %v; want true", got, err)
 	}
-	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(9), "", false, used); err != nil || !got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(9), addr, "", false, used); err != nil || !got {
 		t.Fatalf("retry tag with another hash = %v, %v", got, err)
 	}
-	if got, err := e.s.ConsumeMagicLink(ctx(), "bob", hash32(1), "", false, used); err != nil || got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "bob", hash32(1), addr, "", false, used); err != nil || got {
 		t.Fatalf("another user's link with the tag = %v, %v; want false", got, err)
 	}
 	item := e.raw(t, "MAGIC#alice", "LINK")
@@ -116,10 +121,10 @@ func TestConsumeMagicLink(t *testing.T) {
 	// Expired: refused even before DynamoDB deletes the item.
 	put(link(e, "carol", 1, "s1", 1))
 	e.clk.Advance(15*time.Minute + time.Second)
-	if got, err := e.s.ConsumeMagicLink(ctx(), "carol", hash32(1), "", false, nextAttempt()); err != nil || got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "carol", hash32(1), addr, "", false, nextAttempt()); err != nil || got {
 		t.Fatalf("expired link = %v, %v; want false", got, err)
 	}
-	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), "", false, used); err != nil || got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), addr, "", false, used); err != nil || got {
 		t.Fatalf("a retry after the link's expiry = %v, %v; want false", got, err)
 	}
 
@@ -129,16 +134,62 @@ func TestConsumeMagicLink(t *testing.T) {
 	l.DeviceHash = devHash
 	put(l)
 	for _, dh := range []string{"", "-", strings.Replace(devHash, "A", "B", 1)} {
-		if got, err := e.s.ConsumeMagicLink(ctx(), "dave", hash32(1), dh, true, nextAttempt()); err != nil || got {
+		if got, err := e.s.ConsumeMagicLink(ctx(), "dave", hash32(1), addr, dh, true, nextAttempt()); err != nil || got {
 			t.Fatalf("device hash %q = %v, %v; want false", dh, got, err)
 		}
 	}
-	if got, err := e.s.ConsumeMagicLink(ctx(), "dave", hash32(1), devHash, true, nextAttempt()); err != nil || !got {
+	if got, err := e.s.ConsumeMagicLink(ctx(), "dave", hash32(1), addr, devHash, true, nextAttempt()); err != nil || !got {
 		t.Fatalf("right device = %v, %v", got, err)
 	}
 	put(link(e, "erin", 1, "s1", 1))
-	if got, _ := e.s.ConsumeMagicLink(ctx(), "erin", hash32(1), devHash, true, nextAttempt()); got {
+	if got, _ := e.s.ConsumeMagicLink(ctx(), "erin", hash32(1), addr, devHash, true, nextAttempt()); got {
 		t.Fatal("a link without a device hash passes a same-device check")
+	}
+}
+
+// TestConsumeMagicLinkAddress: a link is used only with the address hash it was stored with (the
+// account's current verified address must be the one it was sent to); a missing, short or other
+// address hash fails after the same single call and leaves the link usable; a retry of the answer
+// that used the link needs the same address; a link stored without an address hash (by an
+// earlier version) is never used.
+func TestConsumeMagicLinkAddress(t *testing.T) {
+	e := setup(t)
+	if ok, err := e.s.PutMagicLink(ctx(), link(e, "alice", 1, "s1", 1)); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if b, _ := e.raw(t, "MAGIC#alice", "LINK")["ah"].(*types.AttributeValueMemberB); b == nil || !bytes.Equal(b.Value, addr) {
+		t.Fatalf("stored address hash %v", b)
+	}
+	for name, ah := range map[string][]byte{"other address": hash32(0xbe), "none": nil, "short": addr[:31], "long": append(bytes.Clone(addr), 0)} {
+		if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), ah, "", false, nextAttempt()); err != nil || got {
+			t.Fatalf("%s: %v, %v; want false", name, got, err)
+		}
+	}
+	used := nextAttempt()
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), addr, "", false, used); err != nil || !got {
+		t.Fatalf("right secret and address after refusals = %v, %v", got, err)
+	}
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), hash32(0xbe), "", false, used); err != nil || got {
+		t.Fatalf("retry of the used answer with another address = %v, %v; want false", got, err)
+	}
+	if got, err := e.s.ConsumeMagicLink(ctx(), "alice", hash32(1), addr, "", false, used); err != nil || !got {
+		t.Fatalf("retry of the used answer = %v, %v; want true", got, err)
+	}
+
+	// An item as the previous version wrote it: no ah.
+	legacy := map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "MAGIC#bob"}, "sk": &types.AttributeValueMemberS{Value: "LINK"},
+		"h": &types.AttributeValueMemberB{Value: hash32(1)}, "sid": &types.AttributeValueMemberS{Value: "s1"},
+		"gen":              &types.AttributeValueMemberN{Value: "1"},
+		store.TTLAttribute: &types.AttributeValueMemberN{Value: fmt.Sprint(e.clk.Now().Add(10 * time.Minute).Unix())},
+	}
+	if _, err := e.db.PutItem(ctx(), &dynamodb.PutItemInput{TableName: aws.String(e.table), Item: legacy}); err != nil {
+		t.Fatal(err)
+	}
+	for name, ah := range map[string][]byte{"some address": addr, "none": nil} {
+		if got, err := e.s.ConsumeMagicLink(ctx(), "bob", hash32(1), ah, "", false, nextAttempt()); err != nil || got {
+			t.Fatalf("legacy link, %s: %v, %v; want false", name, got, err)
+		}
 	}
 }
 
@@ -150,7 +201,7 @@ func TestConsumeMagicLinkRace(t *testing.T) {
 	}
 	var errs atomic.Int32
 	results := dynalitetest.AtOnce(30, func(int) bool {
-		ok, err := e.s.ConsumeMagicLink(ctx(), "u", hash32(7), "", false, nextAttempt())
+		ok, err := e.s.ConsumeMagicLink(ctx(), "u", hash32(7), addr, "", false, nextAttempt())
 		if err != nil {
 			errs.Add(1)
 		}
@@ -170,27 +221,34 @@ func TestConsumeMagicLinkRace(t *testing.T) {
 func TestMagicLinkValidation(t *testing.T) {
 	e := setup(t)
 	good := link(e, "u", 1, "s", 1)
-	for name, l := range map[string]store.MagicLink{
-		"no user":      {Hash: good.Hash, ExpiresAt: good.ExpiresAt, SessionID: "s", Generation: 1},
-		"short hash":   {UserKey: "u", Hash: hash32(1)[:16], ExpiresAt: good.ExpiresAt, SessionID: "s", Generation: 1},
-		"expired":      {UserKey: "u", Hash: good.Hash, ExpiresAt: e.clk.Now(), SessionID: "s", Generation: 1},
-		"too long":     {UserKey: "u", Hash: good.Hash, ExpiresAt: e.clk.Now().Add(61 * time.Minute), SessionID: "s", Generation: 1},
-		"no session":   {UserKey: "u", Hash: good.Hash, ExpiresAt: good.ExpiresAt, Generation: 1},
-		"gen 0":        {UserKey: "u", Hash: good.Hash, ExpiresAt: good.ExpiresAt, SessionID: "s"},
-		"placeholder":  {UserKey: "u", Hash: good.Hash, ExpiresAt: good.ExpiresAt, SessionID: "s", Generation: 1, DeviceHash: "-"},
-		"long device":  {UserKey: "u", Hash: good.Hash, ExpiresAt: good.ExpiresAt, SessionID: "s", Generation: 1, DeviceHash: strings.Repeat("a", 129)},
-		"long user":    {UserKey: strings.Repeat("u", 600), Hash: good.Hash, ExpiresAt: good.ExpiresAt, SessionID: "s", Generation: 1},
-		"invalid utf8": {UserKey: "\xff", Hash: good.Hash, ExpiresAt: good.ExpiresAt, SessionID: "s", Generation: 1},
+	for name, mutate := range map[string]func(*store.MagicLink){
+		"no user":            func(l *store.MagicLink) { l.UserKey = "" },
+		"short hash":         func(l *store.MagicLink) { l.Hash = hash32(1)[:16] },
+		"no address hash":    func(l *store.MagicLink) { l.AddressHash = nil },
+		"short address hash": func(l *store.MagicLink) { l.AddressHash = addr[:31] },
+		"expired":            func(l *store.MagicLink) { l.ExpiresAt = e.clk.Now() },
+		"too long":           func(l *store.MagicLink) { l.ExpiresAt = e.clk.Now().Add(61 * time.Minute) },
+		"no session":         func(l *store.MagicLink) { l.SessionID = "" },
+		"gen 0":              func(l *store.MagicLink) { l.Generation = 0 },
+		"placeholder":        func(l *store.MagicLink) { l.DeviceHash = "-" },
+		"long device":        func(l *store.MagicLink) { l.DeviceHash = strings.Repeat("a", 129) },
+		"long user":          func(l *store.MagicLink) { l.UserKey = strings.Repeat("u", 600) },
+		"invalid utf8":       func(l *store.MagicLink) { l.UserKey = "\xff" },
 	} {
+		l := good
+		mutate(&l)
 		if ok, err := e.s.PutMagicLink(ctx(), l); !errors.Is(err, store.ErrInvalidArgument) || ok {
 			t.Errorf("%s: %v, %v; want ErrInvalidArgument", name, ok, err)
 		}
 	}
-	if _, err := e.s.ConsumeMagicLink(ctx(), "", hash32(1), "", false, nextAttempt()); !errors.Is(err, store.ErrInvalidArgument) {
+	if ok, err := e.s.PutMagicLink(ctx(), good); err != nil || !ok {
+		t.Fatalf("the unchanged link = %v, %v; want stored", ok, err)
+	}
+	if _, err := e.s.ConsumeMagicLink(ctx(), "", hash32(1), addr, "", false, nextAttempt()); !errors.Is(err, store.ErrInvalidArgument) {
 		t.Errorf("empty user key: %v", err)
 	}
 	for _, a := range []string{"", strings.Repeat("a", 129)} {
-		if _, err := e.s.ConsumeMagicLink(ctx(), "u", hash32(1), "", false, a); !errors.Is(err, store.ErrInvalidArgument) {
+		if _, err := e.s.ConsumeMagicLink(ctx(), "u", hash32(1), addr, "", false, a); !errors.Is(err, store.ErrInvalidArgument) {
 			t.Errorf("attempt %q: %v", a, err)
 		}
 	}
