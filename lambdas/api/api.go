@@ -72,8 +72,15 @@ type Handler struct {
 	Notifier Notifier
 	// NotifyKeys gives the deployment key the Notifier needs (see WithNotifier).
 	NotifyKeys keyed.Source
-	// UserPoolID names the pool in notifications; "" takes it from each token's issuer.
+	// UserPoolID names the pool in notifications and audit events; "" takes it from each
+	// token's issuer.
 	UserPoolID string
+	// Metrics counts the routes' metrics (see WithMetrics); nil: none.
+	Metrics Counter
+	// Audit receives the routes' audit events (see WithAudit); nil: none.
+	Audit Auditor
+	// AuditKeys gives the deployment key of the audit events' user reference (see WithAudit).
+	AuditKeys keyed.Source
 }
 
 // logger is h.Log, or a logger that discards everything.

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/usertext"
@@ -251,6 +253,7 @@ func (d *deviceKeys) register(ctx context.Context, c Caller, req events.APIGatew
 	default:
 		return d.internal(ctx, "store failed", err)
 	}
+	d.h.keyAdded(ctx, c, metrics.MethodDeviceKey, audit.DeviceKeyAdded)
 	d.h.notify(ctx, c, notify.KeyAdded, map[string]string{notify.DetailKeyName: k.Name})
 	return Response{Status: http.StatusCreated, Body: RegisteredDeviceKeyJSON{
 		KeyID:     k.ID,
@@ -289,6 +292,7 @@ func (d *deviceKeys) revoke(ctx context.Context, c Caller, req events.APIGateway
 	name := d.keyName(ctx, c.Sub, id)
 	switch err := d.store.DeleteDeviceKey(ctx, c.Sub, id); {
 	case err == nil:
+		d.h.keyRemoved(ctx, c, metrics.MethodDeviceKey, audit.DeviceKeyRemoved)
 		d.h.notify(ctx, c, notify.KeyRemoved, map[string]string{notify.DetailKeyName: name, notify.DetailCount: "1"})
 		return Response{Status: http.StatusNoContent}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):

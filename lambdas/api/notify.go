@@ -82,18 +82,10 @@ func (h *Handler) notify(ctx context.Context, c Caller, k notify.Kind, detail ma
 			log.ErrorContext(ctx, "api: notification without the deployment key", "kind", string(k), "reason", "key source failed")
 		}
 	}
-	pool := h.UserPoolID
-	if pool == "" {
-		pool = c.UserPoolID
-	}
-	user := c.Username
-	if user == "" {
-		user = c.Sub
-	}
 	h.Notifier.Notify(ctx, key, notify.Event{
 		Kind:       k,
-		UserPoolID: pool,
-		UserName:   user,
+		UserPoolID: h.poolOf(c),
+		UserName:   userNameOf(c),
 		Attributes: c.Attributes,
 		Detail:     detail,
 		ID:         rand.Text(), // 128 bits from crypto/rand

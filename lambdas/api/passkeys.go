@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/google/uuid"
+	"github.com/passwordless-go/cognito/lambdas/audit"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -379,6 +381,7 @@ func (k *passkeys) register(ctx context.Context, c Caller, req events.APIGateway
 	default:
 		return k.internal(ctx, "store failed", err)
 	}
+	k.h.keyAdded(ctx, c, metrics.MethodPasskey, audit.PasskeyAdded)
 	k.h.notify(ctx, c, notify.PasskeyAdded, map[string]string{notify.DetailKeyName: p.Name})
 	return Response{Status: http.StatusCreated, Body: passkeyJSON(p)}
 }
@@ -439,6 +442,7 @@ func (k *passkeys) remove(ctx context.Context, c Caller, req events.APIGatewayV2
 	name := k.passkeyName(ctx, c.Sub, id)
 	switch err := k.store.DeletePasskey(ctx, c.Sub, id); {
 	case err == nil:
+		k.h.keyRemoved(ctx, c, metrics.MethodPasskey, audit.PasskeyRemoved)
 		k.h.notify(ctx, c, notify.PasskeyRemoved, map[string]string{notify.DetailKeyName: name, notify.DetailCount: "1"})
 		return Response{Status: http.StatusNoContent}
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):

@@ -20,7 +20,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/smithy-go"
+	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -94,6 +96,12 @@ type SignedOutJSON struct {
 //
 // Revoke first, then sign out: the sign-out revokes the caller's own token too, and a sign-in
 // that raced the revocation ends with the sign-out.
+//
+// Metrics and audit (see WithMetrics, WithAudit): each credential removed counts one
+// KeyRevoked{Method}; a revoke-all that answers 200 publishes recovery.device_keys_revoked or
+// recovery.passkeys_revoked with the count (omitted when 0, a repeat), and one that failed after
+// removing some publishes the count it removed; a sign-out that answers 200 publishes
+// recovery.signed_out_everywhere. Refused or failed requests that removed nothing record nothing.
 func (h *Handler) WithRecovery(cfg RecoveryConfig) *Handler {
 	var rnd io.Reader
 	h.prepareRoutes(&cfg.MaxAuthAge, &cfg.Now, &rnd)
@@ -116,19 +124,29 @@ type recovery struct {
 }
 
 func (r *recovery) revokeAllDeviceKeys(ctx context.Context, c Caller, _ events.APIGatewayV2HTTPRequest) Response {
-	return r.revokeAll(ctx, c, "revoking all device keys", notify.KeyRemoved, r.cfg.DeviceKeys.RevokeAllDeviceKeys)
+	return r.revokeAll(ctx, c, "revoking all device keys", notify.KeyRemoved, metrics.MethodDeviceKey, audit.DeviceKeysRevoked,
+		r.cfg.DeviceKeys.RevokeAllDeviceKeys)
 }
 
 func (r *recovery) revokeAllPasskeys(ctx context.Context, c Caller, _ events.APIGatewayV2HTTPRequest) Response {
-	return r.revokeAll(ctx, c, "removing all passkeys", notify.PasskeyRemoved, r.cfg.Passkeys.RevokeAllPasskeys)
+	return r.revokeAll(ctx, c, "removing all passkeys", notify.PasskeyRemoved, metrics.MethodPasskey, audit.PasskeysRevoked,
+		r.cfg.Passkeys.RevokeAllPasskeys)
 }
 
-func (r *recovery) revokeAll(ctx context.Context, c Caller, action string, kind notify.Kind,
+// revokeAll runs revoke for the caller. What it removed is counted (KeyRevoked{method}, one per
+// credential), published (event with the count) and notified even when the store failed part
+// way: the removals stand. A request that fails having removed nothing records nothing; one that
+// succeeds publishes the recovery action even when there was nothing left to remove (a repeat).
+func (r *recovery) revokeAll(ctx context.Context, c Caller, action string, kind notify.Kind, method string, event audit.Type,
 	revoke func(ctx context.Context, owner string) (int, error)) Response {
 	if stale, ok := recentSignIn(c, r.cfg.Now(), r.cfg.MaxAuthAge, action); !ok {
 		return stale
 	}
 	n, err := revoke(ctx, c.Sub)
+	r.h.count(metrics.KeyRevoked, metrics.Dims{Method: method}, n)
+	if n > 0 || err == nil {
+		r.h.audit(ctx, c, audit.Event{Type: event, Count: n})
+	}
 	if n > 0 {
 		// Removed is removed, even when the rest failed: the owner hears of it either way.
 		r.h.notify(ctx, c, kind, map[string]string{notify.DetailCount: strconv.Itoa(n)})
@@ -161,6 +179,7 @@ func (r *recovery) signOutEverywhere(ctx context.Context, c Caller, req events.A
 		r.h.logger().ErrorContext(ctx, "api: global sign-out failed", "code", code)
 		return Error(http.StatusServiceUnavailable, CodeUnavailable, "signing out could not be completed, try again later")
 	}
+	r.h.audit(ctx, c, audit.Event{Type: audit.SignedOutEverywhere})
 	r.h.logger().InfoContext(ctx, "api: signed out everywhere")
 	return Response{Status: http.StatusOK, Body: SignedOutJSON{SignedOut: true}}
 }

@@ -17,9 +17,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/smithy-go"
+	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/otp/phone"
@@ -114,11 +116,33 @@ type Deps struct {
 	Now   func() time.Time
 	Rand  io.Reader    // change IDs, codes and salts; nil: crypto/rand
 	Log   *slog.Logger // decisions and failures, never an address or a code; nil: no logging
+	// Metrics, when set, counts the codes sent (Sent{Channel, Kind: code}), refused by a rule
+	// (SendRefused{Channel, Reason}) and failed (SendFailed{Channel}), and the built-in notices
+	// (Sent{Channel, Kind: notice}, NotificationFailed{Channel}); *metrics.Recorder implements it.
+	Metrics Counter
+	// Audit, when set, is given a contact.changed event for every completed change (with the
+	// keyed user reference of Keys; *audit.Publisher implements it).
+	Audit Auditor
 	// Notify, when set, is told about every completed change (a contact_changed event, see
 	// Service.Verify) instead of the built-in notice. Set it only when it sends contact_changed
 	// (*notify.Sender with the kind in NOTIFY_EVENTS): nil keeps the built-in notice.
 	Notify Notifier
 }
+
+// Counter counts metrics; *metrics.Recorder implements it.
+type Counter interface {
+	Count(name string, d metrics.Dims)
+}
+
+// Auditor buffers audit events (no I/O, never fails); *audit.Publisher implements it.
+type Auditor interface {
+	Add(ev audit.Event)
+}
+
+var (
+	_ Counter = (*metrics.Recorder)(nil)
+	_ Auditor = (*audit.Publisher)(nil)
+)
 
 // Notifier is told about security events; *notify.Sender implements it. Notify must return
 // promptly and never fail the caller.
@@ -160,6 +184,9 @@ type Service struct {
 	rand  io.Reader
 	log   *slog.Logger
 	notif Notifier
+	// metrics and auditor are Deps.Metrics and Deps.Audit (nil: off).
+	metrics Counter
+	auditor Auditor
 }
 
 // New checks cfg (zero fields take their defaults) and d.
@@ -187,7 +214,8 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("contact: %w", err)
 	}
-	s := &Service{cfg: cfg, store: d.Store, keys: d.Keys, users: d.Users, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log, notif: d.Notify}
+	s := &Service{cfg: cfg, store: d.Store, keys: d.Keys, users: d.Users, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log, notif: d.Notify,
+		metrics: d.Metrics, auditor: d.Audit}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -207,11 +235,12 @@ type kind struct {
 	what           string // in messages
 	medium         string // otp.MediumEmail or otp.MediumSMS
 	method         authflow.Method
+	channel        string // metrics.ChannelEmail or metrics.ChannelSMS
 }
 
 var (
-	emailKind = kind{AttrEmail, AttrEmailVerified, FieldEmail, "email address", otp.MediumEmail, authflow.EmailOTP}
-	phoneKind = kind{AttrPhoneNumber, AttrPhoneNumberVerified, FieldPhoneNumber, "phone number", otp.MediumSMS, authflow.SMSOTP}
+	emailKind = kind{AttrEmail, AttrEmailVerified, FieldEmail, "email address", otp.MediumEmail, authflow.EmailOTP, metrics.ChannelEmail}
+	phoneKind = kind{AttrPhoneNumber, AttrPhoneNumberVerified, FieldPhoneNumber, "phone number", otp.MediumSMS, authflow.SMSOTP, metrics.ChannelSMS}
 )
 
 func kindOf(attr string) (kind, bool) {
@@ -273,6 +302,7 @@ func (s *Service) Start(ctx context.Context, c Caller, body []byte) Reply {
 	case err != nil:
 		return s.internal(ctx, "user limit", err)
 	case !ok:
+		s.count(metrics.SendRefused, metrics.Dims{Channel: k.channel, Reason: metrics.ReasonRateLimit})
 		log.InfoContext(ctx, "contact: refused", "reason", "user limit reached")
 		return errorReply(http.StatusTooManyRequests, CodeRateLimited, "too many address changes: try again later")
 	}
@@ -280,6 +310,7 @@ func (s *Service) Start(ctx context.Context, c Caller, body []byte) Reply {
 	case err != nil:
 		return s.internal(ctx, "recipient limit", err)
 	case !ok:
+		s.count(metrics.SendRefused, metrics.Dims{Channel: k.channel, Reason: metrics.ReasonRateLimit})
 		log.InfoContext(ctx, "contact: refused", "reason", "recipient limit reached")
 		return errorReply(http.StatusTooManyRequests, CodeRateLimited, "too many codes were sent to this "+k.what+": try again later")
 	}
@@ -290,6 +321,7 @@ func (s *Service) Start(ctx context.Context, c Caller, body []byte) Reply {
 		case err != nil:
 			return s.internal(ctx, "SMS budget", err)
 		case !ok:
+			s.count(metrics.SendRefused, metrics.Dims{Channel: k.channel, Reason: metrics.ReasonBudget})
 			log.WarnContext(ctx, "contact: refused", "reason", "deployment budget of SMS to unverified numbers spent")
 			return errorReply(http.StatusTooManyRequests, CodeRateLimited, "text messages cannot be sent right now: try again later")
 		}
@@ -328,8 +360,10 @@ func (s *Service) Start(ctx context.Context, c Caller, body []byte) Reply {
 		sendErr = s.sendSMS(ctx, value, render(codeSMS, d, false))
 	}
 	if sendErr != nil {
+		s.count(metrics.SendFailed, metrics.Dims{Channel: k.channel})
 		return s.internal(ctx, "sending the code failed", sendErr)
 	}
+	s.count(metrics.Sent, metrics.Dims{Channel: k.channel, Kind: metrics.KindCode})
 	log.InfoContext(ctx, "contact: code sent", "medium", k.medium)
 	return Reply{Status: http.StatusAccepted, Body: map[string]string{
 		FieldChangeID:       id,
@@ -422,6 +456,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, body []byte) Reply {
 		return s.internal(ctx, "update the user's attributes", err)
 	}
 	log.InfoContext(ctx, "contact: changed", "medium", k.medium)
+	s.audit(ctx, username, k)
 	if s.notif != nil {
 		s.notifyEvent(ctx, c, username, k, ch.Value)
 	} else {
@@ -459,9 +494,11 @@ func (s *Service) notify(ctx context.Context, attrs map[string]string, k kind, v
 		err = s.sendSMS(ctx, to, renderSMS(addedSMS, addedSMSShort, d))
 	}
 	if err != nil {
+		s.count(metrics.NotificationFailed, metrics.Dims{Channel: via.channel})
 		s.log.WarnContext(ctx, "contact: the notice to the account's other address failed", "medium", via.medium, "err", err)
 		return
 	}
+	s.count(metrics.Sent, metrics.Dims{Channel: via.channel, Kind: metrics.KindNotice})
 	s.log.InfoContext(ctx, "contact: notice sent", "medium", via.medium, "changed", changed)
 }
 
@@ -540,6 +577,9 @@ func (s *Service) decodeStart(body []byte) (kind, string, Reply, bool) {
 		return k, value, Reply{}, true
 	}
 	e164, problem := checkPhone(value, s.cfg.Code.SMSAllowedCountries)
+	if problem == problemCountry {
+		s.count(metrics.SendRefused, metrics.Dims{Channel: k.channel, Reason: metrics.ReasonCountry})
+	}
 	if problem != "" {
 		return kind{}, "", errorReply(http.StatusBadRequest, CodeBadAddress, problem), false
 	}
@@ -558,6 +598,9 @@ func decodeObject[T any](body []byte, decode func() (T, error)) (T, error) {
 	return decode()
 }
 
+// problemCountry is checkPhone's answer for a number of a country SMS_ALLOWED_COUNTRIES leaves out.
+const problemCountry = "this app does not send text messages to that country"
+
 // checkPhone returns s in E.164 as libphonenumber parses it ("+4407700900123" becomes
 // "+447700900123"), or why no code may be sent to it (a message for the client): the otp
 // package's rules for sign-in codes (otp.SMSNumber) on a number written in E.164.
@@ -572,7 +615,7 @@ func checkPhone(s string, countries []string) (string, string) {
 	case errors.Is(err, otp.ErrNotMobile):
 		return "", "codes are sent to mobile numbers only"
 	case errors.Is(err, otp.ErrCountryNotAllowed):
-		return "", "this app does not send text messages to that country"
+		return "", problemCountry
 	}
 	return "", "not a valid phone number"
 }
@@ -701,4 +744,40 @@ func safeError(err error) string {
 		return "aws error " + otp.ErrorCode(err)
 	}
 	return err.Error()
+}
+
+// count adds 1 to the metric name with dimensions d (nothing when metrics are off).
+func (s *Service) count(name string, d metrics.Dims) {
+	if s.metrics != nil {
+		s.metrics.Count(name, d)
+	}
+}
+
+// audit publishes contact.changed for username's completed change of k, with the keyed user
+// reference. The deployment key is cached (read for the rate limits of Start); when it cannot
+// be read, no reference can be made and the publisher takes none without one: the event is
+// logged (without the user) and counted as AuditUndelivered. It never fails the change.
+func (s *Service) audit(ctx context.Context, username string, k kind) {
+	if s.auditor == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.ErrorContext(ctx, "contact: audit event undelivered", "type", string(audit.ContactChanged), "reason", "publisher panicked")
+		}
+	}()
+	kctx, cancel := context.WithTimeout(ctx, time.Second)
+	key, err := s.keys.Key(kctx)
+	cancel()
+	if err != nil || key == nil {
+		s.count(metrics.AuditUndelivered, metrics.Dims{})
+		s.log.ErrorContext(ctx, "contact: audit event undelivered", "type", string(audit.ContactChanged), "attribute", k.attr, "reason", "key source failed")
+		return
+	}
+	s.auditor.Add(audit.Event{
+		Type:       audit.ContactChanged,
+		User:       audit.UserRef(key, s.cfg.UserPoolID, username),
+		UserPoolID: s.cfg.UserPoolID,
+		Attribute:  k.attr,
+	})
 }

@@ -95,6 +95,22 @@
 // notices. They are rendered by plain placeholder replacement ({{.Code}}, {{.AppName}},
 // {{.Minutes}}, {{.What}}, {{.Destination}}), not text/template (see BENCHMARKS.md).
 //
+// # Metrics and audit
+//
+// With Deps.Metrics (a *metrics.Recorder): a code sent counts Sent{Channel: email|sms, Kind:
+// code}, a code SES or SNS failed SendFailed{Channel}; a start refused by a rule counts
+// SendRefused{Channel, Reason}: rate_limit (the caller's or the address's limit), budget (the
+// deployment's SMS budget for unverified numbers), country (SMS_ALLOWED_COUNTRIES). Malformed
+// input (not an address, not a mobile number) is no refusal by a rule and counts nothing. The
+// built-in notice to the replaced or other address counts Sent{Channel, Kind: notice} or
+// NotificationFailed{Channel} (with Deps.Notify the notifier counts its own).
+//
+// With Deps.Audit (a *audit.Publisher): each completed change publishes contact.changed with
+// Attribute "email" or "phone_number" and the keyed user reference audit.UserRef(deployment
+// key, USER_POOL_ID, user name), nothing else (no address, old or new). A refused or failed
+// Verify publishes nothing. If the key cannot be read the event is logged without the user and
+// counted as AuditUndelivered.
+//
 // # Permissions
 //
 // The API function needs: cognito-idp:AdminUpdateUserAttributes on the user pool;

@@ -289,28 +289,32 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func newEnv(t *testing.T, cfg contact.Config) *env {
+func newEnv(t *testing.T, cfg contact.Config, opts ...func(*contact.Deps)) *env {
 	t.Helper()
 	clk := &clock{t: t0}
 	f := newFakeStore(clk.Now)
-	e := newEnvWith(t, cfg, f, clk)
+	e := newEnvWith(t, cfg, f, clk, opts...)
 	e.fake = f
 	return e
 }
 
-func newEnvWith(t *testing.T, cfg contact.Config, st contact.Store, clk *clock) *env {
+func newEnvWith(t *testing.T, cfg contact.Config, st contact.Store, clk *clock, opts ...func(*contact.Deps)) *env {
 	t.Helper()
 	e := &env{st: st, box: &inbox{}, idp: &cognito{}, clk: clk, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
 	log := slog.New(slog.NewJSONHandler(lockedWriter{e.logMu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := contact.New(cfg, contact.Deps{
+	deps := contact.Deps{
 		Store: st,
-		Keys:  keyed.MustStatic("test deployment secret, 32 bytes or more"),
+		Keys:  keyed.MustStatic(testSecret),
 		Users: e.idp,
 		Email: e.box,
 		SMS:   e.box,
 		Now:   clk.Now,
 		Log:   log,
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	svc, err := contact.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,3 +394,5 @@ func apiErr(code string) error {
 }
 
 var errBoom = errors.New("boom")
+
+const testSecret = "test deployment secret, 32 bytes or more"

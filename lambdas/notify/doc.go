@@ -35,6 +35,13 @@
 // ({{.AppName}}, {{.Time}}, {{.Detail.method}}, ...; see TemplateFields), overridable per kind
 // with NOTIFY_TEMPLATES_JSON and checked when the function starts.
 //
+// Metrics (issue 13; Deps.Metrics or Sender.SetMetrics, a *metrics.Recorder, nil: none): every
+// message sent counts Sent{Channel: email|sms, Kind: notice}; every failure Sender.Failures
+// counts is one NotificationFailed, with the Channel when one recipient's send failed and without
+// one for the rest (no deployment key, a timeout, a de-duplication or cap write that failed, which
+// still lets the notice go). They are counted when Notify returns: what work abandoned at the
+// timeout does later is not counted (the timeout already counted one failure for it).
+//
 // Permissions: ses:SendEmail (the sender identity), sns:Publish (SMS, no topic), and on the key
 // table dynamodb:PutItem for partition keys starting NOTIFY# plus dynamodb:UpdateItem for RATE#
 // (the account_locked caps, store.AllowSend).

@@ -15,6 +15,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
@@ -61,7 +62,16 @@ type Deps struct {
 	Log *slog.Logger
 	// Now is the clock for the time shown in messages (nil: time.Now).
 	Now func() time.Time
+	// Metrics counts the notices sent and the failures (see Sender.SetMetrics; nil: none).
+	Metrics Counter
 }
+
+// Counter counts metrics; *metrics.Recorder implements it.
+type Counter interface {
+	Count(name string, d metrics.Dims)
+}
+
+var _ Counter = (*metrics.Recorder)(nil)
 
 // Sender sends notifications. A nil *Sender sends nothing. It is safe for concurrent use.
 type Sender struct {
@@ -75,6 +85,7 @@ type Sender struct {
 	now      func() time.Time
 	sent     atomic.Uint64
 	failures atomic.Uint64
+	metrics  Counter
 }
 
 // New returns a Sender for cfg (defaults filled in, then validated).
@@ -87,7 +98,8 @@ func New(cfg Config, d Deps) (*Sender, error) {
 	if len(cfg.Events) > 0 && (d.Store == nil || d.Email == nil || d.SMS == nil) {
 		return nil, errors.New("notify: events are enabled but the store, email or SMS sender is missing")
 	}
-	s := &Sender{cfg: cfg, on: map[Kind]bool{}, tmpl: tmpl, store: d.Store, email: d.Email, sms: d.SMS, log: d.Log, now: d.Now}
+	s := &Sender{cfg: cfg, on: map[Kind]bool{}, tmpl: tmpl, store: d.Store, email: d.Email, sms: d.SMS, log: d.Log, now: d.Now,
+		metrics: d.Metrics}
 	for _, k := range cfg.Events {
 		s.on[k] = true
 	}
@@ -120,6 +132,17 @@ func FromEnv(getenv func(string) string, aws *awsapi.Client, st *store.Store) (*
 		d.Store, d.Email, d.SMS = st, aws, aws
 	}
 	return New(cfg, d)
+}
+
+// SetMetrics makes s count its notices in m (nil: none), as Deps.Metrics does for New: every
+// message sent is Sent{Channel: email|sms, Kind: notice}; every failure Failures counts is one
+// NotificationFailed, with the Channel of the recipient when it is one send that failed, without
+// one otherwise (no deployment key, a timeout, a de-duplication or cap write that failed). Call it
+// before the Sender is used (it is not synchronised with Notify); a nil s ignores it.
+func (s *Sender) SetMetrics(m Counter) {
+	if s != nil {
+		s.metrics = m
+	}
 }
 
 // Enabled reports whether notifications of kind k are sent (false for a nil Sender).
@@ -157,7 +180,7 @@ func (s *Sender) Notify(ctx context.Context, k *keyed.Key, ev Event) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	if k == nil {
-		s.failures.Add(1)
+		s.fail(1, "")
 		s.log.ErrorContext(ctx, "notification not sent", "kind", ev.Kind, "reason", "no deployment key")
 		return
 	}
@@ -168,7 +191,7 @@ func (s *Sender) Notify(ctx context.Context, k *keyed.Key, ev Event) {
 		defer close(done)
 		defer func() {
 			if r := recover(); r != nil {
-				t.failed.Add(1)
+				t.fail("")
 				s.log.ErrorContext(ctx, "notification panicked", "kind", ev.Kind, "user", userRef(k, ev))
 			}
 		}()
@@ -176,17 +199,69 @@ func (s *Sender) Notify(ctx context.Context, k *keyed.Key, ev Event) {
 	}()
 	select {
 	case <-done:
-		s.sent.Add(t.sent.Load())
-		s.failures.Add(t.failed.Load())
+		s.settle(t)
 	case <-ctx.Done():
 		// Whatever the work does from now on is not counted: one failure stands for it.
-		s.failures.Add(1)
+		s.fail(1, "")
 		s.log.WarnContext(ctx, "notification timed out", "kind", ev.Kind, "user", userRef(k, ev), "timeout", s.cfg.Timeout.String())
 	}
 }
 
-// tally counts one Notify call's outcomes until it is added to the Sender's counters.
-type tally struct{ sent, failed atomic.Uint64 }
+// tally counts one Notify call's outcomes, by channel, until it is added to the Sender's
+// counters and metrics (only when the call finished in time).
+type tally struct {
+	sent   [numChannels]atomic.Uint64
+	failed [numChannels]atomic.Uint64
+}
+
+// Channels of the tally: the metrics channel of a medium, or none (a failure not of one send).
+const (
+	chanNone = iota
+	chanEmail
+	chanSMS
+	numChannels
+)
+
+var channelNames = [numChannels]string{chanNone: "", chanEmail: metrics.ChannelEmail, chanSMS: metrics.ChannelSMS}
+
+func channelOf(medium string) int {
+	switch medium {
+	case MediumEmail:
+		return chanEmail
+	case MediumSMS:
+		return chanSMS
+	}
+	return chanNone
+}
+
+func (t *tally) ok(medium string)   { t.sent[channelOf(medium)].Add(1) }
+func (t *tally) fail(medium string) { t.failed[channelOf(medium)].Add(1) }
+
+// settle adds a finished call's tally to the counters and the metrics.
+func (s *Sender) settle(t *tally) {
+	for c := range numChannels {
+		n := t.sent[c].Load()
+		s.sent.Add(n)
+		for range n {
+			s.count(metrics.Sent, metrics.Dims{Channel: channelNames[c], Kind: metrics.KindNotice})
+		}
+		s.fail(t.failed[c].Load(), channelNames[c])
+	}
+}
+
+// fail counts n failures (NotificationFailed with channel, "" for none).
+func (s *Sender) fail(n uint64, channel string) {
+	s.failures.Add(n)
+	for range n {
+		s.count(metrics.NotificationFailed, metrics.Dims{Channel: channel})
+	}
+}
+
+func (s *Sender) count(name string, d metrics.Dims) {
+	if s.metrics != nil {
+		s.metrics.Count(name, d)
+	}
+}
 
 // userRef is the log reference of the user: the same keyed reference as the triggers log.
 func userRef(k *keyed.Key, ev Event) string { return k.Ref("userref", ev.UserPoolID, ev.UserName) }
@@ -216,7 +291,7 @@ func (s *Sender) run(ctx context.Context, k *keyed.Key, ev Event, t *tally) {
 		switch {
 		case err != nil:
 			// A duplicate notice is harmless, a missing one is not: send anyway.
-			t.failed.Add(1)
+			t.fail("")
 			log.WarnContext(ctx, "notification de-duplication failed, sending anyway", "error", delivery.ErrorCode(err))
 		case !first:
 			log.InfoContext(ctx, "notification already sent for this event")
@@ -244,17 +319,17 @@ func (s *Sender) run(ctx context.Context, k *keyed.Key, ev Event, t *tally) {
 			defer wg.Done()
 			defer func() {
 				if p := recover(); p != nil {
-					t.failed.Add(1)
+					t.fail(r.medium)
 					log.ErrorContext(ctx, "notification send panicked", "medium", r.medium, "to", r.role)
 				}
 			}()
 			err := s.send(ctx, tmpl, d, r)
 			if err != nil {
-				t.failed.Add(1)
+				t.fail(r.medium)
 				log.WarnContext(ctx, "notification failed", "medium", r.medium, "to", r.role, "error", delivery.ErrorCode(err))
 				return
 			}
-			t.sent.Add(1)
+			t.ok(r.medium)
 			log.InfoContext(ctx, "notification sent", "medium", r.medium, "to", r.role)
 		}()
 	}
@@ -267,7 +342,7 @@ func (s *Sender) allow(ctx context.Context, log *slog.Logger, t *tally, key, wha
 	ok, err := s.store.AllowSend(ctx, key, limits...)
 	switch {
 	case err != nil:
-		t.failed.Add(1)
+		t.fail("")
 		log.WarnContext(ctx, "notification cap unavailable, sending anyway", "cap", what, "error", delivery.ErrorCode(err))
 		return true
 	case !ok:

@@ -154,6 +154,21 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 	return true, nil
 }
 
+var _ triggers.ExpiryChecker = (*Checker)(nil)
+
+// Expired reports whether the round of req had expired by the Checker's clock: its expiry
+// (PrivExpires) is well-formed and in the past, as Check judges it. It reads neither the answer
+// nor anything outside req and makes no call; Verify asks it after a refused answer, only to name
+// the failure "expired" in metrics and audit events (triggers.ExpiryChecker). A nil Checker
+// reports false.
+func (c *Checker) Expired(req triggers.CheckRequest) bool {
+	if c == nil || c.now == nil {
+		return false
+	}
+	expires, err := strconv.ParseInt(req.Private[PrivExpires], 10, 64)
+	return err == nil && c.now().After(time.Unix(expires, 0))
+}
+
 func isDigits(s string, n int) bool {
 	if len(s) != n {
 		return false

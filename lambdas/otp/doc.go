@@ -80,6 +80,21 @@
 // messages intercepted); offer a key-based method as well. See Config.SMSAllowedCountries for
 // the SMS pumping risk.
 //
+// # Metrics
+//
+// With IssuerDeps.Metrics set, each new round counts one of (package metrics; the channel is
+// email or sms): Sent{Channel, Kind "code"} once SES or SNS took the message; SendFailed{Channel}
+// when SES or SNS failed (the round fails); SendRefused{Channel, Reason} when a rule kept the code
+// back, naming the first rule that refused: unverified (an unverified address of an account with
+// a verified contact, a device key or a passkey, or without a sub), country (an SMS number outside
+// the allowed countries or not a mobile number: premium-rate, shared-cost, VoIP...), other (an
+// email address that is malformed, a phone number that does not parse), rate_limit (the
+// recipient's send delay has not passed), daily_cap (its daily cap is reached), budget (the
+// deployment's budget for SMS to unverified numbers is spent). Unknown users and users without
+// the address count nothing, and a retried Create (the round already has its code) counts
+// nothing again. No dimension holds an address, number, code or user. Checker.Expired tells
+// Verify that a refused answer came after the round's expiry (SignInFailed reason expired).
+//
 // # Configuration
 //
 // FromEnv reads (unset or empty means the default):

@@ -17,6 +17,7 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/delivery"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -105,6 +106,16 @@ type IssuerDeps struct {
 	// Log receives decisions (sent, not sent and why), never an address, code, salt or digest
 	// (nil: no logging).
 	Log *slog.Logger
+	// Metrics counts what each new round did (*metrics.Recorder): Sent{Channel, Kind "code"}
+	// after SES or SNS took the message, SendRefused{Channel, Reason} when a rule kept it back,
+	// SendFailed{Channel} when SES or SNS failed. Unknown users and users without the address
+	// count nothing. nil: none.
+	Metrics MetricCounter
+}
+
+// MetricCounter counts events as CloudWatch metrics (*metrics.Recorder, nil-safe).
+type MetricCounter interface {
+	Count(name string, d metrics.Dims)
 }
 
 // Issuer is the triggers.CodeIssuer for authflow.EmailOTP and authflow.SMSOTP. Create one with
@@ -119,6 +130,7 @@ type Issuer struct {
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
+	metrics  MetricCounter // nil: none
 	// sendLatency is a moving average (ns) of successful sends per medium, used to pad the
 	// answers that send nothing. It starts at PriorEmailLatency / PriorSMSLatency.
 	sendLatency [2]atomic.Int64
@@ -150,7 +162,7 @@ func NewIssuer(cfg Config, d IssuerDeps) (*Issuer, error) {
 		return nil, fmt.Errorf("otp: an email sender needs %s", EnvEmailFrom)
 	}
 	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log,
-		schedule: store.SendSchedule{Delays: cfg.SendDelays, DailyCap: cfg.SendDailyCap}}
+		metrics: d.Metrics, schedule: store.SendSchedule{Delays: cfg.SendDelays, DailyCap: cfg.SendDailyCap}}
 	if is.now == nil {
 		is.now = time.Now
 	}
@@ -343,6 +355,9 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	}
 	if r.reason != "" {
 		log.InfoContext(ctx, "otp: code not sent", "reason", r.reason, "carried", out.Private[PrivCodeGeneration] != "")
+		if r.refusal != "" {
+			is.count(metrics.SendRefused, metrics.Dims{Channel: channel(m), Reason: r.refusal})
+		}
 		is.pad(ctx, m)
 		return out, nil
 	}
@@ -355,22 +370,42 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	}
 	if err != nil {
 		log.WarnContext(ctx, "otp: sending the code failed", "err", err)
+		is.count(metrics.SendFailed, metrics.Dims{Channel: channel(m)})
 		return triggers.Issued{}, err
 	}
 	is.observe(m, time.Since(start))
 	log.InfoContext(ctx, "otp: code sent", "medium", medium)
+	is.count(metrics.Sent, metrics.Dims{Channel: channel(m), Kind: metrics.KindCode})
 	return out, nil
+}
+
+// count adds one to a metric when the Issuer has a MetricCounter.
+func (is *Issuer) count(name string, d metrics.Dims) {
+	if is.metrics != nil {
+		is.metrics.Count(name, d)
+	}
+}
+
+// channel is the metrics channel of a code method.
+func channel(m authflow.Method) string {
+	if m == authflow.SMSOTP {
+		return metrics.ChannelSMS
+	}
+	return metrics.ChannelEmail
 }
 
 // policy is what the request alone says about sending.
 type policy struct {
 	reason        string // why the code must not be sent ("" if it may be)
+	refusal       string // the rule that refused, as a metrics reason ("" for none, or not counted)
 	owner         string // the sub whose device keys and passkeys to count ("" : none to count)
 	unverifiedSMS bool   // an SMS to a number that is not verified: counts against the budget
 }
 
 // policy decides what the request alone decides. It never includes the address in a reason.
 func (is *Issuer) policy(req triggers.IssueRequest, m authflow.Method, recipient string, fromAttr bool) policy {
+	// Unknown users and users without the attribute are not refused by a rule: nothing is
+	// counted for them (no refusal, and certainly no send).
 	switch {
 	case req.UserNotFound:
 		return policy{reason: "unknown user"}
@@ -379,10 +414,10 @@ func (is *Issuer) policy(req triggers.IssueRequest, m authflow.Method, recipient
 	case !fromAttr:
 		return policy{reason: "user has no email address"}
 	case m == authflow.EmailOTP && !looksLikeEmail(recipient):
-		return policy{reason: "email address is malformed"}
+		return policy{reason: "email address is malformed", refusal: metrics.Other}
 	case m == authflow.SMSOTP:
-		if reason := smsCheck(recipient, is.cfg.SMSAllowedCountries); reason != "" {
-			return policy{reason: reason}
+		if _, err := SMSNumber(recipient, is.cfg.SMSAllowedCountries); err != nil {
+			return policy{reason: err.Error(), refusal: numberRefusal(err)}
 		}
 	}
 	attrs := req.UserAttributes
@@ -397,9 +432,9 @@ func (is *Issuer) policy(req triggers.IssueRequest, m authflow.Method, recipient
 	}
 	switch {
 	case attrs[other] == "true":
-		return policy{reason: "address not verified, and the account has another verified contact"}
+		return policy{reason: "address not verified, and the account has another verified contact", refusal: metrics.ReasonUnverified}
 	case attrs["sub"] == "":
-		return policy{reason: "address not verified, and the user has no sub to look up keys"}
+		return policy{reason: "address not verified, and the user has no sub to look up keys", refusal: metrics.ReasonUnverified}
 	}
 	return policy{owner: attrs["sub"], unverifiedSMS: m == authflow.SMSOTP}
 }
@@ -419,6 +454,7 @@ type round struct {
 	kept    bool          // the schedule refused: nothing sent
 	wait    time.Duration // until the next send, after the decision
 	reason  string        // why nothing is sent ("" to send)
+	refusal string        // the rule that refused, as a metrics reason ("": none, or not counted)
 }
 
 // reads runs also together with the round's reads: the schedule, and the account's keys when
@@ -454,14 +490,17 @@ func (r *round) decide(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("otp: send schedule: %w", err)
 	}
-	r.decided, r.wait, r.reason = true, d.Wait, r.pol.reason
+	r.decided, r.wait, r.reason, r.refusal = true, d.Wait, r.pol.reason, r.pol.refusal
 	if r.reason == "" && r.pol.owner != "" && r.keys > 0 {
-		r.reason = "address not verified, and the account has a device key or passkey"
+		r.reason, r.refusal = "address not verified, and the account has a device key or passkey", metrics.ReasonUnverified
 	}
 	if !d.Allowed {
 		r.kept = true
 		if r.reason == "" {
-			r.reason = "the recipient's wait has not passed"
+			r.reason, r.refusal = "the recipient's wait has not passed", metrics.ReasonRateLimit
+			if dailyCapped(r.state, r.is.now(), r.is.schedule) {
+				r.reason, r.refusal = "the recipient's daily cap is reached", metrics.ReasonDailyCap
+			}
 		}
 		return nil
 	}
@@ -471,10 +510,27 @@ func (r *round) decide(ctx context.Context) error {
 			return fmt.Errorf("otp: SMS budget: %w", err)
 		}
 		if !ok {
-			r.reason = "the deployment's budget for SMS to unverified numbers is spent"
+			r.reason, r.refusal = "the deployment's budget for SMS to unverified numbers is spent", metrics.ReasonBudget
 		}
 	}
 	return nil
+}
+
+// dailyCapped reports whether st, as read before the decision, had reached sc's daily cap for
+// the window current at now: the schedule refused because of the cap rather than a delay. (A
+// decision taken on a state re-read after a lost race is named from the first read.)
+func dailyCapped(st store.SendState, now time.Time, sc store.SendSchedule) bool {
+	return st.WindowCount >= int64(sc.DailyCap) && st.WindowStart+int64(store.SendWindow/time.Second) > now.Unix()
+}
+
+// numberRefusal names SMSNumber's refusal as a metrics reason: "country" for a number outside
+// the SMS allow-list (its country, or its kind: premium-rate, shared-cost, VoIP...), "other" for
+// a value that is not a phone number at all.
+func numberRefusal(err error) string {
+	if errors.Is(err, ErrCountryNotAllowed) || errors.Is(err, ErrNotMobile) {
+		return metrics.ReasonCountry
+	}
+	return metrics.Other
 }
 
 // target returns the recipient of the round (trimmed) and whether it comes from the user's

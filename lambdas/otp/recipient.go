@@ -98,11 +98,3 @@ var (
 func SMSNumber(number string, countries []string) (string, error) {
 	return delivery.SMSNumber(number, countries)
 }
-
-// smsCheck says why a code must not be sent to number (SMSNumber's error text), or "" if it may be.
-func smsCheck(number string, countries []string) string {
-	if _, err := SMSNumber(number, countries); err != nil {
-		return err.Error()
-	}
-	return ""
-}

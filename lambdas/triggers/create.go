@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
 
 // Sizes of the random values Create draws.
@@ -40,6 +41,10 @@ type Create struct {
 	NonceExtras NonceExtra
 	Rand        io.Reader    // nil: crypto/rand (tests may pass a failing reader)
 	Log         *slog.Logger // nil: no logging
+	// Metrics counts SignInStarted for the nonce round of each new session, and SignInFailed
+	// (reason dependency) for a round that fails because a dependency failed (the deployment
+	// key, the random source, a nonce extra or an issuer). Issuers count their own sends. nil: none.
+	Metrics MetricCounter
 }
 
 // NonceRequest is what a NonceExtra gets for a nonce round.
@@ -71,6 +76,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 	key, err := fetchKey(ctx, c.Keys, c.Config)
 	if err != nil {
 		log.ErrorContext(ctx, "create: deployment key unavailable", "err", err)
+		count(c.Metrics, metrics.SignInFailed, metrics.Dims{Reason: metrics.ReasonDependency})
 		return ev, ErrUnavailable
 	}
 	if key != nil {
@@ -94,6 +100,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			sid, err := c.random(SessionIDBytes)
 			if err != nil {
 				log.ErrorContext(ctx, "create: random source failed", "err", err)
+				c.dependencyFailed(next)
 				return ev, ErrUnavailable
 			}
 			next.SessionID = sid
@@ -101,6 +108,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 		nonce, err := c.random(NonceBytes)
 		if err != nil {
 			log.ErrorContext(ctx, "create: random source failed", "err", err)
+			c.dependencyFailed(next)
 			return ev, ErrUnavailable
 		}
 		private = next.Private()
@@ -120,6 +128,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			})
 			if err != nil {
 				log.ErrorContext(ctx, "create: nonce round extra failed", "err", err)
+				c.dependencyFailed(next)
 				return ev, ErrUnavailable
 			}
 			if err := merge(private, extra.Private); err != nil {
@@ -149,6 +158,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 		})
 		if err != nil {
 			log.ErrorContext(ctx, "create: issuing the round failed", "method", string(next.Method), "err", err)
+			c.dependencyFailed(next)
 			return ev, ErrUnavailable
 		}
 		private = next.Private()
@@ -172,7 +182,16 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 		ChallengeMetadata:          next.String(),
 	}
 	log.InfoContext(ctx, "create", "session", next.SessionID, "kind", string(next.Kind), "why", string(next.Reason), "method", string(next.Method))
+	if next.Kind == authflow.KindNonce && next.Reason == authflow.ReasonStart {
+		count(c.Metrics, metrics.SignInStarted, metrics.Dims{})
+	}
 	return ev, nil
+}
+
+// dependencyFailed counts a round that failed because a dependency did (SignInFailed, reason
+// dependency, with the round's method if it has one).
+func (c *Create) dependencyFailed(next authflow.Challenge) {
+	count(c.Metrics, metrics.SignInFailed, metrics.Dims{Method: string(next.Method), Reason: metrics.ReasonDependency})
 }
 
 func (c *Create) random(n int) (string, error) {

@@ -19,6 +19,18 @@
 // Verify tells hooks what happened, for example to notify the account's owner (package
 // triggers/notifyhook): SuccessHooks after an accepted answer, LockHooks when a guessable answer
 // is refused because the account is locked. Hooks never change the outcome.
+//
+// Create and Verify count what they do as CloudWatch metrics through a MetricCounter
+// (*metrics.Recorder): Create SignInStarted for each new sign-in (and SignInFailed, reason
+// dependency, for a round a dependency failed); Verify SignInSucceeded{Method} and
+// SignInFailed{Method, Reason} for every attempt (wrong_answer, expired, locked, dependency) and
+// Lockouts. Verify also hands the attempts' security events to an AuditLog (*audit.Publisher):
+// sign_in.succeeded, sign_in.failed and account.locked, naming the user by its keyed reference
+// only. Neither ever changes an outcome; both are off when nil.
+//
+// Define lives in package triggers/define (Define here is an alias) so that the define binary
+// links neither this package's dependencies (package audit, and through it the AWS SDK) nor
+// anything else outside the process; it emits no metrics.
 package triggers
 
 import (

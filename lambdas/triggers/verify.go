@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
 
 // MaxAnswerLength caps the answers Verify reads; longer ones are wrong without further work.
@@ -38,6 +39,14 @@ type Verify struct {
 	// nil is allowed only when Config enables no method; otherwise every answer fails closed.
 	Keys keyed.Source
 	Log  *slog.Logger // nil: no logging
+	// Metrics counts every attempt's outcome: SignInSucceeded{Method} for an accepted answer,
+	// SignInFailed{Method, Reason} for a refused one (wrong_answer, expired, locked, dependency)
+	// and Lockouts for each guessable answer refused because the account is locked. nil: none.
+	Metrics MetricCounter
+	// Audit takes the attempts' security events: sign_in.succeeded, sign_in.failed and
+	// account.locked, naming the user by its keyed reference (audit.UserRef), never by name.
+	// nil: none.
+	Audit AuditLog
 }
 
 // Handle answers one VerifyAuthChallengeResponse event. The answer itself is never logged.
@@ -47,6 +56,9 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 	key, err := fetchKey(ctx, v.Keys, v.Config)
 	if err != nil {
 		log.ErrorContext(ctx, "verify: deployment key unavailable", "err", err)
+		// Counted without a method (the round is not read yet) and not audited: without the
+		// key there is no user reference, and the name itself never goes in an event.
+		count(v.Metrics, metrics.SignInFailed, metrics.Dims{Reason: metrics.ReasonDependency})
 		return ev, ErrUnavailable
 	}
 	if key != nil {
@@ -76,6 +88,7 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 		answer = ""
 	}
 	account := Account(ev.UserPoolID, ev.UserName, ev.Request.UserAttributes)
+	out := outcome{v: v, key: key, poolID: ev.UserPoolID, userName: ev.UserName, method: method}
 	req := CheckRequest{
 		Challenge:      ch,
 		Method:         method,
@@ -97,16 +110,19 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 		round, err := authflow.Round(private)
 		if err != nil {
 			log.WarnContext(ctx, "verify: round has no round number", "err", err)
+			out.failed(metrics.ReasonWrongAnswer)
 			return ev, nil
 		}
 		attemptID = AttemptID(key, ch.SessionID, round, answer)
 		granted, err := v.Failures.Reserve(ctx, key, account, attemptID)
 		if err != nil {
 			log.ErrorContext(ctx, "verify: failure counter unavailable", "err", err)
+			out.failed(metrics.ReasonDependency)
 			return ev, ErrUnavailable
 		}
 		if !granted {
 			log.WarnContext(ctx, "verify: account locked by failure limit")
+			out.locked(!ev.Request.UserNotFound)
 			if !ev.Request.UserNotFound {
 				for _, h := range v.OnLocked {
 					if h != nil {
@@ -131,6 +147,7 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 		if correct, err = checker.Check(ctx, req); err != nil {
 			// The slot stays taken: an answer that could not be decided counts as wrong.
 			log.ErrorContext(ctx, "verify: checker could not decide", "err", err)
+			out.failed(metrics.ReasonDependency)
 			return ev, ErrUnavailable
 		}
 		if correct && !ev.Request.UserNotFound {
@@ -139,6 +156,14 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 	}
 	if ev.Request.UserNotFound {
 		correct = false
+	}
+	switch {
+	case correct:
+		out.succeeded()
+	case checker != nil && ok && expired(checker, req):
+		out.failed(metrics.ReasonExpired)
+	default:
+		out.failed(metrics.ReasonWrongAnswer)
 	}
 	ev.Response.AnswerCorrect = correct
 	log.InfoContext(ctx, "verify", "correct", correct)

@@ -9,11 +9,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/api"
+	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/contact"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -25,26 +27,57 @@ func main() {
 		log.Fatalf("api: %s is not set", api.EnvClientID)
 	}
 	logger := logging.New(nil, nil)
-	// Routes that change something check the caller's access token with Cognito GetUser (revoked
-	// tokens still pass API Gateway's authorizer). Building the client makes no network call.
+	// Metrics (METRICS_NAMESPACE; nil when off): EMF lines on standard output, written when each
+	// invocation ends. A namespace CloudWatch would refuse turns them off, logged: metrics never
+	// stop the API.
+	rec, err := metrics.FromEnv(nil, nil)
+	if err != nil {
+		logger.Error("api: metrics off", "err", err)
+	}
+	// One AWS configuration for every client, its HTTP client timed per call (DependencyLatency,
+	// DependencyErrors). Routes that change something check the caller's access token with
+	// Cognito GetUser (revoked tokens still pass API Gateway's authorizer). Building the clients
+	// makes no network call.
 	awsCfg, err := awsconfig.New(nil)
 	if err != nil {
 		log.Fatalf("api: %v", err)
+	}
+	if rec != nil {
+		awsCfg.HTTPClient = rec.Transport(awsCfg.HTTPClient)
 	}
 	cognito, err := awsapi.New(awsCfg)
 	if err != nil {
 		log.Fatalf("api: %v", err)
 	}
+	// The audit trail (AUDIT_EVENT_BUS; nil when off): events go to EventBridge when each
+	// invocation ends, within AUDIT_TIMEOUT.
+	pub, err := audit.FromEnv(nil, cognito, logger, rec, "api")
+	if err != nil {
+		log.Fatalf("api: %v", err)
+	}
 	h := api.New(clientID, logger).WithTokenChecker(api.CognitoTokens{Client: cognito})
+	if rec != nil {
+		h.WithMetrics(rec)
+	}
 	handle := h.Handle
 	passkeys := os.Getenv(passkey.EnvRPID) != ""
-	keys, err := store.FromEnv(nil)
+	keys, err := store.FromConfig(nil, awsCfg)
 	if err != nil && !errors.Is(err, store.ErrNoTable) {
 		log.Fatalf("api: %v", err)
 	}
 	// Security notifications (NOTIFY_EVENTS; off when empty). They need the key table (their
 	// de-duplication) and the deployment key, read on the first request that needs it.
 	notifier, secret := notifications(cognito, keys)
+	if rec != nil {
+		notifier.SetMetrics(rec)
+	}
+	if pub != nil {
+		// The events' user reference is keyed with the deployment key.
+		if secret == nil {
+			log.Fatalf("api: %s is set but %s is not", audit.EnvEventBus, keyed.EnvSecretARN)
+		}
+		h.WithAudit(pub, secret, os.Getenv(contact.EnvUserPoolID))
+	}
 	if notifier.Enabled(notify.KeyAdded) || notifier.Enabled(notify.KeyRemoved) ||
 		notifier.Enabled(notify.PasskeyAdded) || notifier.Enabled(notify.PasskeyRemoved) {
 		h.WithNotifier(notifier, secret, os.Getenv(contact.EnvUserPoolID))
@@ -77,6 +110,12 @@ func main() {
 				log.Fatalf("api: %s is not set", keyed.EnvSecretARN)
 			}
 			deps := contact.Deps{Store: keys, Keys: secret, Users: cognito, Email: cognito, SMS: cognito, Log: logger}
+			if rec != nil {
+				deps.Metrics = rec
+			}
+			if pub != nil {
+				deps.Audit = pub
+			}
 			if notifier.Enabled(notify.ContactChanged) {
 				// The notification replaces the built-in notice to the replaced address.
 				deps.Notify = notifier
@@ -106,7 +145,8 @@ func main() {
 			}
 		}
 	}
-	lambda.Start(handle)
+	// After each invocation: the audit events, then the metrics (also when the handler failed).
+	lambda.Start(audit.Wrap(handle, pub, rec))
 }
 
 // notifications builds the notification sender from NOTIFY_EVENTS and the other notify

@@ -5,12 +5,14 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeyconf"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
@@ -24,15 +26,30 @@ func main() {
 		log.Fatalf("create: %v", err)
 	}
 	logger := logging.New(nil, nil)
+	// METRICS_NAMESPACE unset: rec is nil and every metric is a no-op.
+	rec, err := metrics.FromEnv(nil, nil)
+	if err != nil {
+		log.Fatalf("create: %v", err)
+	}
 	h := &triggers.Create{Config: cfg, Log: logger, Issuers: map[authflow.Method]triggers.CodeIssuer{}}
+	if rec != nil {
+		h.Metrics = rec
+	}
+	// Create publishes no audit events; the wrapper flushes the invocation's metrics.
+	handler := audit.Wrap(h.Handle, nil, rec)
 	if len(cfg.Methods) == 0 {
 		// Nothing to sign in with: no key, no dependencies.
-		lambda.Start(h.Handle)
+		lambda.Start(handler)
 		return
 	}
+	// One aws.Config for every client, its HTTP client timed per call (DependencyLatency,
+	// DependencyErrors) when metrics are on.
 	aws, err := awsconfig.New(nil)
 	if err != nil {
 		log.Fatalf("create: %v", err)
+	}
+	if rec != nil {
+		aws.HTTPClient = rec.Transport(aws.HTTPClient)
 	}
 	api, err := awsapi.New(aws)
 	if err != nil {
@@ -42,16 +59,21 @@ func main() {
 	if h.Keys, err = keyed.FromEnv(nil, api); err != nil {
 		log.Fatalf("create: %v", err)
 	}
-	if cfg.Enabled(authflow.EmailOTP) || cfg.Enabled(authflow.SMSOTP) {
-		keys, err := store.FromEnv(nil)
-		if err != nil {
+	var keys *store.Store
+	if cfg.Enabled(authflow.EmailOTP) || cfg.Enabled(authflow.SMSOTP) || cfg.Enabled(authflow.MagicLink) || cfg.Enabled(authflow.Passkey) {
+		if keys, err = store.FromConfig(nil, aws); err != nil {
 			log.Fatalf("create: %v", err)
 		}
+	}
+	if cfg.Enabled(authflow.EmailOTP) || cfg.Enabled(authflow.SMSOTP) {
 		codes, err := otp.FromEnv(nil)
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
 		deps := otp.IssuerDeps{Store: keys, Log: logger}
+		if rec != nil {
+			deps.Metrics = rec
+		}
 		if cfg.Enabled(authflow.EmailOTP) {
 			deps.Email = api
 		}
@@ -69,15 +91,15 @@ func main() {
 		}
 	}
 	if cfg.Enabled(authflow.MagicLink) {
-		keys, err := store.FromEnv(nil)
-		if err != nil {
-			log.Fatalf("create: %v", err)
-		}
 		links, err := magiclink.FromEnv(nil)
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
-		issuer, err := magiclink.NewIssuer(links, magiclink.IssuerDeps{Store: keys, Email: api, Log: logger})
+		deps := magiclink.IssuerDeps{Store: keys, Email: api, Log: logger}
+		if rec != nil {
+			deps.Metrics = rec
+		}
+		issuer, err := magiclink.NewIssuer(links, deps)
 		if err != nil {
 			log.Fatalf("create: %v", err)
 		}
@@ -85,10 +107,6 @@ func main() {
 	}
 	if cfg.Enabled(authflow.Passkey) {
 		// Every nonce round publishes passkey request options (the user's credentials, or decoys).
-		keys, err := store.FromEnv(nil)
-		if err != nil {
-			log.Fatalf("create: %v", err)
-		}
 		// passkeyconf and passkeynonce do not link go-webauthn, which only Verify and the API need.
 		pcfg, err := passkeyconf.ConfigFromEnv(nil)
 		if err != nil {
@@ -96,5 +114,5 @@ func main() {
 		}
 		h.NonceExtras = passkeynonce.NewOptions(pcfg, keys, passkeynonce.WithLogger(logger))
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(handler)
 }

@@ -26,3 +26,12 @@ func TestNoSDKServiceClients(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider",
 	}, []string{"github.com/passwordless-go/cognito/lambdas/awsapi"})
 }
+
+// TestLinksMetrics: create counts sign-ins and sends (package metrics, standard library only) and
+// flushes them through audit.Wrap, which needs no service client the binary does not have.
+func TestLinksMetrics(t *testing.T) {
+	deptest.Check(t, nil, []string{
+		"github.com/passwordless-go/cognito/lambdas/metrics",
+		"github.com/passwordless-go/cognito/lambdas/audit",
+	})
+}

@@ -1,4 +1,6 @@
-// Command define is the DefineAuthChallenge trigger (see package triggers).
+// Command define is the DefineAuthChallenge trigger (see package triggers/define). It imports
+// that package, not package triggers, so that it links no AWS SDK (main_test.go); it emits no
+// metrics.
 package main
 
 import (
@@ -7,7 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/logging"
-	"github.com/passwordless-go/cognito/lambdas/triggers"
+	"github.com/passwordless-go/cognito/lambdas/triggers/define"
 )
 
 func main() {
@@ -15,6 +17,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("define: %v", err)
 	}
-	h := &triggers.Define{Config: cfg, Log: logging.New(nil, nil)}
+	h := &define.Define{Config: cfg, Log: logging.New(nil, nil)}
 	lambda.Start(h) // Define implements lambda.Handler
 }

@@ -2,27 +2,46 @@
 package main
 
 import (
+	"context"
 	"log"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/logging"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/postconfirm"
 )
 
 func main() {
+	logger := logging.New(nil, nil)
+	// Metrics (METRICS_NAMESPACE; nil when off): the Cognito calls' DependencyLatency and
+	// DependencyErrors, written when each invocation ends. A namespace CloudWatch would refuse
+	// turns them off, logged: metrics never fail a confirmation.
+	rec, err := metrics.FromEnv(nil, nil)
+	if err != nil {
+		logger.Error("postconfirm: metrics off", "err", err)
+	}
 	aws, err := awsconfig.New(nil)
 	if err != nil {
 		log.Fatalf("postconfirm: %v", err)
+	}
+	if rec != nil {
+		aws.HTTPClient = rec.Transport(aws.HTTPClient)
 	}
 	api, err := awsapi.New(aws)
 	if err != nil {
 		log.Fatalf("postconfirm: %v", err)
 	}
-	h, err := postconfirm.New(api, logging.New(nil, nil))
+	h, err := postconfirm.New(api, logger)
 	if err != nil {
 		log.Fatalf("postconfirm: %v", err)
 	}
-	lambda.Start(h.Handle)
+	// No audit trail here (it would link the deployment key, which this trigger does not need):
+	// only the metrics are flushed after each invocation, also when it failed.
+	lambda.Start(func(ctx context.Context, ev events.CognitoEventUserPoolsPostConfirmation) (events.CognitoEventUserPoolsPostConfirmation, error) {
+		defer rec.Flush()
+		return h.Handle(ctx, ev)
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"log"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
@@ -13,6 +14,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
@@ -27,25 +29,46 @@ func main() {
 		log.Fatalf("verify: %v", err)
 	}
 	logger := logging.New(nil, nil)
+	// METRICS_NAMESPACE unset: rec is nil and every metric is a no-op.
+	rec, err := metrics.FromEnv(nil, nil)
+	if err != nil {
+		log.Fatalf("verify: %v", err)
+	}
 	h := &triggers.Verify{Config: cfg, Log: logger, Checkers: map[authflow.Method]triggers.Checker{}}
+	if rec != nil {
+		h.Metrics = rec
+	}
 	if len(cfg.Methods) == 0 {
-		// Nothing to sign in with: every answer is wrong, no key, no dependencies.
-		lambda.Start(h.Handle)
+		// Nothing to sign in with: every answer is wrong, no key, no dependencies, no audit.
+		lambda.Start(audit.Wrap(h.Handle, nil, rec))
 		return
 	}
+	// One aws.Config for every client, its HTTP client timed per call (DependencyLatency,
+	// DependencyErrors) when metrics are on.
 	aws, err := awsconfig.New(nil)
 	if err != nil {
 		log.Fatalf("verify: %v", err)
+	}
+	if rec != nil {
+		aws.HTTPClient = rec.Transport(aws.HTTPClient)
 	}
 	api, err := awsapi.New(aws)
 	if err != nil {
 		log.Fatalf("verify: %v", err)
 	}
+	// AUDIT_EVENT_BUS unset: pub is nil and nothing is published.
+	pub, err := audit.FromEnv(nil, api, logger, rec, "verify")
+	if err != nil {
+		log.Fatalf("verify: %v", err)
+	}
+	if pub != nil {
+		h.Audit = pub
+	}
 	// The deployment key is read on the first request, not here: init makes no network call.
 	if h.Keys, err = keyed.FromEnv(nil, api); err != nil {
 		log.Fatalf("verify: %v", err)
 	}
-	keys, err := store.FromEnv(nil)
+	keys, err := store.FromConfig(nil, aws)
 	if err != nil {
 		log.Fatalf("verify: %v", err)
 	}
@@ -109,6 +132,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("verify: %v", err)
 	}
+	if rec != nil {
+		notices.SetMetrics(rec)
+	}
 	if notices.Enabled(notify.AccountLocked) {
 		hook, err := notifyhook.NewLocked(notices, counter, nil)
 		if err != nil {
@@ -123,5 +149,7 @@ func main() {
 		}
 		h.OnSuccess = append(h.OnSuccess, hook)
 	}
-	lambda.Start(h.Handle)
+	// The wrapper sends the invocation's audit events (bounded by AUDIT_TIMEOUT) and writes its
+	// metrics after the handler returns, whatever it returned.
+	lambda.Start(audit.Wrap(h.Handle, pub, rec))
 }

@@ -16,3 +16,12 @@ func TestNoSDKServiceClients(t *testing.T) {
 		"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider",
 	}, []string{"github.com/passwordless-go/cognito/lambdas/awsapi"})
 }
+
+// TestLinksMetricsAndAudit: verify counts outcomes (package metrics) and publishes audit events
+// through awsapi's PutEvents (package audit), without the SDK's EventBridge client.
+func TestLinksMetricsAndAudit(t *testing.T) {
+	deptest.Check(t, []string{"github.com/aws/aws-sdk-go-v2/service/eventbridge"}, []string{
+		"github.com/passwordless-go/cognito/lambdas/metrics",
+		"github.com/passwordless-go/cognito/lambdas/audit",
+	})
+}
