@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognitoidentitypool"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -62,6 +63,14 @@ type Passwordless struct {
 	// DeploymentSecret keys every derived identifier (Props.DeploymentSecret or the construct's own).
 	DeploymentSecret awssecretsmanager.ISecret
 	Functions        Functions
+	// MetricsNamespace is the CloudWatch namespace of the functions' metrics (package metrics);
+	// nil with Observability.MetricsDisabled.
+	MetricsNamespace *string
+	// Alarms are the construct's alarms, in a fixed order (see AlarmProps); nil with
+	// Observability.Alarms.Disabled.
+	Alarms []awscloudwatch.Alarm
+	// Dashboard is the construct's CloudWatch dashboard; nil with Observability.DashboardDisabled.
+	Dashboard awscloudwatch.Dashboard
 }
 
 // Functions are the construct's Lambda functions.
@@ -392,6 +401,9 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 			out("DkimRecord"+n+"Name", "DKIM CNAME record "+n+" of "+p.Email.Domain+": name (publish it in DNS)", r.Name)
 			out("DkimRecord"+n+"Value", "DKIM CNAME record "+n+" of "+p.Email.Domain+": value", r.Value)
 		}
+	}
+	if err := pl.observe(c, p); err != nil {
+		panic(fmt.Errorf("passwordless: %w", err))
 	}
 	addSuppressions(c, p)
 	return pl

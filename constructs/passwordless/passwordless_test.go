@@ -384,6 +384,7 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	checkSecurity(t, name, tpl)
 	checkIssue12(t, name, tpl)
 	checkNativePassword(t, name, tpl)
+	checkObservability(t, name, tpl)
 
 	// Issue 11: nothing that fails a first deploy in a real account.
 	checkIssuer(t, tpl)

@@ -108,6 +108,11 @@ type Props struct {
 	// by email, or by SMS when a verified phone number is the only contact. See
 	// NotificationProps. Default: none (no notification is sent).
 	Notifications *NotificationProps
+	// Observability configures metrics (CloudWatch Embedded Metric Format lines in the
+	// functions' logs), the audit trail (security events to EventBridge), alarms and a
+	// dashboard. See ObservabilityProps for every default and what they cost. Default (nil):
+	// all on, with the defaults of ObservabilityProps and AlarmProps.
+	Observability *ObservabilityProps
 }
 
 // Mode is how users sign in.
@@ -444,6 +449,7 @@ func (p Props) Validate() error {
 	}
 	p.validateMagicLink(bad)
 	p.validateNotifications(bad)
+	p.validateObservability(bad)
 	if !slices.Contains(p.Methods, authflow.SMSOTP) && !p.SMS.zero() {
 		bad("SMS is set but the sms_otp method is not enabled (native mode's SMS_OTP is Cognito's own)")
 	}

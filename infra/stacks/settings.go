@@ -58,6 +58,19 @@ type Settings struct {
 	// key_removed, passkey_added, passkey_removed, account_locked, contact_changed,
 	// new_method_signin); default none.
 	NotifyEvents []string `json:"notifyEvents,omitempty"`
+
+	// Observability (issue 13): metrics, the audit trail to the default event bus, alarms and a
+	// dashboard are on by default (passwordless.ObservabilityProps); these switch parts off.
+	MetricsDisabled   bool `json:"metricsDisabled,omitempty"`
+	AuditDisabled     bool `json:"auditDisabled,omitempty"`
+	AlarmsDisabled    bool `json:"alarmsDisabled,omitempty"`
+	DashboardDisabled bool `json:"dashboardDisabled,omitempty"`
+	// AlarmTopicARN is an existing SNS topic (same account and Region as the stack) that gets
+	// every alarm's ALARM and OK notifications; default none.
+	AlarmTopicARN string `json:"alarmTopicArn,omitempty"`
+	// SMSMonthlyBudgetUSD is the account's SNS SMS spending quota in USD (the SMS spend alarm
+	// fires at 80 % of it); default 1, a new account's quota. Only with SMS.
+	SMSMonthlyBudgetUSD float64 `json:"smsMonthlyBudgetUsd,omitempty"`
 }
 
 var (
@@ -65,6 +78,7 @@ var (
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	stackRe   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,127}$`)
 	envNameRe = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
+	topicRe   = regexp.MustCompile(`^arn:aws[a-z-]*:sns:([a-z]{2}(-[a-z]+)+-[0-9]):([0-9]{12}):[A-Za-z0-9_-]{1,256}$`)
 )
 
 // Load picks environment name out of the raw "environments" context value (a JSON object, or the
@@ -118,6 +132,19 @@ func (s Settings) validate(name string) error {
 	}
 	if !stackRe.MatchString(s.StackName) {
 		errs = append(errs, fmt.Errorf("stackName %q is not a valid CloudFormation stack name", s.StackName))
+	}
+	if s.AlarmTopicARN != "" {
+		m := topicRe.FindStringSubmatch(s.AlarmTopicARN)
+		switch {
+		case m == nil:
+			errs = append(errs, fmt.Errorf("alarmTopicArn %q is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", s.AlarmTopicARN))
+		case s.AlarmsDisabled:
+			errs = append(errs, errors.New("alarmTopicArn is set but alarmsDisabled is true"))
+		case s.Region != "" && m[1] != s.Region || s.Account != "" && m[3] != s.Account:
+			// CloudWatch alarms notify topics of their own Region.
+			errs = append(errs, fmt.Errorf("alarmTopicArn %s is not in the stack's account and Region (%s/%s)", s.AlarmTopicARN,
+				orAny(s.Account), orAny(s.Region)))
+		}
 	}
 	if _, err := s.Props(); err != nil {
 		errs = append(errs, err)
@@ -173,8 +200,24 @@ func (s Settings) Props() (*passwordless.Props, error) {
 			p.Notifications.Events = append(p.Notifications.Events, notify.Kind(k))
 		}
 	}
+	if s.MetricsDisabled || s.AuditDisabled || s.AlarmsDisabled || s.DashboardDisabled || s.SMSMonthlyBudgetUSD != 0 {
+		p.Observability = &passwordless.ObservabilityProps{
+			MetricsDisabled:     s.MetricsDisabled,
+			AuditDisabled:       s.AuditDisabled,
+			Alarms:              passwordless.AlarmProps{Disabled: s.AlarmsDisabled},
+			DashboardDisabled:   s.DashboardDisabled,
+			SMSMonthlyBudgetUSD: s.SMSMonthlyBudgetUSD,
+		}
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+func orAny(s string) string {
+	if s == "" {
+		return "any"
+	}
+	return s
 }

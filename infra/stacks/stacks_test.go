@@ -81,6 +81,7 @@ func TestEnvironments(t *testing.T) {
 			if settings.Protect != (retained == 3) {
 				t.Errorf("protect=%v but %d resources retained (want the pool, the table and the deployment secret)", settings.Protect, retained)
 			}
+			checkObservability(t, name, settings, tpl)
 		})
 	}
 }
@@ -127,6 +128,23 @@ func TestLoad(t *testing.T) {
 		!lp.MagicLink.SameDevice || lp.Notifications == nil || fmt.Sprint(lp.Notifications.Events) != "[key_added account_locked]" {
 		t.Fatalf("props %+v %v: magic link or notification settings not passed on", lp, err)
 	}
+	// Observability switches and the SMS budget reach the construct.
+	obs := map[string]any{"dev": map[string]any{
+		"signInAliases": []string{"phone"}, "methods": []string{"sms_otp"},
+		"metricsDisabled": true, "auditDisabled": true, "alarmsDisabled": true, "dashboardDisabled": true, "smsMonthlyBudgetUsd": 25,
+	}}
+	o, err := stacks.Load(obs, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := o.Props()
+	if err != nil || op.Observability == nil || !op.Observability.MetricsDisabled || !op.Observability.AuditDisabled ||
+		!op.Observability.Alarms.Disabled || !op.Observability.DashboardDisabled || op.Observability.SMSMonthlyBudgetUSD != 25 {
+		t.Fatalf("props %+v %v: observability settings not passed on", op, err)
+	}
+	if p, _ := s.Props(); p.Observability != nil {
+		t.Errorf("observability %+v without settings, want nil (every default on)", p.Observability)
+	}
 	cases := []struct {
 		name string
 		envs any
@@ -163,6 +181,14 @@ func TestLoad(t *testing.T) {
 			"notifyEvents": []string{"password_changed"}}}, "dev", "unknown event kind"},
 		{"notification its methods cannot cause", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com",
 			"methods": []string{"email_otp"}, "notifyEvents": []string{"passkey_added"}}}, "dev", "needs the passkey method"},
+		{"alarm topic not an ARN", map[string]any{"dev": map[string]any{"alarmTopicArn": "oncall"}}, "dev", "not an SNS topic ARN"},
+		{"alarm topic in another Region", map[string]any{"dev": map[string]any{"region": "eu-west-1",
+			"alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:oncall"}}, "dev", "not in the stack's account and Region"},
+		{"alarm topic with alarms off", map[string]any{"dev": map[string]any{"alarmsDisabled": true,
+			"alarmTopicArn": "arn:aws:sns:us-east-1:123456789012:oncall"}}, "dev", "alarmsDisabled"},
+		{"SMS budget without SMS", map[string]any{"dev": map[string]any{"smsMonthlyBudgetUsd": 10}}, "dev", "SMS is off"},
+		{"negative SMS budget", map[string]any{"dev": map[string]any{"signInAliases": []string{"phone"}, "methods": []string{"sms_otp"},
+			"smsMonthlyBudgetUsd": -1}}, "dev", "SMSMonthlyBudgetUSD"},
 		{"existing identity and sender domain", map[string]any{"dev": map[string]any{"senderAddress": "a@example.com",
 			"senderDomain": "example.com", "existingSenderIdentity": "example.com"}}, "dev", "not both"},
 	}
@@ -173,5 +199,65 @@ func TestLoad(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// checkObservability: issue 13 in the repository's environments. Metrics, the audit trail,
+// alarms and the dashboard are on (the defaults); prod's SMS spend alarm uses its budget.
+func checkObservability(t *testing.T, env string, s stacks.Settings, tpl map[string]any) {
+	t.Helper()
+	ns := "Passwordless/" + s.StackName + "/Passwordless"
+	for id, f := range cdktest.Resources(tpl, "AWS::Lambda::Function") {
+		e, _ := f["Environment"].(map[string]any)
+		vars, _ := e["Variables"].(map[string]any)
+		if vars["METRICS_NAMESPACE"] != ns {
+			t.Errorf("%s: METRICS_NAMESPACE %v, want %s", id, vars["METRICS_NAMESPACE"], ns)
+		}
+		cmd := fmt.Sprint(f["Description"])
+		if audits := cmd == "passwordless verify" || cmd == "passwordless api"; audits != (vars["AUDIT_EVENT_BUS"] == "default") {
+			t.Errorf("%s: AUDIT_EVENT_BUS %v", cmd, vars["AUDIT_EVENT_BUS"])
+		}
+	}
+	alarms := map[string]map[string]any{}
+	for _, a := range cdktest.Resources(tpl, "AWS::CloudWatch::Alarm") {
+		alarms[strings.TrimPrefix(fmt.Sprint(a["AlarmName"]), s.StackName+"/Passwordless/")] = a
+	}
+	for _, want := range []string{"VerifyAuthChallengeResponseErrors", "FailedSignIns", "Lockouts", "SendFailures", "SESBounceRate", "Api5xx"} {
+		if alarms[want] == nil {
+			t.Errorf("%s: no alarm %s (have %d)", env, want, len(alarms))
+		}
+	}
+	if sms := alarms["SMSSpend"]; (sms != nil) != (env == "prod") || sms != nil && sms["Threshold"] != 40.0 {
+		t.Errorf("%s: SMS spend alarm %v, want only in prod at 80 %% of its 50 USD budget", env, sms)
+	}
+	if n := len(cdktest.Resources(tpl, "AWS::CloudWatch::Dashboard")); n != 1 {
+		t.Errorf("%s: %d dashboards", env, n)
+	}
+}
+
+// TestAlarmTopic: an alarmTopicArn setting makes every alarm notify that topic.
+func TestAlarmTopic(t *testing.T) {
+	const topic = "arn:aws:sns:eu-west-1:123456789012:oncall"
+	envs := map[string]any{"dev": map[string]any{"senderAddress": "a@example.com", "methods": []string{"email_otp"},
+		"account": "123456789012", "region": "eu-west-1", "alarmTopicArn": topic}}
+	settings, err := stacks.Load(envs, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := cdktest.NewApp(t, cdktest.Options{Validate: true})
+	if err := cdktest.Catch(func() { stacks.New(app, "dev", settings) }); err != nil {
+		t.Fatal(err)
+	}
+	asm := cdktest.Synth(t, app)
+	alarms := cdktest.Resources(asm.Template(t, settings.StackName), "AWS::CloudWatch::Alarm")
+	if len(alarms) == 0 {
+		t.Fatal("no alarms")
+	}
+	for id, a := range alarms {
+		for _, k := range []string{"AlarmActions", "OKActions"} {
+			if got, _ := json.Marshal(a[k]); string(got) != `["`+topic+`"]` {
+				t.Errorf("%s: %s %s", id, k, got)
+			}
+		}
 	}
 }
