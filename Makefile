@@ -66,7 +66,7 @@ TEST_ENV := REQUIRE_DYNALITE=1 DYNALITE_BIN=$(CURDIR)/$(DYNALITE) CDK_CLI=$(CURD
 
 test-go:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || [ -n "$$CHROMIUM_BIN" ] || \
-		echo "SKIPPED: the passkey browser test (infra/local/browser) needs Chromium; install it with: apt-get install chromium"
+		echo "SKIPPED: the browser tests of passkeys and magic links (infra/local/browser) need Chromium; install it with: apt-get install chromium"
 	$(TEST_ENV) go test -count=1 -timeout 20m ./...
 
 e2e: tools deps ## end-to-end tests: built Lambdas behind the local Cognito, API Gateway and AWS endpoints

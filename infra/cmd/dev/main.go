@@ -1,7 +1,12 @@
 // Command dev runs the passwordless stack locally (package harness): the construct synthesized
 // with the chosen methods, the five functions built for this machine, dynalite, an emulated
 // Cognito user pool and the HTTP API with its JWT authorizer, all on 127.0.0.1. It prints the
-// endpoints, then every email and SMS the functions send (so you can type the code) until Ctrl-C.
+// endpoints, then every email and SMS the functions send (so you can type the code), every
+// CloudWatch metric the functions write (embedded metric format) and every audit event they put
+// on EventBridge, one short line each, until Ctrl-C:
+//
+//	[15:04:05] metric verify SignInSucceeded{Method=email_otp} 1 Count
+//	[15:04:05] audit  verify sign_in.succeeded user=3f9a0c51d2e7 method=email_otp
 //
 //	go run ./infra/cmd/dev
 //	go run ./infra/cmd/dev --methods email_otp,device_key --outputs-file local.json
@@ -15,6 +20,7 @@
 //	--methods LIST        sign-in methods (default email_otp,sms_otp,device_key)
 //	--outputs-file FILE   also write the endpoints as a CDK outputs file (stack "PasswordlessLocal")
 //	--logs                print the functions' log lines to stderr
+//	--metrics=false       do not print metrics and audit events
 //
 // Needs dynalite: DYNALITE_BIN, or `npm install --prefix .tools --no-audit --no-fund dynalite@4.0.0`
 // at the module root.
@@ -44,6 +50,7 @@ func run() int {
 	methods := flag.String("methods", "email_otp,sms_otp,device_key", "comma-separated sign-in methods")
 	outputsFile := flag.String("outputs-file", "", "write the endpoints as a CDK outputs file")
 	logs := flag.Bool("logs", false, "print the functions' logs to stderr")
+	showMetrics := flag.Bool("metrics", true, "print each metric and audit event as it arrives")
 	flag.Parse()
 
 	props := harness.DefaultProps()
@@ -86,6 +93,10 @@ func run() int {
 			fmt.Printf("\n[%s] %s to %s: %s\n", m.At.Format("15:04:05"), m.Medium, m.To, text)
 		}
 	})
+	if *showMetrics {
+		h.OnMetric(func(m harness.Metric) { fmt.Println(metricLine(m)) })
+		h.OnAuditEvent(func(a harness.AuditEvent) { fmt.Println(auditLine(a)) })
+	}
 
 	fmt.Printf(`dev: up in %s (synth %s, build %s, dynalite %s)
 
@@ -97,7 +108,8 @@ func run() int {
   JWKS URL          %s
   methods           %s
 
-Messages the functions send are printed below. Ctrl-C stops.
+Messages the functions send are printed below, and metrics and audit events unless
+--metrics=false. Ctrl-C stops.
 `, h.Startup.Total.Round(time.Millisecond), h.Startup.Synth.Round(time.Millisecond), h.Startup.Build.Round(time.Millisecond),
 		h.Startup.Dynalite.Round(time.Millisecond), h.CognitoURL, h.PoolID, h.ClientID, h.Region, h.APIURL+"/", h.JWKSURL, *methods)
 
@@ -122,6 +134,17 @@ Messages the functions send are printed below. Ctrl-C stops.
 		fmt.Fprintln(os.Stderr, "dev:", err)
 	}
 	return 0
+}
+
+// metricLine is the line printed for a metric: its time, "metric" and Metric.String.
+func metricLine(m harness.Metric) string {
+	return "[" + m.Time.Local().Format("15:04:05") + "] metric " + m.String()
+}
+
+// auditLine is the line printed for an audit event: when awsmock took it, "audit" and
+// AuditEvent.String.
+func auditLine(a harness.AuditEvent) string {
+	return "[" + a.At.Local().Format("15:04:05") + "] audit  " + a.String()
 }
 
 func indent(s string) string {

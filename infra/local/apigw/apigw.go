@@ -18,7 +18,34 @@
 // {"message":"Internal Server Error"}; an integration that takes longer than Config.Timeout
 // answers 503 {"message":"Service Unavailable"}.
 //
+// With a CORS configuration (Config.CORS: the template's CorsConfiguration, ParseCORS), the
+// gateway does what the HTTP API documentation says [cors]: it "automatically sends a response to
+// preflight OPTIONS requests, even if there isn't an OPTIONS route configured" (a preflight is
+// OPTIONS with an Origin and an Access-Control-Request-Method header; it is answered for any
+// path, before routing and authorization, and counted in Calls under "preflight"), it adds the
+// configured CORS headers to the answers of requests with an allowed Origin, and it "ignores CORS
+// headers returned from your backend integration". Where the documentation is silent the emulator
+// chooses: a preflight is answered 204 with no body (as other emulators of HTTP APIs answer),
+// with Access-Control-Allow-Origin (the request's origin, or "*" when "*" is configured),
+// -Allow-Methods, -Allow-Headers (the configured lists, comma-separated, whatever the request
+// asked: the browser checks), -Allow-Credentials and -Max-Age, and with no CORS header at all for
+// an origin not allowed; the gateway's own answers (401, 404, 413, 500, 503) carry the CORS
+// headers too, like the integration's. Without a configuration nothing changes: an OPTIONS
+// request is routed like any other and the integration's headers pass through.
+//
 // Tokens and bodies are never logged.
+//
+//   - [cors] "Configure CORS for HTTP APIs in API Gateway",
+//     https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html: "If you
+//     configure CORS for an API, API Gateway automatically sends a response to preflight OPTIONS
+//     requests, even if there isn't an OPTIONS route configured for your API. For a CORS request,
+//     API Gateway adds the configured CORS headers to the response from an integration." "If you
+//     configure CORS for an API, API Gateway ignores CORS headers returned from your backend
+//     integration." "To return CORS headers, your request must contain an origin header. For the
+//     OPTIONS method, your request must contain an origin header and an
+//     Access-Control-Request-Method header." The allowOrigins forms "*", "https://*" and
+//     "http://*" are that page's examples; "allow-credentials is not supported if 'allow-origin'
+//     is *" is API Gateway's BadRequestException quoted in aws/aws-cdk issue 9076.
 package apigw
 
 import (
@@ -38,6 +65,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -78,6 +106,9 @@ type Config struct {
 	// Public lists route keys (a subset of Routes) without an authorizer (AuthorizationType
 	// NONE): no token is checked and the event carries no authorizer context.
 	Public []string
+	// CORS is the API's CORS configuration (the template's CorsConfiguration; ParseCORS reads
+	// it). Default nil: no CORS, as an HTTP API without one (Router.SetCORS may set it later).
+	CORS *CORS
 }
 
 // Router is the HTTP API, an http.Handler. Create it with New; it is safe for concurrent use.
@@ -87,6 +118,8 @@ type Router struct {
 	routes []route
 	aud    map[string]bool
 	keys   keySet
+
+	cors atomic.Pointer[CORS]
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -136,6 +169,9 @@ func New(cfg Config, fn Invoker) (*Router, error) {
 	if r.cfg.Timeout <= 0 {
 		r.cfg.Timeout = DefaultTimeout
 	}
+	if err := r.SetCORS(cfg.CORS); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -165,6 +201,16 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	now := r.cfg.Clock()
 	reqID := requestID()
 	w.Header().Set("Apigw-Requestid", reqID)
+
+	cors := r.cors.Load()
+	if cors != nil {
+		if isPreflight(req) {
+			r.count(CallsPreflight)
+			cors.preflight(w, req.Header.Get("Origin"))
+			return
+		}
+		cors.allow(w.Header(), req.Header.Get("Origin"))
+	}
 
 	rt, params, ok := r.match(req.Method, req.URL.EscapedPath())
 	if !ok {
@@ -210,7 +256,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
-	writeFunctionResponse(w, out)
+	writeFunctionResponse(w, out, cors != nil)
 }
 
 // bearer returns the token of an Authorization header, without a "Bearer " prefix.
@@ -236,8 +282,9 @@ var hopByHop = map[string]bool{
 	"Upgrade": true, "Te": true, "Trailer": true, "Content-Length": true,
 }
 
-// writeFunctionResponse maps a payload 2.0 response to HTTP.
-func writeFunctionResponse(w http.ResponseWriter, out []byte) {
+// writeFunctionResponse maps a payload 2.0 response to HTTP. With a CORS configuration
+// (ownCORS) the function's own Access-Control-* headers are dropped, as API Gateway ignores them.
+func writeFunctionResponse(w http.ResponseWriter, out []byte, ownCORS bool) {
 	if !json.Valid(out) {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		return
@@ -265,15 +312,16 @@ func writeFunctionResponse(w http.ResponseWriter, out []byte) {
 		body = b
 	}
 	h := w.Header()
+	skip := func(ck string) bool { return hopByHop[ck] || ownCORS && strings.HasPrefix(ck, "Access-Control-") }
 	for k, vs := range resp.MultiValueHeaders {
 		ck := http.CanonicalHeaderKey(k)
-		if !hopByHop[ck] && len(vs) > 0 {
+		if !skip(ck) && len(vs) > 0 {
 			h.Set(ck, strings.Join(vs, ","))
 		}
 	}
 	for k, v := range resp.Headers {
 		ck := http.CanonicalHeaderKey(k)
-		if !hopByHop[ck] {
+		if !skip(ck) {
 			h.Set(ck, v)
 		}
 	}

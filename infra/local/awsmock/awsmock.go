@@ -14,14 +14,17 @@
 //     expects an XML <PublishResponse> or <ErrorResponse> back.
 //   - Secrets Manager GetSecretValue (awsJson1.1, X-Amz-Target secretsmanager.GetSecretValue) is
 //     answered for the secrets registered with PutSecret (see secrets.go).
+//   - EventBridge PutEvents (awsJson1.1, X-Amz-Target AWSEvents.PutEvents) is checked as
+//     EventBridge checks it and the events it takes are captured (see events.go).
 //   - The read calls of an account check (infra/preflight) are answered from a switchable
 //     Account (see account.go): STS GetCallerIdentity, SSM GetParameter, SES v2 GetAccount and
 //     GetEmailIdentity, SNS GetSMSSandboxAccountStatus, GetSMSAttributes and
 //     ListOriginationNumbers, CloudFormation DescribeStacks and ListStackResources.
 //
 // Captured messages are read with Messages, MessagesTo and WaitMessage, or pushed to OnMessage
-// callbacks. Faults (throttling, server errors, hangs, latency) are injected per service and
-// operation with Inject; every call is counted, faulted or not (Calls).
+// callbacks; captured events likewise with Events, WaitEvent and OnEvent. Faults (throttling,
+// server errors, hangs, latency, failed event entries) are injected per service and operation
+// with Inject; every call is counted, faulted or not (Calls).
 //
 // Anything else is answered 400 with an error naming the request, and logged (method, path,
 // target and content type only). The server never logs request or message bodies. It checks no
@@ -105,7 +108,10 @@ type Server struct {
 	msgSig  chan struct{} // closed and replaced when a message is captured
 	onMsg   []func(Message)
 	secrets map[string]*secret // by full ARN
-	account Account            // answers the read calls (account.go)
+	events  []Event            // taken by PutEvents (events.go)
+	evSig   chan struct{}      // closed and replaced when an event is taken
+	onEvent []func(Event)
+	account Account // answers the read calls (account.go)
 }
 
 // Start listens on 127.0.0.1 on a free port and serves until Close.
@@ -202,9 +208,9 @@ func (s *Server) SetCognito(h http.Handler) {
 // Calls returns how many requests each operation received, faulted ones included, keyed
 // "<service>.<Operation>" ("dynamodb.GetItem", "ses.SendEmail", "sns.Publish",
 // "cognito.InitiateAuth", "cognito.JWKS" for GET .../jwks.json, "cognito.WellKnown" for other
-// .well-known documents, "secretsmanager.GetSecretValue", and the read calls of account.go such as
-// "sts.GetCallerIdentity", "ssm.GetParameter", "ses.GetAccount"). Requests no service claims are
-// counted under "unknown".
+// .well-known documents, "secretsmanager.GetSecretValue", "events.PutEvents", and the read calls
+// of account.go such as "sts.GetCallerIdentity", "ssm.GetParameter", "ses.GetAccount"). Requests
+// no service claims are counted under "unknown".
 func (s *Server) Calls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -241,8 +247,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count(svc + "." + op)
+	failEntries := false
 	if f, ok := s.takeFault(svc, op); ok {
-		if !s.applyFault(w, r, f, svc, op) {
+		if f.Kind == FailEntries && svc == ServiceEvents {
+			failEntries = true
+		} else if !s.applyFault(w, r, f, svc, op) {
 			return
 		}
 	}
@@ -318,6 +327,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.getSecretValue(w, body)
+	case ServiceEvents:
+		if op != opPutEvents {
+			s.unknown(w, r, "EventBridge operation not emulated (only PutEvents)")
+			return
+		}
+		s.putEvents(w, body, failEntries)
 	}
 }
 
@@ -358,6 +373,8 @@ func classify(r *http.Request, body []byte) (svc, op string, form url.Values) {
 		return ServiceSecretsManager, strings.TrimPrefix(target, "secretsmanager."), nil
 	case strings.HasPrefix(target, "AmazonSSM."):
 		return ServiceSSM, strings.TrimPrefix(target, "AmazonSSM."), nil
+	case strings.HasPrefix(target, "AWSEvents."):
+		return ServiceEvents, strings.TrimPrefix(target, "AWSEvents."), nil
 	case target != "":
 		return "", "", nil
 	}

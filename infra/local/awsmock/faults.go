@@ -11,7 +11,7 @@ import (
 
 // Fault makes calls to a service (or one of its operations) fail or slow down.
 type Fault struct {
-	Service   string        // "dynamodb", "ses", "sns", "cognito", "secretsmanager", "sts", "ssm", "cloudformation"
+	Service   string        // "dynamodb", "ses", "sns", "cognito", "secretsmanager", "events", "sts", "ssm", "cloudformation"
 	Operation string        // e.g. "GetItem", "SendEmail", "Publish"; "" = every operation of Service
 	Kind      FaultKind     // what happens to a call it hits
 	Delay     time.Duration // for Latency
@@ -28,6 +28,7 @@ type Fault struct {
 //	sns         400 Throttling (awsQuery XML, Sender)              500 InternalError (Receiver)   403 AuthorizationError
 //	cognito     400 TooManyRequestsException                       500 InternalErrorException     400 AccessDeniedException
 //	secrets...  400 ThrottlingException                            500 InternalServiceError       400 AccessDeniedException
+//	events      400 ThrottlingException                            500 InternalException          400 AccessDeniedException
 //	sts         400 Throttling (awsQuery XML)                      500 InternalFailure            403 AccessDenied
 //	ssm         400 ThrottlingException                            500 InternalServerError        400 AccessDeniedException
 //	cloudfor... 400 Throttling (awsQuery XML)                      500 InternalFailure            403 AccessDenied
@@ -50,6 +51,10 @@ const (
 	// AccessDenied answers with the service's authorization error (see FaultKind), as when the
 	// caller's IAM policy lacks the action.
 	AccessDenied
+	// FailEntries makes EventBridge take the PutEvents request but none of its events: HTTP 200
+	// with every entry failed (ErrorCode "InternalFailure") and FailedEntryCount the number of
+	// entries. On any other service it acts as ServerError.
+	FailEntries
 )
 
 func (k FaultKind) String() string {
@@ -64,6 +69,8 @@ func (k FaultKind) String() string {
 		return "Latency"
 	case AccessDenied:
 		return "AccessDenied"
+	case FailEntries:
+		return "FailEntries"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -113,6 +120,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f Fault, svc
 		panic(http.ErrAbortHandler) // drop the connection without an answer
 	case Throttle, ServerError:
 		writeFault(w, svc, op, f.Kind)
+		return false
+	case FailEntries: // on a service other than events (ServeHTTP handles events itself)
+		writeFault(w, svc, op, ServerError)
 		return false
 	case AccessDenied:
 		s.mu.Lock()
@@ -165,6 +175,12 @@ func writeFault(w http.ResponseWriter, svc, op string, k FaultKind) {
 		} else {
 			writeSMError(w, http.StatusInternalServerError, "InternalServiceError", "An error occurred on the server side.")
 		}
+	case ServiceEvents:
+		if throttle {
+			writeJSONError(w, eventsContentType, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
+		} else {
+			writeJSONError(w, eventsContentType, http.StatusInternalServerError, "InternalException", "An internal error occurred.")
+		}
 	case ServiceSTS, ServiceCloudFormation:
 		ns := nsSTS
 		if svc == ServiceCloudFormation {
@@ -189,7 +205,7 @@ func writeFault(w http.ResponseWriter, svc, op string, k FaultKind) {
 // iamPrefix is each service's IAM action prefix.
 var iamPrefix = map[string]string{
 	ServiceDynamoDB: "dynamodb", ServiceSES: "ses", ServiceSNS: "SNS", ServiceCognito: "cognito-idp",
-	ServiceSecretsManager: "secretsmanager", ServiceSTS: "sts", ServiceSSM: "ssm",
+	ServiceSecretsManager: "secretsmanager", ServiceEvents: "events", ServiceSTS: "sts", ServiceSSM: "ssm",
 	ServiceCloudFormation: "cloudformation",
 }
 
@@ -208,6 +224,8 @@ func writeAccessDenied(w http.ResponseWriter, svc, op, caller string) {
 		writeSMError(w, http.StatusBadRequest, "AccessDeniedException", msg)
 	case ServiceSSM:
 		writeJSONError(w, smContentType, http.StatusBadRequest, "AccessDeniedException", msg)
+	case ServiceEvents:
+		writeJSONError(w, eventsContentType, http.StatusBadRequest, "AccessDeniedException", msg)
 	case ServiceSTS:
 		writeQueryError(w, nsSTS, http.StatusForbidden, "Sender", "AccessDenied", msg)
 	case ServiceCloudFormation:

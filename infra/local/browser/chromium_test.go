@@ -25,14 +25,40 @@ type chromium struct {
 // stepTimeout bounds every single browser call.
 const stepTimeout = 30 * time.Second
 
-// startChromium launches exec headless with a fresh profile, opens pageURL and adds a virtual
-// authenticator (CTAP2, internal transport, resident keys, user verification that succeeds,
-// presence simulated). Chromium reaches nothing but loopback: no proxy, and every host name but
-// localhost fails to resolve. Everything is stopped by t.Cleanup; a failing test leaves a
-// screenshot and the page's log.
+// startChromium is startBrowser plus a virtual authenticator (CTAP2, internal transport,
+// resident keys, user verification that succeeds, presence simulated).
 func startChromium(ctx context.Context, t *testing.T, exec, pageURL string) *chromium {
 	t.Helper()
-	profile, err := os.MkdirTemp("", "passkey-browser-profile-")
+	c := startBrowser(ctx, t, exec, pageURL)
+	if _, err := callStep(c, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
+		t.Fatalf("WebAuthn.enable: %v", err)
+	}
+	res, err := callStep(c, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+		Options: &webauthn.VirtualAuthenticatorOptions{
+			Protocol:                    webauthn.AuthenticatorProtocolCtap2,
+			Ctap2version:                webauthn.Ctap2versionCtap21,
+			Transport:                   webauthn.AuthenticatorTransportInternal,
+			HasResidentKey:              true,
+			HasUserVerification:         true,
+			IsUserVerified:              true,
+			AutomaticPresenceSimulation: true,
+		},
+	})
+	if err != nil {
+		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
+	}
+	c.auth = res.AuthenticatorID
+	return c
+}
+
+// startBrowser launches exec headless with a fresh profile and opens pageURL in its first tab.
+// Chromium reaches nothing but loopback: no proxy, and every host but localhost and 127.0.0.1
+// (where the harness listens; the resolver rules apply to IP literals too) fails to resolve.
+// Everything is stopped by t.Cleanup; a failing test leaves a screenshot and the page's
+// log.
+func startBrowser(ctx context.Context, t *testing.T, exec, pageURL string) *chromium {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "browser-profile-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +77,7 @@ func startChromium(ctx context.Context, t *testing.T, exec, pageURL string) *chr
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("no-proxy-server", true),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost"),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
 		chromedp.WindowSize(1000, 800),
 		chromedp.UserDataDir(profile),
 		chromedp.CombinedOutput(c.out),
@@ -86,25 +112,32 @@ func startChromium(ctx context.Context, t *testing.T, exec, pageURL string) *chr
 	if err := c.do(chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("navigate to %s: %v", pageURL, err)
 	}
-	if _, err := callStep(c, webauthn.Enable, webauthn.EnableParams{EnableUI: new(false)}); err != nil {
-		t.Fatalf("WebAuthn.enable: %v", err)
-	}
-	res, err := callStep(c, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-		Options: &webauthn.VirtualAuthenticatorOptions{
-			Protocol:                    webauthn.AuthenticatorProtocolCtap2,
-			Ctap2version:                webauthn.Ctap2versionCtap21,
-			Transport:                   webauthn.AuthenticatorTransportInternal,
-			HasResidentKey:              true,
-			HasUserVerification:         true,
-			IsUserVerified:              true,
-			AutomaticPresenceSimulation: true,
-		},
-	})
-	if err != nil {
-		t.Fatalf("WebAuthn.addVirtualAuthenticator: %v", err)
-	}
-	c.auth = res.AuthenticatorID
 	return c
+}
+
+// newTab opens a tab of the same browser: in the same BrowserContext as c (shared storage: the
+// same device and browser), or in a new one (private: nothing of c's storage, as another device
+// or browser). The tab is closed by t.Cleanup (a private BrowserContext with it); a failing test
+// leaves its screenshot and page log.
+func (c *chromium) newTab(t *testing.T, private bool) *chromium {
+	t.Helper()
+	var opts []chromedp.ContextOption
+	if private {
+		opts = append(opts, chromedp.WithNewBrowserContext())
+	}
+	tabCtx, cancel := chromedp.NewContext(c.ctx, opts...)
+	tab := &chromium{ctx: tabCtx, out: c.out}
+	t.Cleanup(cancel)
+	// The first call creates the tab, bound to tabCtx (not to a step's timeout).
+	if err := chromedp.Do(tabCtx); err != nil {
+		t.Fatalf("new tab (private %v): %v", private, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			tab.failureReport(t)
+		}
+	})
+	return tab
 }
 
 // do runs actions within stepTimeout.
@@ -183,7 +216,7 @@ func (c *chromium) failureReport(t *testing.T) {
 		t.Logf("screenshot failed: %v", err)
 		return
 	}
-	f, err := os.CreateTemp("", "passkey-browser-failure-*.png")
+	f, err := os.CreateTemp("", "browser-failure-*.png")
 	if err != nil {
 		t.Logf("screenshot: %v", err)
 		return

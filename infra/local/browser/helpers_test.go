@@ -75,7 +75,7 @@ func findChromium(t testing.TB) string {
 // list mode a passing package's output is hidden, os.Stderr included), so the line that `make
 // test` must show has to come from outside go test (the Makefile).
 func skipChromiumMessage(tried []string) string {
-	return "SKIPPED the passkey browser test (infra/local/browser): Chromium not found (tried " + strings.Join(tried, ", ") +
+	return "SKIPPED the browser tests of passkeys and magic links (infra/local/browser): Chromium not found (tried " + strings.Join(tried, ", ") +
 		"); install it with `apt-get install chromium` (Debian/Ubuntu) or set " + EnvChromiumBin + ", and set " + EnvRequireChromium + "=1 to make its absence a failure"
 }
 

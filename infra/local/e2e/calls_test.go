@@ -185,7 +185,8 @@ var wantCalls = map[string]callCounts{
 		// Verify: GetItem 1, UpdateItem 2 (the key, its last use, the success hook's send-delay
 		// reset); key answers take no lockout slot.
 		Dynamo: map[string]int{"GetItem": 1, "UpdateItem": 2},
-		Other:  map[string]int{},
+		// events.PutEvents: Verify's audit event (sign_in.succeeded), after its answer.
+		Other: map[string]int{"events.PutEvents": 1},
 	},
 	"email_otp": {
 		Triggers: map[string]int{idp.TriggerDefine: 3, idp.TriggerCreate: 2, idp.TriggerVerify: 2},
@@ -194,7 +195,8 @@ var wantCalls = map[string]callCounts{
 		// Verify (the code): UpdateItem 3 (attempt slot reserved and given back, send reset).
 		Dynamo: map[string]int{"GetItem": 2, "PutItem": 2, "UpdateItem": 3},
 		// AdminUpdateUserAttributes: the first code sign-in writes the address with its verified flag.
-		Other:    map[string]int{"ses.SendEmail": 1, "cognito.AdminUpdateUserAttributes": 1},
+		// events.PutEvents: the audit event of the accepted code (Verify).
+		Other:    map[string]int{"ses.SendEmail": 1, "cognito.AdminUpdateUserAttributes": 1, "events.PutEvents": 1},
 		Messages: 1,
 	},
 	"sms_otp": {
@@ -204,7 +206,7 @@ var wantCalls = map[string]callCounts{
 		// numbers not yet verified.
 		Dynamo: map[string]int{"GetItem": 2, "PutItem": 2, "TransactWriteItems": 1, "UpdateItem": 3},
 		// AdminUpdateUserAttributes: the first code sign-in writes the number with its verified flag.
-		Other:    map[string]int{"sns.Publish": 1, "cognito.AdminUpdateUserAttributes": 1},
+		Other:    map[string]int{"sns.Publish": 1, "cognito.AdminUpdateUserAttributes": 1, "events.PutEvents": 1},
 		Messages: 1,
 	},
 }

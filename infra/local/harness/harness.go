@@ -10,9 +10,13 @@
 //   - dynalite (lambdas/dynalitetest) with the key table as the template defines it;
 //   - awsmock, the AWS endpoint the functions' AWS_ENDPOINT_URL points at (DynamoDB forwarded to
 //     dynalite, SES and SNS captured, Cognito calls (admin calls, GetUser) forwarded to the
-//     emulated pool, the deployment secret answered from a random value drawn at Start);
+//     emulated pool, the deployment secret answered from a random value drawn at Start,
+//     EventBridge PutEvents captured: the audit trail);
 //   - idp, the emulated user pool, whose triggers invoke the built binaries through lambdarun;
 //   - apigw, the HTTP API with its JWT authorizer, in front of the api function.
+//
+// The functions' embedded-metric-format lines are parsed into Metrics and their audit events
+// decoded into AuditEvents (observe.go), as CloudWatch and EventBridge would see them.
 //
 // Apps and tests talk to it as to AWS: the cognitoidentityprovider SDK with BaseEndpoint =
 // Harness.CognitoURL, and plain HTTP to Harness.APIURL with a bearer access token. Everything
@@ -125,6 +129,7 @@ type Harness struct {
 
 	tpl       map[string]any
 	env       map[string]map[string]string
+	obs       *observer // metrics from the functions' stdout (observe.go)
 	inv       *invoker
 	servers   []*http.Server
 	removeDir string
@@ -150,7 +155,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 			return nil, err
 		}
 	}
-	h = &Harness{Hosts: map[string]*lambdarun.Host{}, Bootstraps: map[string]string{}, env: map[string]map[string]string{}}
+	h = &Harness{Hosts: map[string]*lambdarun.Host{}, Bootstraps: map[string]string{}, env: map[string]map[string]string{}, obs: newObserver()}
 	defer func() {
 		if err != nil {
 			h.Close()
@@ -234,7 +239,8 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 			return h, err
 		}
 	}
-	if err := spec.ResolveLocals(Locals{TableName: h.TableName, ClientID: h.ClientID, PoolID: h.PoolID, SecretARN: h.SecretARN}); err != nil {
+	if err := spec.ResolveLocals(Locals{TableName: h.TableName, ClientID: h.ClientID, PoolID: h.PoolID, SecretARN: h.SecretARN,
+		Region: h.Region, Account: LocalAccount}); err != nil {
 		return h, err
 	}
 	for c := range o.Env {
@@ -331,7 +337,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 			Timeout:        f.Timeout,
 			MemoryMB:       f.MemoryMB,
 			MaxConcurrency: o.MaxConcurrency,
-			Stdout:         o.Log,
+			Stdout:         h.obs.tap(c, o.Log), // EMF lines become Metrics (observe.go)
 			Stderr:         o.Log,
 		})
 		if err != nil {
@@ -348,6 +354,7 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 		Audience: spec.ResolvedAudience,
 		JWKS:     h.IdP.JWKS,
 		Clock:    o.Clock,
+		CORS:     spec.CORS,
 	}, h.Hosts["api"])
 	if err != nil {
 		return h, fmt.Errorf("harness: apigw: %w", err)

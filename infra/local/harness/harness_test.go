@@ -308,3 +308,40 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestResolveEventBus: an audit bus of the stack is named to the functions by a {"Ref"} (its
+// name) or its ARN ({"Fn::GetAtt"} Arn, or an ARN joined from pseudo parameters); the harness
+// resolves each to the local Region and account.
+func TestResolveEventBus(t *testing.T) {
+	tpl := fullTemplate(t)
+	tpl["Resources"].(map[string]any)["AuditBus1234"] = map[string]any{
+		"Type": "AWS::Events::EventBus", "Properties": map[string]any{"Name": "audit-bus"},
+	}
+	withFunctionEnv(t, tpl, "verify", "AUDIT_EVENT_BUS", map[string]any{"Ref": "AuditBus1234"})
+	withFunctionEnv(t, tpl, "api", "AUDIT_EVENT_BUS", map[string]any{"Fn::GetAtt": []any{"AuditBus1234", "Arn"}})
+	withFunctionEnv(t, tpl, "create", "DEFAULT_BUS_ARN", map[string]any{"Fn::Join": []any{"", []any{
+		"arn:", map[string]any{"Ref": "AWS::Partition"}, ":events:", map[string]any{"Ref": "AWS::Region"}, ":",
+		map[string]any{"Ref": "AWS::AccountId"}, ":event-bus/default"}}})
+	s, err := ParseTemplate(tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretARN := "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + s.SecretID + "-AbCdEf"
+	if err := s.ResolveLocals(Locals{TableName: "tbl", ClientID: "client", PoolID: "us-east-1_LOCAL0001", SecretARN: secretARN, Region: "us-east-1", Account: LocalAccount}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Functions["verify"].Env["AUDIT_EVENT_BUS"]; got != "audit-bus" {
+		t.Errorf("Ref of the bus: %q", got)
+	}
+	if got := s.Functions["api"].Env["AUDIT_EVENT_BUS"]; got != "arn:aws:events:us-east-1:000000000000:event-bus/audit-bus" {
+		t.Errorf("GetAtt Arn of the bus: %q", got)
+	}
+	if got := s.Functions["create"].Env["DEFAULT_BUS_ARN"]; got != "arn:aws:events:us-east-1:000000000000:event-bus/default" {
+		t.Errorf("joined ARN: %q", got)
+	}
+	// Without a Region, AWS::Region stays an error.
+	s2, _ := ParseTemplate(tpl)
+	if err := s2.Resolve("tbl", "client"); err == nil || !strings.Contains(err.Error(), "DEFAULT_BUS_ARN") {
+		t.Errorf("unresolvable AWS::Region: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/constructs/cfn"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
+	"github.com/passwordless-go/cognito/infra/local/apigw"
 )
 
 // Commands are the five functions of the construct, by their lambdas/cmd directory.
@@ -116,8 +117,14 @@ type Spec struct {
 	// Logical IDs of the resources references resolve to. SecretID is the deployment secret
 	// (AWS::SecretsManager::Secret), "" when the template creates none.
 	ClientID, ConfigurationSetID, PoolID, SecretID string
-	Routes                                         []string
-	PublicRoutes                                   []string // routes without the JWT authorizer
+	// EventBuses are the template's AWS::Events::EventBus resources (an audit bus of the
+	// stack), logical ID to Name.
+	EventBuses   map[string]string
+	Routes       []string
+	PublicRoutes []string // routes without the JWT authorizer
+	// CORS is the HTTP API's CorsConfiguration, nil when the template has none (API Gateway
+	// then answers no preflight and adds no CORS headers).
+	CORS *apigw.CORS
 	// Audience is the authorizer's audience as in the template; ResolvedAudience after Resolve.
 	Audience         []any
 	ResolvedAudience []string
@@ -212,6 +219,14 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 	default:
 		return nil, fmt.Errorf("harness: template has %d Secrets Manager secrets, want at most 1", len(secrets))
 	}
+	for id, p := range cfn.Resources(tpl, "AWS::Events::EventBus") {
+		if name, ok := p["Name"].(string); ok {
+			if s.EventBuses == nil {
+				s.EventBuses = map[string]string{}
+			}
+			s.EventBuses[id] = name
+		}
+	}
 	if sets := cfn.Resources(tpl, "AWS::SES::ConfigurationSet"); len(sets) == 1 {
 		for id := range sets {
 			s.ConfigurationSetID = id
@@ -238,6 +253,19 @@ func ParseTemplate(tpl map[string]any) (*Spec, error) {
 	}
 	sort.Strings(s.Routes)
 	sort.Strings(s.PublicRoutes)
+	if apis := cfn.Resources(tpl, "AWS::ApiGatewayV2::Api"); len(apis) > 1 {
+		return nil, fmt.Errorf("harness: template has %d HTTP APIs, want at most 1", len(apis))
+	} else {
+		for _, p := range apis {
+			if raw, ok := p["CorsConfiguration"].(map[string]any); ok {
+				c, err := apigw.ParseCORS(raw)
+				if err != nil {
+					return nil, fmt.Errorf("harness: %w", err)
+				}
+				s.CORS = c
+			}
+		}
+	}
 	if _, p, err := only(tpl, "AWS::ApiGatewayV2::Authorizer"); err != nil {
 		return nil, err
 	} else {
@@ -368,6 +396,9 @@ type Locals struct {
 	// ConfigurationSet is what a {"Ref"} of the SES configuration set becomes (default
 	// LocalConfigurationSet).
 	ConfigurationSet string
+	// Region and Account are what the pseudo parameters AWS::Region and AWS::AccountId become
+	// ("" leaves them unresolved); AWS::Partition is "aws", AWS::URLSuffix "amazonaws.com".
+	Region, Account string
 }
 
 // Resolve resolves every function's environment: a {"Ref"} of the table becomes tableName, of
@@ -379,10 +410,26 @@ func (s *Spec) Resolve(tableName, clientID string) error {
 
 // ResolveLocals resolves every function's environment and the authorizer's audience with l: a
 // {"Ref"} of the table, the app client, the user pool, the deployment secret or the SES
-// configuration set becomes its value in l. Any other token is an error naming the function, the
-// variable and the token.
+// configuration set becomes its value in l; a {"Ref"} of an event bus of the template its name
+// and {"Fn::GetAtt": [bus, "Arn"]} its ARN in l.Region and l.Account; the pseudo parameters as
+// Locals says; {"Fn::Join"} of resolvable parts the joined string. Any other token is an error
+// naming the function, the variable and the token.
 func (s *Spec) ResolveLocals(l Locals) error {
-	refs := map[string]string{s.ClientID: l.ClientID}
+	refs := map[string]string{s.ClientID: l.ClientID, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+	if l.Region != "" {
+		refs["AWS::Region"] = l.Region
+	}
+	if l.Account != "" {
+		refs["AWS::AccountId"] = l.Account
+	}
+	attrs := map[[2]string]string{}
+	for id, name := range s.EventBuses {
+		refs[id] = name
+		attrs[[2]string{id, "Name"}] = name
+		if l.Region != "" && l.Account != "" {
+			attrs[[2]string{id, "Arn"}] = "arn:aws:events:" + l.Region + ":" + l.Account + ":event-bus/" + name
+		}
+	}
 	if s.Table != nil {
 		refs[s.Table.LogicalID] = l.TableName
 	}
@@ -403,7 +450,7 @@ func (s *Spec) ResolveLocals(l Locals) error {
 		f := s.Functions[c]
 		f.Env = map[string]string{}
 		for k, v := range f.rawEnv {
-			str, err := resolve(v, refs)
+			str, err := resolve(v, refs, attrs)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("harness: function %s, variable %s: %w", c, k, err))
 				continue
@@ -413,7 +460,7 @@ func (s *Spec) ResolveLocals(l Locals) error {
 	}
 	var aud []string
 	for _, a := range s.Audience {
-		str, err := resolve(a, refs)
+		str, err := resolve(a, refs, attrs)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("harness: JWT authorizer audience: %w", err))
 			continue
@@ -424,7 +471,7 @@ func (s *Spec) ResolveLocals(l Locals) error {
 	return errors.Join(errs...)
 }
 
-func resolve(v any, refs map[string]string) (string, error) {
+func resolve(v any, refs map[string]string, attrs map[[2]string]string) (string, error) {
 	switch x := v.(type) {
 	case string:
 		return x, nil
@@ -433,12 +480,37 @@ func resolve(v any, refs map[string]string) (string, error) {
 	case bool:
 		return fmt.Sprint(x), nil
 	case map[string]any:
-		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+		if len(x) != 1 {
+			break
+		}
+		if ref, ok := x["Ref"].(string); ok {
 			if val, ok := refs[ref]; ok {
 				return val, nil
 			}
 		}
+		if ga, ok := x["Fn::GetAtt"].([]any); ok && len(ga) == 2 {
+			id, _ := ga[0].(string)
+			attr, _ := ga[1].(string)
+			if val, ok := attrs[[2]string{id, attr}]; ok {
+				return val, nil
+			}
+		}
+		if j, ok := x["Fn::Join"].([]any); ok && len(j) == 2 {
+			sep, ok1 := j[0].(string)
+			parts, ok2 := j[1].([]any)
+			if ok1 && ok2 {
+				out := make([]string, 0, len(parts))
+				for _, p := range parts {
+					str, err := resolve(p, refs, attrs)
+					if err != nil {
+						return "", err
+					}
+					out = append(out, str)
+				}
+				return strings.Join(out, sep), nil
+			}
+		}
 	}
 	b, _ := json.Marshal(v)
-	return "", fmt.Errorf("unsupported token %s (the harness resolves only Refs of the key table, the app client, the user pool, the deployment secret and the SES configuration set)", b)
+	return "", fmt.Errorf("unsupported token %s (the harness resolves only Refs of the key table, the app client, the user pool, the deployment secret, the SES configuration set, event buses and pseudo parameters, event buses' Arn and Name, and Fn::Join of those)", b)
 }

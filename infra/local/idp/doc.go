@@ -145,4 +145,29 @@
 //     tokens can't be used with any Cognito API calls that require a token. However, revoked
 //     tokens will still be valid if they are verified using any JWT library that verifies the
 //     signature and expiration of the token."
+//
+// # CORS
+//
+// Browsers call the JSON API from a page's own origin, so the pool answers as the real endpoint
+// does [cors]. An OPTIONS request (a preflight) gets 200 with no body and no operation runs:
+// Access-Control-Allow-Origin "*", Access-Control-Allow-Methods "POST",
+// Access-Control-Allow-Headers echoing the request's Access-Control-Request-Headers (Content-Type
+// and X-Amz-Target among them), Access-Control-Expose-Headers
+// "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date" and Access-Control-Max-Age
+// "172800". Every POST answer, success or error, carries Access-Control-Allow-Origin "*" and the
+// same Access-Control-Expose-Headers: the recording covers preflights only, and the AWS SDK for
+// JavaScript reads both the answers and the errors (their __type) of this endpoint from browser
+// pages, which a browser allows only with these headers. The JWKS and OpenID configuration
+// routes send no CORS headers (not checked against Cognito; nothing here needs them).
+//
+//   - [cors] Preflights recorded against https://cognito-idp.us-east-1.amazonaws.com/ with
+//     curl (Origin https://foo.example, Access-Control-Request-Method POST) between October 2020
+//     and February 2021, in the survey of AWS endpoints' CORS answers by an AWS SDK for
+//     JavaScript maintainer: https://github.com/AllanZhengYP/cors-test, file output.md (e.g. the
+//     run of 16 February 2021: "HTTP/2 200", "access-control-allow-origin: *",
+//     "access-control-allow-headers: content-type,x-amz-target,content-length,host,
+//     x-amz-user-agent,user-agent,Authorization,amz-sdk-invocation-id,amz-sdk-request,
+//     x-amz-security-token" (the requested list, echoed), "access-control-allow-methods: POST",
+//     "access-control-expose-headers: x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date",
+//     "access-control-max-age: 172800").
 package idp

@@ -103,15 +103,20 @@ func op[In any](f func(p *Pool, c call, in *In) (any, error)) operation {
 	}
 }
 
-// ServeHTTP serves the Cognito Identity Provider JSON API (POST with X-Amz-Target), the JWKS at
-// GET /{PoolID}/.well-known/jwks.json and the OpenID configuration at
-// GET /{PoolID}/.well-known/openid-configuration.
+// ServeHTTP serves the Cognito Identity Provider JSON API (POST with X-Amz-Target, and the CORS
+// preflight OPTIONS browsers send before it), the JWKS at GET /{PoolID}/.well-known/jwks.json
+// and the OpenID configuration at GET /{PoolID}/.well-known/openid-configuration.
 func (p *Pool) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
 		p.serveWellKnown(w, r)
+		return
+	case http.MethodOptions:
+		servePreflight(w, r)
 		return
 	}
 	w.Header().Set("x-amzn-RequestId", newUUID())
+	allowCORS(w)
 	if r.Method != http.MethodPost {
 		writeError(w, &APIError{Type: errUnknownOperation, Message: "Only POST is supported", Status: http.StatusMethodNotAllowed})
 		return
