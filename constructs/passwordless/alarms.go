@@ -12,12 +12,11 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
 
-// Alarm periods.
-var (
-	fiveMinutes    = awscdk.Duration_Minutes(jsii.Number(5))
-	fifteenMinutes = awscdk.Duration_Minutes(jsii.Number(15))
-	oneHour        = awscdk.Duration_Hours(jsii.Number(1))
-)
+// Alarm periods: functions, not package variables, so importing the package starts no jsii
+// process (a package-level awscdk call runs at init, before any of the importer's code).
+func fiveMinutes() awscdk.Duration    { return awscdk.Duration_Minutes(jsii.Number(5)) }
+func fifteenMinutes() awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(15)) }
+func oneHour() awscdk.Duration        { return awscdk.Duration_Hours(jsii.Number(1)) }
 
 // SES reputation metrics of a configuration set (AWS/SES, published when the set's
 // ReputationOptions.ReputationMetricsEnabled is on, which the construct sets): decimal rates
@@ -61,7 +60,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				description: fmt.Sprintf("The %s trigger failed (Lambda Errors > 0 in 5 minutes): Cognito refuses the sign-in "+
 					"step it was called for. Read the function's log group for the error line; a dependency fault "+
 					"(DependencyErrors) or a bad deployment is the usual cause.", id),
-				metric:    fn.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}),
+				metric:    fn.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes(), Statistic: jsii.String("Sum")}),
 				threshold: 0,
 				op:        awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			},
@@ -70,7 +69,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				description: fmt.Sprintf("The %s trigger was throttled (Lambda Throttles > 0 in 5 minutes): Cognito "+
 					"refuses those sign-ins. Check the account's Lambda concurrency (other functions may use it up) "+
 					"and raise it, or reserve concurrency for the triggers.", id),
-				metric:    fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum")}),
+				metric:    fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: fiveMinutes(), Statistic: jsii.String("Sum")}),
 				threshold: 0,
 				op:        awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			},
@@ -79,7 +78,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				description: fmt.Sprintf("The %s trigger's p99 duration is above %.0f %% of its timeout in 2 of 3 periods of "+
 					"5 minutes: Cognito gives a trigger 5 s. Look at DependencyLatency on the dashboard (DynamoDB, SES, "+
 					"SNS, Secrets Manager) and at cold starts.", id, a.DurationFraction*100),
-				metric:     fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("p99")}),
+				metric:     fn.MetricDuration(&awscloudwatch.MetricOptions{Period: fiveMinutes(), Statistic: jsii.String("p99")}),
 				threshold:  a.DurationFraction * float64(timeoutSeconds(p, fn)) * 1000,
 				op:         awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 				periods:    3,
@@ -92,10 +91,10 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 			expr := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 				Expression: jsii.String(fmt.Sprintf(failedSignInsExpression, a.FailedSignInMinimum)),
 				UsingMetrics: &map[string]awscloudwatch.IMetric{
-					"failed":    pl.metric(metrics.SignInFailed, "Sum", fifteenMinutes, "", nil),
-					"succeeded": pl.metric(metrics.SignInSucceeded, "Sum", fifteenMinutes, "", nil),
+					"failed":    pl.metric(metrics.SignInFailed, "Sum", fifteenMinutes(), "", nil),
+					"succeeded": pl.metric(metrics.SignInSucceeded, "Sum", fifteenMinutes(), "", nil),
 				},
-				Period: fifteenMinutes,
+				Period: fifteenMinutes(),
 				Label:  jsii.String("failed sign-in ratio"),
 			})
 			specs = append(specs, alarmSpec{
@@ -115,7 +114,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				description: fmt.Sprintf("At least %d answers were refused in 15 minutes because the account is locked: "+
 					"someone is guessing codes or links, or locking users out. Look for one account (the log lines' user "+
 					"reference) or many; the audit trail has account.locked events.", a.Lockouts),
-				metric:    pl.metric(metrics.Lockouts, "Sum", fifteenMinutes, "", nil),
+				metric:    pl.metric(metrics.Lockouts, "Sum", fifteenMinutes(), "", nil),
 				threshold: float64(a.Lockouts),
 				op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			})
@@ -126,7 +125,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				description: fmt.Sprintf("At least %d codes, links or notices could not be sent in 15 minutes (SES or SNS "+
 					"refused or failed): users wait for messages that do not come. Check SendFailed by Channel, the SES "+
 					"account (sandbox, quota, paused sending) and the SNS SMS spend limit.", a.SendFailures),
-				metric:    pl.metric(metrics.SendFailed, "Sum", fifteenMinutes, "", nil),
+				metric:    pl.metric(metrics.SendFailed, "Sum", fifteenMinutes(), "", nil),
 				threshold: float64(a.SendFailures),
 				op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			})
@@ -140,7 +139,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				MetricName:    jsii.String(name),
 				DimensionsMap: &map[string]*string{sesConfigurationSetDim: set},
 				Statistic:     jsii.String("Maximum"),
-				Period:        oneHour,
+				Period:        oneHour(),
 			})
 		}
 		specs = append(specs,
@@ -178,7 +177,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				Namespace:  jsii.String(snsNamespace),
 				MetricName: jsii.String(snsSMSMonthToDateSpent),
 				Statistic:  jsii.String("Maximum"),
-				Period:     fiveMinutes,
+				Period:     fiveMinutes(),
 			}),
 			threshold: a.SMSBudgetFraction * budget,
 			op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -189,7 +188,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 		description: fmt.Sprintf("The HTTP API answered at least %d server errors (5xx) in 5 minutes: the API function failed, "+
 			"timed out or was throttled. Read the API's access log (integrationError) and the Api function's log group.",
 			a.Api5xx),
-		metric:    pl.api5xx(fiveMinutes, ""),
+		metric:    pl.api5xx(fiveMinutes(), ""),
 		threshold: float64(a.Api5xx),
 		op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 	})

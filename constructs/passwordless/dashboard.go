@@ -84,7 +84,7 @@ func (pl *Passwordless) newDashboard(c constructs.Construct, p Props, o Observab
 		widgets = append(widgets, awscloudwatch.NewGraphWidget(props))
 	}
 	sum := func(name, label string, dims map[string]string) awscloudwatch.IMetric {
-		return pl.metric(name, "Sum", fiveMinutes, label, dims)
+		return pl.metric(name, "Sum", fiveMinutes(), label, dims)
 	}
 
 	if own && len(p.Methods) > 0 {
@@ -108,7 +108,7 @@ func (pl *Passwordless) newDashboard(c constructs.Construct, p Props, o Observab
 		id := *fn.Node().Id()
 		for _, stat := range []string{"p50", "p99"} {
 			latency = append(latency, fn.MetricDuration(&awscloudwatch.MetricOptions{
-				Period: fiveMinutes, Statistic: jsii.String(stat), Label: jsii.String(id + " " + stat),
+				Period: fiveMinutes(), Statistic: jsii.String(stat), Label: jsii.String(id + " " + stat),
 			}))
 		}
 	}
@@ -121,10 +121,10 @@ func (pl *Passwordless) newDashboard(c constructs.Construct, p Props, o Observab
 	for _, fn := range pl.allFunctions() {
 		id := *fn.Node().Id()
 		errs = append(errs,
-			fn.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum"), Label: jsii.String(id + " errors")}),
-			fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: fiveMinutes, Statistic: jsii.String("Sum"), Label: jsii.String(id + " throttles")}))
+			fn.MetricErrors(&awscloudwatch.MetricOptions{Period: fiveMinutes(), Statistic: jsii.String("Sum"), Label: jsii.String(id + " errors")}),
+			fn.MetricThrottles(&awscloudwatch.MetricOptions{Period: fiveMinutes(), Statistic: jsii.String("Sum"), Label: jsii.String(id + " throttles")}))
 	}
-	errs = append(errs, pl.api5xx(fiveMinutes, "HTTP API 5xx"))
+	errs = append(errs, pl.api5xx(fiveMinutes(), "HTTP API 5xx"))
 	if own {
 		for _, d := range p.dependencies(!o.AuditDisabled) {
 			errs = append(errs, sum(metrics.DependencyErrors, d+" call errors", map[string]string{dimDependency: d}))
@@ -156,7 +156,7 @@ func (pl *Passwordless) newDashboard(c constructs.Construct, p Props, o Observab
 		var deps []awscloudwatch.IMetric
 		for _, d := range p.dependencies(!o.AuditDisabled) {
 			for _, stat := range []string{"p50", "p99"} {
-				deps = append(deps, pl.metric(metrics.DependencyLatency, stat, fiveMinutes, d+" "+stat, map[string]string{dimDependency: d}))
+				deps = append(deps, pl.metric(metrics.DependencyLatency, stat, fiveMinutes(), d+" "+stat, map[string]string{dimDependency: d}))
 			}
 		}
 		graph("Dependency latency (AWS calls, ms)", deps)
@@ -168,7 +168,7 @@ func (pl *Passwordless) newDashboard(c constructs.Construct, p Props, o Observab
 			return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace: jsii.String(sesNamespace), MetricName: jsii.String(name),
 				DimensionsMap: &map[string]*string{sesConfigurationSetDim: set},
-				Statistic:     jsii.String("Maximum"), Period: oneHour, Label: jsii.String(label),
+				Statistic:     jsii.String("Maximum"), Period: oneHour(), Label: jsii.String(label),
 			})
 		}
 		graph("SES reputation of the configuration set (rate, 0-1)",
@@ -181,7 +181,7 @@ func (pl *Passwordless) newDashboard(c constructs.Construct, p Props, o Observab
 		graph("SMS month-to-date spend (USD, whole account in this Region)",
 			[]awscloudwatch.IMetric{awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 				Namespace: jsii.String(snsNamespace), MetricName: jsii.String(snsSMSMonthToDateSpent),
-				Statistic: jsii.String("Maximum"), Period: oneHour, Label: jsii.String("spent this month"),
+				Statistic: jsii.String("Maximum"), Period: oneHour(), Label: jsii.String("spent this month"),
 			})},
 			&awscloudwatch.HorizontalAnnotation{Value: jsii.Number(o.SMSMonthlyBudgetUSD), Label: jsii.String("budget")},
 			&awscloudwatch.HorizontalAnnotation{Value: jsii.Number(o.SMSMonthlyBudgetUSD * o.Alarms.SMSBudgetFraction), Label: jsii.String("alarm")})
