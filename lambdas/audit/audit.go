@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -374,7 +375,18 @@ func (p *Publisher) Flush(ctx context.Context) {
 	if len(batch) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	cut := time.Now().Add(p.timeout)
+	if dl, ok := ctx.Deadline(); ok {
+		// Lambda ends the invocation at its deadline: leave deadlineReserve for the abandon wait
+		// and for the runtime to post the handler's answer, or publishing would turn an answered
+		// sign-in into a timeout.
+		cut = minTime(cut, dl.Add(-deadlineReserve))
+	}
+	if !time.Now().Before(cut) {
+		p.undelivered(ctx, batch, "timeout", "no time left before the invocation's deadline")
+		return
+	}
+	ctx, cancel := context.WithDeadline(ctx, cut)
 	defer cancel()
 	for len(batch) > 0 {
 		n := min(len(batch), awsapi.MaxEventEntries)
@@ -383,8 +395,19 @@ func (p *Publisher) Flush(ctx context.Context) {
 	}
 }
 
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
 // abandonWait bounds how long send waits, after its deadline, for a Putter to return.
 const abandonWait = 50 * time.Millisecond
+
+// deadlineReserve is the time Flush leaves before the invocation's deadline: abandonWait plus
+// 100 ms for the runtime to post the handler's answer.
+const deadlineReserve = abandonWait + 100*time.Millisecond
 
 type putResult struct {
 	failed  int
@@ -401,6 +424,14 @@ func (p *Publisher) send(ctx context.Context, entries []awsapi.EventEntry) {
 	done := make(chan putResult, 1)
 	go func() {
 		var r putResult
+		defer func() {
+			// A bug in the client, signer or timing transport must not kill the process (and the
+			// invocation's answer): the batch is logged as undelivered instead. The panic value
+			// is not logged (it could hold request data).
+			if recover() != nil {
+				done <- putResult{err: errors.New("audit: the PutEvents client panicked")}
+			}
+		}()
 		if rp, ok := p.put.(resultPutter); ok {
 			r.results, r.err = rp.PutEventsResults(ctx, entries)
 			if r.err == nil && len(r.results) != len(entries) {

@@ -682,3 +682,60 @@ func TestWithAWSAPI(t *testing.T) {
 	<-hang // the server saw the request end: the deadline reached the transport
 	checkUndelivered(t, h, 1, "timeout")
 }
+
+// TestFlushLeavesRoomBeforeTheDeadline: Lambda ends an invocation at its deadline, so Flush
+// (after the handler answered) gives the Putter a deadline at least deadlineReserve before the
+// invocation's, whatever AUDIT_TIMEOUT says; a sign-in answered near its deadline is never
+// turned into a timeout by publishing. Bounds come from the clock, nothing is timed.
+func TestFlushLeavesRoomBeforeTheDeadline(t *testing.T) {
+	got := make(chan time.Time, 1)
+	put := countPutter(func(ctx context.Context, entries []awsapi.EventEntry) (int, error) {
+		dl, _ := ctx.Deadline()
+		got <- dl
+		return 0, nil
+	})
+	h := newHarness(t, put, map[string]string{EnvTimeout: "2s"})
+	h.p.Add(Event{Type: SignInSucceeded, User: ref("a")})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	invocation, _ := ctx.Deadline()
+	h.p.Flush(ctx)
+	if dl := <-got; dl.After(invocation.Add(-deadlineReserve)) {
+		t.Errorf("the Putter's deadline %v is within %v of the invocation's %v", dl, deadlineReserve, invocation)
+	}
+}
+
+// TestFlushWithNoTimeLeft: an invocation whose deadline is closer than deadlineReserve makes no
+// PutEvents call at all; its events are logged and counted as undelivered.
+func TestFlushWithNoTimeLeft(t *testing.T) {
+	put := countPutter(func(context.Context, []awsapi.EventEntry) (int, error) {
+		t.Error("PutEvents called with no time left before the deadline")
+		return 0, nil
+	})
+	h := newHarness(t, put, nil)
+	h.p.Add(Event{Type: SignInSucceeded, User: ref("a")})
+	h.p.Add(Event{Type: AccountLocked, User: ref("b")})
+	ctx, cancel := context.WithTimeout(context.Background(), deadlineReserve/2)
+	defer cancel()
+	h.p.Flush(ctx)
+	checkUndelivered(t, h, 2, "timeout")
+}
+
+// TestPanickingPutter: a panic in the PutEvents client (the signer, the timing transport) is
+// recovered: Wrap returns the handler's answer and the events are logged as undelivered.
+func TestPanickingPutter(t *testing.T) {
+	put := countPutter(func(context.Context, []awsapi.EventEntry) (int, error) { panic("client bug") })
+	h := newHarness(t, put, nil)
+	handler := func(ctx context.Context, _ string) (string, error) {
+		h.p.Add(Event{Type: SignInSucceeded, User: ref("a")})
+		return "answer", nil
+	}
+	out, err := Wrap(handler, h.p, nil)(context.Background(), "ev")
+	if out != "answer" || err != nil {
+		t.Fatalf("Wrap returned %q, %v", out, err)
+	}
+	checkUndelivered(t, h, 1, "error")
+	if strings.Contains(h.log.String(), "client bug") {
+		t.Error("the panic value reached the log")
+	}
+}
