@@ -6,8 +6,10 @@
 // the JWKS; the RS256 signature must verify with that key; exp must be after the clock, nbf (if
 // present) and iat (if present) not after it; iss must equal Config.Issuer exactly; and if the
 // token has aud, one of its values must be in Config.Audience, else its client_id must be. Any
-// failure answers 401 {"message":"Unauthorized"} without invoking the function. Only the standard
-// library's crypto/rsa is used; base64url is decoded strictly.
+// failure answers 401 {"message":"Unauthorized"} without invoking the function. Tokens are parsed
+// and verified with github.com/golang-jwt/jwt/v5 (RS256 only, strict unpadded base64url, no
+// leeway; exp, nbf and iat are compared at whole-second precision); the JWKS is read by this
+// package (RSA keys of at least 2048 bits).
 //
 // Requests are matched to routes the way HTTP APIs do (most specific route wins: literal segments
 // over {param} over {greedy+}; an exact method over ANY; "$default" last); an unmatched request

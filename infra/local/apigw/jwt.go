@@ -2,20 +2,19 @@ package apigw
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/big"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // maxTokenBytes bounds the token accepted (API Gateway limits headers to about 10 KB).
@@ -41,23 +40,6 @@ func b64(s string) ([]byte, error) {
 		}
 	}
 	return base64.RawURLEncoding.Strict().DecodeString(s)
-}
-
-// jsonObject decodes b as one JSON object, numbers kept as json.Number.
-func jsonObject(b []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, errors.New("not a JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("trailing data after the JSON object")
-	}
-	return m, nil
 }
 
 // keySet is a parsed JWKS, cached while the document does not change.
@@ -116,130 +98,91 @@ func parseJWKS(doc []byte) (map[string][]*rsa.PublicKey, error) {
 	return out, nil
 }
 
-// verify checks a JWT as API Gateway's JWT authorizer does and returns its claims as strings.
-func (r *Router) verify(token string, now time.Time) (map[string]string, error) {
-	if token == "" {
-		return nil, deny("no token")
-	}
-	if len(token) > maxTokenBytes {
-		return nil, deny("token too large")
-	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, deny("not a JWS compact serialization")
-	}
-	hb, err := b64(parts[0])
-	if err != nil {
-		return nil, deny("header: %v", err)
-	}
-	header, err := jsonObject(hb)
-	if err != nil {
-		return nil, deny("header: %v", err)
-	}
-	if alg, _ := header["alg"].(string); alg != "RS256" {
-		return nil, deny("alg %q is not RS256", header["alg"])
-	}
-	if _, ok := header["crit"]; ok {
-		return nil, deny("crit header not supported")
-	}
-	kid, _ := header["kid"].(string)
-	if kid == "" {
-		return nil, deny("no kid")
-	}
-	doc := r.cfg.JWKS()
-	keys, err := r.keys.get(doc)
-	if err != nil {
-		return nil, deny("%v", err)
-	}
-	cands := keys[kid]
-	if len(cands) == 0 {
-		return nil, deny("kid not in the JWKS")
-	}
-	sig, err := b64(parts[2])
-	if err != nil || len(sig) == 0 {
-		return nil, deny("signature is not base64url")
-	}
-	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	verified := false
-	for _, pub := range cands {
-		if rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig) == nil {
-			verified = true
-			break
-		}
-	}
-	if !verified {
-		return nil, deny("bad signature")
-	}
-	pb, err := b64(parts[1])
-	if err != nil {
-		return nil, deny("payload: %v", err)
-	}
-	claims, err := jsonObject(pb)
-	if err != nil {
-		return nil, deny("payload: %v", err)
-	}
+// gatewayClaims are a token's claims as the authorizer reads them: numbers kept as written
+// (json.Number), and the audience rule, which the parser's options cannot express, in Validate.
+type gatewayClaims struct {
+	jwt.MapClaims
+	aud map[string]bool // Config.Audience, set before parsing
+}
 
-	// Time claims, against the clock (no leeway).
-	nowS := float64(now.UnixNano()) / 1e9
-	exp, ok, err := numClaim(claims, "exp")
-	switch {
-	case err != nil:
-		return nil, deny("%v", err)
-	case !ok:
-		return nil, deny("no exp")
-	case nowS >= exp:
-		return nil, deny("expired")
-	}
-	if nbf, ok, err := numClaim(claims, "nbf"); err != nil {
-		return nil, deny("%v", err)
-	} else if ok && nowS < nbf {
-		return nil, deny("not valid yet (nbf)")
-	}
-	if iat, ok, err := numClaim(claims, "iat"); err != nil {
-		return nil, deny("%v", err)
-	} else if ok && iat > nowS {
-		return nil, deny("issued in the future (iat)")
-	}
+// UnmarshalJSON decodes one JSON object, numbers as json.Number. The parser calls it through
+// json.Unmarshal, which has already refused trailing data after the object. (A null payload
+// leaves no claims, and is refused for want of exp.)
+func (c *gatewayClaims) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	return dec.Decode(&c.MapClaims)
+}
 
-	if iss, _ := claims["iss"].(string); iss != r.cfg.Issuer {
-		return nil, deny("iss does not match")
-	}
-	// Audience: aud if present, else client_id.
-	if aud, present := claims["aud"]; present {
-		var auds []string
-		switch v := aud.(type) {
-		case string:
-			auds = []string{v}
-		case []any:
-			for _, a := range v {
-				s, ok := a.(string)
-				if !ok {
-					return nil, deny("aud is not a string or a list of strings")
-				}
-				auds = append(auds, s)
+// Validate checks what the parser's options do not: the time claims are finite numbers (the
+// library reads 1e400 as a date, not as an error), and the audience: aud if present (a string
+// or a list of strings, one of them in Config.Audience), else client_id.
+func (c *gatewayClaims) Validate() error {
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if n, ok := c.MapClaims[name].(json.Number); ok {
+			if f, err := n.Float64(); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("%s is not a finite number", name)
 			}
-		default:
-			return nil, deny("aud is not a string or a list of strings")
 		}
-		match := false
+	}
+	if _, present := c.MapClaims["aud"]; present {
+		auds, err := c.GetAudience()
+		if err != nil {
+			return errors.New("aud is not a string or a list of strings")
+		}
 		for _, a := range auds {
-			if r.aud[a] {
-				match = true
-				break
+			if c.aud[a] {
+				return nil
 			}
 		}
-		if !match {
-			return nil, deny("aud not in the audience")
-		}
-	} else {
-		cid, _ := claims["client_id"].(string)
-		if !r.aud[cid] {
-			return nil, deny("client_id not in the audience")
+		return errors.New("aud not in the audience")
+	}
+	if cid, _ := c.MapClaims["client_id"].(string); !c.aud[cid] {
+		return errors.New("client_id not in the audience")
+	}
+	return nil
+}
+
+// tokenChars reports whether s has only the characters of three base64url segments and their
+// dots. The library's decoder (strict or not) skips line breaks; the authorizer refuses them.
+func tokenChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
 		}
 	}
+	return true
+}
 
-	out := make(map[string]string, len(claims))
-	for k, v := range claims {
+// verify checks a JWT as API Gateway's JWT authorizer does and returns its claims as strings.
+// The parsing, signature and registered-claim checks are github.com/golang-jwt/jwt/v5's, with
+// RS256 only, strict base64url, exp required, iat checked, iss exact and no leeway.
+func (r *Router) verify(token string, now time.Time) (map[string]string, error) {
+	switch {
+	case token == "":
+		return nil, deny("no token")
+	case len(token) > maxTokenBytes:
+		return nil, deny("token too large")
+	case !tokenChars(token):
+		return nil, deny("not base64url")
+	}
+	claims := &gatewayClaims{aud: r.aud}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+		jwt.WithIssuer(r.cfg.Issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(0),
+		jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithStrictDecoding(),
+	)
+	_, err := parser.ParseWithClaims(token, claims, r.keyFor)
+	if err != nil {
+		return nil, &authError{reason: err.Error()} // the library's errors never quote the token
+	}
+	out := make(map[string]string, len(claims.MapClaims))
+	for k, v := range claims.MapClaims {
 		if s, ok := claimString(v); ok {
 			out[k] = s
 		}
@@ -247,21 +190,29 @@ func (r *Router) verify(token string, now time.Time) (map[string]string, error) 
 	return out, nil
 }
 
-// numClaim reads a NumericDate claim; a claim present with another type is an error.
-func numClaim(claims map[string]any, name string) (float64, bool, error) {
-	v, ok := claims[name]
-	if !ok {
-		return 0, false, nil
+// keyFor is the parser's key function: the RS256 keys of the JWKS published under the token's
+// kid (any one may verify). A crit header is refused: no extension is understood.
+func (r *Router) keyFor(t *jwt.Token) (any, error) {
+	if _, ok := t.Header["crit"]; ok {
+		return nil, errors.New("crit header not supported")
 	}
-	n, isNum := v.(json.Number)
-	if !isNum {
-		return 0, true, fmt.Errorf("%s is not a number", name)
+	kid, _ := t.Header["kid"].(string)
+	if kid == "" {
+		return nil, errors.New("no kid")
 	}
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, true, fmt.Errorf("%s is not a number", name)
+	keys, err := r.keys.get(r.cfg.JWKS())
+	if err != nil {
+		return nil, err
 	}
-	return f, true, nil
+	cands := keys[kid]
+	if len(cands) == 0 {
+		return nil, errors.New("kid not in the JWKS")
+	}
+	set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(cands))}
+	for i, k := range cands {
+		set.Keys[i] = k
+	}
+	return set, nil
 }
 
 // claimString renders a claim the way API Gateway passes claims to the function: strings as

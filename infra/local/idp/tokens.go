@@ -1,16 +1,16 @@
 package idp
 
 import (
-	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // seal encrypts v for the pool only; label separates the kinds of sealed values (a session can
@@ -53,26 +53,22 @@ func (p *Pool) aad(label string) []byte {
 	return []byte(label + "\x00" + p.cfg.PoolID + "\x00" + p.cfg.ClientID)
 }
 
-// signJWT makes an RS256 JWT with the pool's key.
+// signJWT makes an RS256 JWT with the pool's key. The header is Cognito's, {"alg":"RS256","kid":...}
+// (no "typ", which the library adds by default).
 func (p *Pool) signJWT(claims map[string]any) (string, error) {
-	header, err := json.Marshal(map[string]string{"kid": p.kid, "alg": "RS256"})
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(claims))
+	delete(tok.Header, "typ")
+	tok.Header["kid"] = p.kid
+	s, err := tok.SignedString(p.key)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("idp: sign JWT: %w", err)
 	}
-	body, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	signing := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(body)
-	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(nil, p.key, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", err
-	}
-	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+	return s, nil
 }
 
-// accessClaims are the claims of an access token this pool issued.
+// accessClaims are the claims of an access token this pool issued. The time claims are typed
+// int64, so a string or fractional exp is refused when decoding (jwt.RegisteredClaims would read
+// "exp":"9999999999" as a date); the parser reads them through the jwt.Claims methods below.
 type accessClaims struct {
 	Sub       string `json:"sub"`
 	Iss       string `json:"iss"`
@@ -82,40 +78,84 @@ type accessClaims struct {
 	TokenUse  string `json:"token_use"`
 	Scope     string `json:"scope"`
 	AuthTime  int64  `json:"auth_time"`
-	Exp       int64  `json:"exp"`
-	Iat       int64  `json:"iat"`
+	Exp       *int64 `json:"exp"`
+	Iat       *int64 `json:"iat"`
 	JTI       string `json:"jti"`
 	Username  string `json:"username"`
+
+	wantClient string // the pool's client ID, set before parsing
 }
 
-// verifyAccessToken checks signature, issuer, token_use, client and expiry, and that the sign-in
-// it came from was not revoked and the user still exists.
+func numericDate(s *int64) *jwt.NumericDate {
+	if s == nil {
+		return nil
+	}
+	return jwt.NewNumericDate(time.Unix(*s, 0))
+}
+
+// GetExpirationTime implements jwt.Claims.
+func (c *accessClaims) GetExpirationTime() (*jwt.NumericDate, error) { return numericDate(c.Exp), nil }
+
+// GetIssuedAt implements jwt.Claims.
+func (c *accessClaims) GetIssuedAt() (*jwt.NumericDate, error) { return numericDate(c.Iat), nil }
+
+// GetNotBefore implements jwt.Claims: Cognito's access tokens have no nbf.
+func (c *accessClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+
+// GetIssuer implements jwt.Claims.
+func (c *accessClaims) GetIssuer() (string, error) { return c.Iss, nil }
+
+// GetSubject implements jwt.Claims.
+func (c *accessClaims) GetSubject() (string, error) { return c.Sub, nil }
+
+// GetAudience implements jwt.Claims: an access token has client_id, not aud.
+func (c *accessClaims) GetAudience() (jwt.ClaimStrings, error) { return nil, nil }
+
+var errNotAccessToken = errors.New("idp: not an access token of this client")
+
+// Validate checks what the parser options cannot: token_use and client_id. The parser calls it
+// with the other claim checks.
+func (c *accessClaims) Validate() error {
+	if c.TokenUse != "access" || c.ClientID != c.wantClient {
+		return errNotAccessToken
+	}
+	return nil
+}
+
+// maxAccessTokenBytes bounds the access token parsed.
+const maxAccessTokenBytes = 8192
+
+// verifyAccessToken checks signature (RS256 with the pool's key, named by its kid), issuer,
+// token_use, client and expiry (no leeway), and that the sign-in it came from was not revoked
+// and the user still exists. A token that is only expired gets "Access Token has expired"; any
+// other fault "Invalid Access Token".
 func (p *Pool) verifyAccessToken(tok string) (*accessClaims, *user, error) {
 	invalid := apiErr(errNotAuthorized, errInvalidAccessToken)
-	parts := strings.Split(tok, ".")
-	if len(tok) > 8192 || len(parts) != 3 {
+	if len(tok) > maxAccessTokenBytes {
 		return nil, nil, invalid
 	}
-	hb, err1 := base64.RawURLEncoding.DecodeString(parts[0])
-	cb, err2 := base64.RawURLEncoding.DecodeString(parts[1])
-	sig, err3 := base64.RawURLEncoding.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil {
-		return nil, nil, invalid
-	}
-	var h struct{ Alg, Kid string }
-	if json.Unmarshal(hb, &h) != nil || h.Alg != "RS256" || h.Kid != p.kid {
-		return nil, nil, invalid
-	}
-	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if rsa.VerifyPKCS1v15(&p.key.PublicKey, crypto.SHA256, sum[:], sig) != nil {
-		return nil, nil, invalid
-	}
-	var c accessClaims
-	if json.Unmarshal(cb, &c) != nil || c.TokenUse != "access" || c.Iss != p.Issuer() || c.ClientID != p.cfg.ClientID {
-		return nil, nil, invalid
-	}
-	if p.now().Unix() >= c.Exp {
+	c := &accessClaims{wantClient: p.cfg.ClientID}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+		jwt.WithIssuer(p.Issuer()),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(p.now),
+		jwt.WithStrictDecoding(),
+	)
+	_, err := parser.ParseWithClaims(tok, c, func(t *jwt.Token) (any, error) {
+		if kid, _ := t.Header["kid"].(string); kid != p.kid {
+			return nil, errors.New("idp: unknown kid")
+		}
+		return &p.key.PublicKey, nil
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenExpired) && c.Iss == p.Issuer() && c.Validate() == nil:
+		// Signature verified (claims are checked only after it), issuer and client right:
+		// expiry is the only fault.
 		return nil, nil, apiErr(errNotAuthorized, errAccessTokenExpired)
+	default:
+		return nil, nil, invalid
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
@@ -123,7 +163,7 @@ func (p *Pool) verifyAccessToken(tok string) (*accessClaims, *user, error) {
 	if p.revoked[c.OriginJTI] || u == nil || u.attrs["sub"] != c.Sub || !u.enabled {
 		return nil, nil, apiErr(errNotAuthorized, errAccessTokenRevoked)
 	}
-	return &c, u.clone(), nil
+	return c, u.clone(), nil
 }
 
 // refreshToken is the sealed content of a refresh token.
