@@ -46,6 +46,10 @@ type alarmSpec struct {
 	op          awscloudwatch.ComparisonOperator
 	periods     float64 // evaluation periods (default 1)
 	datapoints  float64 // datapoints to alarm (default periods)
+	// level marks a metric that is a level, not a count (month-to-date spend, a reputation
+	// rate): a period without a datapoint says nothing about it, so missing data keeps the
+	// alarm's state (ignore) instead of returning it to OK while the spend or rate stays high.
+	level bool
 }
 
 // newAlarms creates the alarms of AlarmProps for what the construct has, in a fixed order.
@@ -144,7 +148,8 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 		}
 		specs = append(specs,
 			alarmSpec{
-				id: "SESBounceRate",
+				id:    "SESBounceRate",
+				level: true,
 				description: fmt.Sprintf("The bounce rate of the construct's SES configuration set reached %.1f %%. SES reviews "+
 					"an account at 5 %% and may pause its sending at 10 %%. Look at who the bounces were (SES suppression "+
 					"list): sign-ups with mistyped or made-up addresses, or a stranger requesting codes for addresses that "+
@@ -154,7 +159,8 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 				op:        awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
 			},
 			alarmSpec{
-				id: "SESComplaintRate",
+				id:    "SESComplaintRate",
+				level: true,
 				description: fmt.Sprintf("The complaint rate of the construct's SES configuration set reached %.2f %%. SES "+
 					"reviews an account at 0.1 %% and may pause its sending at 0.5 %%. Unrequested codes (someone signing "+
 					"up with other people's addresses) are the usual cause: check SendRefused and the sign-up rate.",
@@ -168,7 +174,8 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 	if p.sms() {
 		budget := o.SMSMonthlyBudgetUSD
 		specs = append(specs, alarmSpec{
-			id: "SMSSpend",
+			id:    "SMSSpend",
+			level: true,
 			description: fmt.Sprintf("The account's SMS spend this month in this Region reached %.0f %% of the budget of $%.2f "+
 				"(AWS/SNS SMSMonthToDateSpentUSD; every sender in the account counts). SNS stops sending SMS within "+
 				"minutes once the account's spending quota is spent. Check Sent and SendRefused by Channel for SMS "+
@@ -203,6 +210,10 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 		if datapoints == 0 {
 			datapoints = periods
 		}
+		missing := awscloudwatch.TreatMissingData_NOT_BREACHING
+		if s.level {
+			missing = awscloudwatch.TreatMissingData_IGNORE
+		}
 		alarm := awscloudwatch.NewAlarm(scope, jsii.String(s.id), &awscloudwatch.AlarmProps{
 			AlarmName:          stackScopedName(c, "/", s.id, alarmNameChars, "_", 255),
 			AlarmDescription:   jsii.String(s.description),
@@ -211,7 +222,7 @@ func (pl *Passwordless) newAlarms(c constructs.Construct, p Props, o Observabili
 			ComparisonOperator: s.op,
 			EvaluationPeriods:  jsii.Number(periods),
 			DatapointsToAlarm:  jsii.Number(datapoints),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			TreatMissingData:   missing,
 		})
 		if o.AlarmTopic != nil {
 			action := awscloudwatchactions.NewSnsAction(o.AlarmTopic)

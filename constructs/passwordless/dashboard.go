@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
 
@@ -22,12 +21,14 @@ const (
 )
 
 // signInReasons are the reasons of SignInFailed; sendReasons the reasons of SendRefused per
-// channel (email has no country, unverified-number or SMS budget rule).
+// channel as the functions write them (email has no country or SMS budget rule; unverified is an
+// unverified address, the sign-up-first signal; other is an address or number that does not
+// parse).
 var (
 	signInReasons = []string{metrics.ReasonWrongAnswer, metrics.ReasonExpired, metrics.ReasonLocked, metrics.ReasonLimit, metrics.ReasonDependency}
 	sendReasons   = map[string][]string{
-		metrics.ChannelEmail: {metrics.ReasonRateLimit, metrics.ReasonDailyCap},
-		metrics.ChannelSMS:   {metrics.ReasonRateLimit, metrics.ReasonDailyCap, metrics.ReasonCountry, metrics.ReasonUnverified, metrics.ReasonBudget},
+		metrics.ChannelEmail: {metrics.ReasonRateLimit, metrics.ReasonDailyCap, metrics.ReasonUnverified, metrics.Other},
+		metrics.ChannelSMS:   {metrics.ReasonRateLimit, metrics.ReasonDailyCap, metrics.ReasonCountry, metrics.ReasonUnverified, metrics.ReasonBudget, metrics.Other},
 	}
 )
 
@@ -187,8 +188,8 @@ func (pl *Passwordless) newDashboard(c constructs.Construct, p Props, o Observab
 			&awscloudwatch.HorizontalAnnotation{Value: jsii.Number(o.SMSMonthlyBudgetUSD * o.Alarms.SMSBudgetFraction), Label: jsii.String("alarm")})
 	}
 
-	keyMethods := []authflow.Method{}
-	for _, m := range []authflow.Method{authflow.DeviceKey, authflow.Passkey} {
+	keyMethods := []Method{}
+	for _, m := range []Method{DeviceKey, Passkey} {
 		if slices.Contains(p.Methods, m) {
 			keyMethods = append(keyMethods, m)
 		}

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
 // Issue 11, deploy blockers 4 and 7: what Validate must refuse or accept before a first deploy.
@@ -15,7 +13,7 @@ import (
 // codes still live at most 10 minutes, so their default lifetime is the shorter of the two.
 func TestValidateSessionValidity(t *testing.T) {
 	email := &EmailProps{From: "no-reply@example.com"}
-	codes := []authflow.Method{authflow.EmailOTP}
+	codes := []Method{EmailOTP}
 	for _, c := range []struct {
 		name  string
 		props Props
@@ -47,7 +45,7 @@ func TestValidateSessionValidity(t *testing.T) {
 // sends only within its own country, so every listed country must be the number's.
 func TestValidateSMSOrigination(t *testing.T) {
 	sms := func(s SMSProps) Props {
-		return Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: s}
+		return Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, SMS: s}
 	}
 	for _, c := range []struct {
 		name  string
@@ -111,7 +109,7 @@ func TestValidateExistingIdentity(t *testing.T) {
 		return Props{Mode: ModeNative, Native: NativeProps{EmailOTP: true}, Email: e}
 	}
 	custom := func(e *EmailProps) Props {
-		return Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: e}
+		return Props{Methods: []Method{EmailOTP}, Email: e}
 	}
 	for _, c := range []struct {
 		name  string

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/constructs/cdktest"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
 // Issue 11, deploy blockers: what the synthesized template must hold so that the first
@@ -230,7 +229,7 @@ func TestUserPoolScope(t *testing.T) {
 // Lambda-side default (which lists US and CA, unusable without an origination number).
 func TestSMSCountriesExplicit(t *testing.T) {
 	tpl, err := synthStack(t, nil, func(awscdk.Stack) *passwordless.Props {
-		return &passwordless.Props{Aliases: passwordless.Aliases{Phone: true}, Methods: []authflow.Method{authflow.SMSOTP}}
+		return &passwordless.Props{Aliases: passwordless.Aliases{Phone: true}, Methods: []passwordless.Method{passwordless.SMSOTP}}
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +311,7 @@ func TestExistingIdentity(t *testing.T) {
 	custom := func(identity string) func(awscdk.Stack) *passwordless.Props {
 		return func(awscdk.Stack) *passwordless.Props {
 			return &passwordless.Props{
-				Methods: []authflow.Method{authflow.EmailOTP},
+				Methods: []passwordless.Method{passwordless.EmailOTP},
 				Email:   &passwordless.EmailProps{From: "no-reply@example.com", ExistingIdentity: identity},
 			}
 		}

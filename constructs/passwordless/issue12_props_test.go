@@ -6,11 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
-	"github.com/passwordless-go/cognito/lambdas/notify"
-	"github.com/passwordless-go/cognito/lambdas/passkey"
-	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 // Issue 12: what Validate must refuse before a synth, for magic links and notifications. Every
@@ -22,8 +18,8 @@ import (
 // parser on the environment the construct writes.
 func TestValidateMagicLink(t *testing.T) {
 	email := &EmailProps{From: "no-reply@example.com"}
-	link := func(ml *MagicLinkProps, more ...authflow.Method) Props {
-		return Props{Methods: append([]authflow.Method{authflow.MagicLink}, more...), Email: email, MagicLink: ml}
+	link := func(ml *MagicLinkProps, more ...Method) Props {
+		return Props{Methods: append([]Method{MagicLink}, more...), Email: email, MagicLink: ml}
 	}
 	urls := func(u ...string) *MagicLinkProps { return &MagicLinkProps{RedirectURLs: u} }
 	const app = "https://app.example.com/signin"
@@ -36,14 +32,14 @@ func TestValidateMagicLink(t *testing.T) {
 		props Props
 		want  string
 	}{
-		{"link with codes", link(urls(app, "http://localhost:3000/signin"), authflow.EmailOTP), ""},
+		{"link with codes", link(urls(app, "http://localhost:3000/signin"), EmailOTP), ""},
 		{"link alone", link(urls(app)), ""},
 		{"all settings", link(&MagicLinkProps{RedirectURLs: []string{app}, TTL: 60 * time.Minute, SameDevice: true,
 			Templates: EmailTemplates{Subject: "Sign in to {{.AppName}}", Text: "{{.Link}}", HTML: "<a href=\"{{.Link}}\">in</a>"}}), ""},
 		{"no MagicLink", link(nil), "MagicLink.RedirectURLs"},
 		{"no URLs", link(&MagicLinkProps{}), "MagicLink.RedirectURLs"},
-		{"no sender", Props{Methods: []authflow.Method{authflow.MagicLink}, MagicLink: urls(app)}, "magic_link needs Email"},
-		{"no email alias", Props{Methods: []authflow.Method{authflow.MagicLink}, Email: email, MagicLink: urls(app), Aliases: Aliases{Phone: true}}, "magic_link needs the email alias"},
+		{"no sender", Props{Methods: []Method{MagicLink}, MagicLink: urls(app)}, "magic_link needs Email"},
+		{"no email alias", Props{Methods: []Method{MagicLink}, Email: email, MagicLink: urls(app), Aliases: Aliases{Phone: true}}, "magic_link needs the email alias"},
 		{"TTL too long", link(&MagicLinkProps{RedirectURLs: []string{app}, TTL: 61 * time.Minute}), "TTL"},
 		{"TTL too short", link(&MagicLinkProps{RedirectURLs: []string{app}, TTL: 30 * time.Second}), "TTL"},
 		{"TTL not whole seconds", link(&MagicLinkProps{RedirectURLs: []string{app}, TTL: 90*time.Second + time.Millisecond}), "TTL"},
@@ -60,7 +56,7 @@ func TestValidateMagicLink(t *testing.T) {
 		{"text without the link", link(&MagicLinkProps{RedirectURLs: []string{app}, Templates: EmailTemplates{Text: "Hello"}}), "does not print {{.Link}}"},
 		{"unknown placeholder", link(&MagicLinkProps{RedirectURLs: []string{app}, Templates: EmailTemplates{Text: "{{.Link}} {{.Code}}"}}), "Code"},
 		{"templates beyond 4 KB env", link(&MagicLinkProps{RedirectURLs: []string{app}, Templates: EmailTemplates{HTML: strings.Repeat("x", 3000) + "{{.Link}}"}}), "4 KB"},
-		{"MagicLink without the method", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, MagicLink: urls(app)}, "magic_link method is not enabled"},
+		{"MagicLink without the method", Props{Methods: []Method{EmailOTP}, Email: email, MagicLink: urls(app)}, "magic_link method is not enabled"},
 		{"shared schedule checked", link(urls(app)).with(func(p *Props) { p.Codes.SendDelays = []time.Duration{0} }), "magic link"},
 	} {
 		t.Run(c.name, func(t *testing.T) { checkValidate(t, c.props, c.want) })
@@ -78,56 +74,56 @@ func (p Props) with(f func(*Props)) Props {
 // accepts.
 func TestValidateNotifications(t *testing.T) {
 	email := &EmailProps{From: "no-reply@example.com"}
-	base := func(n *NotificationProps, methods ...authflow.Method) Props {
+	base := func(n *NotificationProps, methods ...Method) Props {
 		if len(methods) == 0 {
-			methods = []authflow.Method{authflow.EmailOTP, authflow.DeviceKey}
+			methods = []Method{EmailOTP, DeviceKey}
 		}
 		return Props{Methods: methods, Email: email, Notifications: n}
 	}
-	kinds := func(k ...notify.Kind) *NotificationProps { return &NotificationProps{Events: k} }
+	kinds := func(k ...NotificationKind) *NotificationProps { return &NotificationProps{Events: k} }
 	for _, c := range []struct {
 		name  string
 		props Props
 		want  string
 	}{
-		{"key and lock", base(kinds(notify.KeyAdded, notify.AccountLocked)), ""},
-		{"every kind", Props{Methods: []authflow.Method{authflow.EmailOTP, authflow.DeviceKey, authflow.Passkey}, Email: email,
-			Passkeys: passkeyConfig(), Notifications: kinds(notify.Kinds...)}, ""},
-		{"SMS only", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, Notifications: kinds(notify.AccountLocked)}, ""},
+		{"key and lock", base(kinds(KeyAdded, AccountLocked)), ""},
+		{"every kind", Props{Methods: []Method{EmailOTP, DeviceKey, Passkey}, Email: email,
+			Passkeys: passkeyConfig(), Notifications: kinds(NotificationKinds...)}, ""},
+		{"SMS only", Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, Notifications: kinds(AccountLocked)}, ""},
 		{"no events", base(&NotificationProps{}), "Notifications.Events"},
 		{"unknown kind", base(kinds("key_lost")), "unknown event kind"},
-		{"kind twice", base(kinds(notify.KeyAdded, notify.KeyAdded)), "twice"},
-		{"key_added without device keys", base(kinds(notify.KeyAdded), authflow.EmailOTP), "key_added needs the device_key method"},
-		{"key_removed without device keys", base(kinds(notify.KeyRemoved), authflow.EmailOTP), "key_removed needs the device_key method"},
-		{"passkey_added without passkeys", base(kinds(notify.PasskeyAdded)), "passkey_added needs the passkey method"},
-		{"passkey_removed without passkeys", base(kinds(notify.PasskeyRemoved)), "passkey_removed needs the passkey method"},
-		{"contact_changed without codes", base(kinds(notify.ContactChanged), authflow.DeviceKey), "contact_changed needs"},
-		{"account_locked without a guessable method", base(kinds(notify.AccountLocked), authflow.DeviceKey), "account_locked needs"},
-		{"account_locked with links", Props{Methods: []authflow.Method{authflow.MagicLink}, Email: email,
-			MagicLink: &MagicLinkProps{RedirectURLs: []string{"https://app.example.com/"}}, Notifications: kinds(notify.AccountLocked)}, ""},
-		{"new_method_signin without methods", Props{Email: email, Notifications: kinds(notify.NewMethodSignIn)}, "new_method_signin needs"},
-		{"no sender", Props{Methods: []authflow.Method{authflow.DeviceKey}, Notifications: kinds(notify.KeyAdded)}, "Notifications need a sender"},
-		{"timeout too long", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded}, Timeout: 3 * time.Second}), "Notifications.Timeout"},
-		{"timeout too short", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded}, Timeout: 50 * time.Millisecond}), "Notifications.Timeout"},
-		{"timeout 2s", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded}, Timeout: 2 * time.Second}), ""},
-		{"template override", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded},
-			Templates: map[notify.Kind]notify.Templates{notify.KeyAdded: {Subject: "New key on {{.AppName}}"}}}), ""},
-		{"template placeholder unknown", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded},
-			Templates: map[notify.Kind]notify.Templates{notify.KeyAdded: {Subject: "{{.Code}}"}}}), "key_added"},
-		{"template for a kind not notified", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded},
-			Templates: map[notify.Kind]notify.Templates{notify.AccountLocked: {Subject: "Locked"}}}), "not in Notifications.Events"},
-		{"sms template too long", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded},
-			Templates: map[notify.Kind]notify.Templates{notify.KeyAdded: {SMS: strings.Repeat("x", 170)}}}), "sms renders"},
-		{"templates beyond 4 KB env", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded},
-			Templates: map[notify.Kind]notify.Templates{notify.KeyAdded: {Text: strings.Repeat("x", 3000)}}}), "4 KB"},
-		{"locked limits", base(&NotificationProps{Events: []notify.Kind{notify.AccountLocked},
-			LockedLimits: []store.Limit{{Window: time.Hour, Max: 2}}, LockedSMSLimits: []store.Limit{{Window: time.Hour, Max: 5}}}), ""},
-		{"locked limits bad window", base(&NotificationProps{Events: []notify.Kind{notify.AccountLocked},
-			LockedLimits: []store.Limit{{Window: 0, Max: 2}}}), "limit"},
-		{"locked limits without account_locked", base(&NotificationProps{Events: []notify.Kind{notify.KeyAdded},
-			LockedLimits: []store.Limit{{Window: time.Hour, Max: 2}}}), "account_locked"},
-		{"app name too long for notices", Props{Methods: []authflow.Method{authflow.DeviceKey}, Email: email,
-			AppName: strings.Repeat("a", 70), Notifications: kinds(notify.KeyAdded)}, "app name"},
+		{"kind twice", base(kinds(KeyAdded, KeyAdded)), "twice"},
+		{"key_added without device keys", base(kinds(KeyAdded), EmailOTP), "key_added needs the device_key method"},
+		{"key_removed without device keys", base(kinds(KeyRemoved), EmailOTP), "key_removed needs the device_key method"},
+		{"passkey_added without passkeys", base(kinds(PasskeyAdded)), "passkey_added needs the passkey method"},
+		{"passkey_removed without passkeys", base(kinds(PasskeyRemoved)), "passkey_removed needs the passkey method"},
+		{"contact_changed without codes", base(kinds(ContactChanged), DeviceKey), "contact_changed needs"},
+		{"account_locked without a guessable method", base(kinds(AccountLocked), DeviceKey), "account_locked needs"},
+		{"account_locked with links", Props{Methods: []Method{MagicLink}, Email: email,
+			MagicLink: &MagicLinkProps{RedirectURLs: []string{"https://app.example.com/"}}, Notifications: kinds(AccountLocked)}, ""},
+		{"new_method_signin without methods", Props{Email: email, Notifications: kinds(NewMethodSignIn)}, "new_method_signin needs"},
+		{"no sender", Props{Methods: []Method{DeviceKey}, Notifications: kinds(KeyAdded)}, "Notifications need a sender"},
+		{"timeout too long", base(&NotificationProps{Events: []NotificationKind{KeyAdded}, Timeout: 3 * time.Second}), "Notifications.Timeout"},
+		{"timeout too short", base(&NotificationProps{Events: []NotificationKind{KeyAdded}, Timeout: 50 * time.Millisecond}), "Notifications.Timeout"},
+		{"timeout 2s", base(&NotificationProps{Events: []NotificationKind{KeyAdded}, Timeout: 2 * time.Second}), ""},
+		{"template override", base(&NotificationProps{Events: []NotificationKind{KeyAdded},
+			Templates: map[NotificationKind]NotificationTemplates{KeyAdded: {Subject: "New key on {{.AppName}}"}}}), ""},
+		{"template placeholder unknown", base(&NotificationProps{Events: []NotificationKind{KeyAdded},
+			Templates: map[NotificationKind]NotificationTemplates{KeyAdded: {Subject: "{{.Code}}"}}}), "key_added"},
+		{"template for a kind not notified", base(&NotificationProps{Events: []NotificationKind{KeyAdded},
+			Templates: map[NotificationKind]NotificationTemplates{AccountLocked: {Subject: "Locked"}}}), "not in Notifications.Events"},
+		{"sms template too long", base(&NotificationProps{Events: []NotificationKind{KeyAdded},
+			Templates: map[NotificationKind]NotificationTemplates{KeyAdded: {SMS: strings.Repeat("x", 170)}}}), "sms renders"},
+		{"templates beyond 4 KB env", base(&NotificationProps{Events: []NotificationKind{KeyAdded},
+			Templates: map[NotificationKind]NotificationTemplates{KeyAdded: {Text: strings.Repeat("x", 3000)}}}), "4 KB"},
+		{"locked limits", base(&NotificationProps{Events: []NotificationKind{AccountLocked},
+			LockedLimits: []Limit{{Window: time.Hour, Max: 2}}, LockedSMSLimits: []Limit{{Window: time.Hour, Max: 5}}}), ""},
+		{"locked limits bad window", base(&NotificationProps{Events: []NotificationKind{AccountLocked},
+			LockedLimits: []Limit{{Window: 0, Max: 2}}}), "limit"},
+		{"locked limits without account_locked", base(&NotificationProps{Events: []NotificationKind{KeyAdded},
+			LockedLimits: []Limit{{Window: time.Hour, Max: 2}}}), "account_locked"},
+		{"app name too long for notices", Props{Methods: []Method{DeviceKey}, Email: email,
+			AppName: strings.Repeat("a", 70), Notifications: kinds(KeyAdded)}, "app name"},
 	} {
 		t.Run(c.name, func(t *testing.T) { checkValidate(t, c.props, c.want) })
 	}
@@ -136,7 +132,7 @@ func TestValidateNotifications(t *testing.T) {
 // TestMagicLinkEnvParses: the environment the construct writes for Create is what
 // magiclink.FromEnv reads back, normalised URLs and all.
 func TestMagicLinkEnvParses(t *testing.T) {
-	p := Props{Methods: []authflow.Method{authflow.MagicLink}, Email: &EmailProps{From: "no-reply@example.com"},
+	p := Props{Methods: []Method{MagicLink}, Email: &EmailProps{From: "no-reply@example.com"},
 		MagicLink: &MagicLinkProps{RedirectURLs: []string{"https://APP.example.com:443", "http://localhost:3000/signin"},
 			TTL: 10 * time.Minute, SameDevice: true}}.WithDefaults()
 	env := p.createLinkEnv()
@@ -152,4 +148,4 @@ func TestMagicLinkEnvParses(t *testing.T) {
 	}
 }
 
-func passkeyConfig() passkey.Config { return passkey.Config{RPID: "example.com"} }
+func passkeyConfig() PasskeyProps { return PasskeyProps{RPID: "example.com"} }

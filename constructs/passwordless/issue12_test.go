@@ -253,7 +253,7 @@ func checkIssue12(t *testing.T, name string, tpl map[string]any) {
 func TestMagicLinkAlone(t *testing.T) {
 	tpl, err := synthStack(t, nil, func(awscdk.Stack) *passwordless.Props {
 		return &passwordless.Props{
-			Methods: []authflow.Method{authflow.MagicLink},
+			Methods: []passwordless.Method{passwordless.MagicLink},
 			Email:   &passwordless.EmailProps{From: "no-reply@example.com"},
 			MagicLink: &passwordless.MagicLinkProps{RedirectURLs: []string{"https://app.example.com/signin", "http://localhost:3000/signin"},
 				TTL: 10 * time.Minute, Templates: passwordless.EmailTemplates{Subject: "Sign in to {{.AppName}}"}},
@@ -330,10 +330,10 @@ func TestNotificationsSplit(t *testing.T) {
 		set := propSet{"notify-sms", func(awscdk.Stack) *passwordless.Props {
 			return &passwordless.Props{
 				Aliases: passwordless.Aliases{Phone: true},
-				Methods: []authflow.Method{authflow.SMSOTP},
+				Methods: []passwordless.Method{passwordless.SMSOTP},
 				SMS:     passwordless.SMSProps{AllowedCountries: []string{"GB"}},
-				Notifications: &passwordless.NotificationProps{Events: []notify.Kind{notify.NewMethodSignIn, notify.AccountLocked},
-					LockedSMSLimits: []store.Limit{{Window: time.Hour, Max: 5}}},
+				Notifications: &passwordless.NotificationProps{Events: []passwordless.NotificationKind{passwordless.NewMethodSignIn, passwordless.AccountLocked},
+					LockedSMSLimits: []passwordless.Limit{{Window: time.Hour, Max: 5}}},
 			}
 		}}
 		tpl, asm := synthSet(t, set)
@@ -378,9 +378,9 @@ func TestNotificationsSplit(t *testing.T) {
 	t.Run("api only", func(t *testing.T) {
 		tpl, err := synthStack(t, nil, func(awscdk.Stack) *passwordless.Props {
 			return &passwordless.Props{
-				Methods:       []authflow.Method{authflow.DeviceKey},
+				Methods:       []passwordless.Method{passwordless.DeviceKey},
 				Email:         &passwordless.EmailProps{From: "no-reply@example.com"},
-				Notifications: &passwordless.NotificationProps{Events: []notify.Kind{notify.KeyRemoved, notify.KeyAdded}},
+				Notifications: &passwordless.NotificationProps{Events: []passwordless.NotificationKind{passwordless.KeyRemoved, passwordless.KeyAdded}},
 			}
 		})
 		if err != nil {

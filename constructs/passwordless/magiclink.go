@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
 )
 
@@ -22,9 +21,9 @@ type MagicLinkProps struct {
 	// with a DNS host name, or http://localhost[:port][/path][?query] for development; no
 	// fragment, user info, IP address, wildcard or comma. A request picks one with
 	// ClientMetadata redirectUrl (compared after normalisation; default the first): the link's
-	// target is never taken from the client unchecked. Required, 1-20 (magiclink.MaxURLs).
+	// target is never taken from the client unchecked. Required, 1-20.
 	RedirectURLs []string
-	// TTL is how long a link works. Default 15 minutes (magiclink.DefaultTTL); range 1-60
+	// TTL is how long a link works. Default 15 minutes; range 1-60
 	// minutes, whole seconds.
 	TTL time.Duration
 	// SameDevice binds each link to the device that asked for it: the request carries the hash
@@ -46,7 +45,7 @@ type EmailTemplates struct {
 }
 
 // links reports whether the magic_link method is enabled.
-func (p Props) links() bool { return slices.Contains(p.Methods, authflow.MagicLink) }
+func (p Props) links() bool { return slices.Contains(p.Methods, MagicLink) }
 
 // sends reports whether a method that sends something (a code or a link) is enabled: Create
 // then needs the sender settings and send schedule, and Verify resets the schedule on success.

@@ -7,7 +7,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
 // Suppression is one cdk-nag finding the construct accepts on purpose, with the reason.
@@ -29,15 +28,15 @@ func applies(when string, p Props) bool {
 	case "":
 		return true
 	case "sms_otp":
-		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.SMSOTP)
+		return p.Mode != ModeNative && slices.Contains(p.Methods, SMSOTP)
 	case "native-sms":
 		return p.Mode == ModeNative && p.Native.SMSOTP
 	case "passkey":
-		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.Passkey)
+		return p.Mode != ModeNative && slices.Contains(p.Methods, Passkey)
 	case "own-secret":
 		return p.DeploymentSecret == nil
 	case "sms-notify":
-		return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.SMSOTP) && len(p.notifyKinds(verifyKinds)) > 0
+		return p.Mode != ModeNative && slices.Contains(p.Methods, SMSOTP) && len(p.notifyKinds(verifyKinds)) > 0
 	}
 	return false
 }

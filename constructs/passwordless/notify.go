@@ -25,26 +25,26 @@ import (
 // key_removed, passkey_added, passkey_removed and contact_changed (to the old address too).
 // Each function gets only the environment and permissions of the kinds it sends.
 type NotificationProps struct {
-	// Events are the kinds notified (notify.Kinds), each needing a method that can cause it:
-	// key_added and key_removed the device_key method, passkey_added and passkey_removed the
-	// passkey method, contact_changed a code method (addresses change through the contact
-	// routes), account_locked a method the lock guards (email_otp, sms_otp, magic_link),
-	// new_method_signin any method. Required, at least one.
-	Events []notify.Kind
-	// Templates override notify.DefaultTemplates per kind (a kind of Events), field by field;
-	// placeholders as in notify.TemplateFields. Default: none (the package's templates).
-	Templates map[notify.Kind]notify.Templates
+	// Events are the kinds notified (see NotificationKinds), each needing a method that can
+	// cause it: KeyAdded and KeyRemoved the DeviceKey method, PasskeyAdded and PasskeyRemoved
+	// the Passkey method, ContactChanged a code method (addresses change through the contact
+	// routes), AccountLocked a method the lock guards (EmailOTP, SMSOTP, MagicLink),
+	// NewMethodSignIn any method. Required, at least one, each at most once.
+	Events []NotificationKind
+	// Templates override the default messages per kind (a kind of Events), field by field (see
+	// NotificationTemplates). Default: none (the default messages of every kind).
+	Templates map[NotificationKind]NotificationTemplates
 	// Timeout bounds one notification: Verify and the API wait for it before they answer.
-	// Default 1 s (notify.DefaultTimeout); range 100 ms - 2 s (MaxNotificationTimeout).
+	// Default 1 s; range 100 ms - 2 s (MaxNotificationTimeout).
 	Timeout time.Duration
-	// LockedLimits caps account_locked notifications per account, however often a stranger
-	// locks it. Default 3 per 24 hours (notify.DefaultLockedLimits); 1-5 limits, windows of whole
-	// seconds up to 31 days. Only with account_locked.
-	LockedLimits []store.Limit
-	// LockedSMSLimits caps account_locked notifications by SMS for the whole deployment (what a
-	// stranger can make it pay). Default 20 per hour and 100 per 24 hours
-	// (notify.DefaultLockedSMSLimits). Only with account_locked.
-	LockedSMSLimits []store.Limit
+	// LockedLimits caps AccountLocked notifications per account, however often a stranger
+	// locks it. Default 3 per 24 hours; 1-5 limits with distinct windows of whole seconds up to
+	// 31 days. Only with AccountLocked.
+	LockedLimits []Limit
+	// LockedSMSLimits caps AccountLocked notifications by SMS for the whole deployment (what a
+	// stranger can make it pay). Default 20 per hour and 100 per 24 hours; 1-5 limits as
+	// LockedLimits. Only with AccountLocked.
+	LockedSMSLimits []Limit
 }
 
 // MaxNotificationTimeout bounds NotificationProps.Timeout: Verify and the API wait for a
@@ -66,7 +66,7 @@ func (p Props) notifyKinds(of []notify.Kind) []notify.Kind {
 	}
 	var out []notify.Kind
 	for _, k := range notify.Kinds {
-		if slices.Contains(of, k) && slices.Contains(p.Notifications.Events, k) {
+		if slices.Contains(of, k) && slices.Contains(p.Notifications.Events, NotificationKind(k)) {
 			out = append(out, k)
 		}
 	}
@@ -97,7 +97,7 @@ func (p Props) notifyEnv(kinds []notify.Kind) map[string]string {
 	if p.Email != nil {
 		env[notify.EnvEmailFrom] = p.Email.From
 	}
-	if slices.Contains(p.Methods, authflow.SMSOTP) {
+	if slices.Contains(p.Methods, SMSOTP) {
 		// SMS notices to phone-only accounts, under the settings of the SMS codes.
 		env[notify.EnvSMSAllowedCountries] = strings.Join(p.SMS.AllowedCountries, ",")
 		if p.SMS.SenderID != "" {
@@ -108,10 +108,10 @@ func (p Props) notifyEnv(kinds []notify.Kind) map[string]string {
 		}
 	}
 	if slices.Contains(kinds, notify.AccountLocked) {
-		env[notify.EnvLockedLimits] = limitsEnv(n.LockedLimits, notify.DefaultLockedLimits)
-		env[notify.EnvLockedSMSLimits] = limitsEnv(n.LockedSMSLimits, notify.DefaultLockedSMSLimits)
+		env[notify.EnvLockedLimits] = limitsEnv(storeLimits(n.LockedLimits), notify.DefaultLockedLimits)
+		env[notify.EnvLockedSMSLimits] = limitsEnv(storeLimits(n.LockedSMSLimits), notify.DefaultLockedSMSLimits)
 	}
-	if js := templatesJSON(n.Templates, kinds); js != "" {
+	if js := templatesJSON(notifyTemplates(n.Templates), kinds); js != "" {
 		env[notify.EnvTemplatesJSON] = js
 	}
 	return env
@@ -172,13 +172,13 @@ func (p Props) validateNotifications(bad func(format string, a ...any)) {
 	if n == nil {
 		return
 	}
-	cfg := authflow.Config{Methods: p.Methods}
-	guessable := slices.ContainsFunc(p.Methods, authflow.Method.Guessable)
+	cfg := p.flowConfig()
+	guessable := slices.ContainsFunc(p.Methods, func(m Method) bool { return m.flow().Guessable() })
 	if len(n.Events) == 0 {
 		bad("Notifications.Events is empty: list the kinds to notify (%s), or leave Notifications nil", kindNames(notify.Kinds))
 	}
 	seen := map[notify.Kind]bool{}
-	for _, k := range n.Events {
+	for _, k := range toNotifyKinds(n.Events) {
 		switch {
 		case !k.Valid():
 			bad("Notifications.Events: unknown event kind %q (kinds: %s)", k, kindNames(notify.Kinds))
@@ -200,14 +200,14 @@ func (p Props) validateNotifications(bad func(format string, a ...any)) {
 			bad("Notifications.Events: new_method_signin needs at least one sign-in method")
 		}
 	}
-	if p.Email == nil && !slices.Contains(p.Methods, authflow.SMSOTP) {
+	if p.Email == nil && !slices.Contains(p.Methods, SMSOTP) {
 		bad("Notifications need a sender: Email (notices by email) and/or the sms_otp method (SMS to accounts whose only verified contact is a phone number)")
 	}
 	if n.Timeout != 0 && (n.Timeout < notify.MinTimeout || n.Timeout > MaxNotificationTimeout) {
 		bad("Notifications.Timeout %v out of range %v-%v: Verify and the API wait for a notification and must answer within %d s",
 			n.Timeout, notify.MinTimeout, MaxNotificationTimeout, TriggerTimeoutSeconds)
 	}
-	for _, k := range sortedKinds(n.Templates) {
+	for _, k := range sortedKinds(notifyTemplates(n.Templates)) {
 		if !seen[k] {
 			bad("Notifications.Templates has %q, which is not in Notifications.Events", k)
 		}
@@ -247,7 +247,7 @@ func (p Props) notificationTemplateBytes() int {
 	if p.Notifications == nil {
 		return 0
 	}
-	return len(templatesJSON(p.Notifications.Templates, notify.Kinds))
+	return len(templatesJSON(notifyTemplates(p.Notifications.Templates), notify.Kinds))
 }
 
 func kindNames(kinds []notify.Kind) string {

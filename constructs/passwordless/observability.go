@@ -18,7 +18,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/lambdas/audit"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
 
@@ -47,14 +46,14 @@ import (
 //   - custom metrics (metric x dimension values the functions write, see package metrics):
 //     SignInStarted 1; SignInSucceeded 3 ([] + Method email_otp, device_key); SignInFailed 8
 //     ([] + 2 Methods + 5 Reasons); Sent 3 ([], Channel email, Channel+Kind email/code);
-//     SendRefused 3 ([] + email rate_limit, daily_cap); SendFailed 2; Lockouts 1;
+//     SendRefused 5 ([] + email rate_limit, daily_cap, unverified, other); SendFailed 2; Lockouts 1;
 //     KeyRegistered 1 and KeyRevoked 1 (device_key); DependencyLatency 5 (dynamodb, ses,
 //     cognito, secretsmanager, events); DependencyErrors 6 ([] + the 5); AuditUndelivered 1:
-//     35 metrics, at most $10.50 a month. Error and refusal metrics exist only in the hours in
+//     37 metrics, at most $11.10 a month. Error and refusal metrics exist only in the hours in
 //     which something failed or was refused, so a healthy deployment with sign-ins every hour
 //     pays for about 20 of them: about $6 a month;
-//   - together: about $11 a month at most ($1.90 + $3.00 + up to $10.50), about $8 in a
-//     healthy month with a paid dashboard. The metric lines are log lines too (CloudWatch
+//   - together: at most $16.00 a month ($1.90 + $3.00 + up to $11.10), about $11 in a
+//     healthy month with a paid dashboard, about $8 with a free one. The metric lines are log lines too (CloudWatch
 //     Logs ingestion, $0.50 per GB: a few hundred bytes per invocation), and audit events are
 //     EventBridge custom events ($1.00 per million on the default bus: about one per sign-in
 //     attempt and one per key, contact or recovery change).
@@ -70,7 +69,7 @@ type ObservabilityProps struct {
 	// lines to its log (no PutMetricData call, no IAM permission).
 	MetricsDisabled bool
 	// Namespace of the construct's metrics: 1-255 characters among letters, digits and
-	// . - _ / # : and space, not starting with "AWS/" (metrics.ValidNamespace). Default
+	// . - _ / # : and space, not starting with "AWS/". Default
 	// "Passwordless/<stack name>/<construct id>", unique per construct in an account and Region
 	// (characters CloudWatch does not allow in the construct ID become "_" and a short hash of
 	// the ID is appended; an ID too long for 255 characters is cut before the hash).
@@ -285,7 +284,7 @@ func (p Props) validateObservability(bad func(string, ...any)) {
 // sms reports whether the deployment sends SMS: the custom sms_otp method, or Cognito's own
 // SMS_OTP in native mode.
 func (p Props) sms() bool {
-	return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.SMSOTP) || p.Mode == ModeNative && p.Native.SMSOTP
+	return p.Mode != ModeNative && slices.Contains(p.Methods, SMSOTP) || p.Mode == ModeNative && p.Native.SMSOTP
 }
 
 // emailChannel reports whether the construct's functions send email: codes, links or
@@ -294,12 +293,12 @@ func (p Props) emailChannel() bool {
 	if p.Email == nil {
 		return false // native mode's EMAIL_OTP is Cognito's own
 	}
-	return slices.Contains(p.Methods, authflow.EmailOTP) || p.links() || p.Notifications != nil
+	return slices.Contains(p.Methods, EmailOTP) || p.links() || p.Notifications != nil
 }
 
 // smsChannel reports whether the construct's functions send SMS (codes and notices).
 func (p Props) smsChannel() bool {
-	return p.Mode != ModeNative && slices.Contains(p.Methods, authflow.SMSOTP)
+	return p.Mode != ModeNative && slices.Contains(p.Methods, SMSOTP)
 }
 
 // namespaceChars are the characters CloudWatch does not allow in a namespace.

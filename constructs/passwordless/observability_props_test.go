@@ -5,14 +5,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
 
 // TestValidateObservability: what Validate refuses in ObservabilityProps, each with a message
 // that names the field.
 func TestValidateObservability(t *testing.T) {
-	sms := Props{Aliases: Aliases{Phone: true}, Methods: []authflow.Method{authflow.SMSOTP}}
+	sms := Props{Aliases: Aliases{Phone: true}, Methods: []Method{SMSOTP}}
 	obs := func(o ObservabilityProps) Props { return sms.with(func(p *Props) { p.Observability = &o }) }
 	alarms := func(a AlarmProps) Props { return obs(ObservabilityProps{Alarms: a}) }
 	for _, c := range []struct {
@@ -87,11 +86,11 @@ func TestDashboardDimensionsAllowed(t *testing.T) {
 		check(dimChannel, ch)
 		check(dimReason, reasons...)
 	}
-	for _, m := range []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey, authflow.Passkey, authflow.MagicLink} {
+	for _, m := range []Method{EmailOTP, SMSOTP, DeviceKey, Passkey, MagicLink} {
 		check(dimMethod, string(m))
 	}
 	full := Props{Aliases: Aliases{Email: true, Phone: true}, Email: &EmailProps{From: "a@example.com"},
-		Methods: []authflow.Method{authflow.EmailOTP, authflow.SMSOTP}}
+		Methods: []Method{EmailOTP, SMSOTP}}
 	check(dimDependency, full.dependencies(true)...)
 	check(dimChannel, full.channels()...)
 	check(dimKind, metrics.KindCode, metrics.KindLink, metrics.KindNotice)

@@ -17,7 +17,6 @@ import (
 	"github.com/passwordless-go/cognito/constructs/cdktest"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/lambdas/audit"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
@@ -155,8 +154,14 @@ func checkObservability(t *testing.T, name string, tpl map[string]any) {
 		t.Errorf("alarms %v, want %v", got, want)
 	}
 	for n, a := range alarms {
-		if a["TreatMissingData"] != "notBreaching" {
-			t.Errorf("alarm %s: TreatMissingData %v", n, a["TreatMissingData"])
+		// Counts: an empty period is a quiet one. Levels (month-to-date spend, reputation
+		// rates): an empty period says nothing, the alarm keeps its state.
+		wantMissing := "notBreaching"
+		if n == "SMSSpend" || n == "SESBounceRate" || n == "SESComplaintRate" {
+			wantMissing = "ignore"
+		}
+		if a["TreatMissingData"] != wantMissing {
+			t.Errorf("alarm %s: TreatMissingData %v, want %s", n, a["TreatMissingData"], wantMissing)
 		}
 		if a["AlarmActions"] != nil || a["OKActions"] != nil {
 			t.Errorf("alarm %s has actions without an AlarmTopic", n)
@@ -641,7 +646,7 @@ func TestObservabilityEnvFits(t *testing.T) {
 // TestSMSOnlyWithSMS: without SMS there is no spend alarm or widget, and a budget is refused.
 func TestSMSOnlyWithSMS(t *testing.T) {
 	email := func(awscdk.Stack) *passwordless.Props {
-		return &passwordless.Props{Methods: []authflow.Method{authflow.EmailOTP},
+		return &passwordless.Props{Methods: []passwordless.Method{passwordless.EmailOTP},
 			Email: &passwordless.EmailProps{From: "no-reply@example.com"}}
 	}
 	tpl := synthObservability(t, email, func(awscdk.Stack) *passwordless.ObservabilityProps { return nil })

@@ -3,9 +3,14 @@
 // pool, a DynamoDB key table, an SES sender and an HTTP API behind a JWT authorizer.
 //
 //	auth := passwordless.New(stack, jsii.String("Auth"), &passwordless.Props{
-//		Methods: []authflow.Method{authflow.EmailOTP},
+//		Methods: []passwordless.Method{passwordless.EmailOTP},
 //		Email:   &passwordless.EmailProps{From: "no-reply@example.com"},
 //	})
+//
+// Every setting is a type of this package (Method, PasskeyProps, LockoutProps, Limit,
+// NotificationKind, ...) or of aws-cdk-go; the construct translates them for its Lambda
+// functions, so an app imports no package of the functions. The examples show a minimal
+// setup, every feature on, Cognito's native passwordless mode and an existing user pool.
 //
 // Construct IDs are fixed, so logical IDs are stable; nothing random or time-dependent is synthesized.
 package passwordless
@@ -109,7 +114,7 @@ func New(scope constructs.Construct, id *string, props *Props) *Passwordless {
 	if p.Protect {
 		removal = awscdk.RemovalPolicy_RETAIN
 	}
-	cfg := authflow.Config{Methods: p.Methods, MaxAttempts: p.MaxAttempts, MaxResends: p.MaxResends}
+	cfg := p.flowConfig()
 
 	// Key table.
 	pl.Table = awsdynamodb.NewTable(c, jsii.String("KeyTable"), &awsdynamodb.TableProps{
@@ -614,7 +619,7 @@ type route struct {
 // passkeyEnv is the passkey environment of Create, Verify and the API (package passkey's
 // variables), from the defaults-filled passkey.Config.
 func passkeyEnv(p Props) map[string]*string {
-	c := p.Passkeys.WithDefaults()
+	c := p.Passkeys.config().WithDefaults()
 	return map[string]*string{
 		passkey.EnvRPID:             jsii.String(c.RPID),
 		passkey.EnvRPName:           jsii.String(c.RPName),
@@ -679,7 +684,7 @@ func codeEnvStrings(p Props) map[string]string {
 	env := sharedSendEnv(p)
 	env[otp.EnvDigits] = strconv.Itoa(orDefault(c.Digits, otp.DefaultDigits))
 	env[otp.EnvTTLSeconds] = strconv.Itoa(int(c.TTL.Seconds()))
-	if slices.Contains(p.Methods, authflow.SMSOTP) {
+	if slices.Contains(p.Methods, SMSOTP) {
 		env[otp.EnvSMSUnverifiedLimits] = otp.DefaultSMSUnverifiedLimits
 		if len(c.SMSUnverifiedLimits) > 0 {
 			parts := make([]string, len(c.SMSUnverifiedLimits))

@@ -15,9 +15,6 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/passwordless-go/cognito/constructs/cdktest"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/notify"
-	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
@@ -39,14 +36,14 @@ var propSets = []propSet{
 		return &passwordless.Props{
 			UserPoolName: "full-pool",
 			Aliases:      passwordless.Aliases{Email: true, Phone: true},
-			Methods:      []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey, authflow.Passkey, authflow.MagicLink},
-			Passkeys: passkey.Config{RPID: "example.com", Origins: []string{"https://app.example.com",
+			Methods:      []passwordless.Method{passwordless.EmailOTP, passwordless.SMSOTP, passwordless.DeviceKey, passwordless.Passkey, passwordless.MagicLink},
+			Passkeys: passwordless.PasskeyProps{RPID: "example.com", Origins: []string{"https://app.example.com",
 				"android:apk-key-hash:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
 			MaxAttempts: 5,
 			MaxResends:  1,
 			Codes:       passwordless.CodeProps{SendDelays: []time.Duration{30 * time.Second, 90 * time.Second, 10 * time.Minute}, DailyCap: 50},
 			SMS: passwordless.SMSProps{AllowedCountries: []string{"GB", "IE", "+49"},
-				UnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 10}, {Window: 24 * time.Hour, Max: 50}}},
+				UnverifiedLimits: []passwordless.Limit{{Window: time.Hour, Max: 10}, {Window: 24 * time.Hour, Max: 50}}},
 			Email:                &passwordless.EmailProps{From: "sign-in@example.com", Domain: "example.com"},
 			AllowedOrigins:       []string{"https://app.example.com", "http://localhost:8081"},
 			AuthSessionValidity:  15 * time.Minute,
@@ -64,13 +61,13 @@ var propSets = []propSet{
 				Templates:    passwordless.EmailTemplates{Subject: "Your {{.AppName}} link"},
 			},
 			Notifications: &passwordless.NotificationProps{
-				Events: notify.Kinds,
-				Templates: map[notify.Kind]notify.Templates{
-					notify.KeyAdded:      {Subject: "New device key on {{.AppName}}"},
-					notify.AccountLocked: {SMS: "{{.AppName}}: sign-in paused."},
+				Events: passwordless.NotificationKinds,
+				Templates: map[passwordless.NotificationKind]passwordless.NotificationTemplates{
+					passwordless.KeyAdded:      {Subject: "New device key on {{.AppName}}"},
+					passwordless.AccountLocked: {SMS: "{{.AppName}}: sign-in paused."},
 				},
 				Timeout:      1500 * time.Millisecond,
-				LockedLimits: []store.Limit{{Window: 24 * time.Hour, Max: 2}},
+				LockedLimits: []passwordless.Limit{{Window: 24 * time.Hour, Max: 2}},
 			},
 		}
 	}},
@@ -78,7 +75,7 @@ var propSets = []propSet{
 		return &passwordless.Props{
 			Mode:    passwordless.ModeNative,
 			Aliases: passwordless.Aliases{Email: true, Phone: true},
-			Methods: []authflow.Method{authflow.DeviceKey},
+			Methods: []passwordless.Method{passwordless.DeviceKey},
 			Native: passwordless.NativeProps{EmailOTP: true, SMSOTP: true, Passkey: true,
 				RelyingPartyID: "example.com"},
 			Email: &passwordless.EmailProps{From: "sign-in@example.com", ExistingIdentity: "example.com"},

@@ -4,11 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/lockout"
-	"github.com/passwordless-go/cognito/lambdas/passkey"
-	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 func TestValidate(t *testing.T) {
@@ -19,12 +14,12 @@ func TestValidate(t *testing.T) {
 		want  string // substring of the error; "" means valid
 	}{
 		{"zero value", Props{}, ""},
-		{"email otp with sender", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email}, ""},
-		{"email otp without sender", Props{Methods: []authflow.Method{authflow.EmailOTP}}, "email_otp needs Email"},
-		{"email otp without email alias", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Aliases: Aliases{Phone: true}}, "needs the email alias"},
-		{"sms otp without phone alias", Props{Methods: []authflow.Method{authflow.SMSOTP}}, "needs the phone alias"},
-		{"unknown method", Props{Methods: []authflow.Method{"password"}}, "unknown sign-in method"},
-		{"duplicate method", Props{Methods: []authflow.Method{authflow.DeviceKey, authflow.DeviceKey}}, "listed twice"},
+		{"email otp with sender", Props{Methods: []Method{EmailOTP}, Email: email}, ""},
+		{"email otp without sender", Props{Methods: []Method{EmailOTP}}, "email_otp needs Email"},
+		{"email otp without email alias", Props{Methods: []Method{EmailOTP}, Email: email, Aliases: Aliases{Phone: true}}, "needs the email alias"},
+		{"sms otp without phone alias", Props{Methods: []Method{SMSOTP}}, "needs the phone alias"},
+		{"unknown method", Props{Methods: []Method{"password"}}, "unknown sign-in method"},
+		{"duplicate method", Props{Methods: []Method{DeviceKey, DeviceKey}}, "listed twice"},
 		{"sender not an address", Props{Email: &EmailProps{From: "Sign in <a@example.com>"}}, "not a bare email address"},
 		{"sender outside domain", Props{Email: &EmailProps{From: "a@other.com", Domain: "example.com"}}, "is not in Domain"},
 		{"bad domain", Props{Email: &EmailProps{From: "a@example", Domain: "example"}}, "not a domain name"},
@@ -42,36 +37,36 @@ func TestValidate(t *testing.T) {
 		{"memory too small", Props{MemorySize: 64}, "MemorySize"},
 		{"attempts out of range", Props{MaxAttempts: 50}, "max attempts"},
 		{"negative throttle", Props{Throttle: Throttle{RateLimit: -1}}, "throttle"},
-		{"codes with defaults", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email}, ""},
-		{"code TTL beyond session", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{TTL: 4 * time.Minute}}, "longer than AuthSessionValidity"},
-		{"code too short", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{Digits: 4}}, "digits 4"},
-		{"template without code", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{EmailText: "Hello from {{.AppName}}"}}, "does not print {{.Code}}"},
-		{"unknown placeholder", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SMSText: "{{.Code}} {{.User}}"}}, "unknown placeholder"},
-		{"templates beyond 4 KB env", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{EmailHTML: strings.Repeat("x", 3000) + "{{.Code}}"}}, "4 KB"},
-		{"country not a prefix", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"44"}}}, "codes"},
-		{"lockout limit", Props{Lockout: lockout.Config{Limit: 5000}}, "lockout"},
-		{"country region codes", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"GB", "IE", "+49"}}}, ""},
-		{"country unknown region", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"XX"}}}, "XX"},
+		{"codes with defaults", Props{Methods: []Method{EmailOTP}, Email: email}, ""},
+		{"code TTL beyond session", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{TTL: 4 * time.Minute}}, "longer than AuthSessionValidity"},
+		{"code too short", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{Digits: 4}}, "digits 4"},
+		{"template without code", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{EmailText: "Hello from {{.AppName}}"}}, "does not print {{.Code}}"},
+		{"unknown placeholder", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{SMSText: "{{.Code}} {{.User}}"}}, "unknown placeholder"},
+		{"templates beyond 4 KB env", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{EmailHTML: strings.Repeat("x", 3000) + "{{.Code}}"}}, "4 KB"},
+		{"country not a prefix", Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"44"}}}, "codes"},
+		{"lockout limit", Props{Lockout: LockoutProps{Limit: 5000}}, "lockout"},
+		{"country region codes", Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"GB", "IE", "+49"}}}, ""},
+		{"country unknown region", Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{AllowedCountries: []string{"XX"}}}, "XX"},
 		{"sms settings without sms_otp", Props{SMS: SMSProps{AllowedCountries: []string{"GB"}}}, "sms_otp method is not enabled"},
-		{"sms budget without sms_otp", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 5}}}}, "sms_otp method is not enabled"},
-		{"sms budget", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: time.Hour, Max: 5}, {Window: 24 * time.Hour, Max: 20}}}}, ""},
-		{"sms budget window not whole seconds", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: 1500 * time.Millisecond, Max: 5}}}}, "SMS unverified limits"},
-		{"sms budget zero max", Props{Methods: []authflow.Method{authflow.SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []store.Limit{{Window: time.Hour}}}}, "SMS unverified limits"},
-		{"send delays", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{30 * time.Second, 5 * time.Minute}, DailyCap: 20}}, ""},
-		{"send delay zero", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{0}}}, "codes"},
-		{"send delay beyond a day", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{25 * time.Hour}}}, "codes"},
-		{"daily cap negative", Props{Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Codes: CodeProps{DailyCap: -1}}, "codes"},
+		{"sms budget without sms_otp", Props{Methods: []Method{EmailOTP}, Email: email, SMS: SMSProps{UnverifiedLimits: []Limit{{Window: time.Hour, Max: 5}}}}, "sms_otp method is not enabled"},
+		{"sms budget", Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []Limit{{Window: time.Hour, Max: 5}, {Window: 24 * time.Hour, Max: 20}}}}, ""},
+		{"sms budget window not whole seconds", Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []Limit{{Window: 1500 * time.Millisecond, Max: 5}}}}, "SMS unverified limits"},
+		{"sms budget zero max", Props{Methods: []Method{SMSOTP}, Aliases: Aliases{Phone: true}, SMS: SMSProps{UnverifiedLimits: []Limit{{Window: time.Hour}}}}, "SMS unverified limits"},
+		{"send delays", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{30 * time.Second, 5 * time.Minute}, DailyCap: 20}}, ""},
+		{"send delay zero", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{0}}}, "codes"},
+		{"send delay beyond a day", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{SendDelays: []time.Duration{25 * time.Hour}}}, "codes"},
+		{"daily cap negative", Props{Methods: []Method{EmailOTP}, Email: email, Codes: CodeProps{DailyCap: -1}}, "codes"},
 		{"native email", Props{Mode: ModeNative, Native: NativeProps{EmailOTP: true}, Email: &EmailProps{From: "no-reply@example.com", ExistingIdentity: "example.com"}}, ""},
-		{"native passkey and device keys", Props{Mode: ModeNative, Methods: []authflow.Method{authflow.DeviceKey}, Native: NativeProps{Passkey: true, RelyingPartyID: "example.com"}}, ""},
+		{"native passkey and device keys", Props{Mode: ModeNative, Methods: []Method{DeviceKey}, Native: NativeProps{Passkey: true, RelyingPartyID: "example.com"}}, ""},
 		{"native without factors", Props{Mode: ModeNative}, "at least one of"},
 		{"native email without sender", Props{Mode: ModeNative, Native: NativeProps{EmailOTP: true}}, "EmailOTP needs Email"},
 		{"native sms without phone", Props{Mode: ModeNative, Native: NativeProps{SMSOTP: true}}, "SMSOTP needs the phone alias"},
 		{"native passkey without rp", Props{Mode: ModeNative, Native: NativeProps{Passkey: true}}, "RelyingPartyID"},
-		{"native with custom code method", Props{Mode: ModeNative, Methods: []authflow.Method{authflow.EmailOTP}, Email: email, Native: NativeProps{EmailOTP: true}}, "runs in Cognito"},
+		{"native with custom code method", Props{Mode: ModeNative, Methods: []Method{EmailOTP}, Email: email, Native: NativeProps{EmailOTP: true}}, "runs in Cognito"},
 		{"native props in custom mode", Props{Native: NativeProps{EmailOTP: true}}, "set Mode: ModeNative"},
 		{"unknown mode", Props{Mode: "hybrid"}, "unknown Mode"},
-		{"passkey credential lists", Props{Methods: []authflow.Method{authflow.Passkey}, Passkeys: passkey.Config{RPID: "example.com", AllowCredentials: "list"}}, ""},
-		{"passkey credential lists unknown", Props{Methods: []authflow.Method{authflow.Passkey}, Passkeys: passkey.Config{RPID: "example.com", AllowCredentials: "all"}}, "allow credentials"},
+		{"passkey credential lists", Props{Methods: []Method{Passkey}, Passkeys: PasskeyProps{RPID: "example.com", AllowCredentials: "list"}}, ""},
+		{"passkey credential lists unknown", Props{Methods: []Method{Passkey}, Passkeys: PasskeyProps{RPID: "example.com", AllowCredentials: "all"}}, "allow credentials"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

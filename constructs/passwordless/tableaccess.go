@@ -91,7 +91,7 @@ func without(l, covered []string) []string {
 // lockout, keyauth, passkey, passkeynonce, magiclink, notify, triggers/notifyhook, api and
 // contact). Define and PreSignUp need nothing.
 func tableAccess(p Props) (create, verify, api access) {
-	cfg := authflow.Config{Methods: p.Methods}
+	cfg := p.flowConfig()
 	codes := p.codes()
 	if codes {
 		// Code records (conditional put, read on a retried Create), per-recipient send delays and

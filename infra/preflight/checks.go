@@ -21,7 +21,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/passwordless-go/cognito/constructs/passwordless"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
 // Defaults and limits.
@@ -152,7 +151,7 @@ func (c *checker) usesEmail() bool {
 	if c.p.Mode == passwordless.ModeNative && c.p.Native.EmailOTP {
 		return true
 	}
-	return slices.Contains(c.p.Methods, authflow.EmailOTP) || slices.Contains(c.p.Methods, authflow.MagicLink)
+	return slices.Contains(c.p.Methods, passwordless.EmailOTP) || slices.Contains(c.p.Methods, passwordless.MagicLink)
 }
 
 // usesSMS reports whether an enabled method sends SMS.
@@ -160,7 +159,7 @@ func (c *checker) usesSMS() bool {
 	if c.p.Mode == passwordless.ModeNative && c.p.Native.SMSOTP {
 		return true
 	}
-	return slices.Contains(c.p.Methods, authflow.SMSOTP)
+	return slices.Contains(c.p.Methods, passwordless.SMSOTP)
 }
 
 // call runs f with the per-call timeout.

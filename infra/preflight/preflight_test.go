@@ -21,7 +21,6 @@ import (
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/preflight"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
 const (
@@ -104,7 +103,7 @@ func readyAccount() awsmock.Account {
 func prodProps() passwordless.Props {
 	return passwordless.Props{
 		Aliases: passwordless.Aliases{Email: true, Phone: true},
-		Methods: []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey},
+		Methods: []passwordless.Method{passwordless.EmailOTP, passwordless.SMSOTP, passwordless.DeviceKey},
 		Email:   &passwordless.EmailProps{From: "no-reply@example.com", ExistingIdentity: "example.com"},
 		SMS:     passwordless.SMSProps{AllowedCountries: []string{"GB", "IE"}},
 	}
@@ -549,7 +548,7 @@ func TestHungCall(t *testing.T) {
 func TestKeyMethodsOnly(t *testing.T) {
 	srv := startMock(t)
 	srv.SetAccount(readyAccount())
-	r := check(t, srv, target(passwordless.Props{Methods: []authflow.Method{authflow.DeviceKey, authflow.Passkey}}))
+	r := check(t, srv, target(passwordless.Props{Methods: []passwordless.Method{passwordless.DeviceKey, passwordless.Passkey}}))
 	want(t, r, preflight.Info, "ses", "not used")
 	want(t, r, preflight.Info, "sms", "not used")
 	if c := srv.Calls(); c["ses.GetAccount"]+c["ses.GetEmailIdentity"]+c["sns.GetSMSAttributes"] != 0 {
@@ -558,12 +557,12 @@ func TestKeyMethodsOnly(t *testing.T) {
 	// A sender configured but no email method: the identity is still created by the stack, so
 	// it is checked; the account is not.
 	p := prodProps()
-	p.Methods = []authflow.Method{authflow.DeviceKey}
+	p.Methods = []passwordless.Method{passwordless.DeviceKey}
 	r = check(t, srv, target(p))
 	want(t, r, preflight.OK, "ses identity", "verified")
 	want(t, r, preflight.Info, "ses account", "not checked")
 	// magic_link sends email.
-	p.Methods = []authflow.Method{authflow.MagicLink}
+	p.Methods = []passwordless.Method{passwordless.MagicLink}
 	r = check(t, srv, target(p))
 	want(t, r, preflight.OK, "ses production")
 }

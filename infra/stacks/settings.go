@@ -14,7 +14,6 @@ import (
 
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/notify"
 )
 
 // Context keys read from cdk.json or `cdk -c KEY=VALUE`.
@@ -182,7 +181,7 @@ func (s Settings) Props() (*passwordless.Props, error) {
 		if err != nil {
 			return nil, fmt.Errorf("methods: %w", err)
 		}
-		p.Methods = append(p.Methods, method)
+		p.Methods = append(p.Methods, passwordless.Method(method))
 	}
 	if s.SenderAddress != "" || s.SenderDomain != "" || s.ExistingSenderIdentity != "" {
 		p.Email = &passwordless.EmailProps{From: s.SenderAddress, Domain: s.SenderDomain, ExistingIdentity: s.ExistingSenderIdentity}
@@ -197,7 +196,7 @@ func (s Settings) Props() (*passwordless.Props, error) {
 	if len(s.NotifyEvents) > 0 {
 		p.Notifications = &passwordless.NotificationProps{}
 		for _, k := range s.NotifyEvents {
-			p.Notifications.Events = append(p.Notifications.Events, notify.Kind(k))
+			p.Notifications.Events = append(p.Notifications.Events, passwordless.NotificationKind(k))
 		}
 	}
 	if s.MetricsDisabled || s.AuditDisabled || s.AlarmsDisabled || s.DashboardDisabled || s.SMSMonthlyBudgetUSD != 0 {

@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/harness"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
@@ -64,7 +65,7 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "dev:", err)
 			return 2
 		}
-		props.Methods = append(props.Methods, method)
+		props.Methods = append(props.Methods, passwordless.Method(method))
 	}
 	if _, err := dynalitetest.BinaryPath(); err != nil {
 		fmt.Fprintln(os.Stderr, "dev: dynalite is needed:", err)

@@ -24,7 +24,6 @@ import (
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/apigw"
 	"github.com/passwordless-go/cognito/infra/local/harness"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
 )
 
@@ -208,7 +207,7 @@ func serveSite(t *testing.T, client []byte) *site {
 // the site's landing page, with the site's origin allowed to call the HTTP API.
 func magicLinkProps(s *site, sameDevice bool) *passwordless.Props {
 	return &passwordless.Props{
-		Methods:        []authflow.Method{authflow.EmailOTP, authflow.MagicLink},
+		Methods:        []passwordless.Method{passwordless.EmailOTP, passwordless.MagicLink},
 		Aliases:        passwordless.Aliases{Email: true},
 		Email:          &passwordless.EmailProps{From: "no-reply@example.com"},
 		AllowedOrigins: []string{s.origin},

@@ -20,8 +20,6 @@ import (
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/harness"
 	"github.com/passwordless-go/cognito/lambdas/api"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 )
 
@@ -69,12 +67,12 @@ const (
 // passkeyProps enables email_otp and passkey for the relying party "localhost" and origin.
 func passkeyProps(origin string) *passwordless.Props {
 	return &passwordless.Props{
-		Methods:     []authflow.Method{authflow.EmailOTP, authflow.Passkey},
+		Methods:     []passwordless.Method{passwordless.EmailOTP, passwordless.Passkey},
 		Aliases:     passwordless.Aliases{Email: true},
 		Email:       &passwordless.EmailProps{From: "no-reply@example.com"},
-		Passkeys:    passkey.Config{RPID: "localhost", Origins: []string{origin}},
+		Passkeys:    passwordless.PasskeyProps{RPID: "localhost", Origins: []string{origin}},
 		MaxAttempts: maxAttempts,
-		Lockout:     lockout.Config{Limit: lockoutLimit},
+		Lockout:     passwordless.LockoutProps{Limit: lockoutLimit},
 	}
 }
 

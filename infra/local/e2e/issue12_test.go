@@ -34,10 +34,8 @@ import (
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/harness"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
 	"github.com/passwordless-go/cognito/lambdas/notify"
-	"github.com/passwordless-go/cognito/lambdas/passkey"
 )
 
 const (
@@ -57,10 +55,10 @@ func issue12Props() *passwordless.Props {
 	p := harness.DefaultProps()
 	p.SMS.AllowedCountries = []string{"US"}
 	p.SMS.OriginationNumber = "+18885550123"
-	p.Methods = append(p.Methods, authflow.Passkey, authflow.MagicLink)
-	p.Passkeys = passkey.Config{RPID: "localhost", Origins: []string{passkeyOrigin}}
+	p.Methods = append(p.Methods, passwordless.Passkey, passwordless.MagicLink)
+	p.Passkeys = passwordless.PasskeyProps{RPID: "localhost", Origins: []string{passkeyOrigin}}
 	p.MagicLink = &passwordless.MagicLinkProps{RedirectURLs: []string{magicRedirect}}
-	p.Notifications = &passwordless.NotificationProps{Events: notify.Kinds}
+	p.Notifications = &passwordless.NotificationProps{Events: passwordless.NotificationKinds}
 	return p
 }
 

@@ -50,7 +50,6 @@ import (
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/idp"
 	"github.com/passwordless-go/cognito/infra/local/lambdarun"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
@@ -59,8 +58,8 @@ import (
 // ModulePath is the module the harness builds the functions from.
 const ModulePath = "github.com/passwordless-go/cognito"
 
-func defaultMethods() []authflow.Method {
-	return []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey}
+func defaultMethods() []passwordless.Method {
+	return []passwordless.Method{passwordless.EmailOTP, passwordless.SMSOTP, passwordless.DeviceKey}
 }
 
 // Options configure Start. Zero values take the defaults.

@@ -20,7 +20,6 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -217,7 +216,7 @@ func TestStart(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	props := &passwordless.Props{Methods: []authflow.Method{authflow.DeviceKey}}
+	props := &passwordless.Props{Methods: []passwordless.Method{passwordless.DeviceKey}}
 	h, err := Start(ctx, Options{Props: props, Env: map[string]map[string]string{"create": {"HARNESS_TEST_VAR": "set"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/harness"
-	"github.com/passwordless-go/cognito/lambdas/authflow"
 )
 
 // Names are what the construct's references resolve to once deployed: the key table's name, the
@@ -35,7 +34,7 @@ const (
 // Everything else is the construct's default.
 func DefaultProps() passwordless.Props {
 	return passwordless.Props{
-		Methods: []authflow.Method{authflow.EmailOTP, authflow.SMSOTP, authflow.DeviceKey},
+		Methods: []passwordless.Method{passwordless.EmailOTP, passwordless.SMSOTP, passwordless.DeviceKey},
 		Aliases: passwordless.Aliases{Email: true, Phone: true},
 		Email:   &passwordless.EmailProps{From: EmailFrom},
 	}
