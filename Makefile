@@ -5,10 +5,11 @@ SHELL        := /bin/bash
 ENV          ?= dev
 CDK_VERSION  := 2.1148.1
 DYNALITE_VERSION := 4.0.0
+AMPLIFY_VERSION  := 6.22.1
 TOOLS        := .tools
 CDK          := $(TOOLS)/node_modules/.bin/cdk
 DYNALITE     := $(TOOLS)/node_modules/.bin/dynalite
-TOOLS_STAMP  := $(TOOLS)/.installed-$(CDK_VERSION)-$(DYNALITE_VERSION)
+TOOLS_STAMP  := $(TOOLS)/.installed-$(CDK_VERSION)-$(DYNALITE_VERSION)-$(AMPLIFY_VERSION)
 PERF_NODE       := $(TOOLS)/perf-node
 PERF_NODE_STAMP := $(PERF_NODE)/.installed
 GO_BUILD_FLAGS := -trimpath -buildvcs=false -tags lambda.norpc -ldflags "-s -w"
@@ -27,7 +28,11 @@ help: ## list the targets
 
 $(TOOLS_STAMP):
 	@command -v node >/dev/null || { echo "Node.js is required (jsii runs the CDK in Node)"; exit 1; }
-	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save aws-cdk@$(CDK_VERSION) dynalite@$(DYNALITE_VERSION)
+	@# --ignore-scripts: the one install script in the tree is classic-level's (dynalite's on-disk
+	@# store, unused: the tests run dynalite in memory), and it only picks the prebuilt binary that
+	@# ships in the package for Linux, macOS and Windows; skipping it also silences npm 11's
+	@# "install-scripts not yet covered by allowScripts" warning.
+	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save --ignore-scripts aws-cdk@$(CDK_VERSION) dynalite@$(DYNALITE_VERSION) aws-amplify@$(AMPLIFY_VERSION)
 	@touch $@
 
 $(PERF_NODE_STAMP): infra/local/perf/node/package.json infra/local/perf/node/package-lock.json
@@ -36,7 +41,7 @@ $(PERF_NODE_STAMP): infra/local/perf/node/package.json infra/local/perf/node/pac
 	npm ci --prefix $(PERF_NODE) --no-audit --no-fund
 	@touch $@
 
-tools: $(TOOLS_STAMP) $(PERF_NODE_STAMP) ## install the pinned CDK CLI, dynalite and the Node.js peer's SDK into .tools/
+tools: $(TOOLS_STAMP) $(PERF_NODE_STAMP) ## install the pinned CDK CLI, dynalite, Amplify JS and the Node.js peer's SDK into .tools/
 
 deps: ## download Go modules
 	go mod download
@@ -83,9 +88,10 @@ fuzz: ## run each fuzz target for FUZZTIME executions (default 20000x)
 		done; \
 	done
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go mod tidy -diff (fails on an untidy module), go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go mod tidy -diff
 	go vet ./...
 
 build: ## build every Lambda into bin/<name>/bootstrap (linux/arm64, as the construct does)
