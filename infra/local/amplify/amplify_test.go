@@ -347,6 +347,11 @@ func TestAmplifyClient(t *testing.T) {
 		t.Errorf("%d messages to %s, want 1 (the wrong answer must not send another code)", n, email)
 	}
 	sub := checkTokens(ctx, t, h, "email_otp", steps["email_otp"], "")
+	// A forced refresh (GetTokensFromRefreshToken) gives a new access token the API accepts.
+	checkTokens(ctx, t, h, "refreshed", steps["refreshed"], sub)
+	if steps["refreshed"].AccessToken == steps["email_otp"].AccessToken {
+		t.Error("fetchAuthSession({forceRefresh: true}) kept the same access token")
+	}
 
 	// Device key.
 	reg := steps["key_registered"]

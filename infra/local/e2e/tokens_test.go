@@ -162,3 +162,41 @@ func TestOtherClientToken(t *testing.T) {
 		t.Fatalf("api function with another client's claims: %d %s (%v), want 403 forbidden", resp.StatusCode, resp.Body, err)
 	}
 }
+
+// TestGetTokensFromRefreshToken: the newer refresh operation (Amplify JS v6 refreshes with it)
+// gives an access token the API accepts and, without refresh-token rotation, no new refresh
+// token; a revoked refresh token and a client secret the client does not have are refused.
+func TestGetTokensFromRefreshToken(t *testing.T) {
+	need(t)
+	u := newEmailUser(t, "gettokens")
+	res := codeSignIn(t, u, "email_otp")
+	rt := aws.ToString(res.RefreshToken)
+	out, err := cog.GetTokensFromRefreshToken(ctxT(t, 10*time.Second), &cip.GetTokensFromRefreshTokenInput{
+		ClientId: aws.String(H.ClientID), RefreshToken: aws.String(rt),
+	})
+	if err != nil || out.AuthenticationResult == nil {
+		t.Fatalf("GetTokensFromRefreshToken: %v", err)
+	}
+	fresh := aws.ToString(out.AuthenticationResult.AccessToken)
+	if fresh == "" || fresh == aws.ToString(res.AccessToken) || out.AuthenticationResult.RefreshToken != nil {
+		t.Fatalf("GetTokensFromRefreshToken: access %q, refresh token %v", fresh, out.AuthenticationResult.RefreshToken)
+	}
+	if status, me := apiCall(t, http.MethodGet, "/me", fresh, nil); status != http.StatusOK || me["sub"] != u.sub {
+		t.Fatalf("GET /me with the token: %d %v", status, me)
+	}
+	if _, err := cog.GetTokensFromRefreshToken(ctxT(t, 10*time.Second), &cip.GetTokensFromRefreshTokenInput{
+		ClientId: aws.String(H.ClientID), RefreshToken: aws.String(rt), ClientSecret: aws.String("guess"),
+	}); err == nil {
+		t.Fatal("a client secret the client does not have was accepted")
+	}
+	if _, err := cog.RevokeToken(ctxT(t, 10*time.Second), &cip.RevokeTokenInput{
+		ClientId: aws.String(H.ClientID), Token: aws.String(rt),
+	}); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	if _, err := cog.GetTokensFromRefreshToken(ctxT(t, 10*time.Second), &cip.GetTokensFromRefreshTokenInput{
+		ClientId: aws.String(H.ClientID), RefreshToken: aws.String(rt),
+	}); err == nil {
+		t.Fatal("a revoked refresh token was accepted")
+	}
+}

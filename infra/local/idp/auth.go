@@ -343,6 +343,45 @@ func (p *Pool) useSession(id string, expires time.Time) bool {
 	return true
 }
 
+// getTokensFromRefreshTokenIn is GetTokensFromRefreshToken's request. ClientSecret is refused
+// (the app client has none); ClientMetadata would go to a pre-token-generation trigger, which this
+// pool does not have.
+type getTokensFromRefreshTokenIn struct {
+	RefreshToken   string
+	ClientId       string
+	ClientSecret   string
+	ClientMetadata map[string]string
+}
+
+type getTokensOut struct {
+	AuthenticationResult *authResult
+}
+
+// getTokensFromRefreshToken is the newer refresh operation (Amplify JS v6 calls it): the same
+// checks and tokens as InitiateAuth REFRESH_TOKEN_AUTH. Without refresh-token rotation (the
+// construct's client does not enable it) Cognito returns no new refresh token, and neither does
+// this; see https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_GetTokensFromRefreshToken.html.
+func (p *Pool) getTokensFromRefreshToken(c call, in *getTokensFromRefreshTokenIn) (any, error) {
+	if err := p.checkClient(in.ClientId); err != nil {
+		return nil, err
+	}
+	if in.ClientSecret != "" {
+		return nil, apiErr(errNotAuthorized, "Client %s has no client secret", in.ClientId)
+	}
+	if in.RefreshToken == "" {
+		return nil, apiErr(errInvalidParameter, "Missing required parameter RefreshToken")
+	}
+	rt, u, err := p.openRefreshToken(in.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.issue(u, rt)
+	if err != nil {
+		return nil, err
+	}
+	return &getTokensOut{AuthenticationResult: res}, nil
+}
+
 func (p *Pool) refresh(in *initiateAuthIn) (any, error) {
 	tok := in.AuthParameters["REFRESH_TOKEN"]
 	if tok == "" {

@@ -34,8 +34,10 @@
 //     retried: UserLambdaValidationException "<Trigger> failed with error <message>."; an
 //     unreadable response: InvalidLambdaResponseException.
 //   - Tokens: RS256 ID and access tokens with Cognito's claims, a JWKS at
-//     /{PoolID}/.well-known/jwks.json, opaque sealed refresh tokens; REFRESH_TOKEN_AUTH returns new
-//     ID and access tokens with the same auth_time and origin_jti and no new refresh token.
+//     /{PoolID}/.well-known/jwks.json, opaque sealed refresh tokens; REFRESH_TOKEN_AUTH and
+//     GetTokensFromRefreshToken (Amplify JS v6 refreshes with it) return new ID and access tokens
+//     with the same auth_time and origin_jti and no new refresh token (no refresh-token rotation
+//     on the client: API_GetTokensFromRefreshToken in the Cognito API reference).
 //     RevokeToken, GlobalSignOut, AdminUserGlobalSignOut, AdminDisableUser and AdminDeleteUser
 //     revoke: every call that takes an access token (GetUser, UpdateUserAttributes,
 //     GlobalSignOut) then answers NotAuthorizedException "Access Token has been revoked", and the

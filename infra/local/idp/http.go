@@ -73,6 +73,7 @@ type operation func(p *Pool, c call, body []byte) (any, error)
 var operations = map[string]operation{
 	"SignUp":                    op((*Pool).signUp),
 	"InitiateAuth":              op((*Pool).initiateAuth),
+	"GetTokensFromRefreshToken": op((*Pool).getTokensFromRefreshToken),
 	"RespondToAuthChallenge":    op((*Pool).respondToAuthChallenge),
 	"GetUser":                   op((*Pool).getUser),
 	"UpdateUserAttributes":      op((*Pool).updateUserAttributes),

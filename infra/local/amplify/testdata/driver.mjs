@@ -4,6 +4,7 @@
 // provide (the emailed code, a registered passkey) and prints one JSON line per step; the Go test
 // checks the tokens against the local HTTP API.
 import * as client from "./amplify-client.mjs";
+import { fetchAuthSession } from "aws-amplify/auth";
 
 const env = (name) => {
   const v = process.env[name];
@@ -119,6 +120,9 @@ async function main() {
   const accepted = await client.answerEmailCode(code);
   if (!accepted.signedIn) throw new Error("the right code did not sign in: " + JSON.stringify(accepted));
   report("email_otp", await tokens());
+  // Amplify refreshes expired tokens with GetTokensFromRefreshToken: force one.
+  await fetchAuthSession({ forceRefresh: true });
+  report("refreshed", await tokens());
 
   // Device key: a WebCrypto P-256 key registered through the API with the code sign-in's token.
   const key = await client.webCryptoDeviceKey();
