@@ -34,8 +34,25 @@ type MagicLinkProps struct {
 	// Templates of the email, with the placeholders {{.Link}}, {{.AppName}} and {{.Minutes}}:
 	// the subject must not print {{.Link}} (subjects show on lock screens), both bodies must.
 	// Defaults: magiclink.DefaultEmailSubject, DefaultEmailText, DefaultEmailHTML (values
-	// HTML-escaped).
+	// HTML-escaped) with an AppName, their *NoName forms without one.
 	Templates EmailTemplates
+	// Locales are the email's templates per locale: keys are lower-case language tags ("es",
+	// "pt-br"), at most 20, chosen as CodeProps.Locales are (ClientMetadata "locale" of the link
+	// request, else the user's attribute "locale", "es-MX" finding "es", anything else the
+	// templates above). An empty field takes Templates' (or the default). Default none.
+	Locales map[string]EmailTemplates
+}
+
+// linkLocales converts Locales to package magiclink's (nil for none).
+func (m MagicLinkProps) linkLocales() map[string]magiclink.LocaleTemplates {
+	if len(m.Locales) == 0 {
+		return nil
+	}
+	out := make(map[string]magiclink.LocaleTemplates, len(m.Locales))
+	for tag, t := range m.Locales {
+		out[tag] = magiclink.LocaleTemplates{Subject: t.Subject, Text: t.Text, HTML: t.HTML}
+	}
+	return out
 }
 
 // EmailTemplates are an email's subject, plain-text body and HTML body. Empty fields take the
@@ -83,6 +100,7 @@ func (p Props) magicLinkEnv() map[string]string {
 		magiclink.EnvEmailSubject: m.Templates.Subject,
 		magiclink.EnvEmailText:    m.Templates.Text,
 		magiclink.EnvEmailHTML:    m.Templates.HTML,
+		magiclink.EnvLocalesJSON:  localesJSON(m.linkLocales()),
 	} {
 		if v != "" {
 			env[k] = v

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -34,6 +36,13 @@ type NotificationProps struct {
 	// Templates override the default messages per kind (a kind of Events), field by field (see
 	// NotificationTemplates). Default: none (the default messages of every kind).
 	Templates map[NotificationKind]NotificationTemplates
+	// Locales are the messages per locale and kind, field by field over Templates (an empty
+	// field, or a kind left out, takes Templates' or the default): keys are lower-case language
+	// tags ("es", "pt-br"), at most 20, each kind one of Events. A message's locale is the
+	// user's attribute "locale" (or the ClientMetadata "locale" of the request, where the
+	// function sending it passes it on), "es-MX" finding "es"; an unknown or malformed locale
+	// gets the default-locale messages and never fails a send. Default none.
+	Locales map[string]map[NotificationKind]NotificationTemplates
 	// Timeout bounds one notification: Verify and the API wait for it before they answer.
 	// Default 1 s; range 100 ms - 2 s (MaxNotificationTimeout).
 	Timeout time.Duration
@@ -114,7 +123,22 @@ func (p Props) notifyEnv(kinds []notify.Kind) map[string]string {
 	if js := templatesJSON(notifyTemplates(n.Templates), kinds); js != "" {
 		env[notify.EnvTemplatesJSON] = js
 	}
+	if js := localesTemplatesJSON(n.Locales, kinds); js != "" {
+		env[notify.EnvLocalesJSON] = js
+	}
 	return env
+}
+
+// localesTemplatesJSON is NOTIFY_LOCALES_JSON for kinds: per locale, templatesJSON of its
+// templates of those kinds; locales without any left out, "" when none is left.
+func localesTemplatesJSON(locales map[string]map[NotificationKind]NotificationTemplates, kinds []notify.Kind) string {
+	out := map[string]json.RawMessage{}
+	for tag, m := range locales {
+		if js := templatesJSON(notifyTemplates(m), kinds); js != "" {
+			out[tag] = json.RawMessage(js)
+		}
+	}
+	return localesJSON(out)
 }
 
 // limitsEnv writes limits as "<seconds>s:<max>,...", or def (notify's syntax) in that form when
@@ -212,6 +236,17 @@ func (p Props) validateNotifications(bad func(format string, a ...any)) {
 			bad("Notifications.Templates has %q, which is not in Notifications.Events", k)
 		}
 	}
+	tags := slices.Sorted(maps.Keys(n.Locales))
+	if err := delivery.CheckLocaleTags(slices.Clone(tags)); err != nil {
+		bad("Notifications.Locales: %w", err)
+	}
+	for _, tag := range tags {
+		for _, k := range sortedKinds(notifyTemplates(n.Locales[tag])) {
+			if !seen[k] {
+				bad("Notifications.Locales[%q] has %q, which is not in Notifications.Events", tag, k)
+			}
+		}
+	}
 	if (len(n.LockedLimits) > 0 || len(n.LockedSMSLimits) > 0) && !seen[notify.AccountLocked] {
 		bad("Notifications.LockedLimits and LockedSMSLimits cap account_locked, which is not in Notifications.Events")
 	}
@@ -247,7 +282,8 @@ func (p Props) notificationTemplateBytes() int {
 	if p.Notifications == nil {
 		return 0
 	}
-	return len(templatesJSON(notifyTemplates(p.Notifications.Templates), notify.Kinds))
+	return len(templatesJSON(notifyTemplates(p.Notifications.Templates), notify.Kinds)) +
+		len(localesTemplatesJSON(p.Notifications.Locales, notify.Kinds))
 }
 
 func kindNames(kinds []notify.Kind) string {

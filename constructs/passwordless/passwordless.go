@@ -699,6 +699,7 @@ func codeEnvStrings(p Props) map[string]string {
 		otp.EnvEmailTextTemplate:    c.EmailTextTemplate,
 		otp.EnvEmailHTMLTemplate:    c.EmailHTMLTemplate,
 		otp.EnvSMSTemplate:          c.SMSTemplate,
+		otp.EnvLocalesJSON:          localesJSON(c.Locales),
 		otp.EnvSMSAllowedCountries:  strings.Join(c.SMSAllowedCountries, ","),
 		otp.EnvSMSSenderID:          c.SMSSenderID,
 		otp.EnvSMSOriginationNumber: c.SMSOriginationNumber,

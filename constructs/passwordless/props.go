@@ -1,6 +1,8 @@
 package passwordless
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -67,7 +69,9 @@ type Props struct {
 	AllowUnauthenticatedIdentities bool
 	// DeviceKeys configures device-key registration (used with the device_key method).
 	DeviceKeys DeviceKeyProps
-	// AppName names the app in email and SMS messages. Default "your app".
+	// AppName names the app in email and SMS messages. Default "your app", which the default
+	// messages leave out ("Your sign-in code", not "Your your app sign-in code"); templates of
+	// your own print it.
 	AppName string
 	// Codes configures email and SMS one-time codes.
 	Codes CodeProps
@@ -161,7 +165,24 @@ type CodeProps struct {
 	DailyCap int
 	// Templates with the placeholders {{.Code}}, {{.AppName}} and {{.Minutes}}; the bodies must
 	// contain {{.Code}}. Defaults: otp.DefaultEmailSubject, otp.DefaultEmailTextTemplate,
-	// otp.DefaultEmailHTMLTemplate (values HTML-escaped), otp.DefaultSMSTemplate.
+	// otp.DefaultEmailHTMLTemplate (values HTML-escaped), otp.DefaultSMSTemplate with an AppName,
+	// their *NoName forms without one.
+	EmailSubject, EmailText, EmailHTML, SMSText string
+	// Locales are the code messages per locale: keys are lower-case language tags ("es",
+	// "pt-br"; ^[a-z]{2,3}(-[a-z0-9]{2,8})*$), at most 20. A sign-in's locale is its
+	// ClientMetadata key "locale" (sent with RespondToAuthChallenge, where the code is created),
+	// else the user's attribute "locale", matched case-insensitively with "_" read as "-" and
+	// the region dropped when only the language is configured ("es-MX" finds "es"); an unknown
+	// or malformed locale gets the templates above and never fails a send. An empty field of a
+	// locale takes the template above. They share the 4 KB environment with the other templates
+	// (see maxTemplateEnv). Default none.
+	Locales map[string]CodeTemplates
+}
+
+// CodeTemplates are the code messages of one locale (see CodeProps.Locales), with the
+// placeholders of CodeProps' templates; an empty field takes CodeProps' template (or its
+// default).
+type CodeTemplates struct {
 	EmailSubject, EmailText, EmailHTML, SMSText string
 }
 
@@ -440,13 +461,22 @@ func (p Props) Validate() error {
 		// The same checks the functions run at start-up, so a bad value fails the synth instead.
 		if err := p.otpConfig().Validate(); err != nil {
 			bad("codes: %w", err)
+		} else if len(p.Codes.Locales) > 0 {
+			// The locales reach the functions as OTP_LOCALES_JSON: read them back with otp's parser.
+			env := codeEnvStrings(p)
+			if _, err := otp.ParseLocalesJSON(env[otp.EnvLocalesJSON]); err != nil {
+				bad("codes: %s: %w", otp.EnvLocalesJSON, err)
+			}
 		}
 		if p.Codes.TTL > p.AuthSessionValidity {
 			bad("Codes.TTL %v is longer than AuthSessionValidity %v", p.Codes.TTL, p.AuthSessionValidity)
 		}
 	}
+	if len(p.Codes.Locales) > 0 && !p.codes() {
+		bad("Codes.Locales is set but no code method (email_otp, sms_otp) is enabled")
+	}
 	if n := p.templateBytes(); n > maxTemplateEnv {
-		bad("templates are %d bytes; Lambda's environment holds 4 KB, keep them under %d", n, maxTemplateEnv)
+		bad("templates are %d bytes; Lambda's environment holds 4 KB, keep them under %d (templates per locale count too: configure fewer locales or shorter templates)", n, maxTemplateEnv)
 	}
 	p.validateMagicLink(bad)
 	p.validateNotifications(bad)
@@ -555,12 +585,41 @@ func (p Props) templateBytes() int {
 	n := p.notificationTemplateBytes()
 	if p.codes() {
 		n += len(p.Codes.EmailSubject) + len(p.Codes.EmailText) + len(p.Codes.EmailHTML) + len(p.Codes.SMSText)
+		n += len(localesJSON(p.otpConfig().Locales))
 	}
 	if p.links() && p.MagicLink != nil {
 		t := p.MagicLink.Templates
 		n += len(t.Subject) + len(t.Text) + len(t.HTML)
+		n += len(localesJSON(p.MagicLink.linkLocales()))
 	}
 	return n
+}
+
+// otpLocales converts Locales to package otp's (nil for none).
+func (c CodeProps) otpLocales() map[string]otp.LocaleTemplates {
+	if len(c.Locales) == 0 {
+		return nil
+	}
+	out := make(map[string]otp.LocaleTemplates, len(c.Locales))
+	for tag, t := range c.Locales {
+		out[tag] = otp.LocaleTemplates{EmailSubject: t.EmailSubject, EmailText: t.EmailText, EmailHTML: t.EmailHTML, SMS: t.SMSText}
+	}
+	return out
+}
+
+// localesJSON is a *_LOCALES_JSON variable: m as JSON with sorted keys and HTML left readable,
+// "" for none.
+func localesJSON[M ~map[string]V, V any](m M) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		panic(err) // maps of strings always encode
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // codes reports whether a code method is enabled.
@@ -586,6 +645,7 @@ func (p Props) otpConfig() otp.Config {
 		EmailTextTemplate:    p.Codes.EmailText,
 		EmailHTMLTemplate:    p.Codes.EmailHTML,
 		SMSTemplate:          p.Codes.SMSText,
+		Locales:              p.Codes.otpLocales(),
 		SMSAllowedCountries:  p.SMS.AllowedCountries,
 		SMSSenderID:          p.SMS.SenderID,
 		SMSOriginationNumber: p.SMS.OriginationNumber,

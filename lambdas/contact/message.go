@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 )
 
 // The messages of the contact routes. They are fixed (not configurable); APP_NAME names the
@@ -56,6 +58,17 @@ to your account made it: contact {{.AppName}} support.</p>
 `
 )
 
+// noName rewrites the fixed messages for a deployment without an app name (delivery.HasAppName
+// false): "Your {{.AppName}} email address" becomes "Your email address", "a {{.AppName}}
+// account" "an account", and so on; a test renders every message both ways.
+var noName = strings.NewReplacer(
+	"Your {{.AppName}} ", "Your ",
+	"your {{.AppName}} ", "your ",
+	"a {{.AppName}} account", "an account",
+	" for {{.AppName}}", "",
+	"contact {{.AppName}} support", "contact support",
+)
+
 // maxSMSLength is the longest SMS sent, in characters: one GSM-7 segment (otp.MaxSMSLength).
 const maxSMSLength = 160
 
@@ -73,6 +86,10 @@ func render(src string, d messageData, escapeHTML bool) string {
 			return html.EscapeString(s)
 		}
 		return s
+	}
+	if !delivery.HasAppName(d.AppName) {
+		// No app name configured: the messages leave it out rather than read "your your app".
+		src = noName.Replace(src)
 	}
 	return strings.NewReplacer(
 		"{{.Code}}", esc(d.Code),

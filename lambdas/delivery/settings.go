@@ -80,8 +80,8 @@ var (
 // Settings are the sender settings every message to a user goes with. The zero value of a field
 // means its default (see WithDefaults).
 type Settings struct {
-	// AppName names the application in messages. Default "your app"; 1-64 characters, no
-	// control characters.
+	// AppName names the application in messages. Default "your app" (DefaultAppName), which
+	// the default templates leave out (see HasAppName); 1-64 characters, no control characters.
 	AppName string
 	// EmailFrom is the SES sender, "no-reply@example.com" or "Example <no-reply@example.com>",
 	// an SES verified identity. No default: empty sends no email.
@@ -108,6 +108,11 @@ type Settings struct {
 	// that are frequent pumping targets; the region codes "US,CA" are not.
 	SMSAllowedCountries []string
 }
+
+// HasAppName reports whether name is an application name of its own: not empty and not
+// DefaultAppName. Without one the default templates leave the name out, so that no message
+// reads "Your your app sign-in code"; a template of the user's own prints DefaultAppName.
+func HasAppName(name string) bool { return name != "" && name != DefaultAppName }
 
 // SettingsFromEnv reads the Settings through getenv (os.Getenv when nil), trimmed, without
 // defaults. A malformed SMS_ALLOWED_COUNTRIES is an error naming the variable; everything else

@@ -1,6 +1,7 @@
 package magiclink
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -23,6 +25,7 @@ const (
 	EnvEmailSubject = "MAGIC_LINK_EMAIL_SUBJECT" // template; default DefaultEmailSubject
 	EnvEmailText    = "MAGIC_LINK_EMAIL_TEXT"    // template; default DefaultEmailText
 	EnvEmailHTML    = "MAGIC_LINK_EMAIL_HTML"    // template; default DefaultEmailHTML
+	EnvLocalesJSON  = "MAGIC_LINK_LOCALES_JSON"  // default none: {"es": {"subject", "text", "html"}}
 )
 
 // Defaults and bounds.
@@ -42,6 +45,21 @@ const (
 	DefaultEmailHTML = `<!DOCTYPE html>
 <html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222">
 <p><a href="{{.Link}}" style="font-size:18px;font-weight:bold">Sign in to {{.AppName}}</a></p>
+<p>The link works once and expires in {{.Minutes}} minutes. If you did not ask to sign in, ignore this email:
+nobody can sign in without the link. Never forward this email.</p>
+<p style="font-size:12px;color:#666;word-break:break-all">{{.Link}}</p>
+</body></html>
+`
+
+	// The defaults without an application name, used when AppName is unset or
+	// otp.DefaultAppName ("your app"), so that no email reads "Your your app sign-in link".
+	DefaultEmailSubjectNoName = "Your sign-in link"
+	DefaultEmailTextNoName    = "Open this link to sign in:\n\n{{.Link}}\n\n" +
+		"The link works once and expires in {{.Minutes}} minutes. If you did not ask to sign in, ignore this email:\n" +
+		"nobody can sign in without the link. Never forward this email.\n"
+	DefaultEmailHTMLNoName = `<!DOCTYPE html>
+<html><body style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#222">
+<p><a href="{{.Link}}" style="font-size:18px;font-weight:bold">Sign in</a></p>
 <p>The link works once and expires in {{.Minutes}} minutes. If you did not ask to sign in, ignore this email:
 nobody can sign in without the link. Never forward this email.</p>
 <p style="font-size:12px;color:#666;word-break:break-all">{{.Link}}</p>
@@ -79,6 +97,28 @@ type Config struct {
 	EmailSubject string
 	EmailText    string
 	EmailHTML    string
+	// Locales are the email's templates per locale (lower-case language tags such as "es" or
+	// "pt-br", at most delivery.MaxLocales), chosen by the ClientMetadata key "locale" of the
+	// request, else the user's attribute "locale", normalised ("es-MX" finds "es"); an unknown or
+	// malformed locale takes the templates above, as does an empty field. Default none.
+	Locales map[string]LocaleTemplates
+}
+
+// LocaleTemplates are the link email's templates of one locale (see Config.Locales).
+type LocaleTemplates struct {
+	Subject string `json:"subject,omitempty"`
+	Text    string `json:"text,omitempty"`
+	HTML    string `json:"html,omitempty"`
+}
+
+// ParseLocalesJSON parses MAGIC_LINK_LOCALES_JSON: an object whose members are locale tags,
+// each an object of LocaleTemplates fields. Unknown fields are errors.
+func ParseLocalesJSON(s string) (map[string]LocaleTemplates, error) {
+	var out map[string]LocaleTemplates
+	if err := delivery.DecodeLocalesJSON(s, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c Config) withDefaults() Config {
@@ -86,23 +126,24 @@ func (c Config) withDefaults() Config {
 		c.TTL = DefaultTTL
 	}
 	shared := otp.DefaultConfig()
-	if c.AppName == "" {
-		c.AppName = shared.AppName
-	}
 	if c.SendDelays == nil {
 		c.SendDelays = shared.SendDelays
 	}
 	if c.SendDailyCap == 0 {
 		c.SendDailyCap = shared.SendDailyCap
 	}
+	named := otp.HasAppName(c.AppName)
 	if c.EmailSubject == "" {
-		c.EmailSubject = DefaultEmailSubject
+		c.EmailSubject = pick(named, DefaultEmailSubject, DefaultEmailSubjectNoName)
 	}
 	if c.EmailText == "" {
-		c.EmailText = DefaultEmailText
+		c.EmailText = pick(named, DefaultEmailText, DefaultEmailTextNoName)
 	}
 	if c.EmailHTML == "" {
-		c.EmailHTML = DefaultEmailHTML
+		c.EmailHTML = pick(named, DefaultEmailHTML, DefaultEmailHTMLNoName)
+	}
+	if c.AppName == "" {
+		c.AppName = shared.AppName
 	}
 	return c
 }
@@ -142,6 +183,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.SameDevice, err = SameDeviceFromEnv(getenv); err != nil {
 		errs = append(errs, err)
 	}
+	if s := strings.TrimSpace(getenv(EnvLocalesJSON)); s != "" {
+		if c.Locales, err = ParseLocalesJSON(s); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvLocalesJSON, err))
+		}
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("magiclink: %w", errors.Join(errs...))
 	}
@@ -150,6 +196,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+func pick(named bool, withName, noName string) string {
+	if named {
+		return withName
+	}
+	return noName
 }
 
 // SameDeviceFromEnv reads MAGIC_LINK_SAME_DEVICE: "true", "false", or unset/empty (false).
@@ -219,6 +272,21 @@ func (c Config) Validate() error {
 type compiled struct {
 	subject, text, html *template
 	minutes             int
+	// locales are the templates per locale tag.
+	locales map[string]*compiled
+}
+
+// forLocale returns the templates of the first candidate locale configured
+// (delivery.PickLocale), else t, and the tag chosen ("" for the default).
+func (t *compiled) forLocale(candidates ...string) (*compiled, string) {
+	if len(t.locales) == 0 {
+		return t, ""
+	}
+	tag := delivery.PickLocale(func(s string) bool { return t.locales[s] != nil }, candidates...)
+	if tag == "" {
+		return t, ""
+	}
+	return t.locales[tag], tag
 }
 
 func (c Config) compile() (*compiled, error) {
@@ -265,10 +333,28 @@ func (c Config) compile() (*compiled, error) {
 			bad("%v", err)
 		}
 	}
+	if len(c.Locales) > 0 && errors.Join(errs...) == nil {
+		errs = append(errs, c.compileLocales(t))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("magiclink: config: %w", err)
 	}
 	return t, nil
+}
+
+// compileLocales compiles and checks the templates of every locale into t.locales: each
+// locale's empty fields take the configured template.
+func (c Config) compileLocales(t *compiled) error {
+	var err error
+	t.locales, err = delivery.CompileLocales(c.Locales, func(l LocaleTemplates) (*compiled, error) {
+		lc := c
+		lc.Locales = nil
+		lc.EmailSubject = cmp.Or(l.Subject, c.EmailSubject)
+		lc.EmailText = cmp.Or(l.Text, c.EmailText)
+		lc.EmailHTML = cmp.Or(l.HTML, c.EmailHTML)
+		return lc.compile()
+	})
+	return err
 }
 
 func checkPlainText(name, s string, maxLen int) error {

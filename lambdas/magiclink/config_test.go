@@ -24,7 +24,8 @@ func TestFromEnvDefaults(t *testing.T) {
 	if c.TTL != 15*time.Minute || c.SameDevice || c.EmailFrom != sender || c.AppName != "your app" || c.SendDailyCap != 100 || len(c.SendDelays) != 5 {
 		t.Errorf("defaults: %+v", c)
 	}
-	if c.EmailSubject != magiclink.DefaultEmailSubject || c.EmailText != magiclink.DefaultEmailText || c.EmailHTML != magiclink.DefaultEmailHTML {
+	// Without an app name of its own the defaults leave the name out.
+	if c.EmailSubject != magiclink.DefaultEmailSubjectNoName || c.EmailText != magiclink.DefaultEmailTextNoName || c.EmailHTML != magiclink.DefaultEmailHTMLNoName {
 		t.Error("default templates not filled in")
 	}
 	c, err = magiclink.FromEnv(envOf(map[string]string{

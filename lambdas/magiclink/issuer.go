@@ -14,6 +14,7 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -247,7 +248,11 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 		log.InfoContext(ctx, "magiclink: round already sent its link; not sending again")
 		return out, nil
 	}
-	if err := is.send(ctx, recipient, link.URL(redirect)); err != nil {
+	tmpl, locale := is.tmpl.forLocale(req.ClientMetadata[delivery.MetaLocale], req.UserAttributes[delivery.AttrLocale])
+	if locale != "" {
+		log.DebugContext(ctx, "magiclink: templates of a locale", "locale", locale) // a configured tag, never the raw value
+	}
+	if err := is.send(ctx, tmpl, recipient, link.URL(redirect)); err != nil {
 		log.WarnContext(ctx, "magiclink: sending the link failed", "err", err)
 		is.count(metrics.SendFailed, metrics.Dims{Channel: metrics.ChannelEmail})
 		return triggers.Issued{}, err
@@ -306,14 +311,14 @@ func policy(req triggers.IssueRequest, recipient string, fromAttr bool) string {
 	return ""
 }
 
-func (is *Issuer) send(ctx context.Context, to, link string) error {
-	d := TemplateData{Link: link, AppName: is.cfg.AppName, Minutes: is.tmpl.minutes}
+func (is *Issuer) send(ctx context.Context, t *compiled, to, link string) error {
+	d := TemplateData{Link: link, AppName: is.cfg.AppName, Minutes: t.minutes}
 	in := &awsapi.SendEmailInput{
 		From:             is.cfg.EmailFrom,
 		To:               []string{to},
-		Subject:          is.tmpl.subject.render(d),
-		Text:             is.tmpl.text.render(d),
-		HTML:             is.tmpl.html.render(d),
+		Subject:          t.subject.render(d),
+		Text:             t.text.render(d),
+		HTML:             t.html.render(d),
 		ConfigurationSet: is.cfg.EmailConfigurationSet, // "" sends none
 	}
 	if err := is.email.SendEmail(ctx, in); err != nil {

@@ -1,10 +1,13 @@
 package notify
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -21,6 +24,9 @@ const (
 	// EnvTemplatesJSON overrides templates: {"<kind>": {"subject", "text", "html", "sms"}}, every
 	// member optional (default none).
 	EnvTemplatesJSON = "NOTIFY_TEMPLATES_JSON"
+	// EnvLocalesJSON holds templates per locale: {"<locale>": {"<kind>": {"subject", "text",
+	// "html", "sms"}}} (see Config.Locales). Default none.
+	EnvLocalesJSON = "NOTIFY_LOCALES_JSON"
 	// EnvTimeout bounds one Notify call, a Go duration (default 1s, range 100ms-4s).
 	EnvTimeout = "NOTIFY_TIMEOUT"
 	// EnvLockedLimits caps account_locked notifications per account, "window:max,..."
@@ -71,8 +77,15 @@ const (
 type Config struct {
 	// Events are the kinds to notify; empty turns notifications off.
 	Events []Kind
-	// Templates override DefaultTemplates per kind, field by field.
+	// Templates override DefaultTemplates per kind, field by field. Without an application
+	// name of its own (AppName unset or "your app") the defaults are DefaultTemplatesNoName.
 	Templates map[Kind]Templates
+	// Locales are templates per locale (lower-case language tags such as "es" or "pt-br", at
+	// most delivery.MaxLocales) and kind, field by field over Templates (an empty field or a
+	// kind left out takes Templates, then the default). The locale of a message is the event's
+	// Locale, else the user's attribute "locale", normalised ("es-MX" finds "es"); an unknown or
+	// malformed locale takes Templates. Default none.
+	Locales map[string]map[Kind]Templates
 	// Timeout bounds one Notify call. Default 1 s, range 100 ms-4 s.
 	Timeout time.Duration
 	// LockedLimits caps account_locked notifications per account. Default 3 per 24 h.
@@ -136,6 +149,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if s := strings.TrimSpace(getenv(EnvTemplatesJSON)); s != "" {
 		if c.Templates, err = ParseTemplatesJSON(s); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvTemplatesJSON, err))
+		}
+	}
+	if s := strings.TrimSpace(getenv(EnvLocalesJSON)); s != "" {
+		if c.Locales, err = ParseLocalesJSON(s); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvLocalesJSON, err))
 		}
 	}
 	if s := strings.TrimSpace(getenv(EnvTimeout)); s != "" {
@@ -214,6 +232,24 @@ func ParseTemplatesJSON(s string) (map[Kind]Templates, error) {
 	return out, nil
 }
 
+// ParseLocalesJSON parses NOTIFY_LOCALES_JSON: an object whose members are locale tags, each
+// an object as NOTIFY_TEMPLATES_JSON. The tags are checked by Validate.
+func ParseLocalesJSON(s string) (map[string]map[Kind]Templates, error) {
+	var raw map[string]json.RawMessage
+	if err := delivery.DecodeLocalesJSON(s, &raw); err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[Kind]Templates, len(raw))
+	for tag, r := range raw {
+		t, err := ParseTemplatesJSON(string(r))
+		if err != nil {
+			return nil, fmt.Errorf("locale %q: %w", delivery.Shorten(tag), err)
+		}
+		out[tag] = t
+	}
+	return out, nil
+}
+
 // ParseLimits parses "window:max,..." such as "1h:20,24h:100" (windows in Go duration syntax,
 // whole seconds up to 31 days, distinct; 1-5 limits; max 1-100000).
 func ParseLimits(s string) ([]store.Limit, error) { return delivery.ParseLimits(s, maxLimitMax) }
@@ -226,8 +262,59 @@ type compiled struct {
 // Validate checks every field (after filling defaults), parses every template and renders it
 // with sample values.
 func (c Config) Validate() error {
-	_, err := c.withDefaults().compile()
+	c = c.withDefaults()
+	if _, err := c.compile(); err != nil {
+		return err
+	}
+	_, err := c.compileLocales()
 	return err
+}
+
+// compileLocales compiles every locale's templates of every kind (Config.Locales); nil for
+// none.
+func (c Config) compileLocales() (map[string]map[Kind]*compiled, error) {
+	if len(c.Locales) == 0 {
+		return nil, nil
+	}
+	tags := slices.Collect(maps.Keys(c.Locales))
+	if err := delivery.CheckLocaleTags(tags); err != nil {
+		return nil, fmt.Errorf("notify: config: %w", err)
+	}
+	var errs []error
+	out := make(map[string]map[Kind]*compiled, len(tags))
+	for _, tag := range tags { // sorted by CheckLocaleTags
+		lc := c
+		lc.Locales = nil
+		lc.Templates = make(map[Kind]Templates, len(Kinds))
+		for k, l := range c.Locales[tag] {
+			if !k.Valid() {
+				errs = append(errs, fmt.Errorf("locale %s: templates for unknown event kind %q", tag, delivery.Shorten(string(k))))
+				continue
+			}
+			base := c.Templates[k]
+			html := l.HTML
+			if html == "" && l.Text == "" {
+				html = base.HTML // a locale's own Text makes its HTML, as for Templates
+			}
+			lc.Templates[k] = Templates{Subject: cmp.Or(l.Subject, base.Subject), Text: cmp.Or(l.Text, base.Text),
+				HTML: html, SMS: cmp.Or(l.SMS, base.SMS)}
+		}
+		for k, base := range c.Templates {
+			if _, ok := lc.Templates[k]; !ok {
+				lc.Templates[k] = base
+			}
+		}
+		m, err := lc.compile()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("locale %s: %w", tag, errors.Unwrap(err)))
+			continue
+		}
+		out[tag] = m
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("notify: config: %w", errors.Join(errs...))
+	}
+	return out, nil
 }
 
 func (c Config) compile() (map[Kind]*compiled, error) {
@@ -281,6 +368,9 @@ func (c Config) compile() (map[Kind]*compiled, error) {
 // longest sample values each field can take.
 func (c Config) compileKind(k Kind) (*compiled, error) {
 	def, over := DefaultTemplates[k], c.Templates[k]
+	if !delivery.HasAppName(c.AppName) {
+		def = DefaultTemplatesNoName[k]
+	}
 	pick := func(o, d string) string {
 		if o != "" {
 			return o

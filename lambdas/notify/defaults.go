@@ -1,5 +1,11 @@
 package notify
 
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // Templates are one kind's message templates. An empty field takes the kind's default; an empty
 // HTML is made from Text (escaped, paragraphs kept), so overriding Text alone changes both
 // bodies.
@@ -81,4 +87,27 @@ var DefaultTemplates = map[Kind]Templates{
 			"someone else may have access to your account.\n",
 		SMS: "{{.AppName}}: new sign-in with {{.Detail.method}}. Not you? Sign in and contact support.",
 	},
+}
+
+// DefaultTemplatesNoName are DefaultTemplates without the application name, used when AppName
+// is unset or delivery.DefaultAppName ("your app"), so that no message reads "your your app
+// account": "your account", and SMS without the leading "AppName: ".
+var DefaultTemplatesNoName = func() map[Kind]Templates {
+	out := make(map[Kind]Templates, len(DefaultTemplates))
+	for k, t := range DefaultTemplates {
+		out[k] = Templates{Subject: withoutAppName(t.Subject), Text: withoutAppName(t.Text), HTML: withoutAppName(t.HTML),
+			SMS: withoutAppName(t.SMS)}
+	}
+	return out
+}()
+
+// withoutAppName rewrites a default template: "your {{.AppName}} account" becomes "your
+// account", and a leading "{{.AppName}}: " goes, the next letter capitalised.
+func withoutAppName(s string) string {
+	s = strings.ReplaceAll(s, "your {{.AppName}} account", "your account")
+	if rest, ok := strings.CutPrefix(s, "{{.AppName}}: "); ok {
+		r, n := utf8.DecodeRuneInString(rest)
+		s = string(unicode.ToUpper(r)) + rest[n:]
+	}
+	return s
 }

@@ -33,6 +33,10 @@ type Event struct {
 	// ID makes the notification idempotent: one ID (with the same kind and user) is sent at most
 	// once (a Cognito retry of the trigger). Empty: not de-duplicated.
 	ID string
+	// Locale is the locale the request that caused the event asked for (its ClientMetadata key
+	// "locale"), when there is one. The message's locale is Locale, else the attribute
+	// "locale" of Attributes, else the default (see Config.Locales).
+	Locale string
 }
 
 // Store is the part of *store.Store the Sender uses.
@@ -78,6 +82,7 @@ type Sender struct {
 	cfg      Config
 	on       map[Kind]bool
 	tmpl     map[Kind]*compiled
+	locales  map[string]map[Kind]*compiled
 	store    Store
 	email    EmailSender
 	sms      SMSSender
@@ -95,10 +100,14 @@ func New(cfg Config, d Deps) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	locales, err := cfg.compileLocales()
+	if err != nil {
+		return nil, err
+	}
 	if len(cfg.Events) > 0 && (d.Store == nil || d.Email == nil || d.SMS == nil) {
 		return nil, errors.New("notify: events are enabled but the store, email or SMS sender is missing")
 	}
-	s := &Sender{cfg: cfg, on: map[Kind]bool{}, tmpl: tmpl, store: d.Store, email: d.Email, sms: d.SMS, log: d.Log, now: d.Now,
+	s := &Sender{cfg: cfg, on: map[Kind]bool{}, tmpl: tmpl, locales: locales, store: d.Store, email: d.Email, sms: d.SMS, log: d.Log, now: d.Now,
 		metrics: d.Metrics}
 	for _, k := range cfg.Events {
 		s.on[k] = true
@@ -312,6 +321,13 @@ func (s *Sender) run(ctx context.Context, k *keyed.Key, ev Event, t *tally) {
 	}
 	d := s.data(ev)
 	tmpl := s.tmpl[ev.Kind]
+	if len(s.locales) > 0 {
+		// The tag chosen is a configured one: never the raw value.
+		if tag := delivery.PickLocale(func(t string) bool { return s.locales[t] != nil }, ev.Locale, ev.Attributes[delivery.AttrLocale]); tag != "" {
+			tmpl = s.locales[tag][ev.Kind]
+			log.DebugContext(ctx, "notification templates of a locale", "locale", tag)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, r := range rcpts {
 		wg.Add(1)

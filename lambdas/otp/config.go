@@ -1,6 +1,7 @@
 package otp
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +25,7 @@ const (
 	EnvEmailTextTemplate   = "EMAIL_TEXT_TEMPLATE"   // default DefaultEmailTextTemplate
 	EnvEmailHTMLTemplate   = "EMAIL_HTML_TEMPLATE"   // default DefaultEmailHTMLTemplate
 	EnvSMSTemplate         = "SMS_TEMPLATE"          // default DefaultSMSTemplate
+	EnvLocalesJSON         = "OTP_LOCALES_JSON"      // default none: {"es": {"emailSubject", "emailText", "emailHtml", "sms"}}
 
 	// The sender settings, shared with every other sender (package delivery).
 	EnvEmailFrom             = delivery.EnvEmailFrom             // required for email_otp
@@ -76,6 +78,20 @@ Never share this code with anyone.</p>
 </body></html>
 `
 	DefaultSMSTemplate = "{{.Code}} is your {{.AppName}} code. It expires in {{.Minutes}} minutes."
+
+	// The defaults without an application name, used when AppName is unset or
+	// DefaultAppName ("your app"), so that no message reads "Your your app sign-in code".
+	DefaultEmailSubjectNoName      = "Your sign-in code"
+	DefaultEmailTextTemplateNoName = "Your sign-in code is {{.Code}}\n\n" +
+		"It expires in {{.Minutes}} minutes. If you did not try to sign in, ignore this email.\n" +
+		"Never share this code with anyone.\n"
+	DefaultEmailHTMLTemplateNoName = delivery.HTMLHead + `<p>Your sign-in code is</p>
+<p style="font-size:28px;font-weight:bold;letter-spacing:4px">{{.Code}}</p>
+<p>It expires in {{.Minutes}} minutes. If you did not try to sign in, ignore this email.<br>
+Never share this code with anyone.</p>
+</body></html>
+`
+	DefaultSMSTemplateNoName = "{{.Code}} is your sign-in code. It expires in {{.Minutes}} minutes."
 
 	// DefaultSMSAllowedCountries is deliberately short; see Config.SMSAllowedCountries: GB,
 	// DE, FR, AU and IE, region codes, so that "GB" leaves out Guernsey, Jersey and the Isle of
@@ -139,8 +155,9 @@ type Config struct {
 	EmailFrom string
 	// EmailConfigurationSet is the SES configuration set to send with (optional).
 	EmailConfigurationSet string
-	// AppName names the application in messages. Default "your app"; at most 64 characters,
-	// no control characters.
+	// AppName names the application in messages. Default "your app" (DefaultAppName), which the
+	// default templates leave out (the *NoName templates); at most 64 characters, no control
+	// characters.
 	AppName string
 	// EmailSubject is a text/template for the subject (fields of TemplateData). It is shown in
 	// notifications; putting .Code in it exposes the code on lock screens.
@@ -152,6 +169,12 @@ type Config struct {
 	// SMSTemplate is a text/template for the SMS text. It must print .Code and render to at most
 	// MaxSMSLength characters.
 	SMSTemplate string
+	// Locales are templates per locale (lower-case language tags such as "es" or "pt-br", at
+	// most delivery.MaxLocales). The locale of a message is the ClientMetadata key "locale" of
+	// the round, else the user's attribute "locale", normalised ("es-MX" and "es_mx" find "es");
+	// an unknown or malformed locale takes the templates above. An empty field of a locale takes
+	// the template above. Default none.
+	Locales map[string]LocaleTemplates
 
 	// SMSAllowedCountries lists where SMS codes may be sent: ISO 3166 region codes ("GB", the
 	// region of the number's numbering plan, as libphonenumber gives it) and/or calling-code
@@ -195,20 +218,51 @@ func (c Config) withDefaults() Config {
 	if c.SMSUnverifiedLimits == nil {
 		c.SMSUnverifiedLimits, _ = ParseLimits(DefaultSMSUnverifiedLimits)
 	}
+	named := HasAppName(c.AppName)
 	c.setSender(c.Sender().WithDefaults())
 	if c.EmailSubject == "" {
-		c.EmailSubject = DefaultEmailSubject
+		c.EmailSubject = pick(named, DefaultEmailSubject, DefaultEmailSubjectNoName)
 	}
 	if c.EmailTextTemplate == "" {
-		c.EmailTextTemplate = DefaultEmailTextTemplate
+		c.EmailTextTemplate = pick(named, DefaultEmailTextTemplate, DefaultEmailTextTemplateNoName)
 	}
 	if c.EmailHTMLTemplate == "" {
-		c.EmailHTMLTemplate = DefaultEmailHTMLTemplate
+		c.EmailHTMLTemplate = pick(named, DefaultEmailHTMLTemplate, DefaultEmailHTMLTemplateNoName)
 	}
 	if c.SMSTemplate == "" {
-		c.SMSTemplate = DefaultSMSTemplate
+		c.SMSTemplate = pick(named, DefaultSMSTemplate, DefaultSMSTemplateNoName)
 	}
 	return c
+}
+
+// HasAppName reports whether name is an application name of its own: not empty and not
+// DefaultAppName. Without one the default templates leave the name out.
+func HasAppName(name string) bool { return delivery.HasAppName(name) }
+
+func pick(named bool, withName, noName string) string {
+	if named {
+		return withName
+	}
+	return noName
+}
+
+// LocaleTemplates are the templates of one locale (see Config.Locales); an empty field takes
+// the Config's template.
+type LocaleTemplates struct {
+	EmailSubject string `json:"emailSubject,omitempty"`
+	EmailText    string `json:"emailText,omitempty"`
+	EmailHTML    string `json:"emailHtml,omitempty"`
+	SMS          string `json:"sms,omitempty"`
+}
+
+// ParseLocalesJSON parses OTP_LOCALES_JSON: an object whose members are locale tags, each an
+// object of LocaleTemplates fields. Unknown fields are errors.
+func ParseLocalesJSON(s string) (map[string]LocaleTemplates, error) {
+	var out map[string]LocaleTemplates
+	if err := delivery.DecodeLocalesJSON(s, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Sender returns c's sender settings (AppName, EmailFrom, EmailConfigurationSet, the SMS
@@ -278,6 +332,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.EmailTextTemplate = getenv(EnvEmailTextTemplate)
 	c.EmailHTMLTemplate = getenv(EnvEmailHTMLTemplate)
 	c.SMSTemplate = getenv(EnvSMSTemplate)
+	if s := strings.TrimSpace(getenv(EnvLocalesJSON)); s != "" {
+		l, err := ParseLocalesJSON(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvLocalesJSON, err))
+		}
+		c.Locales = l
+	}
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("otp: %w", errors.Join(errs...))
 	}
@@ -326,6 +387,22 @@ type templates struct {
 	html    *delivery.Template
 	sms     *delivery.Template
 	minutes int
+	// locales are the templates per locale tag.
+	locales map[string]*templates
+}
+
+// forLocale returns the templates of the first of the candidate locales (ClientMetadata, then
+// attribute) that is configured (delivery.PickLocale), else t, and the locale chosen ("" for
+// the default).
+func (t *templates) forLocale(candidates ...string) (*templates, string) {
+	if len(t.locales) == 0 {
+		return t, ""
+	}
+	tag := delivery.PickLocale(func(s string) bool { return t.locales[s] != nil }, candidates...)
+	if tag == "" {
+		return t, ""
+	}
+	return t.locales[tag], tag
 }
 
 // Validate checks every field (after filling defaults) and compiles and test-renders the
@@ -370,10 +447,29 @@ func (c Config) compile() (*templates, error) {
 	if len(errs) == 0 {
 		errs = append(errs, t.check(c))
 	}
+	if len(c.Locales) > 0 && errors.Join(errs...) == nil {
+		errs = append(errs, c.compileLocales(t))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("otp: config: %w", err)
 	}
 	return t, nil
+}
+
+// compileLocales compiles and checks the templates of every locale into t.locales: each
+// locale's empty fields take the configured template.
+func (c Config) compileLocales(t *templates) error {
+	var err error
+	t.locales, err = delivery.CompileLocales(c.Locales, func(l LocaleTemplates) (*templates, error) {
+		lc := c
+		lc.Locales = nil
+		lc.EmailSubject = cmp.Or(l.EmailSubject, c.EmailSubject)
+		lc.EmailTextTemplate = cmp.Or(l.EmailText, c.EmailTextTemplate)
+		lc.EmailHTMLTemplate = cmp.Or(l.EmailHTML, c.EmailHTMLTemplate)
+		lc.SMSTemplate = cmp.Or(l.SMS, c.SMSTemplate)
+		return lc.compile()
+	})
+	return err
 }
 
 // check renders every template with sample codes of the configured length.

@@ -363,10 +363,14 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 	}
 
 	start := time.Now()
+	tmpl, locale := is.tmpl.forLocale(req.ClientMetadata[delivery.MetaLocale], req.UserAttributes[delivery.AttrLocale])
+	if locale != "" {
+		log.DebugContext(ctx, "otp: templates of a locale", "locale", locale) // a configured tag, never the raw value
+	}
 	if m == authflow.SMSOTP {
-		err = is.sendSMS(ctx, address, code)
+		err = is.sendSMS(ctx, tmpl, address, code)
 	} else {
-		err = is.sendEmail(ctx, address, code)
+		err = is.sendEmail(ctx, tmpl, address, code)
 	}
 	if err != nil {
 		log.WarnContext(ctx, "otp: sending the code failed", "err", err)
@@ -553,17 +557,17 @@ func (is *Issuer) data(code string) TemplateData {
 	return TemplateData{Code: code, AppName: is.cfg.AppName, Minutes: is.tmpl.minutes}
 }
 
-func (is *Issuer) sendEmail(ctx context.Context, to, code string) error {
+func (is *Issuer) sendEmail(ctx context.Context, t *templates, to, code string) error {
 	d := is.data(code)
-	in := is.cfg.Sender().Email(to, d.render(is.tmpl.subject), d.render(is.tmpl.text), d.render(is.tmpl.html))
+	in := is.cfg.Sender().Email(to, d.render(t.subject), d.render(t.text), d.render(t.html))
 	if err := is.email.SendEmail(ctx, in); err != nil {
 		return newDeliveryError(MediumEmail, err)
 	}
 	return nil
 }
 
-func (is *Issuer) sendSMS(ctx context.Context, to, code string) error {
-	if err := is.sms.Publish(ctx, is.cfg.Sender().SMS(to, is.data(code).render(is.tmpl.sms))); err != nil {
+func (is *Issuer) sendSMS(ctx context.Context, t *templates, to, code string) error {
+	if err := is.sms.Publish(ctx, is.cfg.Sender().SMS(to, is.data(code).render(t.sms))); err != nil {
 		return newDeliveryError(MediumSMS, err)
 	}
 	return nil

@@ -233,13 +233,14 @@ func (s *stack) wantTokens(t testing.TB, what string, out *cip.RespondToAuthChal
 	return out.AuthenticationResult
 }
 
-// noticeSubjects match the default subject of each notification kind: the template's literal
+// noticeSubjects match the default subject of each notification kind (the name-free defaults:
+// the harness sets no app name): the template's literal
 // text, any value where it has a placeholder.
 var noticeSubjects = func() map[notify.Kind]*regexp.Regexp {
 	ph := regexp.MustCompile(`\{\{[^}]*\}\}`)
 	out := map[notify.Kind]*regexp.Regexp{}
 	for _, k := range notify.Kinds {
-		parts := ph.Split(notify.DefaultTemplates[k].Subject, -1)
+		parts := ph.Split(notify.DefaultTemplatesNoName[k].Subject, -1)
 		for i := range parts {
 			parts[i] = regexp.QuoteMeta(parts[i])
 		}
@@ -272,7 +273,7 @@ func noticeKind(m awsmock.Message) notify.Kind {
 // smsNotice matches the default SMS text of a kind.
 func smsNotice(k notify.Kind) *regexp.Regexp {
 	ph := regexp.MustCompile(`\{\{[^}]*\}\}`)
-	parts := ph.Split(notify.DefaultTemplates[k].SMS, -1)
+	parts := ph.Split(notify.DefaultTemplatesNoName[k].SMS, -1)
 	for i := range parts {
 		parts[i] = regexp.QuoteMeta(parts[i])
 	}

@@ -31,7 +31,7 @@ var notifyTests = []subtest{
 // with value in its place.
 func detailText(t testing.TB, k notify.Kind, field, value string) string {
 	t.Helper()
-	tpl := notify.DefaultTemplates[k].Text
+	tpl := notify.DefaultTemplatesNoName[k].Text
 	ph := "{{.Detail." + field + "}}"
 	i := strings.Index(tpl, ph)
 	if i < 0 {
