@@ -139,3 +139,16 @@ func CompileLocales[L, T any](locales map[string]L, compile func(L) (T, error)) 
 	}
 	return out, errors.Join(errs...)
 }
+
+// ForLocale returns the value locales holds for the first configured candidate (PickLocale) and
+// its tag, else def and "".
+func ForLocale[T any](locales map[string]T, def T, candidates ...string) (T, string) {
+	if len(locales) == 0 {
+		return def, ""
+	}
+	tag := PickLocale(func(s string) bool { _, ok := locales[s]; return ok }, candidates...)
+	if tag == "" {
+		return def, ""
+	}
+	return locales[tag], tag
+}

@@ -279,14 +279,7 @@ type compiled struct {
 // forLocale returns the templates of the first candidate locale configured
 // (delivery.PickLocale), else t, and the tag chosen ("" for the default).
 func (t *compiled) forLocale(candidates ...string) (*compiled, string) {
-	if len(t.locales) == 0 {
-		return t, ""
-	}
-	tag := delivery.PickLocale(func(s string) bool { return t.locales[s] != nil }, candidates...)
-	if tag == "" {
-		return t, ""
-	}
-	return t.locales[tag], tag
+	return delivery.ForLocale(t.locales, t, candidates...)
 }
 
 func (c Config) compile() (*compiled, error) {

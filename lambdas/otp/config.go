@@ -395,14 +395,7 @@ type templates struct {
 // attribute) that is configured (delivery.PickLocale), else t, and the locale chosen ("" for
 // the default).
 func (t *templates) forLocale(candidates ...string) (*templates, string) {
-	if len(t.locales) == 0 {
-		return t, ""
-	}
-	tag := delivery.PickLocale(func(s string) bool { return t.locales[s] != nil }, candidates...)
-	if tag == "" {
-		return t, ""
-	}
-	return t.locales[tag], tag
+	return delivery.ForLocale(t.locales, t, candidates...)
 }
 
 // Validate checks every field (after filling defaults) and compiles and test-renders the
