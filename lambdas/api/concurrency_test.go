@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 // concurrentCalls sends n copies of r to h at once (all goroutines wait at one barrier) and
@@ -40,40 +38,37 @@ func countStatuses(statuses []int) map[int]int {
 	return m
 }
 
-// counter reads a per-user counter of the META item.
-func counter(t *testing.T, db *dynamodb.Client, table, owner, attr string) int {
+// counter reads a per-user counter of the META item (failing the test when it is missing or
+// not an integer).
+func counter(t *testing.T, tb *storetest.Table, owner, attr string) int {
 	t.Helper()
-	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(table),
-		Key: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#" + owner},
-			"sk": &types.AttributeValueMemberS{Value: "META"},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	return int(tb.Num(t, "USER#"+owner, "META", attr))
+}
+
+// newDynalitePKEnv is a pkEnv whose handler uses the real store on a fresh dynalite table
+// (also returned), passkeys capped at 2, the clock starting now, and the authenticator a.
+func newDynalitePKEnv(t *testing.T, a *softauthn.Authenticator) (*pkEnv, *storetest.Table) {
+	t.Helper()
+	clk := storetest.NewClock(time.Now().UTC())
+	tb := storetest.New(t, "keys", store.WithClock(clk.Now))
+	cfg := pkConfig()
+	cfg.MaxPerUser = 2
+	rp, err := passkey.NewRP(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, ok := out.Item[attr].(*types.AttributeValueMemberN)
-	if !ok {
-		t.Fatalf("no %s on META: %v", attr, out.Item)
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	e := &pkEnv{rp: rp, clk: clk, cog: newFakeCognito(), a: a}
+	e.h = api.New(clientID, nil).WithTokenChecker(e.cog.checker()).WithPasskeys(tb.Store, api.PasskeyConfig{RP: rp, Now: clk.Now})
+	return e, tb
 }
 
 // TestConcurrentDeviceKeyRevokes (issue 10, attack 15): simultaneous DELETE /device-keys/{id}
 // of one key against the real store: exactly one 204, the others 404, the counter drops by one,
 // and the cap still holds afterwards.
 func TestConcurrentDeviceKeyRevokes(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
+	tb := storetest.New(t, "keys")
 	const limit = 3
-	h := newHandler(store.New(db, table), api.DeviceKeyConfig{MaxPerUser: limit})
+	h := newHandler(tb.Store, api.DeviceKeyConfig{MaxPerUser: limit})
 	var ids []string
 	for i := range limit {
 		ids = append(ids, register(t, h, subA, newP256(t), "key "+strconv.Itoa(i)).KeyID)
@@ -82,7 +77,7 @@ func TestConcurrentDeviceKeyRevokes(t *testing.T) {
 	if got[http.StatusNoContent] != 1 || got[http.StatusNotFound] != 7 {
 		t.Fatalf("8 concurrent revokes of one key answered %v, want one 204 and seven 404", got)
 	}
-	if n := counter(t, db, table, subA, "deviceKeyCount"); n != limit-1 {
+	if n := counter(t, tb, subA, "deviceKeyCount"); n != limit-1 {
 		t.Fatalf("deviceKeyCount %d after revoking one of %d keys", n, limit)
 	}
 	register(t, h, subA, newP256(t), "replacement")
@@ -94,20 +89,8 @@ func TestConcurrentDeviceKeyRevokes(t *testing.T) {
 
 // TestConcurrentPasskeyDeletes is TestConcurrentDeviceKeyRevokes for DELETE /passkeys/{id}.
 func TestConcurrentPasskeyDeletes(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
-	clk := &pkClock{t: time.Now().UTC()}
-	st := store.New(db, table, store.WithClock(clk.now))
-	cfg := pkConfig()
-	cfg.MaxPerUser = 2
-	rp, err := passkey.NewRP(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &pkEnv{rp: rp, clk: clk, cog: newFakeCognito(), a: &softauthn.Authenticator{RPID: pkRPID, Origin: pkOrigin, UV: true}}
-	e.h = api.New(clientID, nil).WithTokenChecker(e.cog.checker()).WithPasskeys(st, api.PasskeyConfig{RP: rp, Now: clk.now})
-	fresh := withAuthTime(clk.now().Add(-time.Second))
+	e, tb := newDynalitePKEnv(t, &softauthn.Authenticator{RPID: pkRPID, Origin: pkOrigin, UV: true})
+	fresh := withAuthTime(e.clk.Now().Add(-time.Second))
 	reg := func(name string) (string, int) {
 		o := e.options(t, subA, "", fresh)
 		cred, js, err := e.a.Register(o.PublicKey.Challenge, []byte(subA), softauthn.Tweak{})
@@ -125,7 +108,7 @@ func TestConcurrentPasskeyDeletes(t *testing.T) {
 	if got[http.StatusNoContent] != 1 || got[http.StatusNotFound] != 7 {
 		t.Fatalf("8 concurrent deletes of one passkey answered %v, want one 204 and seven 404", got)
 	}
-	if n := counter(t, db, table, subA, "passkeyCount"); n != 1 {
+	if n := counter(t, tb, subA, "passkeyCount"); n != 1 {
 		t.Fatalf("passkeyCount %d after deleting one of 2 passkeys", n)
 	}
 	if _, s := reg("three"); s != 201 {

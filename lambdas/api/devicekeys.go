@@ -156,6 +156,28 @@ const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
+// formatOptionalTime is formatTime(t), or nil (JSON null) when t is zero.
+func formatOptionalTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := formatTime(t)
+	return &s
+}
+
+// ownedJSON returns the JSON form (by toJSON, which also gives each item's owner) of the items
+// owned by sub, in order, as a non-nil slice: a list never shows anyone else's key, whatever the
+// store returns.
+func ownedJSON[T, J any](items []T, sub string, toJSON func(T) (owner string, j J)) []J {
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		if owner, j := toJSON(it); owner == sub {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
 // RegisterRequest is the body of POST /device-keys.
 type RegisterRequest struct {
 	PublicKey string `json:"publicKey"`
@@ -253,8 +275,7 @@ func (d *deviceKeys) register(ctx context.Context, c Caller, req events.APIGatew
 	default:
 		return d.internal(ctx, "store failed", err)
 	}
-	d.h.keyAdded(ctx, c, metrics.MethodDeviceKey, audit.DeviceKeyAdded)
-	d.h.notify(ctx, c, notify.KeyAdded, map[string]string{notify.DetailKeyName: k.Name})
+	d.h.keyAdded(ctx, c, deviceKeyKind, k.Name)
 	return Response{Status: http.StatusCreated, Body: RegisteredDeviceKeyJSON{
 		KeyID:     k.ID,
 		Algorithm: k.Algorithm,
@@ -268,38 +289,25 @@ func (d *deviceKeys) list(ctx context.Context, c Caller, _ events.APIGatewayV2HT
 	if err != nil {
 		return d.internal(ctx, "store failed", err)
 	}
-	out := DeviceKeyListJSON{Keys: make([]DeviceKeyJSON, 0, len(keys))}
-	for _, k := range keys {
-		if k.Owner != c.Sub {
-			continue // never show anyone else's key, whatever the store returns
-		}
-		j := DeviceKeyJSON{KeyID: k.ID, Name: k.Name, Algorithm: k.Algorithm, CreatedAt: formatTime(k.CreatedAt)}
-		if !k.LastUsedAt.IsZero() {
-			s := formatTime(k.LastUsedAt)
-			j.LastUsedAt = &s
-		}
-		out.Keys = append(out.Keys, j)
-	}
-	return Response{Status: http.StatusOK, Body: out}
+	return Response{Status: http.StatusOK, Body: DeviceKeyListJSON{Keys: ownedJSON(keys, c.Sub, deviceKeyJSON)}}
 }
 
+func deviceKeyJSON(k store.DeviceKey) (owner string, j DeviceKeyJSON) {
+	return k.Owner, DeviceKeyJSON{KeyID: k.ID, Name: k.Name, Algorithm: k.Algorithm, CreatedAt: formatTime(k.CreatedAt),
+		LastUsedAt: formatOptionalTime(k.LastUsedAt)}
+}
+
+// deviceKeyKind is what adding or removing a device key records.
+var deviceKeyKind = keyKind{method: metrics.MethodDeviceKey, added: audit.DeviceKeyAdded, removed: audit.DeviceKeyRemoved,
+	addedNotice: notify.KeyAdded, removedNotice: notify.KeyRemoved, notFound: Error(http.StatusNotFound, CodeNotFound, "no such device key")}
+
 func (d *deviceKeys) revoke(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
-	notFound := Error(http.StatusNotFound, CodeNotFound, "no such device key")
 	id := req.PathParameters["id"]
 	if _, ok := decodeID(id, deviceKeyIDBytes, deviceKeyIDBytes); !ok {
-		return notFound
+		return deviceKeyKind.notFound
 	}
 	name := d.keyName(ctx, c.Sub, id)
-	switch err := d.store.DeleteDeviceKey(ctx, c.Sub, id); {
-	case err == nil:
-		d.h.keyRemoved(ctx, c, metrics.MethodDeviceKey, audit.DeviceKeyRemoved)
-		d.h.notify(ctx, c, notify.KeyRemoved, map[string]string{notify.DetailKeyName: name, notify.DetailCount: "1"})
-		return Response{Status: http.StatusNoContent}
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):
-		return notFound
-	default:
-		return d.internal(ctx, "store failed", err)
-	}
+	return d.h.keyRemoval(ctx, c, deviceKeyKind, name, d.store.DeleteDeviceKey(ctx, c.Sub, id), d.internal)
 }
 
 // keyName is the name of owner's key id for the key_removed notification, read before the key

@@ -27,6 +27,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }
@@ -172,11 +173,18 @@ type apiError struct {
 	Message string `json:"message"`
 }
 
-// call runs one request and checks the invariants of every answer: JSON content type, no-store,
-// a JSON body (except 204), an error body {"code","message"} on errors, and never a panic.
+// call runs one request and checks the invariants of every answer (checkAnswer).
 func call(t testing.TB, h *api.Handler, r events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	resp, err := h.Handle(context.Background(), r)
+	return checkAnswer(t, resp, err)
+}
+
+// checkAnswer checks the invariants of every answer of the API's handlers: no error (and never a
+// panic), JSON content type, no-store, a JSON body (except 204, which has none), an error body
+// {"code","message"} on errors.
+func checkAnswer(t testing.TB, resp events.APIGatewayV2HTTPResponse, err error) events.APIGatewayV2HTTPResponse {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -321,10 +329,7 @@ func newHandler(s api.DeviceKeyStore, cfg api.DeviceKeyConfig) *api.Handler {
 // TestDeviceKeysWithDynalite runs register, list and revoke against the real store on dynalite,
 // for two users, including the ownership checks.
 func TestDeviceKeysWithDynalite(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
-	st := store.New(db, table)
+	st := storetest.New(t, "keys").Store
 	h := newHandler(st, api.DeviceKeyConfig{MaxPerUser: 2})
 
 	rsaKeyB64 := spkiB64(t, rsaPub(t))
@@ -699,27 +704,11 @@ func TestDeviceKeyRoutesNeedAccessTokenOfThisClient(t *testing.T) {
 	h := newHandler(m, api.DeviceKeyConfig{})
 	key := newP256(t)
 	k := register(t, h, subA, key, "phone")
-	for _, route := range []struct{ key, id, body string }{
+	wantTokensRefused(t, func(r events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse { return call(t, h, r) }, []routeCall{
 		{api.RouteRegisterDeviceKey, "", registerBody(newP256(t), "x")},
 		{api.RouteListDeviceKeys, "", ""},
 		{api.RouteRevokeDeviceKey, k.KeyID, ""},
-	} {
-		for name, tc := range map[string]struct {
-			opt    reqOpt
-			status int
-		}{
-			"ID token":          {withClaim("token_use", "id"), http.StatusUnauthorized},
-			"other app client":  {withClaim("client_id", "someotherclient"), http.StatusForbidden},
-			"no subject":        {withClaim("sub", ""), http.StatusUnauthorized},
-			"no token_use":      {withoutClaim("token_use"), http.StatusUnauthorized},
-			"no authorizer jwt": {func(r *events.APIGatewayV2HTTPRequest) { r.RequestContext.Authorizer = nil }, http.StatusUnauthorized},
-		} {
-			resp := call(t, h, request(route.key, subA, route.id, route.body, tc.opt))
-			if resp.StatusCode != tc.status {
-				t.Errorf("%s with %s: %d, want %d", route.key, name, resp.StatusCode, tc.status)
-			}
-		}
-	}
+	})
 	if len(m.keys[subA]) != 1 {
 		t.Errorf("store changed by refused requests: %+v", m.keys)
 	}
@@ -830,4 +819,37 @@ func FuzzRegisterBody(f *testing.F) {
 			t.Fatalf("status %d for body %q: %s", resp.StatusCode, body, resp.Body)
 		}
 	})
+}
+
+// strayDeviceKeys is a faulty store that adds another user's key to every list.
+type strayDeviceKeys struct{ *memStore }
+
+func (s strayDeviceKeys) ListDeviceKeys(ctx context.Context, owner string) ([]store.DeviceKey, error) {
+	keys, err := s.memStore.ListDeviceKeys(ctx, owner)
+	return append(keys, store.DeviceKey{Owner: subB, ID: "stray", Name: "Bob's", Algorithm: "RSA_PKCS1_SHA256", CreatedAt: testNow}), err
+}
+
+// strayPasskeys is a faulty store that adds another user's passkey to every list.
+type strayPasskeys struct{ *pkStore }
+
+func (s strayPasskeys) ListPasskeys(ctx context.Context, owner string) ([]store.Passkey, error) {
+	list, err := s.pkStore.ListPasskeys(ctx, owner)
+	return append(list, store.Passkey{Owner: subB, CredentialID: []byte("stray"), Name: "Bob's", CreatedAt: testNow}), err
+}
+
+// TestListsShowOnlyOwnKeys: whatever the store returns, GET /device-keys and GET /passkeys show
+// only the caller's own keys.
+func TestListsShowOnlyOwnKeys(t *testing.T) {
+	h := newHandler(strayDeviceKeys{newMemStore()}, api.DeviceKeyConfig{MaxPerUser: 2})
+	mine := register(t, h, subA, spkiB64(t, rsaPub(t)), "mine")
+	if got := list(t, h, subA).Keys; len(got) != 1 || got[0].KeyID != mine.KeyID {
+		t.Errorf("device keys listed %+v, want only %s", got, mine.KeyID)
+	}
+
+	e := newPKEnv(t, pkConfig())
+	_, own := e.enroll(t, subA, "mine")
+	e.h = api.New(clientID, nil).WithTokenChecker(e.cog.checker()).WithPasskeys(strayPasskeys{e.m}, api.PasskeyConfig{RP: e.rp, Now: e.clk.Now})
+	if got := e.list(t, subA); len(got) != 1 || got[0].ID != own.ID {
+		t.Errorf("passkeys listed %+v, want only %s", got, own.ID)
+	}
 }

@@ -18,11 +18,7 @@ import (
 // Notifier is told about the security events of the routes; *notify.Sender implements it. Notify
 // must return promptly (the Sender gives up after its timeout, 1 s by default) and send nothing
 // for kinds that are switched off.
-type Notifier interface {
-	Notify(ctx context.Context, k *keyed.Key, ev notify.Event)
-}
-
-var _ Notifier = (*notify.Sender)(nil)
+type Notifier = notify.Notifier
 
 // keyTimeout bounds reading the deployment key for a notification (the key is cached by the
 // source; this only matters when Secrets Manager is slow).

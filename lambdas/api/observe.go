@@ -19,26 +19,21 @@ package api
 
 import (
 	"context"
+	"errors"
+	"net/http"
 
 	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
+	"github.com/passwordless-go/cognito/lambdas/notify"
+	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
 // Counter counts metrics; *metrics.Recorder implements it.
-type Counter interface {
-	Count(name string, d metrics.Dims)
-}
+type Counter = metrics.Counter
 
 // Auditor buffers audit events (it does no I/O and never fails); *audit.Publisher implements it.
-type Auditor interface {
-	Add(ev audit.Event)
-}
-
-var (
-	_ Counter = (*metrics.Recorder)(nil)
-	_ Auditor = (*audit.Publisher)(nil)
-)
+type Auditor = audit.Auditor
 
 // WithMetrics makes h count the metrics of its routes in m and returns h. nil counts nothing.
 func (h *Handler) WithMetrics(m Counter) *Handler {
@@ -99,16 +94,39 @@ func (h *Handler) audit(ctx context.Context, c Caller, ev audit.Event) {
 	log.ErrorContext(ctx, "api: audit event undelivered", "type", string(ev.Type), "method", ev.Method, "count", ev.Count, "reason", why)
 }
 
-// keyAdded records the registration of one key or passkey (method device_key or passkey).
-func (h *Handler) keyAdded(ctx context.Context, c Caller, method string, t audit.Type) {
-	h.count(metrics.KeyRegistered, metrics.Dims{Method: method}, 1)
-	h.audit(ctx, c, audit.Event{Type: t, Method: method})
+// keyKind is a kind of key the caller manages through its own routes (device keys, passkeys):
+// what adding or removing one records.
+type keyKind struct {
+	method                     string // metrics and audit method: device_key or passkey
+	added, removed             audit.Type
+	addedNotice, removedNotice notify.Kind
+	notFound                   Response // the answer for a key the caller does not have
 }
 
-// keyRemoved records the removal of one key or passkey by its own route.
-func (h *Handler) keyRemoved(ctx context.Context, c Caller, method string, t audit.Type) {
-	h.count(metrics.KeyRevoked, metrics.Dims{Method: method}, 1)
-	h.audit(ctx, c, audit.Event{Type: t, Method: method})
+// keyAdded records the registration of one key or passkey of kind k, and tells the owner (the
+// key's name in the notice).
+func (h *Handler) keyAdded(ctx context.Context, c Caller, k keyKind, name string) {
+	h.count(metrics.KeyRegistered, metrics.Dims{Method: k.method}, 1)
+	h.audit(ctx, c, audit.Event{Type: k.added, Method: k.method})
+	h.notify(ctx, c, k.addedNotice, map[string]string{notify.DetailKeyName: name})
+}
+
+// keyRemoval answers the removal of one key or passkey of kind k by its own route, given the
+// store's answer err: on success (204) the removal is recorded and the owner told (name: the
+// key's name, read before it went); a key the store does not have or refuses as malformed is
+// k.notFound; any other error is internal's 500.
+func (h *Handler) keyRemoval(ctx context.Context, c Caller, k keyKind, name string, err error, internal func(context.Context, string, error) Response) Response {
+	switch {
+	case err == nil:
+		h.count(metrics.KeyRevoked, metrics.Dims{Method: k.method}, 1)
+		h.audit(ctx, c, audit.Event{Type: k.removed, Method: k.method})
+		h.notify(ctx, c, k.removedNotice, map[string]string{notify.DetailKeyName: name, notify.DetailCount: "1"})
+		return Response{Status: http.StatusNoContent}
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):
+		return k.notFound
+	default:
+		return internal(ctx, "store failed", err)
+	}
 }
 
 // poolOf is the pool named in notifications and audit events: h.UserPoolID, or the token's.

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -11,13 +10,13 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/audit"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/audit/audittest"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -25,44 +24,13 @@ import (
 
 // --- observation rig: real EMF recorder, real audit publisher, fake EventBridge ---------------
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// eventBridge is a fake audit.Putter: it keeps every entry it is given.
-type eventBridge struct {
-	mu      sync.Mutex
-	entries []awsapi.EventEntry
-}
-
-func (b *eventBridge) PutEvents(_ context.Context, entries []awsapi.EventEntry) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.entries = append(b.entries, entries...)
-	return 0, nil
-}
-
 // observed is what one or more invocations emitted: the EMF text, the audit entries and the log.
 type observed struct {
-	emf     *lockedBuffer
+	emf     *testkit.Buffer
 	rec     *metrics.Recorder
-	bus     *eventBridge
+	bus     *audittest.Bus
 	pub     *audit.Publisher
-	logs    *lockedBuffer
+	logs    *testkit.Buffer
 	flushed string // all EMF text flushed so far
 }
 
@@ -70,7 +38,7 @@ const auditBus = "arn:aws:events:eu-west-1:123456789012:event-bus/audit"
 
 func newObserved(t testing.TB) *observed {
 	t.Helper()
-	o := &observed{emf: &lockedBuffer{}, bus: &eventBridge{}, logs: &lockedBuffer{}}
+	o := &observed{emf: &testkit.Buffer{}, bus: &audittest.Bus{}, logs: &testkit.Buffer{}}
 	o.rec = metrics.New(o.emf, "Passwordless/Test")
 	env := map[string]string{"AUDIT_EVENT_BUS": auditBus}
 	pub, err := audit.FromEnv(func(k string) string { return env[k] }, o.bus,
@@ -87,85 +55,39 @@ func (o *observed) observe(h *api.Handler) {
 	h.WithMetrics(o.rec).WithAudit(o.pub, keyed.MustStatic(testSecret), "")
 }
 
-// emfTotals parses EMF lines into totals by "Name Dim=value ..." (dimensions in a fixed order),
-// checking that each line is one metric of the namespace whose dimension values are allow-listed.
+// emfTotals parses EMF lines into totals by "Name{Dim=value,...}" (testkit.EMFCounts),
+// checking too that every dimension value is allow-listed.
 func emfTotals(t testing.TB, text string) map[string]float64 {
 	t.Helper()
-	out := map[string]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		if line == "" {
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(line), &doc); err != nil {
-			t.Fatalf("EMF line %q: %v", line, err)
-		}
-		var meta struct {
-			CloudWatchMetrics []struct {
-				Namespace  string
-				Dimensions [][]string
-				Metrics    []struct{ Name, Unit string }
+	out := testkit.EMFCounts(t, []byte(text), "Passwordless/Test")
+	for key := range out {
+		_, dims, _ := strings.Cut(strings.TrimSuffix(key, "}"), "{")
+		for d := range strings.SplitSeq(dims, ",") {
+			if name, v, ok := strings.Cut(d, "="); ok && !metrics.Allowed(name, v) {
+				t.Errorf("EMF metric %s: %s=%q is not allow-listed", key, name, v)
 			}
 		}
-		raw, _ := json.Marshal(doc["_aws"])
-		if err := json.Unmarshal(raw, &meta); err != nil || len(meta.CloudWatchMetrics) != 1 || len(meta.CloudWatchMetrics[0].Metrics) != 1 {
-			t.Fatalf("EMF line %q: metadata %v", line, err)
-		}
-		name := meta.CloudWatchMetrics[0].Metrics[0].Name
-		key := name
-		for _, d := range []string{"Method", "Reason", "Channel", "Kind", "Dependency"} {
-			if v, ok := doc[d]; ok {
-				s, _ := v.(string)
-				if !metrics.Allowed(d, s) {
-					t.Errorf("EMF line %q: %s=%q is not allow-listed", line, d, s)
-				}
-				key += " " + d + "=" + s
-			}
-		}
-		v, ok := doc[name].(float64)
-		if !ok {
-			t.Fatalf("EMF line %q: no value", line)
-		}
-		out[key] += v
 	}
 	return out
 }
 
 // auditDetail is the documented detail of an audit event; decoding refuses any other member.
-type auditDetail struct {
-	Version    string `json:"version"`
-	Type       string `json:"type"`
-	Time       string `json:"time"`
-	Function   string `json:"function"`
-	UserPoolID string `json:"userPoolId"`
-	User       string `json:"user"`
-	Method     string `json:"method"`
-	Reason     string `json:"reason"`
-	Count      int    `json:"count"`
-	Attribute  string `json:"attribute"`
-}
+type auditDetail = audittest.Detail
 
 // flush ends an invocation (audit.Wrap's order: audit first, then metrics) and returns the
 // metric totals and the audit events of it.
 func (o *observed) flush(t testing.TB) (map[string]float64, []auditDetail) {
 	t.Helper()
-	o.bus.mu.Lock()
-	before := len(o.bus.entries)
-	o.bus.mu.Unlock()
+	before := len(o.bus.Entries())
 	o.pub.Flush(context.Background())
 	o.rec.Flush()
 	text := o.emf.String()
 	fresh := text[len(o.flushed):]
 	o.flushed = text
-	o.bus.mu.Lock()
-	entries := append([]awsapi.EventEntry(nil), o.bus.entries[before:]...)
-	o.bus.mu.Unlock()
 	var events []auditDetail
-	for _, e := range entries {
-		var d auditDetail
-		dec := json.NewDecoder(strings.NewReader(e.Detail))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&d); err != nil {
+	for _, e := range o.bus.Entries()[before:] {
+		d, err := audittest.DecodeDetail(e.Detail)
+		if err != nil {
 			t.Fatalf("audit detail %s: %v", e.Detail, err)
 		}
 		if e.DetailType != d.Type || e.EventBusName != auditBus || e.Source != "passwordless" || d.Version != audit.SchemaVersion || d.Function != "api" {
@@ -219,7 +141,7 @@ func TestDeviceKeyMetricsAndAudit(t *testing.T) {
 
 	k := register(t, e.h, subA, newP256(t), "work phone")
 	m, ev := o.flush(t)
-	wantMetrics(t, "register", m, map[string]float64{"KeyRegistered Method=device_key": 1})
+	wantMetrics(t, "register", m, map[string]float64{"KeyRegistered{Method=device_key}": 1})
 	wantEvents(t, "register", ev, auditDetail{Type: "device_key.added", UserPoolID: testPool, User: userRef(subA), Method: "device_key"})
 	if len(ev) == 1 && (ev[0].User == "" || ev[0].User == subA) {
 		t.Errorf("user reference %q", ev[0].User)
@@ -229,7 +151,7 @@ func TestDeviceKeyMetricsAndAudit(t *testing.T) {
 		t.Fatalf("revoke: %d %s", r.StatusCode, r.Body)
 	}
 	m, ev = o.flush(t)
-	wantMetrics(t, "revoke", m, map[string]float64{"KeyRevoked Method=device_key": 1})
+	wantMetrics(t, "revoke", m, map[string]float64{"KeyRevoked{Method=device_key}": 1})
 	wantEvents(t, "revoke", ev, auditDetail{Type: "device_key.removed", UserPoolID: testPool, User: userRef(subA), Method: "device_key"})
 
 	// A retry of the delete finds nothing: nothing is counted or published.
@@ -255,14 +177,14 @@ func TestRevokeAllMetricsAndAudit(t *testing.T) {
 		t.Fatalf("removed %d", n)
 	}
 	m, ev := o.flush(t)
-	wantMetrics(t, "revoke all keys", m, map[string]float64{"KeyRevoked Method=device_key": 3})
+	wantMetrics(t, "revoke all keys", m, map[string]float64{"KeyRevoked{Method=device_key}": 3})
 	wantEvents(t, "revoke all keys", ev, auditDetail{Type: "recovery.device_keys_revoked", UserPoolID: testPool, User: userRef(subA), Count: 3})
 
 	if n := removedCount(t, call(t, e.h, request(api.RouteRevokeAllPasskeys, subA, "", ""))); n != 2 {
 		t.Fatalf("removed %d", n)
 	}
 	m, ev = o.flush(t)
-	wantMetrics(t, "revoke all passkeys", m, map[string]float64{"KeyRevoked Method=passkey": 2})
+	wantMetrics(t, "revoke all passkeys", m, map[string]float64{"KeyRevoked{Method=passkey}": 2})
 	wantEvents(t, "revoke all passkeys", ev, auditDetail{Type: "recovery.passkeys_revoked", UserPoolID: testPool, User: userRef(subA), Count: 2})
 
 	// Repeats: the recovery action is recorded, nothing is counted as revoked.
@@ -339,7 +261,7 @@ func TestPartialRevokeAllIsRecorded(t *testing.T) {
 	o.observe(h)
 	wantError(t, call(t, h, request(api.RouteRevokeAllDeviceKeys, subA, "", "")), http.StatusInternalServerError, api.CodeInternal)
 	m, ev := o.flush(t)
-	wantMetrics(t, "partial", m, map[string]float64{"KeyRevoked Method=device_key": 2})
+	wantMetrics(t, "partial", m, map[string]float64{"KeyRevoked{Method=device_key}": 2})
 	wantEvents(t, "partial", ev, auditDetail{Type: "recovery.device_keys_revoked", UserPoolID: testPool, User: userRef(subA), Count: 2})
 }
 
@@ -352,7 +274,7 @@ func TestAuditWithoutKey(t *testing.T) {
 	e.h.WithMetrics(o.rec).WithAudit(o.pub, failingKeys{}, "")
 	register(t, e.h, subA, newP256(t), "phone")
 	m, ev := o.flush(t)
-	wantMetrics(t, "no key", m, map[string]float64{"KeyRegistered Method=device_key": 1, "AuditUndelivered": 1})
+	wantMetrics(t, "no key", m, map[string]float64{"KeyRegistered{Method=device_key}": 1, "AuditUndelivered{}": 1})
 	wantEvents(t, "no key", ev)
 	if !strings.Contains(e.logs.String(), "audit event undelivered") || !strings.Contains(e.logs.String(), "device_key.added") {
 		t.Errorf("lost event not logged: %s", e.logs.String())
@@ -381,14 +303,14 @@ func TestPasskeyMetricsAndAudit(t *testing.T) {
 
 	_, p := e.enroll(t, subA, "laptop")
 	m, ev = o.flush(t)
-	wantMetrics(t, "register", m, map[string]float64{"KeyRegistered Method=passkey": 1})
+	wantMetrics(t, "register", m, map[string]float64{"KeyRegistered{Method=passkey}": 1})
 	wantEvents(t, "register", ev, auditDetail{Type: "passkey.added", UserPoolID: testPool, User: userRef(subA), Method: "passkey"})
 
 	if r := pcall(t, e.h, request(api.RouteDeletePasskey, subA, p.ID, "")); r.StatusCode != http.StatusNoContent {
 		t.Fatalf("delete: %d %s", r.StatusCode, r.Body)
 	}
 	m, ev = o.flush(t)
-	wantMetrics(t, "delete", m, map[string]float64{"KeyRevoked Method=passkey": 1})
+	wantMetrics(t, "delete", m, map[string]float64{"KeyRevoked{Method=passkey}": 1})
 	wantEvents(t, "delete", ev, auditDetail{Type: "passkey.removed", UserPoolID: testPool, User: userRef(subA), Method: "passkey"})
 
 	if r := pcall(t, e.h, request(api.RouteDeletePasskey, subA, p.ID, "")); r.StatusCode != http.StatusNotFound {
@@ -431,10 +353,9 @@ func TestAttackObservabilityLeaksNothing(t *testing.T) {
 	for _, id := range ids {
 		secrets = append(secrets, string(id), base64.RawURLEncoding.EncodeToString(id))
 	}
-	o.bus.mu.Lock()
-	entries, _ := json.Marshal(o.bus.entries)
-	n := len(o.bus.entries)
-	o.bus.mu.Unlock()
+	all := o.bus.Entries()
+	entries, _ := json.Marshal(all)
+	n := len(all)
 	if n < 8 || o.flushed == "" {
 		t.Fatalf("the scenario emitted %d audit events and %d bytes of EMF", n, len(o.flushed))
 	}

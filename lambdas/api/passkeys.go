@@ -189,10 +189,7 @@ func passkeyJSON(p store.Passkey) PasskeyJSON {
 	} else {
 		j.AAGUID = uuid.Nil.String()
 	}
-	if !p.LastUsedAt.IsZero() {
-		s := formatTime(p.LastUsedAt)
-		j.LastUsedAt = &s
-	}
+	j.LastUsedAt = formatOptionalTime(p.LastUsedAt)
 	return j
 }
 
@@ -381,8 +378,7 @@ func (k *passkeys) register(ctx context.Context, c Caller, req events.APIGateway
 	default:
 		return k.internal(ctx, "store failed", err)
 	}
-	k.h.keyAdded(ctx, c, metrics.MethodPasskey, audit.PasskeyAdded)
-	k.h.notify(ctx, c, notify.PasskeyAdded, map[string]string{notify.DetailKeyName: p.Name})
+	k.h.keyAdded(ctx, c, passkeyKind, p.Name)
 	return Response{Status: http.StatusCreated, Body: passkeyJSON(p)}
 }
 
@@ -391,17 +387,15 @@ func (k *passkeys) list(ctx context.Context, c Caller, _ events.APIGatewayV2HTTP
 	if err != nil {
 		return k.internal(ctx, "store failed", err)
 	}
-	out := PasskeyListJSON{Passkeys: make([]PasskeyJSON, 0, len(list))}
-	for _, p := range list {
-		if p.Owner != c.Sub {
-			continue // never show anyone else's passkey, whatever the store returns
-		}
-		out.Passkeys = append(out.Passkeys, passkeyJSON(p))
-	}
-	return Response{Status: http.StatusOK, Body: out}
+	ownedPasskeyJSON := func(p store.Passkey) (string, PasskeyJSON) { return p.Owner, passkeyJSON(p) }
+	return Response{Status: http.StatusOK, Body: PasskeyListJSON{Passkeys: ownedJSON(list, c.Sub, ownedPasskeyJSON)}}
 }
 
 var passkeyNotFound = Error(http.StatusNotFound, CodeNotFound, "no such passkey")
+
+// passkeyKind is what adding or removing a passkey records.
+var passkeyKind = keyKind{method: metrics.MethodPasskey, added: audit.PasskeyAdded, removed: audit.PasskeyRemoved,
+	addedNotice: notify.PasskeyAdded, removedNotice: notify.PasskeyRemoved, notFound: passkeyNotFound}
 
 func (k *passkeys) rename(ctx context.Context, c Caller, req events.APIGatewayV2HTTPRequest) Response {
 	id, ok := credentialIDParam(req.PathParameters["id"])
@@ -440,16 +434,7 @@ func (k *passkeys) remove(ctx context.Context, c Caller, req events.APIGatewayV2
 		return passkeyNotFound
 	}
 	name := k.passkeyName(ctx, c.Sub, id)
-	switch err := k.store.DeletePasskey(ctx, c.Sub, id); {
-	case err == nil:
-		k.h.keyRemoved(ctx, c, metrics.MethodPasskey, audit.PasskeyRemoved)
-		k.h.notify(ctx, c, notify.PasskeyRemoved, map[string]string{notify.DetailKeyName: name, notify.DetailCount: "1"})
-		return Response{Status: http.StatusNoContent}
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrInvalidArgument):
-		return passkeyNotFound
-	default:
-		return k.internal(ctx, "store failed", err)
-	}
+	return k.h.keyRemoval(ctx, c, passkeyKind, name, k.store.DeletePasskey(ctx, c.Sub, id), k.internal)
 }
 
 // passkeyName is the name of owner's passkey id for the passkey_removed notification, read

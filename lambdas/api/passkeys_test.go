@@ -17,34 +17,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/api"
-	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 const (
 	pkRPID   = "example.com"
 	pkOrigin = "https://example.com"
 )
-
-// pkClock is a settable clock shared by the handler and the in-memory store.
-type pkClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *pkClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *pkClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // pkStore implements api.PasskeyStore with the store package's semantics.
 type pkStore struct {
@@ -181,7 +163,7 @@ type pkEnv struct {
 	h    *api.PublicHandler
 	cog  *fakeCognito
 	m    *pkStore
-	clk  *pkClock
+	clk  *storetest.Clock // shared by the handler and the store
 	rp   *passkey.RP
 	a    *softauthn.Authenticator
 	logs *bytes.Buffer
@@ -193,33 +175,21 @@ func newPKEnv(t testing.TB, cfg passkey.Config) *pkEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &pkClock{t: testNow}
-	m := newPKStore(clk.now)
+	clk := storetest.NewClock(testNow)
+	m := newPKStore(clk.Now)
 	logs := &bytes.Buffer{}
 	cog := newFakeCognito()
 	h := api.New(clientID, slog.New(slog.NewJSONHandler(logs, nil))).WithTokenChecker(cog.checker()).
-		WithPasskeys(m, api.PasskeyConfig{RP: rp, Now: clk.now})
+		WithPasskeys(m, api.PasskeyConfig{RP: rp, Now: clk.Now})
 	return &pkEnv{h: h, cog: cog, m: m, clk: clk, rp: rp, logs: logs,
 		a: &softauthn.Authenticator{RPID: pkRPID, Origin: pkOrigin, UV: true, BackupEligible: true, BackupState: true}}
 }
 
-// pcall is call for the PublicHandler: the same invariants, and never a 500.
+// pcall is call for the PublicHandler: the same invariants (checkAnswer).
 func pcall(t testing.TB, h *api.PublicHandler, r events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	resp, err := h.Handle(context.Background(), r)
-	if err != nil {
-		t.Fatalf("Handle: %v", err)
-	}
-	if resp.Headers["Content-Type"] != "application/json" || resp.Headers["Cache-Control"] != "no-store" {
-		t.Errorf("headers %v", resp.Headers)
-	}
-	if resp.StatusCode >= 400 {
-		var e apiError
-		if err := strictUnmarshal(resp.Body, &e); err != nil || e.Code == "" || e.Message == "" {
-			t.Errorf("error body %q (%v)", resp.Body, err)
-		}
-	}
-	return resp
+	return checkAnswer(t, resp, err)
 }
 
 func pcallNo500(t testing.TB, h *api.PublicHandler, r events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
@@ -429,7 +399,7 @@ func TestPasskeyRegistrationRefuses(t *testing.T) {
 			return reg(softauthn.Tweak{})(t, e, o)
 		}},
 		{"expired challenge", 400, api.CodeBadChallenge, func(t *testing.T, e *pkEnv, o creationOptions) string {
-			e.clk.advance(2*time.Minute + time.Millisecond)
+			e.clk.Add(2*time.Minute + time.Millisecond)
 			return reg(softauthn.Tweak{})(t, e, o)
 		}},
 		{"another user's challenge", 400, api.CodeBadChallenge, func(t *testing.T, e *pkEnv, _ creationOptions) string {
@@ -667,27 +637,13 @@ func TestPasskeyMalformedInput(t *testing.T) {
 func TestPasskeyRoutesNeedAccessTokenOfThisClient(t *testing.T) {
 	e := newPKEnv(t, pkConfig())
 	_, p := e.enroll(t, subA, "a")
-	for _, route := range []struct{ key, id, body string }{
+	wantTokensRefused(t, func(r events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse { return pcall(t, e.h, r) }, []routeCall{
 		{api.RouteRegistrationOptions, "", ""},
 		{api.RouteRegisterPasskey, "", `{"credential":{}}`},
 		{api.RouteListPasskeys, "", ""},
 		{api.RouteRenamePasskey, p.ID, `{"name":"x"}`},
 		{api.RouteDeletePasskey, p.ID, ""},
-	} {
-		for name, tc := range map[string]struct {
-			opt    reqOpt
-			status int
-		}{
-			"ID token":          {withClaim("token_use", "id"), http.StatusUnauthorized},
-			"other app client":  {withClaim("client_id", "someotherclient"), http.StatusForbidden},
-			"no subject":        {withClaim("sub", ""), http.StatusUnauthorized},
-			"no authorizer jwt": {func(r *events.APIGatewayV2HTTPRequest) { r.RequestContext.Authorizer = nil }, http.StatusUnauthorized},
-		} {
-			if resp := pcall(t, e.h, request(route.key, subA, route.id, route.body, tc.opt)); resp.StatusCode != tc.status {
-				t.Errorf("%s with %s: %d, want %d", route.key, name, resp.StatusCode, tc.status)
-			}
-		}
-	}
+	})
 	if l := e.list(t, subA); len(l) != 1 || l[0].Name != "a" {
 		t.Errorf("store changed by refused requests: %+v", l)
 	}
@@ -829,21 +785,9 @@ func TestPasskeyFixtureEvent(t *testing.T) {
 
 // TestPasskeysWithDynalite runs the passkey routes against the real store on dynalite.
 func TestPasskeysWithDynalite(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
-	clk := &pkClock{t: time.Now().UTC()}
-	st := store.New(db, table, store.WithClock(clk.now))
-	cfg := pkConfig()
-	cfg.MaxPerUser = 2
-	rp, err := passkey.NewRP(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &pkEnv{rp: rp, clk: clk, a: &softauthn.Authenticator{RPID: pkRPID, Origin: pkOrigin, UV: true, Attestation: "packed"}}
-	e.cog = newFakeCognito()
-	e.h = api.New(clientID, nil).WithTokenChecker(e.cog.checker()).WithPasskeys(st, api.PasskeyConfig{RP: rp, Now: clk.now})
-	fresh := withAuthTime(clk.now().Add(-time.Second))
+	e, tb := newDynalitePKEnv(t, &softauthn.Authenticator{RPID: pkRPID, Origin: pkOrigin, UV: true, Attestation: "packed"})
+	st := tb.Store
+	fresh := withAuthTime(e.clk.Now().Add(-time.Second))
 	reg := func(sub string, tw softauthn.Tweak) (*softauthn.Credential, events.APIGatewayV2HTTPResponse) {
 		o := e.options(t, sub, "", fresh)
 		cred, js, err := e.a.Register(o.PublicKey.Challenge, []byte(sub), tw)

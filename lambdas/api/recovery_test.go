@@ -21,35 +21,12 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/notify"
+	"github.com/passwordless-go/cognito/lambdas/notify/notifytest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 // --- fakes ------------------------------------------------------------------------------------
-
-// notes is a fake notifier: it records every event and the key it came with.
-type notes struct {
-	mu     sync.Mutex
-	events []notify.Event
-	keys   []*keyed.Key
-	panics bool // panic in Notify after recording
-}
-
-func (n *notes) Notify(_ context.Context, k *keyed.Key, ev notify.Event) {
-	n.mu.Lock()
-	n.events = append(n.events, ev)
-	n.keys = append(n.keys, k)
-	p := n.panics
-	n.mu.Unlock()
-	if p {
-		panic("notifier failed")
-	}
-}
-
-func (n *notes) all() []notify.Event {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]notify.Event(nil), n.events...)
-}
 
 // signOutCognito adds GlobalSignOut to the fake Cognito: it revokes the caller's token (the fake
 // has one token per user), or fails with err.
@@ -90,17 +67,14 @@ type recoveryEnv struct {
 	h     *api.Handler
 	st    *store.Store
 	cog   *signOutCognito
-	notes *notes
+	notes *notifytest.Recorder
 	logs  *bytes.Buffer
 }
 
 func newRecoveryEnv(t *testing.T) *recoveryEnv {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
-	st := store.New(db, table, store.WithClock(nowFn))
-	e := &recoveryEnv{st: st, cog: &signOutCognito{fakeCognito: newFakeCognito()}, notes: &notes{}, logs: &bytes.Buffer{}}
+	st := storetest.New(t, "keys", store.WithClock(nowFn)).Store
+	e := &recoveryEnv{st: st, cog: &signOutCognito{fakeCognito: newFakeCognito()}, notes: &notifytest.Recorder{}, logs: &bytes.Buffer{}}
 	e.h = api.New(clientID, slog.New(slog.NewJSONHandler(e.logs, nil))).
 		WithTokenChecker(e.cog.checker()).
 		WithDeviceKeys(st, api.DeviceKeyConfig{MaxPerUser: 100, Now: nowFn}).
@@ -198,7 +172,7 @@ func TestRevokeAllDeviceKeysRoute(t *testing.T) {
 	if l := list(t, e.h, subB); len(l.Keys) != 2 {
 		t.Fatalf("another user has %d keys left, want 2", len(l.Keys))
 	}
-	ev := e.notes.all()
+	ev := e.notes.Events()
 	if len(ev) != 1 {
 		t.Fatalf("%d notifications, want 1: %+v", len(ev), ev)
 	}
@@ -210,8 +184,8 @@ func TestRevokeAllDeviceKeysRoute(t *testing.T) {
 	if n := removedCount(t, call(t, e.h, request(api.RouteRevokeAllDeviceKeys, subA, "", ""))); n != 0 {
 		t.Fatalf("retry removed %d", n)
 	}
-	if len(e.notes.all()) != 1 {
-		t.Fatalf("a retry that removed nothing notified: %+v", e.notes.all())
+	if len(e.notes.Events()) != 1 {
+		t.Fatalf("a retry that removed nothing notified: %+v", e.notes.Events())
 	}
 	// The caller can enrol anew.
 	register(t, e.h, subA, newP256(t), "new phone")
@@ -253,14 +227,14 @@ func TestRevokeAllPasskeysRoute(t *testing.T) {
 	if l, _ := e.st.ListPasskeys(context.Background(), subB); len(l) != 1 {
 		t.Fatalf("another user has %d passkeys left, want 1", len(l))
 	}
-	ev := e.notes.all()
+	ev := e.notes.Events()
 	if len(ev) != 1 || ev[0].Kind != notify.PasskeyRemoved || ev[0].Detail[notify.DetailCount] != "30" || ev[0].UserName != subA {
 		t.Fatalf("notifications %+v", ev)
 	}
 	if n := removedCount(t, call(t, e.h, request(api.RouteRevokeAllPasskeys, subA, "", ""))); n != 0 {
 		t.Fatalf("retry removed %d", n)
 	}
-	if len(e.notes.all()) != 1 {
+	if len(e.notes.Events()) != 1 {
 		t.Fatalf("a retry that removed nothing notified")
 	}
 }
@@ -279,14 +253,21 @@ func TestRecoveryRoutesNeedRecentSignIn(t *testing.T) {
 	for _, rk := range []string{api.RouteRevokeAllDeviceKeys, api.RouteRevokeAllPasskeys, api.RouteSignOutEverywhere} {
 		wantError(t, call(t, e.h, request(rk, subA, "", "", withoutClaim("auth_time"))), http.StatusForbidden, api.CodeStaleAuth)
 	}
-	if k, _ := e.st.ListDeviceKeys(context.Background(), subA); len(k) != 2 {
+	e.wantNothingDone(t, subA, 2, 2)
+}
+
+// wantNothingDone checks that sub still has keys device keys and passkeys passkeys, and that
+// nobody was signed out or notified.
+func (e *recoveryEnv) wantNothingDone(t *testing.T, sub string, keys, passkeys int) {
+	t.Helper()
+	if k, _ := e.st.ListDeviceKeys(context.Background(), sub); len(k) != keys {
 		t.Fatalf("%d keys left", len(k))
 	}
-	if p, _ := e.st.ListPasskeys(context.Background(), subA); len(p) != 2 {
+	if p, _ := e.st.ListPasskeys(context.Background(), sub); len(p) != passkeys {
 		t.Fatalf("%d passkeys left", len(p))
 	}
-	if len(e.cog.calls()) != 0 || len(e.notes.all()) != 0 {
-		t.Fatalf("sign-outs %v, notifications %+v", e.cog.calls(), e.notes.all())
+	if len(e.cog.calls()) != 0 || len(e.notes.Events()) != 0 {
+		t.Fatalf("sign-outs %v, notifications %+v", e.cog.calls(), e.notes.Events())
 	}
 }
 
@@ -300,15 +281,7 @@ func TestRecoveryRoutesRefuseRevokedTokens(t *testing.T) {
 	for _, rk := range []string{api.RouteRevokeAllDeviceKeys, api.RouteRevokeAllPasskeys, api.RouteSignOutEverywhere} {
 		wantError(t, call(t, e.h, request(rk, subA, "", "")), http.StatusUnauthorized, api.CodeTokenRevoked)
 	}
-	if k, _ := e.st.ListDeviceKeys(context.Background(), subA); len(k) != 2 {
-		t.Fatalf("%d keys left", len(k))
-	}
-	if p, _ := e.st.ListPasskeys(context.Background(), subA); len(p) != 2 {
-		t.Fatalf("%d passkeys left", len(p))
-	}
-	if len(e.cog.calls()) != 0 || len(e.notes.all()) != 0 {
-		t.Fatalf("sign-outs %v, notifications %+v", e.cog.calls(), e.notes.all())
-	}
+	e.wantNothingDone(t, subA, 2, 2)
 	// ID tokens and tokens of other clients do not reach the routes either.
 	wantError(t, call(t, e.h, request(api.RouteRevokeAllDeviceKeys, subB, "", "", withClaim("token_use", "id"))), http.StatusUnauthorized, api.CodeUnauthorized)
 	wantError(t, call(t, e.h, request(api.RouteRevokeAllDeviceKeys, subB, "", "", withClaim("client_id", "other"))), http.StatusForbidden, api.CodeForbidden)
@@ -375,7 +348,7 @@ func TestRevokeAllStoreFailure(t *testing.T) {
 		n       int
 		notices int
 	}{{0, 0}, {3, 1}} {
-		n := &notes{}
+		n := &notifytest.Recorder{}
 		logs := &bytes.Buffer{}
 		r := fakeRevoker{n: tc.n, err: errors.New("dynamodb: throttled")}
 		h := api.New(clientID, slog.New(slog.NewJSONHandler(logs, nil))).WithTokenChecker(newFakeCognito().checker()).
@@ -384,7 +357,7 @@ func TestRevokeAllStoreFailure(t *testing.T) {
 		for _, rk := range []string{api.RouteRevokeAllDeviceKeys, api.RouteRevokeAllPasskeys} {
 			wantError(t, call(t, h, request(rk, subA, "", "")), http.StatusInternalServerError, api.CodeInternal)
 		}
-		ev := n.all()
+		ev := n.Events()
 		if len(ev) != 2*tc.notices {
 			t.Fatalf("removed %d before the failure: %d notifications, want %d", tc.n, len(ev), 2*tc.notices)
 		}
@@ -416,7 +389,7 @@ func TestAttackStolenFreshTokenRevokesAll(t *testing.T) {
 	if n := removedCount(t, call(t, e.h, request(api.RouteRevokeAllPasskeys, subA, "", ""))); n != 2 {
 		t.Fatalf("removed %d", n)
 	}
-	ev := e.notes.all()
+	ev := e.notes.Events()
 	if len(ev) != 2 || ev[0].Kind != notify.KeyRemoved || ev[1].Kind != notify.PasskeyRemoved {
 		t.Fatalf("notifications %+v", ev)
 	}
@@ -437,9 +410,9 @@ func TestAttackStolenFreshTokenRevokesAll(t *testing.T) {
 // passkey each tell the owner once, with the right kind and detail and a fresh event ID; a
 // refused request, a listing and a rename tell nobody.
 func TestNotificationsPerEvent(t *testing.T) {
-	n := &notes{}
+	n := &notifytest.Recorder{}
 	pk := newPKEnv(t, pkConfig())
-	pk.h.WithDeviceKeys(newMemStore(), api.DeviceKeyConfig{Now: pk.clk.now}).
+	pk.h.WithDeviceKeys(newMemStore(), api.DeviceKeyConfig{Now: pk.clk.Now}).
 		WithNotifier(n, keyed.MustStatic(testSecret), "")
 	h := pk.h.Handler
 
@@ -461,7 +434,7 @@ func TestNotificationsPerEvent(t *testing.T) {
 	wantError(t, revoke(t, h, subA, k.KeyID), http.StatusNotFound, api.CodeNotFound)
 	wantError(t, call(t, h, request(api.RouteDeletePasskey, subA, p.ID, "")), http.StatusNotFound, api.CodeNotFound)
 
-	ev := n.all()
+	ev := n.Events()
 	want := []struct {
 		kind notify.Kind
 		name string
@@ -484,7 +457,7 @@ func TestNotificationsPerEvent(t *testing.T) {
 		}
 		ids[x.ID] = true
 	}
-	for i, k := range n.keys {
+	for i, k := range n.Keys() {
 		if k == nil {
 			t.Errorf("notification %d without the deployment key", i)
 		}
@@ -529,26 +502,26 @@ func TestFailingNotifierDoesNotChangeTheResponse(t *testing.T) {
 	if want[1] != `200 {"removed":3}` {
 		t.Fatalf("baseline %q", want)
 	}
-	panicking := &notes{panics: true}
+	panicking := &notifytest.Recorder{Panics: true}
 	for name, set := range map[string]func(*api.Handler){
 		"panicking notifier": func(h *api.Handler) { h.WithNotifier(panicking, keyed.MustStatic(testSecret), "") },
-		"no deployment key":  func(h *api.Handler) { h.WithNotifier(&notes{}, failingKeys{}, "") },
+		"no deployment key":  func(h *api.Handler) { h.WithNotifier(&notifytest.Recorder{}, failingKeys{}, "") },
 	} {
 		if got := run(t, set); strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%s: answers\n%s\nwant\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
-	if len(panicking.all()) != 3 {
-		t.Errorf("panicking notifier called %d times, want 3", len(panicking.all()))
+	if len(panicking.Events()) != 3 {
+		t.Errorf("panicking notifier called %d times, want 3", len(panicking.Events()))
 	}
 	// Without the key the notifier is still called (it counts the failure), with a nil key.
-	n := &notes{}
+	n := &notifytest.Recorder{}
 	e := newRecoveryEnv(t)
 	e.h.WithNotifier(n, failingKeys{}, "")
 	e.putKeys(t, subA, 1)
 	call(t, e.h, request(api.RouteRevokeAllDeviceKeys, subA, "", ""))
-	if len(n.keys) != 1 || n.keys[0] != nil {
-		t.Fatalf("notifier calls %d, keys %v", len(n.keys), n.keys)
+	if len(n.Keys()) != 1 || n.Keys()[0] != nil {
+		t.Fatalf("notifier calls %d, keys %v", len(n.Keys()), n.Keys())
 	}
 	if logs := e.logs.String(); !strings.Contains(logs, "deployment key") || strings.Contains(logs, "user@example.com") {
 		t.Errorf("logs:\n%s", logs)
@@ -622,7 +595,7 @@ func TestConcurrentRevokeAll(t *testing.T) {
 	if total != 30 {
 		t.Fatalf("%d removals reported for 30 keys: %q", total, bodies)
 	}
-	ev := e.notes.all()
+	ev := e.notes.Events()
 	told := 0
 	for _, x := range ev {
 		var n int

@@ -118,6 +118,15 @@ type resultPutter interface {
 	PutEventsResults(ctx context.Context, entries []awsapi.EventEntry) ([]awsapi.EventResult, error)
 }
 
+// Auditor takes security events for the audit trail: what the functions' packages need of a
+// *Publisher (nil-safe). Add only buffers (no I/O, never fails); the function's wrapper (Wrap)
+// sends the events after the handler returns.
+type Auditor interface {
+	Add(ev Event)
+}
+
+var _ Auditor = (*Publisher)(nil)
+
 // Publisher buffers a function invocation's audit events and sends them on Flush. It is safe for
 // concurrent use. Every method of a nil *Publisher is a no-op (auditing off).
 type Publisher struct {
@@ -338,25 +347,9 @@ func attribute(a string) string {
 	return metrics.Other
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendString appends s as a JSON string (every value is allow-listed or validated ASCII; the
-// escaping is a second line of defence).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20 || c >= 0x7f:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
+// escaping, of everything outside printable ASCII, is a second line of defence).
+func appendString(b []byte, s string) []byte { return metrics.AppendJSONString(b, s, true) }
 
 // Flush sends the buffered events, at most awsapi.MaxEventEntries per PutEvents call, all within
 // AUDIT_TIMEOUT (and ctx), and empties the buffer (an Add during Flush goes to the next one).

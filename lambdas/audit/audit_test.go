@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/passwordless-go/cognito/lambdas/audit/audittest"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
@@ -223,21 +224,8 @@ func TestDetail(t *testing.T) {
 			t.Errorf("entry %d\n got %+v\nwant %+v", i, got[i], want[i])
 		}
 		// The schema, strictly: no other member, the right types.
-		dec := json.NewDecoder(strings.NewReader(got[i].Detail))
-		dec.DisallowUnknownFields()
-		var d struct {
-			Version    string `json:"version"`
-			Type       string `json:"type"`
-			Time       string `json:"time"`
-			Function   string `json:"function"`
-			UserPoolID string `json:"userPoolId"`
-			User       string `json:"user"`
-			Method     string `json:"method"`
-			Reason     string `json:"reason"`
-			Count      int    `json:"count"`
-			Attribute  string `json:"attribute"`
-		}
-		if err := dec.Decode(&d); err != nil {
+		d, err := audittest.DecodeDetail(got[i].Detail)
+		if err != nil {
 			t.Errorf("entry %d: %v", i, err)
 		}
 		if _, err := time.Parse(time.RFC3339, d.Time); err != nil || d.Version != SchemaVersion {

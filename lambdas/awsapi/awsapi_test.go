@@ -63,6 +63,16 @@ func checkSigned(t *testing.T, h http.Header, service string) {
 	}
 }
 
+// checkCognitoCall checks that r is a signed Cognito user pools JSON call of the operation op.
+func checkCognitoCall(t *testing.T, r captured, op string) {
+	t.Helper()
+	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
+		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService."+op {
+		t.Errorf("%s %s %v", r.method, r.path, r.header)
+	}
+	checkSigned(t, r.header, "cognito-idp")
+}
+
 func ok(w http.ResponseWriter, _ int) { _, _ = w.Write([]byte(`{}`)) }
 
 func TestSendEmail(t *testing.T) {
@@ -142,11 +152,7 @@ func TestAdminUpdateUserAttributes(t *testing.T) {
 		t.Fatalf("%v, %d requests", err, len(*got))
 	}
 	r := (*got)[0]
-	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
-		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.AdminUpdateUserAttributes" {
-		t.Errorf("%s %s %v", r.method, r.path, r.header)
-	}
-	checkSigned(t, r.header, "cognito-idp")
+	checkCognitoCall(t, r, "AdminUpdateUserAttributes")
 	if string(r.body) != `{"UserPoolId":"eu-west-1_X","Username":"u","UserAttributes":[{"Name":"email_verified","Value":"true"}]}` {
 		t.Errorf("body %s", r.body)
 	}
@@ -309,11 +315,7 @@ func TestGetUser(t *testing.T) {
 		t.Fatalf("%+v, %v", out, err)
 	}
 	r := (*got)[0]
-	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
-		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.GetUser" {
-		t.Errorf("%s %s %v", r.method, r.path, r.header)
-	}
-	checkSigned(t, r.header, "cognito-idp")
+	checkCognitoCall(t, r, "GetUser")
 	if string(r.body) != `{"AccessToken":"access.token.value"}` {
 		t.Errorf("body %s", r.body)
 	}
@@ -345,11 +347,7 @@ func TestAdminSetUserPassword(t *testing.T) {
 		t.Fatalf("%v, %d requests", err, len(*got))
 	}
 	r := (*got)[0]
-	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
-		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.AdminSetUserPassword" {
-		t.Errorf("%s %s %v", r.method, r.path, r.header)
-	}
-	checkSigned(t, r.header, "cognito-idp")
+	checkCognitoCall(t, r, "AdminSetUserPassword")
 	var body map[string]any
 	if err := json.Unmarshal(r.body, &body); err != nil {
 		t.Fatalf("body %s: %v", r.body, err)
@@ -391,11 +389,7 @@ func TestAdminUserGlobalSignOut(t *testing.T) {
 		t.Fatalf("%v, %d requests", err, len(*got))
 	}
 	r := (*got)[0]
-	if r.method != http.MethodPost || r.path != "/" || r.header.Get("Content-Type") != "application/x-amz-json-1.1" ||
-		r.header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut" {
-		t.Errorf("%s %s %v", r.method, r.path, r.header)
-	}
-	checkSigned(t, r.header, "cognito-idp")
+	checkCognitoCall(t, r, "AdminUserGlobalSignOut")
 	if string(r.body) != `{"UserPoolId":"eu-west-1_X","Username":"u-1"}` {
 		t.Errorf("body %s", r.body)
 	}

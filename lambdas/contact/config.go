@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -180,47 +180,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// ParseLimits parses "window:max,..." such as "60s:1,24h:10" (windows in Go duration syntax,
-// whole seconds from 1s to 31 days; max 1-1000; at most 5 limits with distinct windows).
-func ParseLimits(s string) ([]store.Limit, error) {
-	var out []store.Limit
-	for part := range strings.SplitSeq(s, ",") {
-		w, m, ok := strings.Cut(strings.TrimSpace(part), ":")
-		if !ok {
-			return nil, fmt.Errorf("limit %q is not window:max", part)
-		}
-		d, err := time.ParseDuration(strings.TrimSpace(w))
-		if err != nil {
-			return nil, fmt.Errorf("limit %q: bad window: %v", part, err)
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(m))
-		if err != nil {
-			return nil, fmt.Errorf("limit %q: bad max", part)
-		}
-		out = append(out, store.Limit{Window: d, Max: n})
-	}
-	if err := checkLimits(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
+// maxLimitMax caps the max of one limit (RecipientLimits, UserLimits).
+const maxLimitMax = 1000
 
-func checkLimits(l []store.Limit) error {
-	if len(l) == 0 || len(l) > 5 {
-		return fmt.Errorf("%d limits, want 1-5", len(l))
-	}
-	seen := map[time.Duration]bool{}
-	for _, x := range l {
-		if x.Window < time.Second || x.Window > 31*24*time.Hour || x.Window%time.Second != 0 {
-			return fmt.Errorf("window %s is not whole seconds in range 1s-744h", x.Window)
-		}
-		if x.Max < 1 || x.Max > 1000 {
-			return fmt.Errorf("max %d out of range 1-1000", x.Max)
-		}
-		if seen[x.Window] {
-			return fmt.Errorf("two limits with window %s", x.Window)
-		}
-		seen[x.Window] = true
-	}
-	return nil
-}
+// ParseLimits parses "window:max,..." such as "60s:1,24h:10" (windows in Go duration syntax,
+// whole seconds from 1s to 31 days; max 1-1000; at most 5 limits with distinct windows):
+// delivery.ParseLimits with a max of 1000.
+func ParseLimits(s string) ([]store.Limit, error) { return delivery.ParseLimits(s, maxLimitMax) }
+
+func checkLimits(l []store.Limit) error { return delivery.CheckLimits(l, maxLimitMax) }

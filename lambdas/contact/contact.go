@@ -20,6 +20,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
@@ -85,26 +86,18 @@ type Store interface {
 
 var _ Store = (*store.Store)(nil)
 
-// EmailSender sends an email (SES v2 SendEmail; *awsapi.Client).
-type EmailSender interface {
-	SendEmail(ctx context.Context, in *awsapi.SendEmailInput) error
-}
+// EmailSender sends an email (SES v2 SendEmail; *awsapi.Client): delivery.EmailSender.
+type EmailSender = delivery.EmailSender
 
-// SMSSender sends an SMS (SNS Publish; *awsapi.Client).
-type SMSSender interface {
-	Publish(ctx context.Context, in *awsapi.PublishInput) error
-}
+// SMSSender sends an SMS (SNS Publish; *awsapi.Client): delivery.SMSSender.
+type SMSSender = delivery.SMSSender
 
 // UserUpdater writes user attributes (Cognito AdminUpdateUserAttributes; *awsapi.Client).
 type UserUpdater interface {
 	AdminUpdateUserAttributes(ctx context.Context, in *awsapi.AdminUpdateUserAttributesInput) error
 }
 
-var (
-	_ EmailSender = (*awsapi.Client)(nil)
-	_ SMSSender   = (*awsapi.Client)(nil)
-	_ UserUpdater = (*awsapi.Client)(nil)
-)
+var _ UserUpdater = (*awsapi.Client)(nil)
 
 // Deps are the Service's dependencies.
 type Deps struct {
@@ -130,27 +123,14 @@ type Deps struct {
 }
 
 // Counter counts metrics; *metrics.Recorder implements it.
-type Counter interface {
-	Count(name string, d metrics.Dims)
-}
+type Counter = metrics.Counter
 
 // Auditor buffers audit events (no I/O, never fails); *audit.Publisher implements it.
-type Auditor interface {
-	Add(ev audit.Event)
-}
-
-var (
-	_ Counter = (*metrics.Recorder)(nil)
-	_ Auditor = (*audit.Publisher)(nil)
-)
+type Auditor = audit.Auditor
 
 // Notifier is told about security events; *notify.Sender implements it. Notify must return
 // promptly and never fail the caller.
-type Notifier interface {
-	Notify(ctx context.Context, k *keyed.Key, ev notify.Event)
-}
-
-var _ Notifier = (*notify.Sender)(nil)
+type Notifier = notify.Notifier
 
 // Caller is the authenticated user of a request: the verified claims of the access token and
 // the user's attributes as Cognito's GetUser returned them for this request.
@@ -214,17 +194,9 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("contact: %w", err)
 	}
-	s := &Service{cfg: cfg, store: d.Store, keys: d.Keys, users: d.Users, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log, notif: d.Notify,
+	s := &Service{cfg: cfg, store: d.Store, keys: d.Keys, users: d.Users, email: d.Email, sms: d.SMS, notif: d.Notify,
 		metrics: d.Metrics, auditor: d.Audit}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.rand == nil {
-		s.rand = rand.Reader
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	s.now, s.rand, s.log = delivery.SenderDeps(d.Now, d.Rand, d.Log)
 	return s, nil
 }
 
@@ -357,7 +329,7 @@ func (s *Service) Start(ctx context.Context, c Caller, body []byte) Reply {
 	if k.attr == AttrEmail {
 		sendErr = s.sendEmail(ctx, value, renderEmail(codeEmailSubject, codeEmailText, codeEmailHTML, d))
 	} else {
-		sendErr = s.sendSMS(ctx, value, render(codeSMS, d, false))
+		sendErr = s.sendSMS(ctx, value, renderSMS(codeSMS, codeSMSShort, d))
 	}
 	if sendErr != nil {
 		s.count(metrics.SendFailed, metrics.Dims{Channel: k.channel})
@@ -394,7 +366,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, body []byte) Reply {
 		return errorReply(http.StatusBadRequest, CodeBadJSON, `body must be a JSON object {"changeId": string, "code": string}: `+err.Error())
 	}
 	id, code := fields[FieldChangeID], strings.TrimSpace(fields[FieldCode])
-	if !isDigits(code, s.cfg.Code.Digits) {
+	if !delivery.IsDigits(code, s.cfg.Code.Digits) {
 		return errorReply(http.StatusBadRequest, CodeBadCode, fmt.Sprintf("the code is %d digits", s.cfg.Code.Digits))
 	}
 	if !validID(id) {
@@ -668,18 +640,6 @@ func validID(id string) bool {
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
 	return err == nil && len(b) == changeIDBytes
-}
-
-func isDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // recent reports whether authTime is at most maxAge before now (and at most authTimeSkew after).

@@ -12,6 +12,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/contact"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -25,7 +26,7 @@ func TestAttackAddVictimEmail(t *testing.T) {
 	attacker := e.caller(attackerSub, map[string]string{"email": "attacker@example.net", "email_verified": "true"})
 	r := e.startOK(t, attacker, `{"email": "victim@example.com"}`)
 	id := r.str("changeId")
-	if got := e.box.emailsTo("attacker@example.net"); len(got) != 0 {
+	if got := e.box.EmailsTo("attacker@example.net"); len(got) != 0 {
 		t.Fatalf("the attacker's own address got %d messages", len(got))
 	}
 	victimCode := e.box.lastCode(t, "victim@example.com")
@@ -34,7 +35,7 @@ func TestAttackAddVictimEmail(t *testing.T) {
 			t.Fatalf("the answer to the attacker holds the code: %v", r.body)
 		}
 	}
-	if m := e.box.emailsTo("victim@example.com")[0]; !strings.Contains(m.Text, "nothing changes without the code") {
+	if m := e.box.EmailsTo("victim@example.com")[0]; !strings.Contains(m.Text, "nothing changes without the code") {
 		t.Errorf("the code email does not tell the victim nothing changes without the code:\n%s", m.Text)
 	}
 	// Guesses: every one is refused, the fourth even with the right code.
@@ -54,7 +55,7 @@ func TestAttackAddVictimEmail(t *testing.T) {
 		t.Fatalf("%d AdminUpdateUserAttributes calls without the victim's code: %+v", n, e.idp.updates())
 	}
 	// A new change needs a new code, again sent to the victim only.
-	e.clk.Advance(time.Minute) // the recipient limit allows one code a minute
+	e.clk.Add(time.Minute) // the recipient limit allows one code a minute
 	r2 := e.startOK(t, attacker, `{"email": "victim@example.com"}`)
 	if r2.str("changeId") == id {
 		t.Fatal("a new change reused the change ID")
@@ -62,8 +63,8 @@ func TestAttackAddVictimEmail(t *testing.T) {
 	if e.box.lastCode(t, "victim@example.com") == victimCode {
 		t.Log("the new code equals the old one (1 in a million)")
 	}
-	if n := len(e.box.emailsTo("victim@example.com")); n != 2 || e.box.count() != 2 {
-		t.Fatalf("%d codes to the victim, %d messages in all; want 2 and 2", n, e.box.count())
+	if n := len(e.box.EmailsTo("victim@example.com")); n != 2 || e.box.Len() != 2 {
+		t.Fatalf("%d codes to the victim, %d messages in all; want 2 and 2", n, e.box.Len())
 	}
 	if n := len(e.idp.updates()); n != 0 {
 		t.Fatalf("%d Cognito calls", n)
@@ -169,7 +170,7 @@ func TestNotFoundIsTheSameForAll(t *testing.T) {
 	if p := e.fake.pending(); len(p) != 1 || p[0].Attempts != 0 {
 		t.Fatalf("another user's answers counted: %+v", p)
 	}
-	e.clk.Advance(otp.DefaultTTL)
+	e.clk.Add(otp.DefaultTTL)
 	bodies = append(bodies, e.verify(t, victim, id, code)) // expired
 	for i, b := range bodies {
 		if !reflect.DeepEqual(b, bodies[0]) || b.status != 404 || b.str("code") != contact.CodeNotFound {
@@ -263,15 +264,15 @@ func TestOldAddressNotified(t *testing.T) {
 		if r := e.verify(t, c, id, code); r.status != 200 {
 			t.Fatalf("%s: %d %v", tc.name, r.status, r.body)
 		}
-		if n := e.box.count(); n != 1+len(tc.want) {
+		if n := e.box.Len(); n != 1+len(tc.want) {
 			t.Errorf("%s: %d messages sent, want %d", tc.name, n, 1+len(tc.want))
 		}
 		for _, w := range tc.want {
 			var texts []string
-			for _, m := range e.box.emailsTo(w.to) {
+			for _, m := range e.box.EmailsTo(w.to) {
 				texts = append(texts, m.Subject, m.Text, m.HTML)
 			}
-			for _, m := range e.box.smsTo(w.to) {
+			for _, m := range e.box.SMSTo(w.to) {
 				texts = append(texts, m.Message)
 			}
 			if len(texts) == 0 {
@@ -293,7 +294,7 @@ func TestOldAddressNotified(t *testing.T) {
 	c := e.caller(victimSub, map[string]string{"email": "old@example.com", "email_verified": "true"})
 	id := e.startOK(t, c, `{"email": "new@example.org"}`).str("changeId")
 	code := e.box.lastCode(t, "new@example.org")
-	e.box.setErr(apiErr("Throttling"))
+	e.box.SetErr(apiErr("Throttling"))
 	if r := e.verify(t, c, id, code); r.status != 200 || len(e.idp.updates()) != 1 {
 		t.Fatalf("failed notice: %d %v, %d Cognito calls", r.status, r.body, len(e.idp.updates()))
 	}
@@ -322,8 +323,8 @@ func TestStartNeedsRecentSignIn(t *testing.T) {
 	c := e.caller(victimSub, nil)
 	c.AuthTime = t0.Add(-contact.DefaultMaxAuthAge)
 	e.startOK(t, c, `{"email": "me@example.com"}`)
-	if e.box.count() != 1 {
-		t.Fatalf("%d messages", e.box.count())
+	if e.box.Len() != 1 {
+		t.Fatalf("%d messages", e.box.Len())
 	}
 
 	cfg := config()
@@ -383,7 +384,7 @@ func TestStartRefuses(t *testing.T) {
 		if r.status != tc.status || r.str("code") != tc.code {
 			t.Errorf("%s: %d %v, want %d %s", tc.name, r.status, r.body, tc.status, tc.code)
 		}
-		if n := e.box.count(); n != 0 {
+		if n := e.box.Len(); n != 0 {
 			t.Errorf("%s: %d messages sent", tc.name, n)
 		}
 		if p := e.fake.pending(); len(p) != 0 {
@@ -440,9 +441,9 @@ func TestRateLimits(t *testing.T) {
 	if r.status != 429 {
 		t.Fatalf("second code to one address within a minute: %d %v", r.status, r.body)
 	}
-	e.clk.Advance(time.Minute)
+	e.clk.Add(time.Minute)
 	e.startOK(t, other, `{"email": "A0@EXAMPLE.com"}`)
-	if n := e.box.count(); n != 6 {
+	if n := e.box.Len(); n != 6 {
 		t.Fatalf("%d messages, want 6", n)
 	}
 }
@@ -450,7 +451,7 @@ func TestRateLimits(t *testing.T) {
 func TestFailuresAnswer500WithoutDetail(t *testing.T) {
 	// The send fails.
 	e := newEnv(t, config())
-	e.box.setErr(apiErr("MessageRejected"))
+	e.box.SetErr(apiErr("MessageRejected"))
 	r := e.start(t, e.caller(victimSub, nil), `{"email": "victim@example.com"}`)
 	if r.status != 500 || r.str("code") != contact.CodeInternal || strings.Contains(r.str("message"), "Rejected") {
 		t.Fatalf("send failure: %d %v", r.status, r.body)
@@ -464,7 +465,7 @@ func TestFailuresAnswer500WithoutDetail(t *testing.T) {
 	if r := e.start(t, e.caller(victimSub, nil), `{"email": "victim@example.com"}`); r.status != 500 {
 		t.Fatalf("store failure: %d %v", r.status, r.body)
 	}
-	if e.box.count() != 0 {
+	if e.box.Len() != 0 {
 		t.Fatal("sent although the store failed")
 	}
 	// No attributes from Cognito: fail closed.
@@ -589,7 +590,7 @@ func TestPhoneNormalised(t *testing.T) {
 	e := newEnv(t, config())
 	c := e.caller(victimSub, nil)
 	r := e.startOK(t, c, `{"phoneNumber": "+4407400123456"}`)
-	if got := e.box.smsTo("+447400123456"); len(got) != 1 {
+	if got := e.box.SMSTo("+447400123456"); len(got) != 1 {
 		t.Fatalf("%d SMS to the E.164 form", len(got))
 	}
 	if v := e.verify(t, c, r.str("changeId"), e.box.lastCode(t, "+447400123456")); v.status != 200 || v.str("phoneNumber") != "+447400123456" {
@@ -612,7 +613,7 @@ func TestEmailSubaddressesShareALimit(t *testing.T) {
 			t.Errorf("%s within a minute: %d %v", addr, r.status, r.body)
 		}
 	}
-	if n := e.box.count(); n != 1 {
+	if n := e.box.Len(); n != 1 {
 		t.Fatalf("%d codes into one inbox, want 1", n)
 	}
 }
@@ -630,8 +631,25 @@ func TestSMSBudget(t *testing.T) {
 			t.Fatalf("number %d: %d %v, want %d", i+1, r.status, r.body, want)
 		}
 	}
-	if len(e.box.smsTo(numbers[2])) != 0 {
+	if len(e.box.SMSTo(numbers[2])) != 0 {
 		t.Fatal("an SMS went out over the budget")
 	}
 	e.startOK(t, e.caller("user-9", nil), `{"email": "me@example.com"}`)
+}
+
+// TestCodeSMSOnePart: the code SMS the service sends is one SMS part with an app name that makes
+// it UCS-2 (70 characters in one part): it leaves the name out rather than send two. Before, the
+// code path rendered the full template whatever its length.
+func TestCodeSMSOnePart(t *testing.T) {
+	cfg := config()
+	cfg.Code.AppName = "Señal Ópera y Café Olé"
+	e := newEnv(t, cfg)
+	e.startOK(t, e.caller(victimSub, nil), `{"phoneNumber": "+447400123456"}`)
+	got := e.box.SMSTo("+447400123456")
+	if len(got) != 1 {
+		t.Fatalf("%d SMS", len(got))
+	}
+	if m := got[0].Message; delivery.SMSParts(m) != 1 || strings.Contains(m, "Ópera") {
+		t.Errorf("code SMS is %d parts: %q", delivery.SMSParts(m), m)
+	}
 }

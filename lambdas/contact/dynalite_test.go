@@ -1,91 +1,38 @@
 package contact_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/passwordless-go/cognito/lambdas/contact"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }
 
-// slowDB adds a fixed delay before every DynamoDB call (injected store latency), which widens
-// every window between a read and a write. The tests assert counts, never durations.
-type slowDB struct {
-	store.DB
-	delay time.Duration
-}
-
-func (s slowDB) wait(ctx context.Context) {
-	t := time.NewTimer(s.delay)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
-func (s slowDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	s.wait(ctx)
-	return s.DB.GetItem(ctx, in, o...)
-}
-
-func (s slowDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	s.wait(ctx)
-	return s.DB.PutItem(ctx, in, o...)
-}
-
-func (s slowDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	s.wait(ctx)
-	return s.DB.UpdateItem(ctx, in, o...)
-}
-
-func (s slowDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	s.wait(ctx)
-	return s.DB.TransactWriteItems(ctx, in, o...)
-}
-
 // dynEnv is an env whose store is a real *store.Store over dynalite.
 type dynEnv struct {
 	*env
-	db    *dynamodb.Client
-	table string
+	tb *storetest.Table
 }
 
+// newDynEnv: with delay > 0, the store waits delay before every DynamoDB call (injected store
+// latency), which widens every window between a read and a write. The tests assert counts,
+// never durations.
 func newDynEnv(t *testing.T, delay time.Duration) *dynEnv {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("contact"))
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
-	var sdb store.DB = db
+	clk := storetest.NewClock(time.Now().UTC().Truncate(time.Second))
+	tb := storetest.New(t, "contact", store.WithClock(clk.Now))
+	st := tb.Store
 	if delay > 0 {
-		sdb = slowDB{DB: db, delay: delay}
+		st = tb.StoreOver(storetest.SlowDB{DB: tb.DB, Delay: delay}, store.WithClock(clk.Now))
 	}
-	st := store.New(sdb, table, store.WithClock(clk.Now))
-	return &dynEnv{env: newEnvWith(t, config(), st, clk), db: db, table: table}
-}
-
-// tableText is every item of the table as JSON.
-func (d *dynEnv) tableText(t *testing.T) string {
-	t.Helper()
-	out, err := d.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(d.table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(out.Items)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return &dynEnv{env: newEnvWith(t, config(), st, clk), tb: tb}
 }
 
 // TestDynaliteConcurrentRightAnswers: the right code sent many times at once changes the
@@ -113,10 +60,10 @@ func TestDynaliteConcurrentRightAnswers(t *testing.T) {
 			if n := len(d.idp.updates()); n != 1 {
 				t.Fatalf("%d AdminUpdateUserAttributes calls, want exactly 1", n)
 			}
-			if n := len(d.box.emailsTo("old@example.com")); n != 1 {
+			if n := len(d.box.EmailsTo("old@example.com")); n != 1 {
 				t.Fatalf("%d notices to the old address, want 1", n)
 			}
-			if txt := d.tableText(t); strings.Contains(txt, "CONTACT#") {
+			if txt := d.tb.Text(t); strings.Contains(txt, "CONTACT#") {
 				t.Fatalf("change left in the table: %s", txt)
 			}
 		})
@@ -132,10 +79,10 @@ func TestDynalitePhoneChange(t *testing.T) {
 	if r := d.verify(t, c, id, d.box.lastCode(t, "+447400123456")); r.status != 200 || r.str("phoneNumber") != "+447400123456" {
 		t.Fatalf("verify: %d %v", r.status, r.body)
 	}
-	if len(d.idp.updates()) != 1 || len(d.box.emailsTo("me@example.com")) != 1 {
-		t.Fatalf("%d Cognito calls, %d notices", len(d.idp.updates()), len(d.box.emailsTo("me@example.com")))
+	if len(d.idp.updates()) != 1 || len(d.box.EmailsTo("me@example.com")) != 1 {
+		t.Fatalf("%d Cognito calls, %d notices", len(d.idp.updates()), len(d.box.EmailsTo("me@example.com")))
 	}
-	if txt := d.tableText(t); !strings.Contains(txt, `"RATE#sms-unverified"`) || strings.Contains(txt, "7400123456") {
+	if txt := d.tb.Text(t); !strings.Contains(txt, "pk=RATE#sms-unverified\n") || strings.Contains(txt, "7400123456") {
 		t.Fatalf("table: %s", txt)
 	}
 }
@@ -182,14 +129,14 @@ func TestDynaliteAttackAddVictimEmail(t *testing.T) {
 	victim := d.caller(victimSub, nil)
 	id := d.startOK(t, attacker, `{"email": "victim@example.com"}`).str("changeId")
 	code := d.box.lastCode(t, "victim@example.com")
-	txt := d.tableText(t)
+	txt := d.tb.Text(t)
 	if strings.Contains(txt, code) {
 		t.Fatalf("the code is in the table: %s", txt)
 	}
-	if !strings.Contains(txt, `"CONTACT#`+id+`"`) {
+	if !strings.Contains(txt, "pk=CONTACT#"+id+"\n") {
 		t.Fatalf("no CONTACT# item: %s", txt)
 	}
-	for _, pk := range pks(t, txt) {
+	for _, pk := range d.pks(t) {
 		if !strings.HasPrefix(pk, "CONTACT#") && !strings.HasPrefix(pk, "RATE#") {
 			t.Errorf("item outside CONTACT# and RATE#: %s", pk)
 		}
@@ -215,17 +162,13 @@ func TestDynaliteAttackAddVictimEmail(t *testing.T) {
 	}
 }
 
-// pks returns the partition keys in a tableText.
-func pks(t *testing.T, txt string) []string {
+// pks returns the string partition keys of the table's items.
+func (d *dynEnv) pks(t *testing.T) []string {
 	t.Helper()
-	var items []map[string]map[string]any
-	if err := json.Unmarshal([]byte(txt), &items); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, it := range items {
-		if v, ok := it["pk"]["Value"].(string); ok {
-			out = append(out, v)
+	for _, it := range d.tb.Items(t) {
+		if v, ok := it["pk"].(*types.AttributeValueMemberS); ok {
+			out = append(out, v.Value)
 		}
 	}
 	return out

@@ -16,9 +16,11 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/contact"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 const (
@@ -31,89 +33,8 @@ const (
 
 var t0 = time.Date(2030, 1, 2, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // inbox records what the senders were asked to send.
-type inbox struct {
-	mu     sync.Mutex
-	emails []awsapi.SendEmailInput
-	sms    []awsapi.PublishInput
-	err    error // returned by every send when set
-}
-
-func (b *inbox) SendEmail(_ context.Context, in *awsapi.SendEmailInput) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err != nil {
-		return b.err
-	}
-	b.emails = append(b.emails, *in)
-	return nil
-}
-
-func (b *inbox) Publish(_ context.Context, in *awsapi.PublishInput) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.err != nil {
-		return b.err
-	}
-	b.sms = append(b.sms, *in)
-	return nil
-}
-
-func (b *inbox) setErr(err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.err = err
-}
-
-// emailsTo returns the emails sent to addr.
-func (b *inbox) emailsTo(addr string) []awsapi.SendEmailInput {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []awsapi.SendEmailInput
-	for _, m := range b.emails {
-		if len(m.To) == 1 && m.To[0] == addr {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// smsTo returns the SMS sent to number.
-func (b *inbox) smsTo(number string) []awsapi.PublishInput {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []awsapi.PublishInput
-	for _, m := range b.sms {
-		if m.PhoneNumber == number {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func (b *inbox) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.emails) + len(b.sms)
-}
+type inbox struct{ testkit.Mailbox }
 
 var codeRE = regexp.MustCompile(`\b[0-9]{6,10}\b`)
 
@@ -122,9 +43,9 @@ var codeRE = regexp.MustCompile(`\b[0-9]{6,10}\b`)
 func (b *inbox) lastCode(t *testing.T, addr string) string {
 	t.Helper()
 	var text string
-	if m := b.emailsTo(addr); len(m) > 0 {
+	if m := b.EmailsTo(addr); len(m) > 0 {
 		text = m[len(m)-1].Text
-	} else if s := b.smsTo(addr); len(s) > 0 {
+	} else if s := b.SMSTo(addr); len(s) > 0 {
 		text = s[len(s)-1].Message
 	}
 	code := codeRE.FindString(text)
@@ -258,14 +179,13 @@ func (f *fakeStore) pending() []store.ContactChange {
 
 // env is a Service with fakes around it.
 type env struct {
-	svc   *contact.Service
-	st    contact.Store
-	fake  *fakeStore // nil when st is a real store
-	box   *inbox
-	idp   *cognito
-	clk   *clock
-	logs  *bytes.Buffer
-	logMu *sync.Mutex
+	svc  *contact.Service
+	st   contact.Store
+	fake *fakeStore // nil when st is a real store
+	box  *inbox
+	idp  *cognito
+	clk  *storetest.Clock
+	logs *testkit.Buffer
 }
 
 // config is the Config of the tests: both attributes, defaults otherwise.
@@ -278,30 +198,19 @@ func config() contact.Config {
 	}
 }
 
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
 func newEnv(t *testing.T, cfg contact.Config, opts ...func(*contact.Deps)) *env {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := storetest.NewClock(t0)
 	f := newFakeStore(clk.Now)
 	e := newEnvWith(t, cfg, f, clk, opts...)
 	e.fake = f
 	return e
 }
 
-func newEnvWith(t *testing.T, cfg contact.Config, st contact.Store, clk *clock, opts ...func(*contact.Deps)) *env {
+func newEnvWith(t *testing.T, cfg contact.Config, st contact.Store, clk *storetest.Clock, opts ...func(*contact.Deps)) *env {
 	t.Helper()
-	e := &env{st: st, box: &inbox{}, idp: &cognito{}, clk: clk, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
-	log := slog.New(slog.NewJSONHandler(lockedWriter{e.logMu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := &env{st: st, box: &inbox{}, idp: &cognito{}, clk: clk, logs: &testkit.Buffer{}}
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	deps := contact.Deps{
 		Store: st,
 		Keys:  keyed.MustStatic(testSecret),
@@ -322,11 +231,7 @@ func newEnvWith(t *testing.T, cfg contact.Config, st contact.Store, clk *clock, 
 	return e
 }
 
-func (e *env) logText() string {
-	e.logMu.Lock()
-	defer e.logMu.Unlock()
-	return e.logs.String()
-}
+func (e *env) logText() string { return e.logs.String() }
 
 // caller is a user who signed in a minute ago with attrs.
 func (e *env) caller(sub string, attrs map[string]string) contact.Caller {

@@ -4,7 +4,6 @@ import (
 	"html"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/delivery"
 )
@@ -33,7 +32,8 @@ ignore this email: nothing changes without the code.<br>
 Never share this code with anyone.</p>
 </body></html>
 `
-	codeSMS = "{{.Code}} is your {{.AppName}} code to confirm this number. It expires in {{.Minutes}} min."
+	codeSMS      = "{{.Code}} is your {{.AppName}} code to confirm this number. It expires in {{.Minutes}} min."
+	codeSMSShort = "{{.Code}} is your code to confirm this number. It expires in {{.Minutes}} min."
 
 	changedEmailSubject = "Your {{.AppName}} {{.What}} was changed"
 	changedEmailText    = "The {{.What}} of your {{.AppName}} account was changed to {{.Destination}}.\n\n" + noticeTail
@@ -69,7 +69,9 @@ var noName = strings.NewReplacer(
 	"contact {{.AppName}} support", "contact support",
 )
 
-// maxSMSLength is the longest SMS sent, in characters: one GSM-7 segment (otp.MaxSMSLength).
+// maxSMSLength is the longest SMS sent in GSM-7, in characters (otp.MaxSMSLength); renderSMS
+// keeps every SMS to one part as carriers count it (delivery.CountSMS), which is 70 characters
+// when one character is outside GSM-7.
 const maxSMSLength = 160
 
 // messageData are the values of the placeholders.
@@ -101,11 +103,18 @@ func render(src string, d messageData, escapeHTML bool) string {
 }
 
 // renderSMS renders src, or short (the same without the application's name) when src comes out
-// longer than one SMS segment.
+// as more than one SMS part (delivery.CountSMS: an app name outside GSM-7 makes the SMS UCS-2, 70
+// characters in one part), and when short does too, short with every character of the
+// destination that is not in GSM-7 shown as '*' (a masked address starting "ó***@..."): one
+// part, 160 GSM-7 characters, always.
 func renderSMS(src, short string, d messageData) string {
-	if out := render(src, d, false); utf8.RuneCountInString(out) <= maxSMSLength {
+	if out := render(src, d, false); delivery.SMSParts(out) <= 1 {
 		return out
 	}
+	if out := render(short, d, false); delivery.SMSParts(out) <= 1 {
+		return out
+	}
+	d.Destination = delivery.GSM7Only(d.Destination)
 	return render(short, d, false)
 }
 

@@ -8,34 +8,11 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/contact"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/notify"
+	"github.com/passwordless-go/cognito/lambdas/notify/notifytest"
 )
-
-// notes is a fake notifier that records events (and panics when told to).
-type notes struct {
-	mu     sync.Mutex
-	events []notify.Event
-	keys   []*keyed.Key
-	panics bool
-}
-
-func (n *notes) Notify(_ context.Context, k *keyed.Key, ev notify.Event) {
-	n.mu.Lock()
-	n.events = append(n.events, ev)
-	n.keys = append(n.keys, k)
-	p := n.panics
-	n.mu.Unlock()
-	if p {
-		panic("notifier failed")
-	}
-}
-
-func (n *notes) all() []notify.Event {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]notify.Event(nil), n.events...)
-}
 
 // newNotifyEnv is newEnv with n as Deps.Notify.
 func newNotifyEnv(t *testing.T, n contact.Notifier) *env {
@@ -87,15 +64,15 @@ func TestContactChangedEvent(t *testing.T) {
 			`{"email": "new@example.org"}`, "new@example.org",
 			map[string]string{"email": "new@example.org", "email_verified": "false", "phone_number": "+447400111222", "phone_number_verified": "true"}, ""},
 	} {
-		n := &notes{}
+		n := &notifytest.Recorder{}
 		e := newNotifyEnv(t, n)
 		if r := e.change(t, tc.attrs, tc.body, tc.newTo); r.status != 200 {
 			t.Fatalf("%s: %d %v", tc.name, r.status, r.body)
 		}
-		if c := e.box.count(); c != 1 {
+		if c := e.box.Len(); c != 1 {
 			t.Errorf("%s: %d messages sent by the service, want only the code (the notifier tells the owner)", tc.name, c)
 		}
-		ev := n.all()
+		ev := n.Events()
 		if len(ev) != 1 {
 			t.Fatalf("%s: %d events", tc.name, len(ev))
 		}
@@ -105,7 +82,7 @@ func TestContactChangedEvent(t *testing.T) {
 			attr = "phone_number"
 		}
 		if x.Kind != notify.ContactChanged || x.UserPoolID != poolID || x.UserName != victimSub || len(x.ID) < 20 ||
-			x.Detail[notify.DetailAttribute] != attr || x.Detail[notify.DetailOldAddress] != tc.wantOld || n.keys[0] == nil {
+			x.Detail[notify.DetailAttribute] != attr || x.Detail[notify.DetailOldAddress] != tc.wantOld || n.Keys()[0] == nil {
 			t.Errorf("%s: event %+v", tc.name, x)
 		}
 		for k, v := range tc.wantAttrs {
@@ -116,12 +93,12 @@ func TestContactChangedEvent(t *testing.T) {
 	}
 
 	// Each change is its own event.
-	n := &notes{}
+	n := &notifytest.Recorder{}
 	e := newNotifyEnv(t, n)
 	e.change(t, map[string]string{"email": "a@example.com", "email_verified": "true"}, `{"email": "b@example.org"}`, "b@example.org")
-	e.clk.Advance(2 * time.Minute)
+	e.clk.Add(2 * time.Minute)
 	e.change(t, map[string]string{"email": "b@example.org", "email_verified": "true"}, `{"email": "c@example.org"}`, "c@example.org")
-	if ev := n.all(); len(ev) != 2 || ev[0].ID == ev[1].ID {
+	if ev := n.Events(); len(ev) != 2 || ev[0].ID == ev[1].ID {
 		t.Fatalf("events %+v", ev)
 	}
 }
@@ -129,19 +106,19 @@ func TestContactChangedEvent(t *testing.T) {
 // TestContactNotifierFailureKeepsTheChange: a notifier that panics changes nothing of the answer
 // or the change; a refused change tells nobody.
 func TestContactNotifierFailureKeepsTheChange(t *testing.T) {
-	n := &notes{panics: true}
+	n := &notifytest.Recorder{Panics: true}
 	e := newNotifyEnv(t, n)
 	r := e.change(t, map[string]string{"email": "old@example.com", "email_verified": "true"}, `{"email": "new@example.org"}`, "new@example.org")
-	if r.status != 200 || r.str("email") != "new@example.org" || len(e.idp.updates()) != 1 || len(n.all()) != 1 {
-		t.Fatalf("%d %v, %d Cognito calls, %d events", r.status, r.body, len(e.idp.updates()), len(n.all()))
+	if r.status != 200 || r.str("email") != "new@example.org" || len(e.idp.updates()) != 1 || len(n.Events()) != 1 {
+		t.Fatalf("%d %v, %d Cognito calls, %d events", r.status, r.body, len(e.idp.updates()), len(n.Events()))
 	}
 	// A wrong code: no event.
-	n2 := &notes{}
+	n2 := &notifytest.Recorder{}
 	e2 := newNotifyEnv(t, n2)
 	c := e2.caller(victimSub, map[string]string{"email": "old@example.com", "email_verified": "true"})
 	id := e2.startOK(t, c, `{"email": "new@example.org"}`).str("changeId")
-	if r := e2.verify(t, c, id, wrongCode(e2.box.lastCode(t, "new@example.org"))); r.status != 400 || len(n2.all()) != 0 {
-		t.Fatalf("wrong code: %d, %d events", r.status, len(n2.all()))
+	if r := e2.verify(t, c, id, wrongCode(e2.box.lastCode(t, "new@example.org"))); r.status != 400 || len(n2.Events()) != 0 {
+		t.Fatalf("wrong code: %d, %d events", r.status, len(n2.Events()))
 	}
 }
 
@@ -185,7 +162,7 @@ func TestContactChangedReachesTheOldContact(t *testing.T) {
 	} {
 		e := newEnv(t, config())
 		st := &claimStore{fakeStore: e.fake, claimed: map[string]bool{}}
-		sender, err := notify.New(notify.Config{Events: []notify.Kind{notify.ContactChanged}, EmailFrom: sender, AppName: "Example"},
+		sender, err := notify.New(notify.Config{Events: []notify.Kind{notify.ContactChanged}, Settings: delivery.Settings{EmailFrom: sender, AppName: "Example"}},
 			notify.Deps{Store: st, Email: e.box, SMS: e.box, Now: e.clk.Now})
 		if err != nil {
 			t.Fatal(err)
@@ -202,7 +179,7 @@ func TestContactChangedReachesTheOldContact(t *testing.T) {
 		notices := 0
 		for _, to := range tc.toldEmails {
 			got := 0
-			for _, m := range e.box.emailsTo(to) {
+			for _, m := range e.box.EmailsTo(to) {
 				if strings.Contains(m.Subject, "changed") {
 					got++
 				}
@@ -213,12 +190,12 @@ func TestContactChangedReachesTheOldContact(t *testing.T) {
 			notices += got
 		}
 		for _, to := range tc.toldSMS {
-			if got := len(e.box.smsTo(to)); got != 1 {
+			if got := len(e.box.SMSTo(to)); got != 1 {
 				t.Errorf("%s: %d SMS to %s, want 1", tc.name, got, to)
 			}
 			notices++
 		}
-		if all := e.box.count(); all != 1+notices {
+		if all := e.box.Len(); all != 1+notices {
 			t.Errorf("%s: %d messages in all, want the code and %d notices", tc.name, all, notices)
 		}
 		if sender.Failures() != 0 {

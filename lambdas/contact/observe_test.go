@@ -1,20 +1,19 @@
 package contact_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/audit"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/audit/audittest"
 	"github.com/passwordless-go/cognito/lambdas/contact"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -22,35 +21,21 @@ import (
 
 // obs is a real EMF recorder and a real audit publisher in front of a fake EventBridge.
 type obs struct {
-	mu      sync.Mutex
-	emf     bytes.Buffer
-	entries []awsapi.EventEntry
+	emf     testkit.Buffer
+	bus     audittest.Bus
 	rec     *metrics.Recorder
 	pub     *audit.Publisher
 	flushed string
 	seen    int
 }
 
-func (o *obs) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.emf.Write(p)
-}
-
-func (o *obs) PutEvents(_ context.Context, entries []awsapi.EventEntry) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.entries = append(o.entries, entries...)
-	return 0, nil
-}
-
 func newObs(t *testing.T) *obs {
 	t.Helper()
 	o := &obs{}
-	o.rec = metrics.New(o, "Passwordless/Test")
+	o.rec = metrics.New(&o.emf, "Passwordless/Test")
 	pub, err := audit.FromEnv(func(k string) string {
 		return map[string]string{"AUDIT_EVENT_BUS": "audit"}[k]
-	}, o, slog.New(slog.DiscardHandler), o.rec, "api")
+	}, &o.bus, slog.New(slog.DiscardHandler), o.rec, "api")
 	if err != nil || pub == nil {
 		t.Fatal(pub, err)
 	}
@@ -67,32 +52,13 @@ func (o *obs) flush(t *testing.T) (map[string]float64, []map[string]any) {
 	t.Helper()
 	o.pub.Flush(context.Background())
 	o.rec.Flush()
-	o.mu.Lock()
 	text := o.emf.String()
 	fresh := text[len(o.flushed):]
 	o.flushed = text
-	entries := o.entries[o.seen:]
-	o.seen = len(o.entries)
-	o.mu.Unlock()
-	totals := map[string]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(fresh), "\n") {
-		if line == "" {
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(line), &doc); err != nil {
-			t.Fatalf("EMF %q: %v", line, err)
-		}
-		cw := doc["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
-		name := cw["Metrics"].([]any)[0].(map[string]any)["Name"].(string)
-		key := name
-		for _, d := range []string{"Method", "Reason", "Channel", "Kind", "Dependency"} {
-			if v, ok := doc[d].(string); ok {
-				key += " " + d + "=" + v
-			}
-		}
-		totals[key] += doc[name].(float64)
-	}
+	all := o.bus.Entries()
+	entries := all[o.seen:]
+	o.seen = len(all)
+	totals := testkit.EMFCounts(t, []byte(fresh), "Passwordless/Test")
 	var events []map[string]any
 	for _, e := range entries {
 		var d map[string]any
@@ -132,7 +98,7 @@ func TestContactChangeMetricsAndAudit(t *testing.T) {
 
 	r := e.startOK(t, c, `{"email": "new@example.org"}`)
 	m, ev := o.flush(t)
-	wantTotals(t, "start", m, map[string]float64{"Sent Channel=email Kind=code": 1})
+	wantTotals(t, "start", m, map[string]float64{"Sent{Channel=email,Kind=code}": 1})
 	wantAudit(t, "start", ev)
 
 	code := e.box.lastCode(t, "new@example.org")
@@ -147,7 +113,7 @@ func TestContactChangeMetricsAndAudit(t *testing.T) {
 		t.Fatalf("verify: %d %v", v.status, v.body)
 	}
 	m, ev = o.flush(t)
-	wantTotals(t, "verify", m, map[string]float64{"Sent Channel=email Kind=notice": 1})
+	wantTotals(t, "verify", m, map[string]float64{"Sent{Channel=email,Kind=notice}": 1})
 	wantAudit(t, "verify", ev, map[string]any{"type": "contact.changed", "function": "api", "userPoolId": poolID,
 		"user": ref(victimSub), "attribute": "email"})
 
@@ -158,7 +124,7 @@ func TestContactChangeMetricsAndAudit(t *testing.T) {
 		t.Fatalf("verify phone: %d %v", v.status, v.body)
 	}
 	m, ev = o.flush(t)
-	wantTotals(t, "phone", m, map[string]float64{"Sent Channel=sms Kind=code": 1, "Sent Channel=email Kind=notice": 1})
+	wantTotals(t, "phone", m, map[string]float64{"Sent{Channel=sms,Kind=code}": 1, "Sent{Channel=email,Kind=notice}": 1})
 	wantAudit(t, "phone", ev, map[string]any{"type": "contact.changed", "function": "api", "userPoolId": poolID,
 		"user": ref(victimSub), "attribute": "phone_number"})
 }
@@ -180,13 +146,13 @@ func TestContactSendRefusedByRule(t *testing.T) {
 		t.Fatalf("user limit: %d", r.status)
 	}
 	m, _ := o.flush(t)
-	wantTotals(t, "user limit", m, map[string]float64{"SendRefused Reason=rate_limit Channel=email": 1})
+	wantTotals(t, "user limit", m, map[string]float64{"SendRefused{Channel=email,Reason=rate_limit}": 1})
 
 	if r := e.start(t, e.caller(attackerSub, nil), `{"email": "a0@example.com"}`); r.status != 429 {
 		t.Fatalf("address limit: %d", r.status)
 	}
 	m, _ = o.flush(t)
-	wantTotals(t, "address limit", m, map[string]float64{"SendRefused Reason=rate_limit Channel=email": 1})
+	wantTotals(t, "address limit", m, map[string]float64{"SendRefused{Channel=email,Reason=rate_limit}": 1})
 
 	e.startOK(t, e.caller("user-1", nil), `{"phoneNumber": "+447400123451"}`)
 	o.flush(t)
@@ -194,13 +160,13 @@ func TestContactSendRefusedByRule(t *testing.T) {
 		t.Fatalf("budget: %d", r.status)
 	}
 	m, _ = o.flush(t)
-	wantTotals(t, "SMS budget", m, map[string]float64{"SendRefused Reason=budget Channel=sms": 1})
+	wantTotals(t, "SMS budget", m, map[string]float64{"SendRefused{Channel=sms,Reason=budget}": 1})
 
 	if r := e.start(t, e.caller("user-3", nil), `{"phoneNumber": "+8613800138000"}`); r.status != 400 {
 		t.Fatalf("country: %d", r.status)
 	}
 	m, _ = o.flush(t)
-	wantTotals(t, "country", m, map[string]float64{"SendRefused Reason=country Channel=sms": 1})
+	wantTotals(t, "country", m, map[string]float64{"SendRefused{Channel=sms,Reason=country}": 1})
 
 	// Malformed input is no refusal by a rule: nothing is counted.
 	for _, body := range []string{`{"phoneNumber": "07700900123"}`, `{"email": "nope"}`, `{}`} {
@@ -217,31 +183,31 @@ func TestContactSendFailed(t *testing.T) {
 	o := newObs(t)
 	e := newEnv(t, config(), o.deps)
 	c := e.caller(victimSub, map[string]string{"email": "old@example.com", "email_verified": "true"})
-	e.box.setErr(apiErr("Throttling"))
+	e.box.SetErr(apiErr("Throttling"))
 	if r := e.start(t, c, `{"email": "new@example.org"}`); r.status != 500 {
 		t.Fatalf("send failure: %d", r.status)
 	}
 	m, ev := o.flush(t)
-	wantTotals(t, "send failed", m, map[string]float64{"SendFailed Channel=email": 1})
+	wantTotals(t, "send failed", m, map[string]float64{"SendFailed{Channel=email}": 1})
 	wantAudit(t, "send failed", ev)
 
-	e.box.setErr(nil)
-	e.clk.Advance(time.Minute)
+	e.box.SetErr(nil)
+	e.clk.Add(time.Minute)
 	r := e.startOK(t, c, `{"email": "new@example.org"}`)
 	code := e.box.lastCode(t, "new@example.org")
 	o.flush(t)
-	e.box.setErr(apiErr("MessageRejected"))
+	e.box.SetErr(apiErr("MessageRejected"))
 	if v := e.verify(t, c, r.str("changeId"), code); v.status != 200 {
 		t.Fatalf("verify: %d %v", v.status, v.body)
 	}
 	m, ev = o.flush(t)
-	wantTotals(t, "notice failed", m, map[string]float64{"NotificationFailed Channel=email": 1})
+	wantTotals(t, "notice failed", m, map[string]float64{"NotificationFailed{Channel=email}": 1})
 	if len(ev) != 1 {
 		t.Errorf("the change stands: audit %v", ev)
 	}
 
-	e.box.setErr(nil)
-	e.clk.Advance(time.Minute)
+	e.box.SetErr(nil)
+	e.clk.Add(time.Minute)
 	r = e.startOK(t, c, `{"email": "taken@example.org"}`)
 	code = e.box.lastCode(t, "taken@example.org")
 	o.flush(t)
@@ -275,12 +241,11 @@ func TestAttackContactObservabilityLeaksNothing(t *testing.T) {
 	e.start(t, c, `{"phoneNumber": "+8613800138000"}`)
 	o.flush(t)
 
-	o.mu.Lock()
-	entries, _ := json.Marshal(o.entries)
+	all := o.bus.Entries()
+	entries, _ := json.Marshal(all)
 	emf := o.emf.String()
-	o.mu.Unlock()
-	if len(o.entries) != 2 || emf == "" {
-		t.Fatalf("%d audit entries, %d bytes of EMF", len(o.entries), len(emf))
+	if len(all) != 2 || emf == "" {
+		t.Fatalf("%d audit entries, %d bytes of EMF", len(all), len(emf))
 	}
 	secrets = append(secrets, victimSub, "alice", "example.com", "example.org", "+447400123456", "7400123456", "8613800138000")
 	for what, text := range map[string]string{"EMF": emf, "audit": string(entries)} {

@@ -19,7 +19,7 @@ func TestSMSCarriesSenderSettings(t *testing.T) {
 		t.Fatalf("verify: %d %v", r.status, r.body)
 	}
 	for _, to := range []string{"+447400123456", "+447400111222"} {
-		sms := e.box.smsTo(to)
+		sms := e.box.SMSTo(to)
 		if len(sms) != 1 {
 			t.Fatalf("%d SMS to %s", len(sms), to)
 		}
@@ -38,7 +38,7 @@ func TestSMSCarriesSenderSettings(t *testing.T) {
 	// Not configured: neither attribute is sent (SNS would refuse an empty value).
 	e = newEnv(t, config())
 	e.startOK(t, e.caller(victimSub, nil), `{"phoneNumber": "+447400123456"}`)
-	attrs := e.box.smsTo("+447400123456")[0].MessageAttributes
+	attrs := e.box.SMSTo("+447400123456")[0].MessageAttributes
 	if _, ok := attrs["AWS.SNS.SMS.SenderID"]; ok {
 		t.Error("sender ID sent without one configured")
 	}

@@ -39,8 +39,9 @@ const (
 	MaxAppNameLength = 64
 	// MaxSubjectLength caps a rendered email subject, in characters.
 	MaxSubjectLength = 200
-	// MaxSMSLength caps a rendered SMS at one GSM-7 segment, in characters. Longer messages are
-	// split and billed per segment.
+	// MaxSMSLength is one SMS part in GSM-7 characters. A rendered SMS must be one part as
+	// carriers count it (CheckSMSOnePart): 160 GSM-7 characters, or 70 once one character is
+	// outside GSM-7 (UCS-2); longer messages are split and billed per part.
 	MaxSMSLength = 160
 	// MaxTemplateBytes caps each template's source.
 	MaxTemplateBytes = 32 << 10

@@ -5,6 +5,7 @@ import (
 	"html"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -85,6 +86,33 @@ func (t *Template) Render(value func(field string) string) string {
 		b.WriteString(v)
 	}
 	return b.String()
+}
+
+// SecretMessage is what the templates of a message carrying a one-time secret (a sign-in code,
+// a sign-in link) see: the secret under its own placeholder (SecretField, such as "Code" or
+// "Link"), {{.AppName}} and {{.Minutes}}.
+type SecretMessage struct {
+	SecretField string // the secret's placeholder name, without the dot
+	Secret      string
+	AppName     string
+	Minutes     int // the secret's lifetime in whole minutes
+}
+
+// Fields lists the placeholders m's templates may use: SecretField, "AppName" and "Minutes".
+func (m SecretMessage) Fields() []string { return []string{m.SecretField, "AppName", "Minutes"} }
+
+// Render returns t with m's values (t parsed with Fields).
+func (m SecretMessage) Render(t *Template) string { return t.Render(m.value) }
+
+// value is the value of a placeholder: the secret for every field but AppName and Minutes.
+func (m SecretMessage) value(field string) string {
+	switch field {
+	case "AppName":
+		return m.AppName
+	case "Minutes":
+		return strconv.Itoa(m.Minutes)
+	}
+	return m.Secret
 }
 
 // HTMLFromText turns a plain-text template into an HTML body: the literal text escaped,

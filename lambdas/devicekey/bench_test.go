@@ -8,10 +8,7 @@ import (
 
 func BenchmarkVerifyRSA2048(b *testing.B) {
 	k := testKeys(b)
-	pk, err := devicekey.ParsePublicKey(b64(mustSPKI(b, &k.rsa2048.PublicKey)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	pk := mustParse(b, b64(mustSPKI(b, &k.rsa2048.PublicKey)))
 	msg := mustMessage(b, "alice", "nonce")
 	sig := b64(signRSA(b, k.rsa2048, msg))
 	b.ReportAllocs()
@@ -24,10 +21,7 @@ func BenchmarkVerifyRSA2048(b *testing.B) {
 
 func BenchmarkVerifyP256(b *testing.B) {
 	k := testKeys(b)
-	pk, err := devicekey.ParsePublicKey(b64(mustSPKI(b, &k.p256.PublicKey)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	pk := mustParse(b, b64(mustSPKI(b, &k.p256.PublicKey)))
 	msg := mustMessage(b, "alice", "nonce")
 	for _, bc := range []struct {
 		name string

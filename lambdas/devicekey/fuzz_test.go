@@ -63,10 +63,7 @@ func checkParseResult(t *testing.T, pk *devicekey.PublicKey, err error) {
 
 func FuzzParsePublicKey(f *testing.F) {
 	k := testKeys(f)
-	rsaSPKI := mustSPKI(f, &k.rsa2048.PublicKey)
-	rsaPKCS1 := x509.MarshalPKCS1PublicKey(&k.rsa2048.PublicKey)
-	ecSPKI := mustSPKI(f, &k.p256.PublicKey)
-	point := rawPoint(f, &k.p256.PublicKey)
+	rsaSPKI, rsaPKCS1, ecSPKI, point := encodings(f, k)
 	for _, der := range [][]byte{rsaSPKI, rsaPKCS1, ecSPKI, point} {
 		f.Add(b64(der))
 		f.Add(base64.RawURLEncoding.EncodeToString(der))

@@ -57,6 +57,14 @@ func testKeys(tb testing.TB) *testKeySet {
 	return &keys
 }
 
+// encodings returns the four DER forms ParsePublicKey accepts, of k's first keys: the RSA key as
+// SPKI and as PKCS #1, the P-256 key as SPKI and as a raw uncompressed point.
+func encodings(tb testing.TB, k *testKeySet) (rsaSPKI, rsaPKCS1, ecSPKI, point []byte) {
+	tb.Helper()
+	return mustSPKI(tb, &k.rsa2048.PublicKey), x509.MarshalPKCS1PublicKey(&k.rsa2048.PublicKey),
+		mustSPKI(tb, &k.p256.PublicKey), rawPoint(tb, &k.p256.PublicKey)
+}
+
 // rsa4096 generates the (slow) 4096-bit key once per test binary.
 func rsa4096(tb testing.TB) *rsa.PrivateKey {
 	tb.Helper()
@@ -106,6 +114,16 @@ func assertSentinel(tb testing.TB, err, want error) {
 // --- encodings ---
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// mustParse is ParsePublicKey(enc) for a key the test knows to be good.
+func mustParse(tb testing.TB, enc string) *devicekey.PublicKey {
+	tb.Helper()
+	pk, err := devicekey.ParsePublicKey(enc)
+	if err != nil {
+		tb.Fatalf("ParsePublicKey: %v", err)
+	}
+	return pk
+}
 
 func mustSPKI(tb testing.TB, pub crypto.PublicKey) []byte {
 	tb.Helper()

@@ -92,10 +92,7 @@ func TestParseRSA(t *testing.T) {
 			}
 			for name, enc := range rsaEncodings(t, &priv.PublicKey) {
 				t.Run(name, func(t *testing.T) {
-					pk, err := devicekey.ParsePublicKey(enc)
-					if err != nil {
-						t.Fatalf("ParsePublicKey: %v", err)
-					}
+					pk := mustParse(t, enc)
 					checkKey(t, pk, devicekey.RSA, tc.bits, spki)
 					for sname, s := range sigEncodings {
 						if err := pk.Verify(msg, s); err != nil {
@@ -136,10 +133,7 @@ func TestParseP256(t *testing.T) {
 	}
 	for name, enc := range encodings {
 		t.Run(name, func(t *testing.T) {
-			pk, err := devicekey.ParsePublicKey(enc)
-			if err != nil {
-				t.Fatalf("ParsePublicKey: %v", err)
-			}
+			pk := mustParse(t, enc)
 			checkKey(t, pk, devicekey.ECDSAP256, 256, spki)
 			for sname, s := range sigEncodings {
 				if err := pk.Verify(msg, s); err != nil {
@@ -154,10 +148,7 @@ func TestSameKeySameFingerprint(t *testing.T) {
 	k := testKeys(t)
 	fp := map[string]bool{}
 	for _, enc := range rsaEncodings(t, &k.rsa2048.PublicKey) {
-		pk, err := devicekey.ParsePublicKey(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		pk := mustParse(t, enc)
 		fp[pk.Fingerprint()] = true
 	}
 	if len(fp) != 1 {
@@ -211,10 +202,7 @@ func TestZeroPublicKey(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	k := testKeys(t)
-	rsaSPKI := mustSPKI(t, &k.rsa2048.PublicKey)
-	rsaPKCS1 := x509.MarshalPKCS1PublicKey(&k.rsa2048.PublicKey)
-	ecSPKI := mustSPKI(t, &k.p256.PublicKey)
-	point := rawPoint(t, &k.p256.PublicKey)
+	rsaSPKI, rsaPKCS1, ecSPKI, point := encodings(t, k)
 	n := k.rsa2048.N
 
 	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)

@@ -39,10 +39,7 @@ func flip(b []byte, i int) []byte {
 
 func TestVerifyRSARejects(t *testing.T) {
 	k := testKeys(t)
-	pk, err := devicekey.ParsePublicKey(b64(mustSPKI(t, &k.rsa2048.PublicKey)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pk := mustParse(t, b64(mustSPKI(t, &k.rsa2048.PublicKey)))
 	msg := mustMessage(t, "alice", "nonce-1")
 	sig := signRSA(t, k.rsa2048, msg)
 	if err := pk.Verify(msg, b64(sig)); err != nil {
@@ -109,10 +106,7 @@ func TestVerifyRSARejects(t *testing.T) {
 
 func TestVerifyP256Rejects(t *testing.T) {
 	k := testKeys(t)
-	pk, err := devicekey.ParsePublicKey(b64(rawPoint(t, &k.p256.PublicKey)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pk := mustParse(t, b64(rawPoint(t, &k.p256.PublicKey)))
 	msg := mustMessage(t, "alice", "nonce-1")
 	der := signECDER(t, k.p256, msg)
 	r, s := parseECDER(t, der)

@@ -31,6 +31,18 @@ func simpleTable() *dynamodb.CreateTableInput {
 	}
 }
 
+// simpleWith creates a simpleTable on the shared server holding item and returns the server's
+// client and the table's name.
+func simpleWith(t *testing.T, item map[string]types.AttributeValue) (*dynamodb.Client, string) {
+	t.Helper()
+	c := dynalitetest.Shared(t).Client()
+	table := dynalitetest.NewTable(t, c, simpleTable())
+	if _, err := c.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	return c, table
+}
+
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func n(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
 
@@ -92,14 +104,9 @@ func get(t *testing.T, c *dynamodb.Client, table, pk string) map[string]types.At
 }
 
 func TestTransactWriteItems(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	c := srv.Client()
-	table := dynalitetest.NewTable(t, c, simpleTable())
+	c, table := simpleWith(t, map[string]types.AttributeValue{"pk": s("a"), "v": n("1")})
 	ctx := context.Background()
 	tn := aws.String(table)
-	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: map[string]types.AttributeValue{"pk": s("a"), "v": n("1")}}); err != nil {
-		t.Fatal(err)
-	}
 
 	// All conditions hold: everything applied.
 	_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
@@ -160,15 +167,10 @@ func TestTransactWriteItems(t *testing.T) {
 }
 
 func TestTransactionsAreAtomicUnderConcurrency(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	c := srv.Client()
-	table := dynalitetest.NewTable(t, c, simpleTable())
+	// Each transaction moves one unit from x to y if x > 0; x+y stays 10.
+	c, table := simpleWith(t, map[string]types.AttributeValue{"pk": s("x"), "v": n("5")})
 	ctx := context.Background()
 	tn := aws.String(table)
-	// Each transaction moves one unit from x to y if x > 0; x+y stays 10.
-	if _, err := c.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: map[string]types.AttributeValue{"pk": s("x"), "v": n("5")}}); err != nil {
-		t.Fatal(err)
-	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	ok := 0
@@ -247,5 +249,26 @@ func TestMissingBinary(t *testing.T) {
 	run(func() { dynalitetest.Start(f) })
 	if f.skipped || !f.failed {
 		t.Fatalf("with %s=1: skipped=%v failed=%v", dynalitetest.EnvRequire, f.skipped, f.failed)
+	}
+}
+
+// TestRequire: Require lets the test go on when dynalite is installed, and otherwise skips it, or
+// fails it with REQUIRE_DYNALITE=1, as Start does.
+func TestRequire(t *testing.T) {
+	if _, err := dynalitetest.BinaryPath(); err == nil {
+		f := &fakeTB{}
+		run(func() { dynalitetest.Require(f) })
+		if f.skipped || f.failed {
+			t.Fatalf("installed: skipped=%v failed=%v", f.skipped, f.failed)
+		}
+	}
+	t.Setenv(dynalitetest.EnvBinary, filepath.Join(t.TempDir(), "no-such-dynalite"))
+	for _, require := range []string{"", "1"} {
+		t.Setenv(dynalitetest.EnvRequire, require)
+		f := &fakeTB{}
+		run(func() { dynalitetest.Require(f) })
+		if f.skipped != (require == "") || f.failed != (require == "1") {
+			t.Fatalf("%s=%q: skipped=%v failed=%v", dynalitetest.EnvRequire, require, f.skipped, f.failed)
+		}
 	}
 }

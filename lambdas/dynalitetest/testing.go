@@ -79,6 +79,17 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// Require skips the test when dynalite is not installed (see [BinaryPath]), or fails it when
+// REQUIRE_DYNALITE=1, exactly as [Start] and [Shared] do. It is for tests that need dynalite
+// but start it indirectly (a harness that launches its own server), before they spend time on
+// anything else.
+func Require(tb testing.TB) {
+	tb.Helper()
+	if _, err := BinaryPath(); err != nil {
+		bail(tb, err)
+	}
+}
+
 func bail(tb testing.TB, err error) {
 	tb.Helper()
 	if errors.Is(err, ErrNotInstalled) && os.Getenv(EnvRequire) != "1" {

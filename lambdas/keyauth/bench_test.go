@@ -8,11 +8,8 @@ import (
 )
 
 func benchCheck(b *testing.B, s signer) {
-	m := newMemStore()
-	id := m.register(b, subAlice, s)
-	c := keyauth.New(m, keyauth.WithClock(clock))
-	nonce := newNonce(b)
-	req := request(nameAlice, subAlice, nonce, answer(id, s.sign(b, message(b, testPool, testClient, nameAlice, nonce))))
+	_, id, c, nonce := aliceChecker(b, s, keyauth.WithClock(clock))
+	req := request(nameAlice, subAlice, nonce, answer(id, s.signAlice(b, nonce)))
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -24,8 +21,7 @@ func benchCheck(b *testing.B, s signer) {
 
 // BenchmarkCheckRSA2048 is a successful check with an RSA-2048 key (in-memory store).
 func BenchmarkCheckRSA2048(b *testing.B) {
-	testKeys(b)
-	benchCheck(b, rsaSigner(b, rsaKey, false))
+	benchCheck(b, aliceRSA(b))
 }
 
 // BenchmarkCheckP256 is a successful check with a P-256 key (in-memory store).
@@ -36,8 +32,7 @@ func BenchmarkCheckP256(b *testing.B) {
 
 // BenchmarkCheckUnknownUser is a refused check of an unknown user (dummy RSA-2048 work).
 func BenchmarkCheckUnknownUser(b *testing.B) {
-	testKeys(b)
-	s := rsaSigner(b, rsaKey, false)
+	s := aliceRSA(b)
 	m := newMemStore()
 	c := keyauth.New(m)
 	nonce := newNonce(b)

@@ -7,12 +7,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/devicekey"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/keyauth"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -72,34 +72,19 @@ func verify(t *testing.T, v *triggers.Verify, ev events.CognitoEventUserPoolsVer
 // the server's nonce and signs in; replays into a new session, another user's key and a revoked
 // key do not.
 func TestFlowWithDynalite(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
 	now := time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)
-	st := store.New(db, table, store.WithClock(func() time.Time { return now }))
+	st := storetest.New(t, "keys", store.WithClock(func() time.Time { return now })).Store
 	checker := keyauth.New(st, keyauth.WithClock(func() time.Time { return now }))
 	v := &triggers.Verify{Config: flowConfig, Keys: flowKeys, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: checker}}
 	ctx := context.Background()
 
 	testKeys(t)
 	alice, bob := rsaSigner(t, rsaKey, false), ecSigner(t, ecKey, false, false)
-	put := func(owner string, s signer) string {
-		pub, err := devicekey.ParsePublicKey(s.upload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := newKeyID(t)
-		if err := st.PutDeviceKey(ctx, store.DeviceKey{Owner: owner, ID: id, Name: "phone", Algorithm: string(pub.Algorithm()),
-			Fingerprint: pub.Fingerprint(), PublicKey: pub.SPKI()}, 10); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
-	aliceID, bobID := put(subAlice, alice), put(subBob, bob)
+	aliceID, bobID := putKey(t, st, subAlice, alice), putKey(t, st, subBob, bob)
 
 	// Alice signs in.
 	ev, nonce := session(t, nameAlice, subAlice, false)
-	sig := alice.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+	sig := alice.signAlice(t, nonce)
 	if !verify(t, v, ev, answer(aliceID, sig)) {
 		t.Fatal("right signature refused")
 	}
@@ -115,7 +100,7 @@ func TestFlowWithDynalite(t *testing.T) {
 	}
 	// Bob's key and Bob's signature over Alice's message, in Alice's session.
 	ev3, nonce3 := session(t, nameAlice, subAlice, false)
-	if verify(t, v, ev3, answer(bobID, bob.sign(t, message(t, testPool, testClient, nameAlice, nonce3)))) {
+	if verify(t, v, ev3, answer(bobID, bob.signAlice(t, nonce3))) {
 		t.Fatal("another user's key signed Alice in")
 	}
 	// An unknown user presenting Alice's key and a valid-looking signature.
@@ -128,7 +113,7 @@ func TestFlowWithDynalite(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev5, nonce5 := session(t, nameAlice, subAlice, false)
-	if verify(t, v, ev5, answer(aliceID, alice.sign(t, message(t, testPool, testClient, nameAlice, nonce5)))) {
+	if verify(t, v, ev5, answer(aliceID, alice.signAlice(t, nonce5))) {
 		t.Fatal("revoked key signed in")
 	}
 	// Bob still can.
@@ -140,17 +125,26 @@ func TestFlowWithDynalite(t *testing.T) {
 
 // TestFlowStoreDown: with the key table unreachable Verify fails the sign-in with an error.
 func TestFlowStoreDown(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	st := store.New(srv.Client(), "no-such-table")
+	st := storetest.NoTable(t)
 	v := &triggers.Verify{Config: flowConfig, Keys: flowKeys, Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: keyauth.New(st)}}
-	testKeys(t)
-	s := rsaSigner(t, rsaKey, false)
+	s := aliceRSA(t)
 	ev, nonce := session(t, nameAlice, subAlice, false)
-	ev.Request.ChallengeAnswer = answer(newKeyID(t), s.sign(t, message(t, testPool, testClient, nameAlice, nonce)))
+	ev.Request.ChallengeAnswer = answer(newKeyID(t), s.signAlice(t, nonce))
 	out, err := v.Handle(context.Background(), ev)
 	if err == nil || out.Response.AnswerCorrect {
 		t.Fatalf("Verify = %v, %v; want an error and no success", out.Response.AnswerCorrect, err)
 	}
+}
+
+// putKey stores s's key for owner under a fresh key ID in st (at most 10 keys an owner), as the
+// API does, and returns the ID.
+func putKey(t *testing.T, st *store.Store, owner string, s signer) string {
+	t.Helper()
+	k := deviceKey(t, owner, s)
+	if err := st.PutDeviceKey(context.Background(), k, 10); err != nil {
+		t.Fatal(err)
+	}
+	return k.ID
 }
 
 // codeChecker stands in for the one-time-code checker: every code is wrong.
@@ -162,10 +156,7 @@ func (codeChecker) Check(context.Context, triggers.CheckRequest) (bool, error) {
 // counter on dynalite: garbage device-key answers are not counted and do not stop a valid one,
 // and an account locked by wrong codes still signs in with its device key.
 func TestGarbageProofsDoNotLockKeySignIn(t *testing.T) {
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
-	st := store.New(db, table)
+	st := storetest.New(t, "keys").Store
 	counter, err := lockout.New(st, lockout.Config{Limit: 5, Window: 15 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
@@ -173,21 +164,12 @@ func TestGarbageProofsDoNotLockKeySignIn(t *testing.T) {
 	v := &triggers.Verify{Config: flowConfig, Keys: flowKeys, Failures: counter,
 		Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: keyauth.New(st), authflow.EmailOTP: codeChecker{}}}
 	ctx := context.Background()
-	testKeys(t)
-	alice := rsaSigner(t, rsaKey, false)
-	pub, err := devicekey.ParsePublicKey(alice.upload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := newKeyID(t)
-	if err := st.PutDeviceKey(ctx, store.DeviceKey{Owner: subAlice, ID: id, Name: "phone", Algorithm: string(pub.Algorithm()),
-		Fingerprint: pub.Fingerprint(), PublicKey: pub.SPKI()}, 10); err != nil {
-		t.Fatal(err)
-	}
+	alice := aliceRSA(t)
+	id := putKey(t, st, subAlice, alice)
 	signIn := func() bool {
 		t.Helper()
 		ev, nonce := session(t, nameAlice, subAlice, false)
-		return verify(t, v, ev, answer(id, alice.sign(t, message(t, testPool, testClient, nameAlice, nonce))))
+		return verify(t, v, ev, answer(id, alice.signAlice(t, nonce)))
 	}
 	// A stranger sends garbage proofs: malformed, unknown key IDs, bad signatures for Alice's key.
 	for i := range 12 {

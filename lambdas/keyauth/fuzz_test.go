@@ -54,11 +54,8 @@ func FuzzDecodeAnswer(f *testing.F) {
 func FuzzCheck(f *testing.F) {
 	testKeys(f)
 	s := rsaSigner(f, rsaKey, false)
-	m := newMemStore()
-	id := m.register(f, subAlice, s)
-	c := keyauth.New(m)
-	nonce := newNonce(f)
-	oldSig := s.sign(f, message(f, testPool, testClient, nameAlice, newNonce(f)))
+	_, id, c, nonce := aliceChecker(f, s)
+	oldSig := s.signAlice(f, newNonce(f))
 	f.Add(answer(id, oldSig))
 	f.Add(answer(id, s.sign(f, []byte(nonce))))
 	f.Add(answer(id, "AAAA"))

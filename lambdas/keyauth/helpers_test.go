@@ -18,6 +18,7 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
+	"github.com/passwordless-go/cognito/lambdas/keyauth"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -69,7 +70,22 @@ type signer struct {
 	private crypto.Signer
 }
 
+// signAlice signs the device-key message of a sign-in of Alice (nameAlice in the test pool and
+// client) with nonce, and returns the signature in base64.
+func (s signer) signAlice(tb testing.TB, nonce string) string {
+	tb.Helper()
+	return s.sign(tb, message(tb, testPool, testClient, nameAlice, nonce))
+}
+
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// aliceRSA generates the test keys (once) and returns the signer of rsaKey in SPKI form, the key
+// most tests give Alice.
+func aliceRSA(tb testing.TB) signer {
+	tb.Helper()
+	testKeys(tb)
+	return rsaSigner(tb, rsaKey, false)
+}
 
 func rsaSigner(tb testing.TB, k *rsa.PrivateKey, pkcs1 bool) signer {
 	tb.Helper()
@@ -232,18 +248,32 @@ func (m *memStore) get(owner, keyID string) (store.DeviceKey, bool) {
 // register stores s's key for owner under a fresh key ID, as the API does.
 func (m *memStore) register(tb testing.TB, owner string, s signer) string {
 	tb.Helper()
+	k := deviceKey(tb, owner, s)
+	k.CreatedAt = time.Unix(1700000000, 0).UTC()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys[owner+"/"+k.ID] = k
+	return k.ID
+}
+
+// deviceKey is s's key as the API stores it for owner, under a fresh key ID, named "phone".
+func deviceKey(tb testing.TB, owner string, s signer) store.DeviceKey {
+	tb.Helper()
 	pub, err := devicekey.ParsePublicKey(s.upload)
 	if err != nil {
 		tb.Fatalf("%s: %v", s.name, err)
 	}
-	id := newKeyID(tb)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.keys[owner+"/"+id] = store.DeviceKey{
-		Owner: owner, ID: id, Name: "phone", Algorithm: string(pub.Algorithm()),
-		Fingerprint: pub.Fingerprint(), PublicKey: pub.SPKI(), CreatedAt: time.Unix(1700000000, 0).UTC(),
-	}
-	return id
+	return store.DeviceKey{Owner: owner, ID: newKeyID(tb), Name: "phone", Algorithm: string(pub.Algorithm()),
+		Fingerprint: pub.Fingerprint(), PublicKey: pub.SPKI()}
+}
+
+// aliceChecker registers s's key for Alice in a new memStore and returns the store, the key's
+// ID, a Checker over the store (with opts) and a fresh nonce: the start of most Checker tests.
+func aliceChecker(tb testing.TB, s signer, opts ...keyauth.Option) (*memStore, string, *keyauth.Checker, string) {
+	tb.Helper()
+	m := newMemStore()
+	id := m.register(tb, subAlice, s)
+	return m, id, keyauth.New(m, opts...), newNonce(tb)
 }
 
 func newKeyID(tb testing.TB) string {
@@ -286,15 +316,17 @@ func request(user, sub, nonce, ans string) triggers.CheckRequest {
 		attrs["sub"] = sub
 	}
 	return triggers.CheckRequest{
-		Challenge:      ch,
-		Method:         authflow.DeviceKey,
-		Private:        priv,
-		Answer:         ans,
-		UserPoolID:     testPool,
-		ClientID:       testClient,
-		UserName:       user,
-		UserAttributes: attrs,
-		ClientMetadata: map[string]string{authflow.MetaSignInMethod: string(authflow.DeviceKey)},
+		Challenge: ch,
+		Method:    authflow.DeviceKey,
+		Private:   priv,
+		Answer:    ans,
+		Caller: triggers.Caller{
+			UserPoolID:     testPool,
+			ClientID:       testClient,
+			UserName:       user,
+			UserAttributes: attrs,
+			ClientMetadata: map[string]string{authflow.MetaSignInMethod: string(authflow.DeviceKey)},
+		},
 	}
 }
 

@@ -25,11 +25,8 @@ func withNotFound(r reqT) reqT {
 func TestCheckAcceptsRightSignature(t *testing.T) {
 	for _, s := range allSigners(t) {
 		t.Run(s.name, func(t *testing.T) {
-			m := newMemStore()
-			id := m.register(t, subAlice, s)
-			c := keyauth.New(m, keyauth.WithClock(clock))
-			nonce := newNonce(t)
-			sig := s.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+			m, id, c, nonce := aliceChecker(t, s, keyauth.WithClock(clock))
+			sig := s.signAlice(t, nonce)
 			ok, err := c.Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
 			if err != nil || !ok {
 				t.Fatalf("Check = %v, %v; want true, nil", ok, err)
@@ -55,7 +52,7 @@ func TestCheckRefuses(t *testing.T) {
 			bobID := m.register(t, subBob, other)
 			c := keyauth.New(m, keyauth.WithClock(clock))
 			nonce := newNonce(t)
-			good := s.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+			good := s.signAlice(t, nonce)
 
 			cases := []struct {
 				name string
@@ -64,7 +61,7 @@ func TestCheckRefuses(t *testing.T) {
 				ans  string
 			}{
 				{"signature from another session (other nonce)", nameAlice, subAlice,
-					answer(id, s.sign(t, message(t, testPool, testClient, nameAlice, newNonce(t))))},
+					answer(id, s.signAlice(t, newNonce(t)))},
 				{"client-chosen payload: a timestamp", nameAlice, subAlice,
 					answer(id, s.sign(t, []byte(strconv.FormatInt(fixedNow.Unix(), 10))))},
 				{"client-chosen payload: the bare nonce", nameAlice, subAlice,
@@ -78,7 +75,7 @@ func TestCheckRefuses(t *testing.T) {
 				{"message with a trailing newline", nameAlice, subAlice,
 					answer(id, s.sign(t, append(message(t, testPool, testClient, nameAlice, nonce), '\n')))},
 				{"another user's key ID with that user's valid signature", nameAlice, subAlice,
-					answer(bobID, other.sign(t, message(t, testPool, testClient, nameAlice, nonce)))},
+					answer(bobID, other.signAlice(t, nonce))},
 				{"own signature under another user's key ID", nameAlice, subAlice, answer(bobID, good)},
 				{"own key used to sign in as another user", nameBob, subBob,
 					answer(id, s.sign(t, message(t, testPool, testClient, nameBob, nonce)))},
@@ -140,7 +137,7 @@ func TestCheckRevokedKey(t *testing.T) {
 
 	t.Run("revoked before sign-in", func(t *testing.T) {
 		nonce := newNonce(t)
-		sig := s.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+		sig := s.signAlice(t, nonce)
 		m.delete(subAlice, id)
 		defer m.register(t, subAlice, s) // fresh ID for the next subtest
 		ok, err := c.Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
@@ -154,7 +151,7 @@ func TestCheckRevokedKey(t *testing.T) {
 		m.beforeTouch = func() { m.delete(subAlice, id) }
 		c := keyauth.New(m, keyauth.WithClock(clock))
 		nonce := newNonce(t)
-		sig := s.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+		sig := s.signAlice(t, nonce)
 		ok, err := c.Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
 		if ok || err != nil {
 			t.Fatalf("Check = %v, %v; want false, nil", ok, err)
@@ -163,13 +160,9 @@ func TestCheckRevokedKey(t *testing.T) {
 }
 
 func TestCheckMalformedAnswers(t *testing.T) {
-	testKeys(t)
-	s := rsaSigner(t, rsaKey, false)
-	m := newMemStore()
-	id := m.register(t, subAlice, s)
-	c := keyauth.New(m)
-	nonce := newNonce(t)
-	sig := s.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+	s := aliceRSA(t)
+	m, id, c, nonce := aliceChecker(t, s)
+	sig := s.signAlice(t, nonce)
 	for _, ans := range []string{
 		"",
 		" ",
@@ -214,13 +207,9 @@ func TestCheckMalformedAnswers(t *testing.T) {
 }
 
 func TestCheckProtocolGuards(t *testing.T) {
-	testKeys(t)
-	s := rsaSigner(t, rsaKey, false)
-	m := newMemStore()
-	id := m.register(t, subAlice, s)
-	c := keyauth.New(m)
-	nonce := newNonce(t)
-	ans := answer(id, s.sign(t, message(t, testPool, testClient, nameAlice, nonce)))
+	s := aliceRSA(t)
+	_, id, c, nonce := aliceChecker(t, s)
+	ans := answer(id, s.signAlice(t, nonce))
 
 	cases := map[string]func(r *reqT){
 		"missing nonce":        func(r *reqT) { delete(r.Private, authflow.PrivNonce) },
@@ -247,13 +236,9 @@ func TestCheckProtocolGuards(t *testing.T) {
 }
 
 func TestCheckUnknownUser(t *testing.T) {
-	testKeys(t)
-	s := rsaSigner(t, rsaKey, false)
-	m := newMemStore()
-	id := m.register(t, subAlice, s)
-	c := keyauth.New(m)
-	nonce := newNonce(t)
-	sig := s.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+	s := aliceRSA(t)
+	m, id, c, nonce := aliceChecker(t, s)
+	sig := s.signAlice(t, nonce)
 
 	for name, r := range map[string]reqT{
 		"userNotFound":             withNotFound(request(nameAlice, subAlice, nonce, answer(id, sig))),
@@ -296,11 +281,8 @@ func TestCheckUnknownUserTiming(t *testing.T) {
 	testKeys(t)
 	for _, s := range []signer{rsaSigner(t, rsaKey, false), ecSigner(t, ecKey, false, false)} {
 		t.Run(s.name, func(t *testing.T) {
-			m := newMemStore()
-			id := m.register(t, subAlice, s)
-			c := keyauth.New(m)
-			nonce := newNonce(t)
-			wrong := s.sign(t, message(t, testPool, testClient, nameAlice, newNonce(t)))
+			_, id, c, nonce := aliceChecker(t, s)
+			wrong := s.signAlice(t, newNonce(t))
 			reqs := map[string]reqT{
 				"real user, wrong signature": request(nameAlice, subAlice, nonce, answer(id, wrong)),
 				"real user, unknown key":     request(nameAlice, subAlice, nonce, answer(newKeyID(t), wrong)),
@@ -335,50 +317,35 @@ func TestCheckUnknownUserTiming(t *testing.T) {
 }
 
 func TestCheckStoreFailures(t *testing.T) {
-	testKeys(t)
-	s := rsaSigner(t, rsaKey, false)
+	s := aliceRSA(t)
 	nonce := newNonce(t)
-	sig := s.sign(t, message(t, testPool, testClient, nameAlice, nonce))
+	sig := s.signAlice(t, nonce)
 	boom := errors.New("ProvisionedThroughputExceededException")
 
-	t.Run("read fails", func(t *testing.T) {
-		m := newMemStore()
-		id := m.register(t, subAlice, s)
-		m.getErr = boom
-		ok, err := keyauth.New(m).Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
-		if ok || !errors.Is(err, boom) {
-			t.Fatalf("Check = %v, %v; want false, %v", ok, err, boom)
-		}
-	})
-	t.Run("last-use update fails", func(t *testing.T) {
-		m := newMemStore()
-		id := m.register(t, subAlice, s)
-		m.touchErr = boom
-		ok, err := keyauth.New(m).Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
-		if ok || !errors.Is(err, boom) {
-			t.Fatalf("Check = %v, %v; want false, %v", ok, err, boom)
-		}
-	})
-	t.Run("read fails with not found", func(t *testing.T) {
-		m := newMemStore()
-		id := m.register(t, subAlice, s)
-		m.getErr = errors.Join(errors.New("get"), store.ErrNotFound)
-		ok, err := keyauth.New(m).Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
-		if ok || err != nil {
-			t.Fatalf("Check = %v, %v; want false, nil", ok, err)
-		}
-	})
-	t.Run("corrupted stored key", func(t *testing.T) {
-		m := newMemStore()
-		id := m.register(t, subAlice, s)
-		k, _ := m.get(subAlice, id)
-		k.PublicKey = k.PublicKey[:len(k.PublicKey)-1]
-		m.keys[subAlice+"/"+id] = k
-		ok, err := keyauth.New(m).Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
-		if ok || err != nil {
-			t.Fatalf("Check = %v, %v; want false, nil", ok, err)
-		}
-	})
+	for _, tc := range []struct {
+		name  string
+		spoil func(m *memStore, id string)
+		want  error // from Check, by errors.Is; nil: none
+	}{
+		{"read fails", func(m *memStore, _ string) { m.getErr = boom }, boom},
+		{"last-use update fails", func(m *memStore, _ string) { m.touchErr = boom }, boom},
+		{"read fails with not found", func(m *memStore, _ string) { m.getErr = errors.Join(errors.New("get"), store.ErrNotFound) }, nil},
+		{"corrupted stored key", func(m *memStore, id string) {
+			k, _ := m.get(subAlice, id)
+			k.PublicKey = k.PublicKey[:len(k.PublicKey)-1]
+			m.keys[subAlice+"/"+id] = k
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMemStore()
+			id := m.register(t, subAlice, s)
+			tc.spoil(m, id)
+			ok, err := keyauth.New(m).Check(context.Background(), request(nameAlice, subAlice, nonce, answer(id, sig)))
+			if ok || !errors.Is(err, tc.want) {
+				t.Fatalf("Check = %v, %v; want false, %v", ok, err, tc.want)
+			}
+		})
+	}
 	t.Run("no store", func(t *testing.T) {
 		ok, err := keyauth.New(nil).Check(context.Background(), request(nameAlice, subAlice, nonce, answer(newKeyID(t), sig)))
 		if ok || err == nil {

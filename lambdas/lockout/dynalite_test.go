@@ -6,76 +6,29 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }
 
-// clock is a settable clock for store.WithClock.
-type clock struct{ ns atomic.Int64 }
-
-func newClock(t time.Time) *clock {
-	c := &clock{}
-	c.ns.Store(t.UnixNano())
-	return c
-}
-func (c *clock) now() time.Time             { return time.Unix(0, c.ns.Load()) }
-func (c *clock) add(d time.Duration)        { c.ns.Add(int64(d)) }
-func (c *clock) set(t time.Time)            { c.ns.Store(t.UnixNano()) }
+// windowStart is the start of a window of length d.
 func windowStart(d time.Duration) time.Time { return time.Unix(1_800_000_000, 0).Truncate(d) }
-
-func dynaliteStore(t *testing.T, c *clock) (*store.Store, *dynamodb.Client, string) {
-	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("lockout"))
-	return store.New(db, table, store.WithClock(c.now)), db, table
-}
-
-// scanAll returns every attribute value in the table as text.
-func scanAll(t *testing.T, db *dynamodb.Client, table string) string {
-	t.Helper()
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, item := range out.Items {
-		for k, v := range item {
-			b.WriteString(k + "=")
-			switch v := v.(type) {
-			case *types.AttributeValueMemberS:
-				b.WriteString(v.Value)
-			case *types.AttributeValueMemberN:
-				b.WriteString(v.Value)
-			case *types.AttributeValueMemberB:
-				b.Write(v.Value)
-			case *types.AttributeValueMemberSS:
-				b.WriteString(strings.Join(v.Value, ","))
-			}
-			b.WriteString("\n")
-		}
-	}
-	return b.String()
-}
 
 // TestTableHoldsKeyedAccount (attack 9): the table holds the account only as an HMAC under the
 // deployment secret; a window's slots end with the window.
 func TestTableHoldsKeyedAccount(t *testing.T) {
 	window := 15 * time.Minute
-	c := newClock(windowStart(window).Add(time.Minute))
-	st, db, table := dynaliteStore(t, c)
+	c := storetest.NewClock(windowStart(window).Add(time.Minute))
+	tb := storetest.New(t, "lockout", store.WithClock(c.Now))
+	st := tb.Store
 	counter, err := lockout.New(st, lockout.Config{Limit: 5, Window: window})
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +41,7 @@ func TestTableHoldsKeyedAccount(t *testing.T) {
 			t.Fatalf("slot %d: Reserve = %v, %v", i, ok, err)
 		}
 	}
-	dump := scanAll(t, db, table)
+	dump := tb.Text(t)
 	unkeyed := sha256.Sum256([]byte(account))
 	for _, plain := range []string{account, "447911123456", "7911123456", hex.EncodeToString(unkeyed[:8])} {
 		if strings.Contains(dump, plain) {
@@ -99,7 +52,7 @@ func TestTableHoldsKeyedAccount(t *testing.T) {
 		t.Fatalf("table does not hold the keyed account:\n%s", dump)
 	}
 	// The next window starts unlocked.
-	c.add(window)
+	c.Add(window)
 	if ok, err := counter.Reserve(ctx, testKey, account, "next/2/x"); err != nil || !ok {
 		t.Fatalf("next window: Reserve = %v, %v; want granted", ok, err)
 	}
@@ -113,8 +66,8 @@ func TestTableHoldsKeyedAccount(t *testing.T) {
 // signs in while codes are locked.
 func TestVerifyLockoutDynalite(t *testing.T) {
 	window := 5 * time.Minute
-	c := newClock(windowStart(window).Add(10 * time.Second))
-	st, _, _ := dynaliteStore(t, c)
+	c := storetest.NewClock(windowStart(window).Add(10 * time.Second))
+	st := storetest.New(t, "lockout", store.WithClock(c.Now)).Store
 	counter, err := lockout.New(st, lockout.Config{Limit: 3, Window: window})
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +110,7 @@ func TestVerifyLockoutDynalite(t *testing.T) {
 	if !answer(authflow.DeviceKey, "right") || !answer(authflow.Passkey, "right") {
 		t.Fatal("a valid key proof was refused while codes are locked")
 	}
-	c.set(windowStart(window).Add(window))
+	c.Set(windowStart(window).Add(window))
 	if !answer(authflow.EmailOTP, "right") {
 		t.Fatal("right code refused in a new window")
 	}

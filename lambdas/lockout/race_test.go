@@ -3,18 +3,16 @@ package lockout_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -126,42 +124,34 @@ func burst(t *testing.T, v *triggers.Verify, evs []events.CognitoEventUserPoolsV
 	return accepted
 }
 
-// delayDB is a store.DB that waits before every call, with some jitter so that concurrent calls
-// reach the server in shuffled order: a slow DynamoDB.
-type delayDB struct {
-	store.DB
-	base time.Duration
-}
-
-func (d delayDB) wait() { time.Sleep(d.base + rand.N(d.base)) }
-
-func (d delayDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	d.wait()
-	return d.DB.GetItem(ctx, in, opts...)
-}
-
-func (d delayDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	d.wait()
-	return d.DB.UpdateItem(ctx, in, opts...)
-}
-
-// raceStore is a store over dynalite, with every call delayed by delay (0: none).
-func raceStore(t *testing.T, delay time.Duration) (*store.Store, *lockout.Counter) {
+// raceStore is a store over dynalite, with every call delayed by delay plus a jitter of up to
+// delay, so that concurrent calls reach the server in shuffled order (0: no delay), and a Verify
+// trigger whose lockout counter (limit 5 per 15 minutes) uses it, checking answers with chk.
+func raceStore(t *testing.T, delay time.Duration) (*store.Store, *countingChecker, *triggers.Verify) {
 	t.Helper()
 	window := 15 * time.Minute
-	c := newClock(windowStart(window).Add(time.Minute))
-	srv := dynalitetest.Shared(t)
-	var db store.DB = srv.Client()
-	table := dynalitetest.NewTable(t, srv.Client(), store.TableDefinition("race"))
+	c := storetest.NewClock(windowStart(window).Add(time.Minute))
+	tb := storetest.New(t, "race", store.WithClock(c.Now))
+	st := tb.Store
 	if delay > 0 {
-		db = delayDB{DB: db, base: delay}
+		st = tb.StoreOver(storetest.SlowDB{DB: tb.DB, Delay: delay, Jitter: delay}, store.WithClock(c.Now))
 	}
-	st := store.New(db, table, store.WithClock(c.now))
 	counter, err := lockout.New(st, lockout.Config{Limit: 5, Window: window})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, counter
+	chk := &countingChecker{}
+	return st, chk, newVerify(counter, chk)
+}
+
+// codeEvents returns n code answers, each in its own sign-in numbered from first; answer(i) is
+// the i-th one's code.
+func codeEvents(first, n int, answer func(i int) string) []events.CognitoEventUserPoolsVerifyAuthChallenge {
+	evs := make([]events.CognitoEventUserPoolsVerifyAuthChallenge, n)
+	for i := range n {
+		evs[i] = codeEvent(first+i, answer(i))
+	}
+	return evs
 }
 
 func held(t *testing.T, st *store.Store) int {
@@ -177,13 +167,8 @@ func held(t *testing.T, st *store.Store) int {
 // never get more than the limit checked, and after the limit the right code is refused.
 func testConcurrentAnswers(t *testing.T, delay time.Duration) {
 	t.Run("31 wrong codes", func(t *testing.T) {
-		st, counter := raceStore(t, delay)
-		chk := &countingChecker{}
-		v := newVerify(counter, chk)
-		var evs []events.CognitoEventUserPoolsVerifyAuthChallenge
-		for i := range 31 {
-			evs = append(evs, codeEvent(i, "wrong"))
-		}
+		st, chk, v := raceStore(t, delay)
+		evs := codeEvents(0, 31, func(int) string { return "wrong" })
 		if got := burst(t, v, evs); len(got) != 0 {
 			t.Fatalf("wrong codes accepted: %v", got)
 		}
@@ -191,14 +176,12 @@ func testConcurrentAnswers(t *testing.T, delay time.Duration) {
 			t.Fatalf("31 concurrent wrong codes, limit 5: %d checked, %d slots held; want 5 and 5", wrong, held(t, st))
 		}
 		// After the limit: right and wrong codes at once, none checked, none accepted.
-		evs = evs[:0]
-		for i := range 20 {
-			a := "wrong"
+		evs = codeEvents(100, 20, func(i int) string {
 			if i%2 == 0 {
-				a = "right"
+				return "right"
 			}
-			evs = append(evs, codeEvent(100+i, a))
-		}
+			return "wrong"
+		})
 		if got := burst(t, v, evs); len(got) != 0 {
 			t.Fatalf("answers accepted on a locked account: %v", got)
 		}
@@ -207,17 +190,13 @@ func testConcurrentAnswers(t *testing.T, delay time.Duration) {
 		}
 	})
 	t.Run("the right code inside the burst", func(t *testing.T) {
-		st, counter := raceStore(t, delay)
-		chk := &countingChecker{}
-		v := newVerify(counter, chk)
-		var evs []events.CognitoEventUserPoolsVerifyAuthChallenge
-		for i := range 31 {
-			a := "wrong"
+		st, chk, v := raceStore(t, delay)
+		evs := codeEvents(0, 31, func(i int) string {
 			if i == 15 {
-				a = "right"
+				return "right"
 			}
-			evs = append(evs, codeEvent(i, a))
-		}
+			return "wrong"
+		})
 		accepted := burst(t, v, evs)
 		right, wrong := chk.counts()
 		// The right code is accepted only if it got a slot before the limit was used, and then it
@@ -243,9 +222,7 @@ func TestConcurrentWrongAnswersSlowStore(t *testing.T) {
 // TestCognitoRetryCountsOnce: Cognito delivering the same Verify again (same private parameters,
 // round included, same answer) holds one slot, not two.
 func TestCognitoRetryCountsOnce(t *testing.T) {
-	st, counter := raceStore(t, 0)
-	chk := &countingChecker{}
-	v := newVerify(counter, chk)
+	st, _, v := raceStore(t, 0)
 	ev := codeEvent(1, "wrong")
 	for range 3 {
 		if out, err := v.Handle(context.Background(), ev); err != nil || out.Response.AnswerCorrect {
@@ -278,9 +255,7 @@ func TestCognitoRetryCountsOnce(t *testing.T) {
 // TestKeyProofsNeverLockedDynalite is attack 10: garbage device-key and passkey answers neither
 // count nor get refused; a locked account (by wrong codes) still signs in with a key.
 func TestKeyProofsNeverLockedDynalite(t *testing.T) {
-	st, counter := raceStore(t, 0)
-	chk := &countingChecker{}
-	v := newVerify(counter, chk)
+	st, _, v := raceStore(t, 0)
 	var evs []events.CognitoEventUserPoolsVerifyAuthChallenge
 	for i := range 20 {
 		m := authflow.DeviceKey

@@ -51,7 +51,7 @@ func TestLinkBoundToAddress(t *testing.T) {
 
 	e.clk.Add(time.Minute)
 	e.request(t, user{name: alice, attrs: moved})
-	if to := e.mail.sent[len(e.mail.sent)-1].To; !slices.Equal(to, []string{"alice.new@example.net"}) {
+	if to := e.mail.Emails()[e.mail.Len()-1].To; !slices.Equal(to, []string{"alice.new@example.net"}) {
 		t.Fatalf("the new link went to %v", to)
 	}
 	_, fresh := e.mail.lastLink(t)
@@ -136,9 +136,18 @@ func TestCheckPresentsCurrentAddress(t *testing.T) {
 			t.Fatal(err)
 		}
 		ok, err := ch.Check(context.Background(), triggers.CheckRequest{
-			Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: "q3Vx-_9aZk0bT1c2D3e4Fg"}, Method: authflow.MagicLink,
-			Private: map[string]string{authflow.PrivRound: "1"}, Answer: strings.Repeat("A", 42) + "Q", UserPoolID: poolID, UserName: alice,
-			UserAttributes: c.attrs, UserNotFound: c.notFound, Key: testKey, ClientMetadata: meta(authflow.MetaAction, authflow.ActionComplete),
+			Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: "q3Vx-_9aZk0bT1c2D3e4Fg"},
+			Method:    authflow.MagicLink,
+			Private:   map[string]string{authflow.PrivRound: "1"},
+			Answer:    strings.Repeat("A", 42) + "Q",
+			Caller: triggers.Caller{
+				UserPoolID:     poolID,
+				UserName:       alice,
+				UserAttributes: c.attrs,
+				UserNotFound:   c.notFound,
+				Key:            testKey,
+				ClientMetadata: meta(authflow.MetaAction, authflow.ActionComplete),
+			},
 		})
 		if ok || err != nil || st.calls.Load() != 1 {
 			t.Fatalf("%s: %v, %v after %d store calls", c.name, ok, err, st.calls.Load())

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/delivery"
@@ -270,7 +269,7 @@ func (c Config) Validate() error {
 
 // compiled are a Config's templates.
 type compiled struct {
-	subject, text, html *template
+	subject, text, html *delivery.Template
 	minutes             int
 	// locales are the templates per locale tag.
 	locales map[string]*compiled
@@ -312,17 +311,17 @@ func (c Config) compile() (*compiled, error) {
 	}
 	if len(errs) == 0 {
 		switch {
-		case t.subject.uses("Link"):
+		case t.subject.Uses("Link"):
 			bad("link email subject prints {{.Link}}: the link is a secret, and subjects show on lock screens")
-		case !t.text.uses("Link"):
+		case !t.text.Uses("Link"):
 			bad("link email text does not print {{.Link}}")
-		case !t.html.uses("Link"):
+		case !t.html.Uses("Link"):
 			bad("link email HTML does not print {{.Link}}")
 		}
-		subject := t.subject.render(TemplateData{Link: "https://x.example/#ml=x", AppName: c.AppName, Minutes: t.minutes})
+		subject := TemplateData{Link: "https://x.example/#ml=x", AppName: c.AppName, Minutes: t.minutes}.render(t.subject)
 		if strings.TrimSpace(subject) == "" {
 			bad("link email subject renders empty")
-		} else if err := checkPlainText("link email subject", subject, MaxSubjectLength); err != nil {
+		} else if err := delivery.CheckPlainText("link email subject", subject, MaxSubjectLength); err != nil {
 			bad("%v", err)
 		}
 	}
@@ -348,18 +347,6 @@ func (c Config) compileLocales(t *compiled) error {
 		return lc.compile()
 	})
 	return err
-}
-
-func checkPlainText(name, s string, maxLen int) error {
-	switch {
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%s is not valid UTF-8", name)
-	case utf8.RuneCountInString(s) > maxLen:
-		return fmt.Errorf("%s is longer than %d characters", name, maxLen)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return fmt.Errorf("%s contains control characters", name)
-	}
-	return nil
 }
 
 // shorten cuts s to 64 bytes for an error message.

@@ -83,10 +83,17 @@ func FuzzCheck(f *testing.F) {
 			t.Fatal(err)
 		}
 		ok, err := c.Check(context.Background(), triggers.CheckRequest{
-			Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: "q3Vx-_9aZk0bT1c2D3e4Fg"}, Method: authflow.MagicLink,
-			Answer: answer, UserPoolID: poolID, UserName: alice, UserNotFound: userNotFound, Key: testKey,
-			ClientMetadata: map[string]string{authflow.MetaAction: action, magiclink.MetaDeviceSecret: deviceSecret},
-			UserAttributes: map[string]string{"email": email, "email_verified": emailVerified},
+			Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: "q3Vx-_9aZk0bT1c2D3e4Fg"},
+			Method:    authflow.MagicLink,
+			Answer:    answer,
+			Caller: triggers.Caller{
+				UserPoolID:     poolID,
+				UserName:       alice,
+				UserNotFound:   userNotFound,
+				Key:            testKey,
+				ClientMetadata: map[string]string{authflow.MetaAction: action, magiclink.MetaDeviceSecret: deviceSecret},
+				UserAttributes: map[string]string{"email": email, "email_verified": emailVerified},
+			},
 		})
 		if ok || err != nil || st.calls.Load() != 1 {
 			t.Fatalf("Check(%q) = %v, %v after %d store calls", answer, ok, err, st.calls.Load())

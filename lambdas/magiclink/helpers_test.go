@@ -1,24 +1,22 @@
 package magiclink_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -41,47 +39,21 @@ var (
 // t0 is the start of a 24 h send window.
 var t0 = time.Unix(1_800_000_000, 0).Truncate(24 * time.Hour).Add(time.Hour)
 
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
-
 // mailbox is an otp.EmailSender that keeps what it was asked to send.
-type mailbox struct {
-	mu   sync.Mutex
-	sent []*awsapi.SendEmailInput
-	err  error
-}
-
-func (m *mailbox) SendEmail(_ context.Context, in *awsapi.SendEmailInput) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return m.err
-	}
-	m.sent = append(m.sent, in)
-	return nil
-}
-
-func (m *mailbox) n() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.sent)
-}
+type mailbox struct{ testkit.Mailbox }
 
 var linkRE = regexp.MustCompile(`https?://[^\s<>"]+#ml=[A-Za-z0-9_-]+`)
 
 // lastLink returns the link in the last email's text body.
 func (m *mailbox) lastLink(t *testing.T) (string, magiclink.Link) {
 	t.Helper()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.sent) == 0 {
+	sent := m.Emails()
+	if len(sent) == 0 {
 		t.Fatal("no email sent")
 	}
-	u := linkRE.FindString(m.sent[len(m.sent)-1].Text)
+	u := linkRE.FindString(sent[len(sent)-1].Text)
 	if u == "" {
-		t.Fatalf("no link in the email text %q", m.sent[len(m.sent)-1].Text)
+		t.Fatalf("no link in the email text %q", sent[len(sent)-1].Text)
 	}
 	l, err := magiclink.ParseFragment(u)
 	if err != nil {
@@ -93,7 +65,7 @@ func (m *mailbox) lastLink(t *testing.T) (string, magiclink.Link) {
 // env is a magic-link deployment over dynalite: the three triggers with a real store and lockout.
 type env struct {
 	st      *store.Store
-	clk     *clock
+	clk     *storetest.Clock
 	mail    *mailbox
 	cfg     magiclink.Config
 	issuer  *magiclink.Issuer
@@ -101,7 +73,7 @@ type env struct {
 	create  *triggers.Create
 	verify  *triggers.Verify
 	define  *triggers.Define
-	logs    *bytes.Buffer
+	logs    *testkit.Buffer
 	// attrs overrides the attributes of users by name, as the pool holds them now (setAttrs).
 	mu    sync.Mutex
 	attrs map[string]map[string]string
@@ -111,17 +83,13 @@ var flowCfg = authflow.Config{Methods: []authflow.Method{authflow.EmailOTP, auth
 
 func newEnv(t *testing.T, mutate func(*magiclink.Config)) *env {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("magic"))
-	e := &env{clk: &clock{}, mail: &mailbox{}, logs: &bytes.Buffer{}}
-	e.clk.ns.Store(t0.UnixNano())
-	e.st = store.New(db, table, store.WithClock(e.clk.Now))
+	e := &env{clk: storetest.NewClock(t0), mail: &mailbox{}, logs: &testkit.Buffer{}}
+	e.st = storetest.New(t, "magic", store.WithClock(e.clk.Now)).Store
 	e.cfg = magiclink.Config{URLs: []string{appURL, "http://localhost:5173/"}, EmailFrom: sender, AppName: "Example"}
 	if mutate != nil {
 		mutate(&e.cfg)
 	}
-	log := slog.New(slog.NewTextHandler(&syncWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
 	e.issuer, err = magiclink.NewIssuer(e.cfg, magiclink.IssuerDeps{Store: e.st, Email: e.mail, Now: e.clk.Now, Log: log})
 	if err != nil {
@@ -141,17 +109,6 @@ func newEnv(t *testing.T, mutate func(*magiclink.Config)) *env {
 	return e
 }
 
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
 // user is a Cognito user as the triggers see it.
 type user struct {
 	name         string
@@ -168,7 +125,7 @@ func verified(name, email string) user {
 type session struct {
 	e       *env
 	u       user
-	history []*events.CognitoEventUserPoolsChallengeResult
+	in      testkit.SignIn
 	public  map[string]string
 	private map[string]string
 	tokens  bool
@@ -178,45 +135,32 @@ type session struct {
 // start runs InitiateAuth: Define and Create of round 1.
 func (e *env) start(t *testing.T, u user) *session {
 	t.Helper()
-	s := &session{e: e, u: u}
+	s := &session{e: e, u: u, in: testkit.SignIn{Define: e.define, Create: e.create, Verify: e.verify, PoolID: poolID, ClientID: clientID}}
 	s.next(t, nil)
 	return s
 }
 
-func (s *session) header(trigger string) events.CognitoEventUserPoolsHeader {
-	return events.CognitoEventUserPoolsHeader{Version: "1", TriggerSource: trigger, Region: "eu-west-1", UserPoolID: poolID,
-		CallerContext: events.CognitoEventUserPoolsCallerContext{ClientID: clientID}, UserName: s.u.name}
-}
-
-// next runs Define and, when it continues, Create, for the current history.
+// next runs Define and, when it continues, Create, for the current session.
 func (s *session) next(t *testing.T, meta map[string]string) error {
 	t.Helper()
 	ctx := context.Background()
-	d, err := s.e.define.Handle(ctx, events.CognitoEventUserPoolsDefineAuthChallenge{
-		CognitoEventUserPoolsHeader: s.header("DefineAuthChallenge_Authentication"),
-		Request:                     events.CognitoEventUserPoolsDefineAuthChallengeRequest{UserAttributes: s.u.attrs, Session: s.history, ClientMetadata: meta, UserNotFound: s.u.userNotFound},
-	})
+	s.in.UserName, s.in.Attrs, s.in.UserNotFound = s.u.name, s.u.attrs, s.u.userNotFound
+	d, err := s.in.DoDefine(ctx, meta)
 	if err != nil {
 		t.Fatal(err)
 	}
 	switch {
-	case d.Response.IssueTokens:
+	case d.IssueTokens:
 		s.tokens = true
 		return nil
-	case d.Response.FailAuthentication:
+	case d.FailAuthentication:
 		s.failed = true
 		return nil
 	}
-	c, err := s.e.create.Handle(ctx, events.CognitoEventUserPoolsCreateAuthChallenge{
-		CognitoEventUserPoolsHeader: s.header("CreateAuthChallenge_Authentication"),
-		Request: events.CognitoEventUserPoolsCreateAuthChallengeRequest{UserAttributes: s.u.attrs, ChallengeName: authflow.ChallengeName,
-			Session: s.history, ClientMetadata: meta, UserNotFound: s.u.userNotFound},
-	})
-	if err != nil {
+	if s.in.Round, err = s.in.DoCreate(ctx, meta); err != nil {
 		return err
 	}
-	s.public, s.private = c.Response.PublicChallengeParameters, c.Response.PrivateChallengeParameters
-	s.history = append(s.history, &events.CognitoEventUserPoolsChallengeResult{ChallengeName: authflow.ChallengeName, ChallengeMetadata: c.Response.ChallengeMetadata})
+	s.public, s.private = s.in.Round.PublicChallengeParameters, s.in.Round.PrivateChallengeParameters
 	return nil
 }
 
@@ -226,15 +170,10 @@ func (s *session) respond(t *testing.T, answer string, meta map[string]string) e
 	if s.tokens || s.failed {
 		t.Fatal("respond after the sign-in ended")
 	}
-	v, err := s.e.verify.Handle(context.Background(), events.CognitoEventUserPoolsVerifyAuthChallenge{
-		CognitoEventUserPoolsHeader: s.header("VerifyAuthChallengeResponse_Authentication"),
-		Request: events.CognitoEventUserPoolsVerifyAuthChallengeRequest{UserAttributes: s.u.attrs, PrivateChallengeParameters: s.private,
-			ChallengeAnswer: answer, ClientMetadata: meta, UserNotFound: s.u.userNotFound},
-	})
-	if err != nil {
+	s.in.UserName, s.in.Attrs, s.in.UserNotFound = s.u.name, s.u.attrs, s.u.userNotFound
+	if _, err := s.in.DoVerify(context.Background(), answer, meta); err != nil {
 		return err
 	}
-	s.history[len(s.history)-1].ChallengeResult = v.Response.AnswerCorrect
 	return s.next(t, meta)
 }
 
@@ -268,6 +207,18 @@ func (e *env) complete(t *testing.T, l magiclink.Link, kv ...string) bool {
 		t.Fatalf("completion: %v", err)
 	}
 	return s.tokens
+}
+
+// completeOnce completes l twice: the first completion must sign in, the second must not. what
+// names the link in failures.
+func (e *env) completeOnce(t *testing.T, l magiclink.Link, what string) {
+	t.Helper()
+	if !e.complete(t, l) {
+		t.Fatal(what + " did not sign in")
+	}
+	if e.complete(t, l) {
+		t.Fatal(what + " signed in twice")
+	}
 }
 
 // users of the tests, by name.

@@ -2,14 +2,11 @@ package magiclink
 
 import (
 	"context"
-	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
@@ -83,13 +80,9 @@ type IssuerDeps struct {
 	Metrics Counter
 }
 
-// Counter counts metrics; *metrics.Recorder implements it (a nil *metrics.Recorder counts
-// nothing).
-type Counter interface {
-	Count(name string, d metrics.Dims)
-}
-
-var _ Counter = (*metrics.Recorder)(nil)
+// Counter counts metrics; it is metrics.Counter, which *metrics.Recorder implements (a nil
+// *metrics.Recorder counts nothing).
+type Counter = metrics.Counter
 
 // Issuer is the triggers.CodeIssuer of authflow.MagicLink: it creates LINK rounds. Create one
 // with NewIssuer; it is safe for concurrent use.
@@ -105,7 +98,7 @@ type Issuer struct {
 	metrics  Counter // nil: off
 	// sendLatency is a moving average (ns) of the store write and SES call of a sent link, used
 	// to pad the answers that send nothing. It starts at otp.PriorEmailLatency.
-	sendLatency atomic.Int64
+	sendLatency delivery.SendLatency
 }
 
 var _ triggers.CodeIssuer = (*Issuer)(nil)
@@ -124,18 +117,10 @@ func NewIssuer(cfg Config, d IssuerDeps) (*Issuer, error) {
 	case d.Email == nil || cfg.EmailFrom == "":
 		return nil, fmt.Errorf("magiclink: an email sender and %s are required", otp.EnvEmailFrom)
 	}
-	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, now: d.Now, rand: d.Rand, log: d.Log, metrics: d.Metrics,
+	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, metrics: d.Metrics,
 		schedule: store.SendSchedule{Delays: cfg.SendDelays, DailyCap: cfg.SendDailyCap}}
-	if is.now == nil {
-		is.now = time.Now
-	}
-	if is.rand == nil {
-		is.rand = crand.Reader
-	}
-	if is.log == nil {
-		is.log = slog.New(slog.DiscardHandler)
-	}
-	is.sendLatency.Store(int64(otp.PriorEmailLatency))
+	is.now, is.rand, is.log = delivery.SenderDeps(d.Now, d.Rand, d.Log)
+	is.sendLatency.Set(otp.PriorEmailLatency)
 	return is, nil
 }
 
@@ -214,14 +199,14 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 		if !req.UserNotFound {
 			is.count(metrics.SendRefused, metrics.Dims{Channel: metrics.ChannelEmail, Reason: refusal})
 		}
-		is.pad(ctx)
+		is.sendLatency.Pad(ctx)
 		return out, nil
 	case reason != "":
 		log.InfoContext(ctx, "magiclink: link not sent", "reason", reason)
 		if !req.UserNotFound {
 			is.count(metrics.SendRefused, metrics.Dims{Channel: metrics.ChannelEmail, Reason: metrics.ReasonUnverified})
 		}
-		is.pad(ctx)
+		is.sendLatency.Pad(ctx)
 		return out, nil
 	}
 
@@ -257,7 +242,7 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 		is.count(metrics.SendFailed, metrics.Dims{Channel: metrics.ChannelEmail})
 		return triggers.Issued{}, err
 	}
-	is.observe(time.Since(start))
+	is.sendLatency.Observe(time.Since(start))
 	log.InfoContext(ctx, "magiclink: link sent")
 	is.count(metrics.Sent, metrics.Dims{Channel: metrics.ChannelEmail, Kind: metrics.KindLink})
 	return out, nil
@@ -316,9 +301,9 @@ func (is *Issuer) send(ctx context.Context, t *compiled, to, link string) error 
 	in := &awsapi.SendEmailInput{
 		From:             is.cfg.EmailFrom,
 		To:               []string{to},
-		Subject:          t.subject.render(d),
-		Text:             t.text.render(d),
-		HTML:             t.html.render(d),
+		Subject:          d.render(t.subject),
+		Text:             d.render(t.text),
+		HTML:             d.render(t.html),
 		ConfigurationSet: is.cfg.EmailConfigurationSet, // "" sends none
 	}
 	if err := is.email.SendEmail(ctx, in); err != nil {
@@ -338,45 +323,3 @@ type DeliveryError struct {
 func (e *DeliveryError) Error() string { return "magiclink: sending the link failed: " + e.Code }
 
 func (e *DeliveryError) Unwrap() error { return e.Err }
-
-// Timing padding for answers that send nothing (as package otp pads).
-const (
-	maxPad         = 750 * time.Millisecond
-	padDeadlineGap = time.Second
-)
-
-// observe folds a sent link's duration (store write and SES call) into the average (weight 1/8).
-func (is *Issuer) observe(d time.Duration) {
-	for {
-		old := is.sendLatency.Load()
-		next := int64(d)
-		if old != 0 {
-			next = old + (int64(d)-old)/8
-		}
-		if is.sendLatency.CompareAndSwap(old, next) {
-			return
-		}
-	}
-}
-
-// pad waits about as long as recent links took to send (0.8-1.2 times the average, at most
-// maxPad, never into the last second before ctx's deadline).
-func (is *Issuer) pad(ctx context.Context) {
-	avg := time.Duration(is.sendLatency.Load())
-	if avg <= 0 {
-		return
-	}
-	d := min(time.Duration(float64(avg)*(0.8+0.4*rand.Float64())), maxPad)
-	if dl, ok := ctx.Deadline(); ok {
-		d = min(d, time.Until(dl)-padDeadlineGap)
-	}
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}

@@ -14,7 +14,7 @@ func TestDefaultLinkEmailWithoutAppName(t *testing.T) {
 	for _, name := range []string{"", otp.DefaultAppName, "Acme"} {
 		e := newEnv(t, func(c *magiclink.Config) { c.AppName = name })
 		e.request(t, users[alice])
-		in := e.mail.sent[0]
+		in := e.mail.Emails()[0]
 		for what, s := range map[string]string{"subject": in.Subject, "text": in.Text, "html": in.HTML} {
 			for _, w := range []string{"your your", "Your your", "your app", "{{", "}}", "to :", "in to\n"} {
 				if strings.Contains(s, w) {
@@ -61,7 +61,7 @@ func TestLinkLocales(t *testing.T) {
 				kv = []string{"locale", c.meta}
 			}
 			e.request(t, u, kv...)
-			in := e.mail.sent[0]
+			in := e.mail.Emails()[0]
 			if in.Subject != c.want {
 				t.Errorf("subject %q, want %q", in.Subject, c.want)
 			}

@@ -3,66 +3,36 @@ package magiclink_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
-// emfCounts flushes rec and returns its counts from the EMF lines in out, keyed by
-// "Metric{Dim=value,...}" (the dimension members present, sorted).
-func emfCounts(t *testing.T, rec *metrics.Recorder, out *bytes.Buffer) map[string]int {
+// emfCounts flushes rec and returns its counts from the EMF lines in out (testkit.EMFCounts),
+// then empties out.
+func emfCounts(t *testing.T, rec *metrics.Recorder, out *bytes.Buffer) map[string]float64 {
 	t.Helper()
 	rec.Flush()
-	got := map[string]int{}
-	for _, raw := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if raw == "" {
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
-			t.Fatalf("EMF line is not JSON: %v: %s", err, raw)
-		}
-		aws, _ := doc["_aws"].(map[string]any)
-		cwm, _ := aws["CloudWatchMetrics"].([]any)
-		if len(cwm) != 1 {
-			t.Fatalf("EMF line without one CloudWatchMetrics entry: %s", raw)
-		}
-		ms, _ := cwm[0].(map[string]any)["Metrics"].([]any)
-		if len(ms) != 1 {
-			t.Fatalf("EMF line without one metric: %s", raw)
-		}
-		name, _ := ms[0].(map[string]any)["Name"].(string)
-		n, ok := doc[name].(float64)
-		if !ok {
-			t.Fatalf("EMF line without the value of %s: %s", name, raw)
-		}
-		var dims []string
-		for _, d := range []string{"Method", "Reason", "Channel", "Kind", "Dependency"} {
-			if v, ok := doc[d].(string); ok {
-				dims = append(dims, d+"="+v)
-			}
-		}
-		got[name+"{"+strings.Join(dims, ",")+"}"] += int(n)
-	}
+	got := testkit.EMFCounts(t, out.Bytes(), metricsNamespace)
 	out.Reset()
 	return got
 }
 
 const (
-	mSent        = "Sent{Channel=email,Kind=link}"
-	mRateLimit   = "SendRefused{Reason=rate_limit,Channel=email}"
-	mDailyCap    = "SendRefused{Reason=daily_cap,Channel=email}"
-	mUnverified  = "SendRefused{Reason=unverified,Channel=email}"
-	mSendFailed  = "SendFailed{Channel=email}"
-	issueSession = "q3Vx-_9aZk0bT1c2D3e4Fg"
+	metricsNamespace = "PasswordlessTest"
+	mSent            = "Sent{Channel=email,Kind=link}"
+	mRateLimit       = "SendRefused{Channel=email,Reason=rate_limit}"
+	mDailyCap        = "SendRefused{Channel=email,Reason=daily_cap}"
+	mUnverified      = "SendRefused{Channel=email,Reason=unverified}"
+	mSendFailed      = "SendFailed{Channel=email}"
+	issueSession     = "q3Vx-_9aZk0bT1c2D3e4Fg"
 )
 
 // metricsEnv is a magic-link deployment whose Issuer counts into an EMF recorder.
@@ -70,7 +40,7 @@ func metricsEnv(t *testing.T, mutate func(*magiclink.Config)) (*env, *metrics.Re
 	t.Helper()
 	e := newEnv(t, mutate)
 	out := &bytes.Buffer{}
-	rec := metrics.New(out, "PasswordlessTest")
+	rec := metrics.New(out, metricsNamespace)
 	var err error
 	e.issuer, err = magiclink.NewIssuer(e.cfg, magiclink.IssuerDeps{Store: e.st, Email: e.mail, Now: e.clk.Now, Metrics: rec})
 	if err != nil {
@@ -92,9 +62,16 @@ func issue(t *testing.T, e *env, u user, round ...string) (triggers.Issued, erro
 		sid = round[0]
 	}
 	return e.issuer.Issue(context.Background(), triggers.IssueRequest{
-		Challenge:  authflow.Challenge{Kind: authflow.KindLink, SessionID: sid, Reason: authflow.ReasonSelect, Method: authflow.MagicLink, Generation: 1},
-		UserPoolID: poolID, ClientID: clientID, UserName: u.name, UserAttributes: u.attrs, UserNotFound: u.userNotFound,
-		ClientMetadata: meta(), Key: testKey,
+		Challenge: authflow.Challenge{Kind: authflow.KindLink, SessionID: sid, Reason: authflow.ReasonSelect, Method: authflow.MagicLink, Generation: 1},
+		Caller: triggers.Caller{
+			UserPoolID:     poolID,
+			ClientID:       clientID,
+			UserName:       u.name,
+			UserAttributes: u.attrs,
+			UserNotFound:   u.userNotFound,
+			ClientMetadata: meta(),
+			Key:            testKey,
+		},
 	})
 }
 
@@ -106,29 +83,29 @@ func issue(t *testing.T, e *env, u user, round ...string) (triggers.Issued, erro
 // the retry first and it counts as rate_limit).
 func TestIssuerMetrics(t *testing.T) {
 	e, rec, out := metricsEnv(t, nil)
-	want := func(step string, w map[string]int) {
+	want := func(step string, w map[string]float64) {
 		t.Helper()
 		if got := emfCounts(t, rec, out); !maps.Equal(got, w) {
 			t.Fatalf("%s: metrics %v, want %v", step, got, w)
 		}
 	}
-	if _, err := issue(t, e, users[alice], "retry-round-000001"); err != nil || e.mail.n() != 1 {
-		t.Fatalf("first link: %v, %d emails", err, e.mail.n())
+	if _, err := issue(t, e, users[alice], "retry-round-000001"); err != nil || e.mail.Len() != 1 {
+		t.Fatalf("first link: %v, %d emails", err, e.mail.Len())
 	}
-	want("a link sent", map[string]int{mSent: 1})
+	want("a link sent", map[string]float64{mSent: 1})
 	// Within the delay the schedule refuses before the round's stored link is seen: Create cannot
 	// tell a retry from a second request without another read, and counts it as refused.
-	if _, err := issue(t, e, users[alice], "retry-round-000001"); err != nil || e.mail.n() != 1 {
-		t.Fatalf("retried Create: %v, %d emails", err, e.mail.n())
+	if _, err := issue(t, e, users[alice], "retry-round-000001"); err != nil || e.mail.Len() != 1 {
+		t.Fatalf("retried Create: %v, %d emails", err, e.mail.Len())
 	}
 	issue(t, e, users[alice])
-	want("a retried Create and a second request within the wait", map[string]int{mRateLimit: 2})
+	want("a retried Create and a second request within the wait", map[string]float64{mRateLimit: 2})
 	// Past the delay, the round's stored link stops the retry: nothing sent, nothing counted.
 	e.clk.Add(time.Minute)
-	if _, err := issue(t, e, users[alice], "retry-round-000001"); err != nil || e.mail.n() != 1 {
-		t.Fatalf("retried Create past the delay: %v, %d emails", err, e.mail.n())
+	if _, err := issue(t, e, users[alice], "retry-round-000001"); err != nil || e.mail.Len() != 1 {
+		t.Fatalf("retried Create past the delay: %v, %d emails", err, e.mail.Len())
 	}
-	want("a retried Create past the delay", map[string]int{})
+	want("a retried Create past the delay", map[string]float64{})
 
 	unverified := user{name: "u-unverified", attrs: map[string]string{"email": "victim@example.net", "email_verified": "false"}}
 	noEmail := user{name: "u-phone", attrs: map[string]string{"phone_number": "+447400123456", "phone_number_verified": "true"}}
@@ -136,22 +113,22 @@ func TestIssuerMetrics(t *testing.T) {
 	for _, u := range []user{unverified, noEmail, malformed} {
 		issue(t, e, u)
 	}
-	want("no verified address", map[string]int{mUnverified: 3})
+	want("no verified address", map[string]float64{mUnverified: 3})
 	for i := range 3 {
 		issue(t, e, user{name: fmt.Sprintf("ghost%d@example.net", i), userNotFound: true})
 	}
 	issue(t, e, user{name: "ghost0@example.net", userNotFound: true}) // within its wait
-	if e.mail.n() != 1 {
-		t.Fatalf("%d emails", e.mail.n())
+	if e.mail.Len() != 1 {
+		t.Fatalf("%d emails", e.mail.Len())
 	}
-	want("unknown users", map[string]int{})
+	want("unknown users", map[string]float64{})
 
 	e.clk.Add(time.Hour)
-	e.mail.err = errSES
+	e.mail.SetErr(errSES)
 	if _, err := issue(t, e, users[bob]); err == nil {
 		t.Fatal("SES down: no error")
 	}
-	want("SES down", map[string]int{mSendFailed: 1})
+	want("SES down", map[string]float64{mSendFailed: 1})
 }
 
 // TestIssuerMetricsDailyCap: a request refused because the address had its daily cap counts
@@ -170,11 +147,11 @@ func TestIssuerMetricsDailyCap(t *testing.T) {
 	e.clk.Add(time.Hour)
 	issue(t, e, users[alice])
 	got := emfCounts(t, rec, out)
-	if w := map[string]int{mSent: 2, mRateLimit: 1, mDailyCap: 2}; !maps.Equal(got, w) {
+	if w := map[string]float64{mSent: 2, mRateLimit: 1, mDailyCap: 2}; !maps.Equal(got, w) {
 		t.Fatalf("metrics %v, want %v", got, w)
 	}
-	if e.mail.n() != 2 {
-		t.Fatalf("%d emails, want 2", e.mail.n())
+	if e.mail.Len() != 2 {
+		t.Fatalf("%d emails, want 2", e.mail.Len())
 	}
 }
 
@@ -187,8 +164,8 @@ func TestIssuerMetricsNil(t *testing.T) {
 			t.Fatal(err)
 		}
 		e.issuer = is
-		if _, err := issue(t, e, users[alice]); err != nil || e.mail.n() != 1 {
-			t.Fatalf("metrics %v: %v, %d emails", m, err, e.mail.n())
+		if _, err := issue(t, e, users[alice]); err != nil || e.mail.Len() != 1 {
+			t.Fatalf("metrics %v: %v, %d emails", m, err, e.mail.Len())
 		}
 	}
 }

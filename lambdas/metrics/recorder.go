@@ -39,6 +39,15 @@ type key struct {
 	v [numFields]uint8
 }
 
+// Counter counts metrics: what the functions' packages need of a *Recorder (whose methods are
+// no-ops on a nil pointer). Names are the package's metric constants; dimension values outside
+// the allow-lists are recorded as Other.
+type Counter interface {
+	Count(name string, d Dims)
+}
+
+var _ Counter = (*Recorder)(nil)
+
 // Recorder aggregates the metrics of one invocation and writes them as EMF lines on Flush. It is
 // safe for concurrent use. Every method of a nil *Recorder is a no-op, so a function with metrics
 // off pays nothing.
@@ -238,7 +247,7 @@ func (r *Recorder) appendLine(b []byte, ts int64, k key, n int64, vals []float64
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
-	b = appendString(b, r.ns)
+	b = AppendJSONString(b, r.ns, false)
 	b = append(b, `,"Dimensions":[`...)
 	first := true
 	for _, s := range d.sets {
@@ -305,15 +314,19 @@ func complete(s []field, k key) bool {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string, escaping quotes, backslashes and control characters.
-func appendString(b []byte, s string) []byte {
+// AppendJSONString appends s to b as a JSON string: quotes and backslashes are escaped with a
+// backslash and control characters (bytes below 0x20) as \u00XX; with asciiOnly, so is every
+// byte from 0x7f up, one by one (for values already validated as ASCII, where the escaping is a
+// second line of defence: the output is then ASCII whatever s holds). It allocates only when b
+// must grow.
+func AppendJSONString(b []byte, s string, asciiOnly bool) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)
-		case c < 0x20:
+		case c < 0x20 || asciiOnly && c >= 0x7f:
 			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		default:
 			b = append(b, c)

@@ -518,20 +518,19 @@ func BenchmarkFlush(b *testing.B) {
 	var w countingWriter
 	r := New(&w, "Passwordless/prod")
 	r.now = func() time.Time { return fixedNow }
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		typical(r, i)
-		r.Flush()
-		i++
-	}
+	i := recordAndFlush(b, r)
 	b.ReportMetric(float64(w.n)/float64(w.lines), "bytes/line")
 	b.ReportMetric(float64(w.n)/float64(i), "bytes/invocation")
 }
 
 // BenchmarkOff: the same with metrics off (nil Recorder).
 func BenchmarkOff(b *testing.B) {
-	var r *Recorder
+	recordAndFlush(b, nil)
+}
+
+// recordAndFlush reports allocations and records and flushes a typical invocation (typical) on r
+// once per benchmark iteration; it returns the number of iterations.
+func recordAndFlush(b *testing.B, r *Recorder) int {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -539,6 +538,7 @@ func BenchmarkOff(b *testing.B) {
 		r.Flush()
 		i++
 	}
+	return i
 }
 
 // TestMaxSeries: the dimension sets and allow-lists create at most MaxSeries CloudWatch metrics.
@@ -555,5 +555,26 @@ func TestMaxSeries(t *testing.T) {
 	}
 	if n != MaxSeries {
 		t.Errorf("%d series, MaxSeries is %d", n, MaxSeries)
+	}
+}
+
+// TestAppendJSONString: quotes, backslashes and control characters are escaped in both modes;
+// bytes from 0x7f up only with asciiOnly; the result is appended to what b holds.
+func TestAppendJSONString(t *testing.T) {
+	for _, tc := range []struct {
+		s         string
+		asciiOnly bool
+		want      string
+	}{
+		{`plain-1.x`, false, `"plain-1.x"`},
+		{"q\"b\\n\n\x00\x1f", false, `"q\"b\\n\u000a\u0000\u001f"`},
+		{"q\"b\\n\n\x00\x1f", true, `"q\"b\\n\u000a\u0000\u001f"`},
+		{"é\x7f~", false, "\"é\x7f~\""},
+		{"é\x7f~", true, `"\u00c3\u00a9\u007f~"`},
+	} {
+		got := string(AppendJSONString([]byte("x:"), tc.s, tc.asciiOnly))
+		if got != "x:"+tc.want {
+			t.Errorf("AppendJSONString(%q, %v) = %s, want x:%s", tc.s, tc.asciiOnly, got, tc.want)
+		}
 	}
 }

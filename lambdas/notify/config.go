@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -67,7 +66,7 @@ const (
 
 	MaxAppNameLength = delivery.MaxAppNameLength // characters
 	MaxSubjectLength = delivery.MaxSubjectLength // characters, rendered
-	MaxSMSLength     = delivery.MaxSMSLength     // characters, rendered: one GSM-7 segment
+	MaxSMSLength     = delivery.MaxSMSLength     // GSM-7 characters, rendered: one SMS part (70 if UCS-2)
 	MaxTemplateBytes = delivery.MaxTemplateBytes // each template's source
 	maxTemplatesJSON = 256 << 10                 // NOTIFY_TEMPLATES_JSON
 	maxLimitMax      = 100000                    // each limit of LockedLimits and LockedSMSLimits
@@ -82,9 +81,10 @@ type Config struct {
 	Templates map[Kind]Templates
 	// Locales are templates per locale (lower-case language tags such as "es" or "pt-br", at
 	// most delivery.MaxLocales) and kind, field by field over Templates (an empty field or a
-	// kind left out takes Templates, then the default). The locale of a message is the event's
-	// Locale, else the user's attribute "locale", normalised ("es-MX" finds "es"); an unknown or
-	// malformed locale takes Templates. Default none.
+	// kind left out takes Templates, then the default). The locale of a message is the user's
+	// own attribute "locale", normalised ("es-MX" finds "es"), never one a request asks for
+	// (whoever causes the event, possibly an attacker, must not pick a language the owner does
+	// not read); an unknown, malformed or missing locale takes Templates. Default none.
 	Locales map[string]map[Kind]Templates
 	// Timeout bounds one Notify call. Default 1 s, range 100 ms-4 s.
 	Timeout time.Duration
@@ -94,19 +94,12 @@ type Config struct {
 	// Default 20 per hour and 100 per 24 h.
 	LockedSMSLimits []store.Limit
 
-	// AppName names the application in messages. Default "your app"; at most 64 characters.
-	AppName string
-	// EmailFrom is the SES sender; empty sends no email (accounts with a verified phone number
-	// get an SMS instead).
-	EmailFrom string
-	// EmailConfigurationSet is the SES configuration set (optional).
-	EmailConfigurationSet string
-	// SMSSenderID and SMSOriginationNumber are sent with every SMS, as for codes (optional).
-	SMSSenderID          string
-	SMSOriginationNumber string
-	// SMSAllowedCountries limits SMS to these ISO 3166 region codes and calling-code prefixes,
-	// as for codes. Default "GB,DE,FR,AU,IE". Only numbers of a mobile kind get an SMS.
-	SMSAllowedCountries []string
+	// Settings are the sender settings, as for codes (see delivery.Settings for each field's
+	// default and checks): AppName (default "your app"), EmailFrom (empty sends no email:
+	// accounts with a verified phone number get an SMS instead), EmailConfigurationSet,
+	// SMSSenderID, SMSOriginationNumber and SMSAllowedCountries (default "GB,DE,FR,AU,IE"; only
+	// numbers of a mobile kind get an SMS).
+	delivery.Settings
 }
 
 func (c Config) withDefaults() Config {
@@ -119,19 +112,8 @@ func (c Config) withDefaults() Config {
 	if c.LockedSMSLimits == nil {
 		c.LockedSMSLimits, _ = ParseLimits(DefaultLockedSMSLimits)
 	}
-	c.setSender(c.sender().WithDefaults())
+	c.Settings = c.Settings.WithDefaults()
 	return c
-}
-
-// sender returns c's sender settings.
-func (c Config) sender() delivery.Settings {
-	return delivery.Settings{AppName: c.AppName, EmailFrom: c.EmailFrom, EmailConfigurationSet: c.EmailConfigurationSet,
-		SMSSenderID: c.SMSSenderID, SMSOriginationNumber: c.SMSOriginationNumber, SMSAllowedCountries: c.SMSAllowedCountries}
-}
-
-func (c *Config) setSender(s delivery.Settings) {
-	c.AppName, c.EmailFrom, c.EmailConfigurationSet = s.AppName, s.EmailFrom, s.EmailConfigurationSet
-	c.SMSSenderID, c.SMSOriginationNumber, c.SMSAllowedCountries = s.SMSSenderID, s.SMSOriginationNumber, s.SMSAllowedCountries
 }
 
 // ConfigFromEnv reads the Config through getenv (os.Getenv when nil); see the Env constants. Any
@@ -177,7 +159,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	c.setSender(sender)
+	c.Settings = sender
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("notify: %w", errors.Join(errs...))
 	}
@@ -338,7 +320,7 @@ func (c Config) compile() (map[Kind]*compiled, error) {
 	if err := delivery.CheckLimits(c.LockedSMSLimits, maxLimitMax); err != nil {
 		bad("account_locked SMS limits: %v", err)
 	}
-	if err := c.sender().Check(); err != nil {
+	if err := c.Settings.Check(); err != nil {
 		errs = append(errs, err)
 	}
 	for k := range c.Templates {
@@ -392,7 +374,11 @@ func (c Config) compileKind(k Kind) (*compiled, error) {
 			errs = append(errs, err)
 		}
 	}
-	if ct.sms, err = parseTemplate("sms", pick(over.SMS, def.SMS), false); err != nil {
+	smsSrc := over.SMS
+	if smsSrc == "" {
+		smsSrc = c.defaultSMS(k, def.SMS)
+	}
+	if ct.sms, err = parseTemplate("sms", smsSrc, false); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -419,22 +405,44 @@ func (c Config) compileKind(k Kind) (*compiled, error) {
 		if strings.TrimSpace(sms) == "" {
 			return nil, errors.New("sms renders empty")
 		}
-		if n := utf8.RuneCountInString(sms); n > MaxSMSLength {
-			return nil, fmt.Errorf("sms renders %d characters, more than %d", n, MaxSMSLength)
+		if err := delivery.CheckSMSOnePart("the rendered sms", sms); err != nil {
+			return nil, fmt.Errorf("sms renders more than one SMS: %w", err)
 		}
 	}
 	return ct, nil
+}
+
+// defaultSMS is kind k's default SMS, def: DefaultTemplates' when it renders, with c.AppName
+// and the longest sample values, as one SMS part (delivery.CountSMS), else
+// DefaultTemplatesNoName's. An app name with a character outside GSM-7 makes the SMS UCS-2, 70
+// characters in one part: a longer name is left out rather than have every notification
+// billed as two or three parts.
+func (c Config) defaultSMS(k Kind, def string) string {
+	if !delivery.HasAppName(c.AppName) {
+		return def
+	}
+	t, err := parseTemplate("sms", def, false)
+	if err != nil {
+		return def // reported by the caller
+	}
+	for _, d := range sampleData(c.AppName) {
+		if delivery.SMSParts(d.render(t)) > 1 {
+			return DefaultTemplatesNoName[k].SMS
+		}
+	}
+	return def
 }
 
 // sampleData are values to test-render with: the longest each field can render to, and the
 // shortest.
 func sampleData(appName string) []data {
 	long := data{AppName: appName, Time: formatTime(time.Date(2030, 12, 31, 23, 59, 0, 0, time.UTC)), Detail: map[string]string{
-		DetailMethod:     longestMethodLabel(),
-		DetailKeyName:    strings.Repeat("W", maxKeyNameRunes) + "...",
-		DetailCount:      strings.Repeat("9", maxCountDigits),
-		DetailOldAddress: delivery.MaskEmail("averyveryverylongname@example-domain.museum"),
-		FieldNewAddress:  delivery.MaskEmail("averyveryverylongname@example-domain.museum"),
+		DetailMethod:  longestMethodLabel(),
+		DetailKeyName: strings.Repeat("W", maxKeyNameRunes) + "...",
+		DetailCount:   strings.Repeat("9", maxCountDigits),
+		// The longest mask: MaskEmail keeps a top-level domain of up to 24 characters.
+		DetailOldAddress: delivery.MaskEmail("averyveryverylongname@example-domain.xn--vermgensberatung-pwb"),
+		FieldNewAddress:  delivery.MaskEmail("averyveryverylongname@example-domain.xn--vermgensberatung-pwb"),
 		FieldContact:     contactLabel(""),
 	}}
 	short := data{AppName: appName, Time: formatTime(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), Detail: map[string]string{

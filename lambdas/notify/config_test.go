@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -90,7 +91,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 
 // The default SMS fit one segment even with the longest app name.
 func TestDefaultsFitLongestAppName(t *testing.T) {
-	if err := (notify.Config{AppName: strings.Repeat("W", notify.MaxAppNameLength)}).Validate(); err != nil {
+	if err := (notify.Config{Settings: delivery.Settings{AppName: strings.Repeat("W", notify.MaxAppNameLength)}}).Validate(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -158,5 +159,59 @@ func TestNewRequiresDependencies(t *testing.T) {
 	}
 	if _, err := notify.New(notify.Config{Templates: map[notify.Kind]notify.Templates{"bogus": {}}}, notify.Deps{}); err == nil {
 		t.Error("templates of an unknown kind accepted")
+	}
+}
+
+// TestSMSOnePart: a notification SMS must render, with the longest values, as one SMS part as
+// carriers count it: 160 GSM-7 septets, or 70 UCS-2 characters as soon as one character is
+// outside GSM-7. Each template refused below renders to at most 160 characters and was
+// accepted when the check counted characters.
+func TestSMSOnePart(t *testing.T) {
+	for name, c := range map[string]notify.Config{
+		"spanish":  {Templates: map[notify.Kind]notify.Templates{notify.KeyAdded: {SMS: "{{.AppName}}: se añadió una llave de dispositivo a tu cuenta. ¿No fuiste tú? Inicia sesión, quítala y avisa al soporte."}}},
+		"chinese":  {Templates: map[notify.Kind]notify.Templates{notify.AccountLocked: {SMS: strings.Repeat("验", 71)}}},
+		"euro":     {Templates: map[notify.Kind]notify.Templates{notify.AccountLocked: {SMS: strings.Repeat("€", 81)}}},
+		"locale":   {Locales: map[string]map[notify.Kind]notify.Templates{"zh": {notify.KeyRemoved: {SMS: strings.Repeat("验", 75)}}}},
+		"app name": {Settings: delivery.Settings{AppName: strings.Repeat("验", notify.MaxAppNameLength)}, Templates: map[notify.Kind]notify.Templates{notify.KeyAdded: {SMS: "{{.AppName}}: new key."}}},
+	} {
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), "sms renders") || !strings.Contains(err.Error(), "SMS parts") {
+			t.Errorf("%s: Validate = %v, want the SMS refused as more than one part", name, err)
+		}
+	}
+	for name, c := range map[string]notify.Config{
+		"gsm7 160":    {Templates: map[notify.Kind]notify.Templates{notify.AccountLocked: {SMS: strings.Repeat("x", 160)}}},
+		"euro 80":     {Templates: map[notify.Kind]notify.Templates{notify.AccountLocked: {SMS: strings.Repeat("€", 80)}}},
+		"ucs2 70":     {Templates: map[notify.Kind]notify.Templates{notify.AccountLocked: {SMS: strings.Repeat("验", 70)}}},
+		"gsm7 accent": {Settings: delivery.Settings{AppName: "Müller & Söhne"}},
+		"no name":     {},
+		// The default SMS leave out an app name that would make them more than one part.
+		"ucs2 app name": {Settings: delivery.Settings{AppName: "Ópera"}},
+		"long ucs2":     {Settings: delivery.Settings{AppName: strings.Repeat("验", notify.MaxAppNameLength)}},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestDefaultSMSOnePartWithUCS2AppName: with an app name outside GSM-7 every kind's default SMS
+// is sent as one part, without the name when it does not fit.
+func TestDefaultSMSOnePartWithUCS2AppName(t *testing.T) {
+	for _, app := range []string{"Ópera", strings.Repeat("验", notify.MaxAppNameLength), strings.Repeat("W", notify.MaxAppNameLength)} {
+		r := newRig(t, func(c *notify.Config) { c.AppName = app })
+		detail := map[string]string{notify.DetailOldAddress: oldEmail, notify.DetailMethod: "device_key", notify.DetailCount: "2", notify.DetailKeyName: "k"}
+		for i, k := range notify.Kinds {
+			r.s.Notify(context.Background(), testKey, notify.Event{Kind: k, UserPoolID: pool, UserName: userName, Attributes: verifiedPhone(), Detail: detail, ID: "s" + string(rune('a'+i))})
+		}
+		_, sms := r.aws.sent()
+		if len(sms) != len(notify.Kinds) {
+			t.Fatalf("%d SMS", len(sms))
+		}
+		for _, m := range sms {
+			if n := delivery.SMSParts(m.Message); n != 1 {
+				t.Errorf("app name %q: %d parts: %q", app, n, m.Message)
+			}
+		}
 	}
 }

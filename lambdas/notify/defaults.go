@@ -16,8 +16,8 @@ type Templates struct {
 	Text string `json:"text"`
 	// HTML is the HTML email body; values are HTML-escaped when substituted.
 	HTML string `json:"html"`
-	// SMS is the text message, sent when the only verified contact is a phone number; at most
-	// MaxSMSLength characters rendered.
+	// SMS is the text message, sent when the only verified contact is a phone number; rendered,
+	// it must be one SMS part (delivery.CheckSMSOnePart: 160 GSM-7 characters, 70 with any other).
 	SMS string `json:"sms"`
 }
 

@@ -8,35 +8,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }
 
 // dynaliteSender uses a fixed clock, so that no window of the caps ends during a test.
-func dynaliteSender(t *testing.T) (*notify.Sender, *fakeAWS, *dynamodb.Client, string) {
+func dynaliteSender(t *testing.T) (*notify.Sender, *fakeAWS, *storetest.Table) {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("notify"))
+	tb := storetest.New(t, "notify", store.WithClock(func() time.Time { return fixedNow }))
 	aws := &fakeAWS{}
-	s, err := notify.New(notify.Config{Events: notify.Kinds, EmailFrom: "no-reply@example.com", Timeout: 4 * time.Second},
-		notify.Deps{Store: store.New(db, table, store.WithClock(func() time.Time { return fixedNow })), Email: aws, SMS: aws, Log: slog.New(slog.DiscardHandler)})
+	s, err := notify.New(notify.Config{Events: notify.Kinds, Settings: delivery.Settings{EmailFrom: "no-reply@example.com"}, Timeout: 4 * time.Second},
+		notify.Deps{Store: tb.Store, Email: aws, SMS: aws, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, aws, db, table
+	return s, aws, tb
 }
 
 // Cognito retries a trigger, and a retry can overlap the first attempt: however many calls
 // notify one event at the same moment, one message goes out (one conditional write decides).
 func TestDynaliteConcurrentRetriesSendOnce(t *testing.T) {
-	s, fake, db, table := dynaliteSender(t)
+	s, fake, tb := dynaliteSender(t)
 	ev := notify.Event{Kind: notify.NewMethodSignIn, UserPoolID: pool, UserName: userName, Attributes: verifiedEmail(),
 		Detail: map[string]string{notify.DetailMethod: "device_key"}, ID: "session-abc"}
 	dynalitetest.AtOnce(20, func(int) struct{} {
@@ -56,7 +53,7 @@ func TestDynaliteConcurrentRetriesSendOnce(t *testing.T) {
 		t.Fatalf("another event: %d emails in all, want 2", len(emails))
 	}
 	// The table holds keyed IDs only: no user name, address or event ID.
-	dump := scan(t, db, table)
+	dump := tb.Text(t)
 	for _, secret := range []string{userName, email, "session-abc", "session-def", pool} {
 		if strings.Contains(dump, secret) {
 			t.Fatalf("table holds %q:\n%s", secret, dump)
@@ -70,7 +67,7 @@ func TestDynaliteConcurrentRetriesSendOnce(t *testing.T) {
 // A stranger locks one account over and over, and many phone-only accounts: the caps hold with
 // the real store.
 func TestDynaliteLockedCaps(t *testing.T) {
-	s, fake, db, table := dynaliteSender(t)
+	s, fake, tb := dynaliteSender(t)
 	for i := range 6 {
 		s.Notify(context.Background(), testKey, notify.Event{Kind: notify.AccountLocked, UserPoolID: pool, UserName: userName,
 			Attributes: verifiedEmail(), ID: fmt.Sprint("window-", i)})
@@ -89,7 +86,7 @@ func TestDynaliteLockedCaps(t *testing.T) {
 	if s.Failures() != 0 {
 		t.Fatalf("Failures = %d", s.Failures())
 	}
-	dump := scan(t, db, table)
+	dump := tb.Text(t)
 	if !strings.Contains(dump, "pk=RATE#notify-locked-sms") {
 		t.Fatalf("no deployment budget item:\n%s", dump)
 	}
@@ -98,28 +95,4 @@ func TestDynaliteLockedCaps(t *testing.T) {
 			t.Fatalf("table holds %q", secret)
 		}
 	}
-}
-
-// scan returns the table's items as "name=value" text, one item per line.
-func scan(t *testing.T, db *dynamodb.Client, table string) string {
-	t.Helper()
-	out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, item := range out.Items {
-		for k, v := range item {
-			switch v := v.(type) {
-			case *types.AttributeValueMemberS:
-				fmt.Fprintf(&b, "%s=%s ", k, v.Value)
-			case *types.AttributeValueMemberN:
-				fmt.Fprintf(&b, "%s=%s ", k, v.Value)
-			default:
-				fmt.Fprintf(&b, "%s=? ", k)
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
 }

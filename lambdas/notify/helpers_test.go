@@ -1,7 +1,6 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/aws/smithy-go"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/delivery"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -86,13 +87,12 @@ func (f *fakeStore) AllowSend(_ context.Context, key string, limits ...store.Lim
 	return true, nil
 }
 
-// fakeAWS records emails and SMS; err fails every call; block (when not nil) makes every call
-// wait for it to be closed, ignoring the context; honour makes calls wait for the context.
+// fakeAWS records emails and SMS (testkit.Mailbox: SetErr fails every call); block (when not
+// nil) makes every call wait for it to be closed, ignoring the context; honour makes calls wait
+// for the context.
 type fakeAWS struct {
+	testkit.Mailbox
 	mu      sync.Mutex
-	emails  []awsapi.SendEmailInput
-	sms     []awsapi.PublishInput
-	err     error
 	block   chan struct{}
 	honour  bool
 	started chan struct{} // receives once per call, if not nil
@@ -117,36 +117,24 @@ func (f *fakeAWS) wait(ctx context.Context) error {
 	return nil
 }
 
+// SendEmail waits as told, then records in (or fails, testkit.Mailbox).
 func (f *fakeAWS) SendEmail(ctx context.Context, in *awsapi.SendEmailInput) error {
 	if err := f.wait(ctx); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return f.err
-	}
-	f.emails = append(f.emails, *in)
-	return nil
+	return f.Mailbox.SendEmail(ctx, in)
 }
 
+// Publish waits as told, then records in (or fails, testkit.Mailbox).
 func (f *fakeAWS) Publish(ctx context.Context, in *awsapi.PublishInput) error {
 	if err := f.wait(ctx); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil {
-		return f.err
-	}
-	f.sms = append(f.sms, *in)
-	return nil
+	return f.Mailbox.Publish(ctx, in)
 }
 
 func (f *fakeAWS) sent() (emails []awsapi.SendEmailInput, sms []awsapi.PublishInput) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]awsapi.SendEmailInput(nil), f.emails...), append([]awsapi.PublishInput(nil), f.sms...)
+	return f.Emails(), f.SMS()
 }
 
 // rejected is an SES error whose message quotes the address, as SES does.
@@ -154,31 +142,13 @@ var rejected = &smithy.GenericAPIError{Code: "MessageRejected", Message: "Email 
 
 var errDynamo = errors.New("dynamodb unavailable: " + email)
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var fixedNow = time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
 
 type rig struct {
 	s    *notify.Sender
 	st   *fakeStore
 	aws  *fakeAWS
-	logs *syncBuffer
+	logs *testkit.Buffer
 	cfg  notify.Config
 	deps notify.Deps
 }
@@ -186,8 +156,8 @@ type rig struct {
 // newRig returns a Sender with every kind enabled, an email sender, fakes and a debug log.
 func newRig(t *testing.T, mod func(*notify.Config)) *rig {
 	t.Helper()
-	r := &rig{st: newFakeStore(), aws: &fakeAWS{}, logs: &syncBuffer{}}
-	r.cfg = notify.Config{Events: notify.Kinds, EmailFrom: "Example <no-reply@example.com>", AppName: "Example"}
+	r := &rig{st: newFakeStore(), aws: &fakeAWS{}, logs: &testkit.Buffer{}}
+	r.cfg = notify.Config{Events: notify.Kinds, Settings: delivery.Settings{EmailFrom: "Example <no-reply@example.com>", AppName: "Example"}}
 	if mod != nil {
 		mod(&r.cfg)
 	}

@@ -79,17 +79,17 @@ var esNotify = map[string]map[notify.Kind]notify.Templates{
 	},
 }
 
-// The templates of a locale are chosen by the event's Locale (the request's ClientMetadata),
-// else the attribute locale; "es-MX" finds "es"; unknown or malformed values take the default;
+// The templates of a locale are chosen by the user's own attribute locale only (an Event has no
+// locale a request could set); "es-MX" finds "es"; unknown or malformed values take the default;
 // a kind the locale leaves out takes the default.
 func TestNotificationLocales(t *testing.T) {
-	for _, c := range []struct{ name, meta, attr, want string }{
-		{"event locale", "es", "", "Se añadió una passkey a tu cuenta de Example"},
-		{"attribute", "", "es", "Se añadió una passkey a tu cuenta de Example"},
-		{"es-MX to es", "", "es-MX", "Se añadió una passkey a tu cuenta de Example"},
-		{"unknown", "fr", "", "A passkey was added to your Example account"},
-		{"malformed", "es\x00", "", "A passkey was added to your Example account"},
-		{"malformed event locale, good attribute", "--", "es", "Se añadió una passkey a tu cuenta de Example"},
+	for _, c := range []struct{ name, attr, want string }{
+		{"attribute", "es", "Se añadió una passkey a tu cuenta de Example"},
+		{"es-MX to es", "es-MX", "Se añadió una passkey a tu cuenta de Example"},
+		{"unknown", "fr", "A passkey was added to your Example account"},
+		{"malformed", "es\x00", "A passkey was added to your Example account"},
+		{"malformed attribute", "--", "A passkey was added to your Example account"},
+		{"no attribute", "", "A passkey was added to your Example account"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, func(cf *notify.Config) { cf.Locales = esNotify })
@@ -98,9 +98,9 @@ func TestNotificationLocales(t *testing.T) {
 			if c.attr != "" {
 				attrs["locale"], phone["locale"] = c.attr, c.attr
 			}
-			r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.PasskeyAdded, UserPoolID: pool, UserName: userName, Attributes: attrs, ID: "1", Locale: c.meta})
-			r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.PasskeyAdded, UserPoolID: pool, UserName: "p", Attributes: phone, ID: "2", Locale: c.meta})
-			r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.PasskeyRemoved, UserPoolID: pool, UserName: userName, Attributes: attrs, ID: "3", Locale: c.meta,
+			r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.PasskeyAdded, UserPoolID: pool, UserName: userName, Attributes: attrs, ID: "1"})
+			r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.PasskeyAdded, UserPoolID: pool, UserName: "p", Attributes: phone, ID: "2"})
+			r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.PasskeyRemoved, UserPoolID: pool, UserName: userName, Attributes: attrs, ID: "3",
 				Detail: map[string]string{notify.DetailCount: "1"}})
 			em, sm := r.aws.sent()
 			if len(em) != 2 || len(sm) != 1 {
@@ -125,7 +125,7 @@ func TestNotificationLocales(t *testing.T) {
 }
 
 func TestNotificationLocaleConfig(t *testing.T) {
-	base := notify.Config{Events: notify.Kinds, EmailFrom: "Example <no-reply@example.com>"}
+	base := notify.Config{Events: notify.Kinds, Settings: delivery.Settings{EmailFrom: "Example <no-reply@example.com>"}}
 	for name, l := range map[string]map[string]map[notify.Kind]notify.Templates{
 		"bad tag":      {"Es": {notify.KeyAdded: {Subject: "x"}}},
 		"unknown kind": {"es": {"nope": {Subject: "x"}}},

@@ -2,19 +2,18 @@ package notify_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 )
 
 // emf is a metrics.Recorder writing EMF lines to a buffer.
 type emf struct {
-	buf     syncBuffer
+	buf     testkit.Buffer
 	rec     *metrics.Recorder
 	flushed int
 }
@@ -25,40 +24,15 @@ func newEMF() *emf {
 	return e
 }
 
-// totals flushes and returns the totals of the new lines by "Name Dim=value ...".
+// totals flushes and returns the totals of the new lines by "Name{Dim=value,...}"
+// (testkit.EMFCounts).
 func (e *emf) totals(t *testing.T) map[string]float64 {
 	t.Helper()
 	e.rec.Flush()
 	text := e.buf.String()
 	fresh := text[e.flushed:]
 	e.flushed = len(text)
-	out := map[string]float64{}
-	for _, line := range strings.Split(strings.TrimSpace(fresh), "\n") {
-		if line == "" {
-			continue
-		}
-		var doc map[string]any
-		if err := json.Unmarshal([]byte(line), &doc); err != nil {
-			t.Fatalf("EMF %q: %v", line, err)
-		}
-		cw := doc["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
-		name := cw["Metrics"].([]any)[0].(map[string]any)["Name"].(string)
-		key := name
-		for _, d := range []string{"Method", "Reason", "Channel", "Kind", "Dependency"} {
-			if v, ok := doc[d].(string); ok {
-				key += " " + d + "=" + v
-			}
-		}
-		out[key] += doc[name].(float64)
-	}
-	return out
-}
-
-func wantTotals(t *testing.T, what string, got, want map[string]float64) {
-	t.Helper()
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("%s: metrics %v, want %v", what, got, want)
-	}
+	return testkit.EMFCounts(t, []byte(fresh), "Passwordless/Test")
 }
 
 // TestNoticeMetrics (issue 13): every notice sent counts Sent{Channel, Kind: notice}; every
@@ -79,32 +53,28 @@ func TestNoticeMetrics(t *testing.T) {
 	r.s.Notify(context.Background(), testKey, ev("2", verifiedPhone()))
 	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.ContactChanged, UserPoolID: pool, UserName: userName,
 		Attributes: verifiedEmail(), Detail: map[string]string{notify.DetailOldAddress: oldEmail}, ID: "3"})
-	wantTotals(t, "sent", m.totals(t), map[string]float64{"Sent Channel=email Kind=notice": 3, "Sent Channel=sms Kind=notice": 1})
+	testkit.WantCounts(t, "sent", m.totals(t), map[string]float64{"Sent{Channel=email,Kind=notice}": 3, "Sent{Channel=sms,Kind=notice}": 1})
 
-	r.aws.mu.Lock()
-	r.aws.err = rejected
-	r.aws.mu.Unlock()
+	r.aws.SetErr(rejected)
 	r.s.Notify(context.Background(), testKey, ev("4", verifiedEmail()))
 	r.s.Notify(context.Background(), testKey, ev("5", verifiedPhone()))
-	wantTotals(t, "refused", m.totals(t), map[string]float64{"NotificationFailed Channel=email": 1, "NotificationFailed Channel=sms": 1})
-	r.aws.mu.Lock()
-	r.aws.err = nil
-	r.aws.mu.Unlock()
+	testkit.WantCounts(t, "refused", m.totals(t), map[string]float64{"NotificationFailed{Channel=email}": 1, "NotificationFailed{Channel=sms}": 1})
+	r.aws.SetErr(nil)
 
 	r.s.Notify(context.Background(), nil, ev("6", verifiedEmail()))
-	wantTotals(t, "no key", m.totals(t), map[string]float64{"NotificationFailed": 1})
+	testkit.WantCounts(t, "no key", m.totals(t), map[string]float64{"NotificationFailed{}": 1})
 
 	r.st.mu.Lock()
 	r.st.claimErr = errDynamo
 	r.st.mu.Unlock()
 	r.s.Notify(context.Background(), testKey, ev("7", verifiedEmail()))
-	wantTotals(t, "dedupe failed", m.totals(t), map[string]float64{"NotificationFailed": 1, "Sent Channel=email Kind=notice": 1})
+	testkit.WantCounts(t, "dedupe failed", m.totals(t), map[string]float64{"NotificationFailed{}": 1, "Sent{Channel=email,Kind=notice}": 1})
 	r.st.mu.Lock()
 	r.st.claimErr = nil
 	r.st.allowErr = errDynamo
 	r.st.mu.Unlock()
 	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.AccountLocked, UserPoolID: pool, UserName: userName, Attributes: verifiedPhone(), ID: "8"})
-	wantTotals(t, "caps failed", m.totals(t), map[string]float64{"NotificationFailed": 2, "Sent Channel=sms Kind=notice": 1})
+	testkit.WantCounts(t, "caps failed", m.totals(t), map[string]float64{"NotificationFailed{}": 2, "Sent{Channel=sms,Kind=notice}": 1})
 
 	if got, want := r.s.Failures(), uint64(1+1+1+1+2); got != want {
 		t.Errorf("Failures %d, want %d: the metric and the counter disagree", got, want)
@@ -114,7 +84,7 @@ func TestNoticeMetrics(t *testing.T) {
 	d := newRig(t, func(c *notify.Config) { c.Events = nil })
 	d.s.SetMetrics(m.rec)
 	d.s.Notify(context.Background(), testKey, ev("9", verifiedEmail()))
-	wantTotals(t, "disabled", m.totals(t), map[string]float64{})
+	testkit.WantCounts(t, "disabled", m.totals(t), map[string]float64{})
 }
 
 // TestNoticeMetricsTimeout: a send that hangs past the timeout counts one NotificationFailed
@@ -126,7 +96,7 @@ func TestNoticeMetricsTimeout(t *testing.T) {
 	release := make(chan struct{})
 	r.aws.block = release
 	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName, Attributes: verifiedEmail(), ID: "1"})
-	wantTotals(t, "timeout", m.totals(t), map[string]float64{"NotificationFailed": 1})
+	testkit.WantCounts(t, "timeout", m.totals(t), map[string]float64{"NotificationFailed{}": 1})
 	close(release)
 	// Wait (without a time limit of our own) for the abandoned send to finish.
 	for {
@@ -135,7 +105,7 @@ func TestNoticeMetricsTimeout(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	wantTotals(t, "after the timeout", m.totals(t), map[string]float64{})
+	testkit.WantCounts(t, "after the timeout", m.totals(t), map[string]float64{})
 }
 
 // TestNoticeMetricsFromDeps: Deps.Metrics is the same as SetMetrics; a nil Sender's SetMetrics
@@ -150,7 +120,7 @@ func TestNoticeMetricsFromDeps(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName, Attributes: verifiedEmail(), ID: "1"})
-	wantTotals(t, "deps", m.totals(t), map[string]float64{"Sent Channel=email Kind=notice": 1})
+	testkit.WantCounts(t, "deps", m.totals(t), map[string]float64{"Sent{Channel=email,Kind=notice}": 1})
 	var nilSender *notify.Sender
 	nilSender.SetMetrics(m.rec)
 }
@@ -169,9 +139,7 @@ func TestAttackNoticeMetricsHoldNoPersonalData(t *testing.T) {
 		r.s.Notify(context.Background(), testKey, notify.Event{Kind: k, UserPoolID: pool, UserName: userName, Attributes: verifiedPhone(),
 			Detail: map[string]string{notify.DetailOldAddress: oldPhoneNo}, ID: id + "p"})
 	}
-	r.aws.mu.Lock()
-	r.aws.err = rejected
-	r.aws.mu.Unlock()
+	r.aws.SetErr(rejected)
 	r.st.mu.Lock()
 	r.st.claimErr, r.st.allowErr = errDynamo, errDynamo
 	r.st.mu.Unlock()

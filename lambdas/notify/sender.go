@@ -33,10 +33,6 @@ type Event struct {
 	// ID makes the notification idempotent: one ID (with the same kind and user) is sent at most
 	// once (a Cognito retry of the trigger). Empty: not de-duplicated.
 	ID string
-	// Locale is the locale the request that caused the event asked for (its ClientMetadata key
-	// "locale"), when there is one. The message's locale is Locale, else the attribute
-	// "locale" of Attributes, else the default (see Config.Locales).
-	Locale string
 }
 
 // Store is the part of *store.Store the Sender uses.
@@ -71,11 +67,15 @@ type Deps struct {
 }
 
 // Counter counts metrics; *metrics.Recorder implements it.
-type Counter interface {
-	Count(name string, d metrics.Dims)
+type Counter = metrics.Counter
+
+// Notifier is what the packages that raise security events need of a *Sender: Notify never
+// fails the caller and returns within a bounded time (Config.Timeout, default 1 s).
+type Notifier interface {
+	Notify(ctx context.Context, k *keyed.Key, ev Event)
 }
 
-var _ Counter = (*metrics.Recorder)(nil)
+var _ Notifier = (*Sender)(nil)
 
 // Sender sends notifications. A nil *Sender sends nothing. It is safe for concurrent use.
 type Sender struct {
@@ -321,12 +321,12 @@ func (s *Sender) run(ctx context.Context, k *keyed.Key, ev Event, t *tally) {
 	}
 	d := s.data(ev)
 	tmpl := s.tmpl[ev.Kind]
-	if len(s.locales) > 0 {
-		// The tag chosen is a configured one: never the raw value.
-		if tag := delivery.PickLocale(func(t string) bool { return s.locales[t] != nil }, ev.Locale, ev.Attributes[delivery.AttrLocale]); tag != "" {
-			tmpl = s.locales[tag][ev.Kind]
-			log.DebugContext(ctx, "notification templates of a locale", "locale", tag)
-		}
+	// Only the owner's own attribute chooses the language: never a request's ClientMetadata,
+	// which whoever causes the event (possibly an attacker) controls. The tag chosen is a
+	// configured one, never the raw value, so it is safe to log.
+	if set, tag := delivery.ForLocale(s.locales, nil, ev.Attributes[delivery.AttrLocale]); tag != "" {
+		tmpl = set[ev.Kind]
+		log.DebugContext(ctx, "notification templates of a locale", "locale", tag)
 	}
 	var wg sync.WaitGroup
 	for _, r := range rcpts {
@@ -401,7 +401,19 @@ func (s *Sender) data(ev Event) data {
 
 func (s *Sender) send(ctx context.Context, t *compiled, d data, r recipient) error {
 	if r.medium == MediumEmail {
-		return s.email.SendEmail(ctx, s.cfg.sender().Email(r.address, d.render(t.subject), d.render(t.text), d.render(t.html)))
+		return s.email.SendEmail(ctx, s.cfg.Settings.Email(r.address, d.render(t.subject), d.render(t.text), d.render(t.html)))
 	}
-	return s.sms.Publish(ctx, s.cfg.sender().SMS(r.address, d.render(t.sms)))
+	return s.sms.Publish(ctx, s.cfg.Settings.SMS(r.address, d.gsm7().render(t.sms)))
+}
+
+// gsm7 returns d with every detail value in GSM-7 only (delivery.GSM7Only): a key's name and an
+// address are chosen by the user (or by whoever holds the session), and one character outside
+// GSM-7 would make the SMS UCS-2, 70 characters a part, two or three billed parts instead of one.
+func (d data) gsm7() data {
+	det := make(map[string]string, len(d.Detail))
+	for k, v := range d.Detail {
+		det[k] = delivery.GSM7Only(v)
+	}
+	d.Detail = det
+	return d
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/otp/phone"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -87,7 +88,7 @@ func TestDedupeFailureSendsAnyway(t *testing.T) {
 // SES and SNS refuse: logged and counted, no error, no panic, the next notification works.
 func TestSendFailureCounted(t *testing.T) {
 	r := newRig(t, nil)
-	r.aws.err = rejected
+	r.aws.SetErr(rejected)
 	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName, Attributes: verifiedEmail(), ID: "1"})
 	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName, Attributes: verifiedPhone(), ID: "2"})
 	if r.s.Failures() != 2 || r.s.Sent() != 0 {
@@ -96,9 +97,7 @@ func TestSendFailureCounted(t *testing.T) {
 	if !strings.Contains(r.logs.String(), `"error":"MessageRejected"`) {
 		t.Fatalf("log does not name the error code:\n%s", r.logs)
 	}
-	r.aws.mu.Lock()
-	r.aws.err = nil
-	r.aws.mu.Unlock()
+	r.aws.SetErr(nil)
 	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName, Attributes: verifiedEmail(), ID: "3"})
 	if r.s.Sent() != 1 {
 		t.Fatalf("Sent %d after recovery, want 1", r.s.Sent())
@@ -220,7 +219,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		r.s.Notify(context.Background(), testKey, notify.Event{Kind: k, UserPoolID: pool, UserName: userName, Attributes: verifiedPhone(),
 			Detail: map[string]string{notify.DetailOldAddress: oldPhoneNo}, ID: id + "p"})
 	}
-	r.aws.err = rejected
+	r.aws.SetErr(rejected)
 	r.st.claimErr = errDynamo
 	r.st.allowErr = errDynamo
 	for _, k := range notify.Kinds {
@@ -236,6 +235,63 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		userName, "secret-session", "Alice's", "iPhone", "+33999"} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log holds %q:\n%s", secret, logs)
+		}
+	}
+}
+
+// TestSMSDetailStaysGSM7: a key name or an address the user chose, outside GSM-7, would make the
+// SMS UCS-2 (70 characters a part) and bill two or three parts; the SMS shows those characters as
+// '*' and stays one part. The email keeps them.
+func TestSMSDetailStaysGSM7(t *testing.T) {
+	r := newRig(t, func(c *notify.Config) {
+		c.Templates = map[notify.Kind]notify.Templates{notify.KeyAdded: {
+			Text: "Key {{.Detail.keyName}} added to {{.AppName}}.",
+			SMS:  "{{.AppName}}: key {{.Detail.keyName}} added. Not you? Sign in and remove it.",
+		}}
+	})
+	name := "验证密钥 de María \U0001F600"
+	detail := map[string]string{notify.DetailKeyName: name}
+	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName,
+		Attributes: verifiedPhone(), Detail: detail, ID: "1"})
+	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName,
+		Attributes: map[string]string{"email": email, "email_verified": "true"}, Detail: detail, ID: "2"})
+	emails, sms := r.aws.sent()
+	if len(sms) != 1 || len(emails) != 1 {
+		t.Fatalf("%d SMS, %d emails", len(sms), len(emails))
+	}
+	if m := sms[0].Message; delivery.SMSParts(m) != 1 || !strings.Contains(m, "**** de Mar*a *") {
+		t.Errorf("SMS is %d parts: %q", delivery.SMSParts(m), m)
+	}
+	if !strings.Contains(emails[0].Text, name) {
+		t.Errorf("email lost the key's name: %q", emails[0].Text)
+	}
+}
+
+// TestSMSLongestValuesOnePart (found by review): the one-part check at start-up samples each
+// detail at its longest; a value longer in septets than the sample made an SMS two parts. A key
+// name of 40 euro signs (two septets each) and an old address with a 24-character top-level
+// domain (MaskEmail keeps it) as the new address of a contact change, each with a 64-character
+// app name, stay one part.
+func TestSMSLongestValuesOnePart(t *testing.T) {
+	app := strings.Repeat("W", 64)
+	r := newRig(t, func(c *notify.Config) {
+		c.AppName = app
+		c.Templates = map[notify.Kind]notify.Templates{notify.KeyAdded: {
+			SMS: "{{.AppName}}: key {{.Detail.keyName}} added. Not you? Sign in and remove it.",
+		}}
+	})
+	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.KeyAdded, UserPoolID: pool, UserName: userName,
+		Attributes: verifiedPhone(), Detail: map[string]string{notify.DetailKeyName: strings.Repeat("€", 40)}, ID: "1"})
+	r.s.Notify(context.Background(), testKey, notify.Event{Kind: notify.ContactChanged, UserPoolID: pool, UserName: userName,
+		Attributes: map[string]string{"phone_number": phoneNo, "phone_number_verified": "true", "email": "{x@b.xn--vermgensberatung-pwb"},
+		Detail:     map[string]string{notify.DetailOldAddress: oldEmail}, ID: "2"})
+	_, sms := r.aws.sent()
+	if len(sms) != 2 {
+		t.Fatalf("%d SMS, want 2", len(sms))
+	}
+	for _, m := range sms {
+		if c := delivery.CountSMS(m.Message); c.Parts != 1 {
+			t.Errorf("SMS is %d parts (%+v): %q", c.Parts, c, m.Message)
 		}
 	}
 }

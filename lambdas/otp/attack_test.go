@@ -51,8 +51,16 @@ func codeStatus(tb testing.TB, out triggers.Issued) string {
 func session(i int) string { return fmt.Sprintf("S%021d", i) }
 
 func unknownReq(m authflow.Method, typed string, key *keyed.Key) triggers.IssueRequest {
-	return triggers.IssueRequest{Challenge: challenge(sid, m, 1, authflow.ReasonSelect), UserPoolID: poolID, ClientID: clientID,
-		UserName: typed, UserNotFound: true, Key: key}
+	return triggers.IssueRequest{
+		Challenge: challenge(sid, m, 1, authflow.ReasonSelect),
+		Caller: triggers.Caller{
+			UserPoolID:   poolID,
+			ClientID:     clientID,
+			UserName:     typed,
+			UserNotFound: true,
+			Key:          key,
+		},
+	}
 }
 
 // oldPlaceholder is the unkeyed placeholder of the code before the fix: anyone who knows the
@@ -384,8 +392,8 @@ func TestAttack2VerifiedTogetherWithValue(t *testing.T) {
 		if !e.check(t, checkReq(req, out, code)) {
 			t.Fatalf("%s: the right code was refused", m)
 		}
-		if e.cog.count() != 1 || !slices.Equal(e.cog.calls[0].UserAttributes, want) {
-			t.Fatalf("%s: attribute updates %+v, want one with %v", m, e.cog.calls, want)
+		if e.cog.count() != 1 || !slices.Equal(e.cog.sent[0].UserAttributes, want) {
+			t.Fatalf("%s: attribute updates %+v, want one with %v", m, e.cog.sent, want)
 		}
 	}
 }
@@ -412,7 +420,7 @@ func TestAttack2CarriedCodeDoesNotVerifyAnotherAddress(t *testing.T) {
 		t.Fatalf("%d emails, want 2 (the resend is within the wait)", e.ses.count())
 	}
 	if e.check(t, checkReq(req2, out2, code1)) || e.cog.count() != 0 {
-		t.Fatalf("a code sent to %s verified %s: %+v", email, other, e.cog.calls)
+		t.Fatalf("a code sent to %s verified %s: %+v", email, other, e.cog.sent)
 	}
 }
 
@@ -480,9 +488,7 @@ func TestAttack9SendKeysAreKeyed(t *testing.T) {
 // TestNilKeyFailsClosed: a request without the deployment key is refused, nothing is sent.
 func TestNilKeyFailsClosed(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
-	out := e.issue(t, req)
-	code := e.lastEmailCode(t)
+	req, out, code := e.issueEmail(t, true)
 	req.Key = nil
 	req.Challenge.SessionID = sid2
 	if _, err := e.iss.Issue(context.Background(), req); err == nil {

@@ -55,9 +55,7 @@ func BenchmarkIssue(b *testing.B) {
 
 func BenchmarkCheck(b *testing.B) {
 	e := newEnv(b, otp.Config{})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
-	out := e.issue(b, req)
-	code := e.lastEmailCode(b)
+	req, out, code := e.issueEmail(b, true)
 	ctx := context.Background()
 	for _, bc := range []struct {
 		name   string

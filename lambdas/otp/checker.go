@@ -98,7 +98,7 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 	}
 
 	answer := strings.TrimSpace(req.Answer)
-	wellFormed := isDigits(answer, c.digits)
+	wellFormed := delivery.IsDigits(answer, c.digits)
 	// The digest is computed for every answer, real user or not.
 	codeGen := ch.Generation
 	if g := req.Private[PrivCodeGeneration]; g != "" {
@@ -111,7 +111,7 @@ func (c *Checker) Check(ctx context.Context, req triggers.CheckRequest) (bool, e
 	}
 	sentTo := bindForm(m, address)
 	match := Verify(salt, digest, ch.SessionID, codeGen, sentTo, answer)
-	recipient, fromAttr := target(triggers.IssueRequest{UserName: req.UserName, UserAttributes: req.UserAttributes, UserNotFound: req.UserNotFound}, m)
+	recipient, fromAttr := target(triggers.IssueRequest{Caller: req.Caller}, m)
 	sameRecipient := fromAttr && bindForm(m, recipient) == sentTo
 	expired := c.now().After(time.Unix(expires, 0))
 
@@ -167,18 +167,6 @@ func (c *Checker) Expired(req triggers.CheckRequest) bool {
 	}
 	expires, err := strconv.ParseInt(req.Private[PrivExpires], 10, 64)
 	return err == nil && c.now().After(time.Unix(expires, 0))
-}
-
-func isDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // VerifyAttributeError reports a failed AdminUpdateUserAttributes call. Its message holds only

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -100,8 +99,11 @@ Never share this code with anyone.</p>
 	// Caribbean) once you have one.
 	DefaultSMSAllowedCountries = delivery.DefaultSMSAllowedCountries
 
-	// MaxSMSLength caps the rendered SMS (with the longest code) at one GSM-7 segment. Longer
-	// messages are split and billed per segment.
+	// MaxSMSLength is the characters of one SMS part in GSM-7. The rendered SMS template (with
+	// the longest code) must be one SMS part as carriers count it (delivery.CountSMS): 160
+	// GSM-7 characters (€ { } [ ] ~ \ | ^ count twice), or 70 as soon as one character is outside
+	// GSM-7 (most accented letters, non-Latin scripts, emoji) and the SMS goes as UCS-2. Longer
+	// messages are split and billed per part.
 	MaxSMSLength = delivery.MaxSMSLength
 	// MaxAppNameLength caps APP_NAME, in characters.
 	MaxAppNameLength = delivery.MaxAppNameLength
@@ -166,8 +168,9 @@ type Config struct {
 	// (autoescaped). Each must print .Code.
 	EmailTextTemplate string
 	EmailHTMLTemplate string
-	// SMSTemplate is a text/template for the SMS text. It must print .Code and render to at most
-	// MaxSMSLength characters.
+	// SMSTemplate is a text/template for the SMS text. It must print .Code and render, with the
+	// longest code, to one SMS part: 160 GSM-7 characters, or 70 if any character is outside
+	// GSM-7 (see MaxSMSLength).
 	SMSTemplate string
 	// Locales are templates per locale (lower-case language tags such as "es" or "pt-br", at
 	// most delivery.MaxLocales). The locale of a message is the ClientMetadata key "locale" of
@@ -230,7 +233,7 @@ func (c Config) withDefaults() Config {
 		c.EmailHTMLTemplate = pick(named, DefaultEmailHTMLTemplate, DefaultEmailHTMLTemplateNoName)
 	}
 	if c.SMSTemplate == "" {
-		c.SMSTemplate = pick(named, DefaultSMSTemplate, DefaultSMSTemplateNoName)
+		c.SMSTemplate = defaultSMS(c.AppName)
 	}
 	return c
 }
@@ -238,6 +241,22 @@ func (c Config) withDefaults() Config {
 // HasAppName reports whether name is an application name of its own: not empty and not
 // DefaultAppName. Without one the default templates leave the name out.
 func HasAppName(name string) bool { return delivery.HasAppName(name) }
+
+// defaultSMS is the default SMS template for appName: DefaultSMSTemplate when the app has a
+// name and, with that name, the longest code (10 digits) and lifetime (10 minutes), it renders
+// as one SMS part; else DefaultSMSTemplateNoName. A name with a character outside GSM-7 makes
+// the SMS UCS-2, 70 characters in one part: a longer name is left out rather than have every
+// code billed as two or three parts.
+func defaultSMS(appName string) string {
+	if !HasAppName(appName) {
+		return DefaultSMSTemplateNoName
+	}
+	out := strings.NewReplacer("{{.Code}}", "0123456789", "{{.AppName}}", appName, "{{.Minutes}}", "10").Replace(DefaultSMSTemplate)
+	if delivery.SMSParts(out) > 1 {
+		return DefaultSMSTemplateNoName
+	}
+	return DefaultSMSTemplate
+}
 
 func pick(named bool, withName, noName string) string {
 	if named {
@@ -484,8 +503,10 @@ func (t *templates) check(c Config) error {
 			if !strings.Contains(out, code) {
 				errs = append(errs, fmt.Errorf("%s does not print {{.Code}}", x.name))
 			}
-			if x.name == "SMS template" && utf8.RuneCountInString(out) > MaxSMSLength {
-				errs = append(errs, fmt.Errorf("SMS template renders %d characters, more than %d", utf8.RuneCountInString(out), MaxSMSLength))
+			if x.name == "SMS template" {
+				if err := delivery.CheckSMSOnePart("SMS template", out); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
 		if len(errs) > 0 {

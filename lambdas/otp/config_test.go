@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/passwordless-go/cognito/lambdas/delivery"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
@@ -215,5 +216,68 @@ func TestDefaultMessages(t *testing.T) {
 	e.issue(t, issueReq("sms_otp", 2, phoneAttrs(phone, true, true)))
 	if got, want := e.sns.sent[0].Message, e.lastSMSCode(t)+" is your Acme code. It expires in 5 minutes."; got != want {
 		t.Errorf("SMS %q, want %q", got, want)
+	}
+}
+
+// TestSMSTemplateOnePart: the SMS template must render, with the longest code, as one SMS part
+// as carriers count it: 160 GSM-7 septets, or 70 UCS-2 characters as soon as one character is
+// outside GSM-7 (3GPP TS 23.038). Each template below is at most 160 characters rendered and
+// was accepted when the check counted characters.
+func TestSMSTemplateOnePart(t *testing.T) {
+	for name, c := range map[string]otp.Config{
+		// 132 characters with "ó" and "á": UCS-2, 2 parts.
+		"spanish 132": {SMSTemplate: "{{.Code}} es tu código de acceso a {{.AppName}}. Caduca en {{.Minutes}} minutos. No lo compartas con nadie, ni siquiera con el soporte técnico.", AppName: "Acme"},
+		// 75 characters of Chinese: UCS-2, 2 parts.
+		"chinese 75": {SMSTemplate: "{{.Code}}" + strings.Repeat("验", 65)},
+		// A 6-digit code and 78 euro signs are 162 septets: 2 parts.
+		"gsm7 extension": {SMSTemplate: "{{.Code}}" + strings.Repeat("€", 78)},
+		// An accented app name makes a template naming it UCS-2: 64 + 45 characters.
+		"ucs2 app name": {AppName: strings.Repeat("ó", otp.MaxAppNameLength), SMSTemplate: otp.DefaultSMSTemplate},
+		"locale":        {Locales: map[string]otp.LocaleTemplates{"es": {SMS: "{{.Code}} es tu código. Caduca en {{.Minutes}} minutos. No lo compartas con nadie, ni con el soporte."}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), "SMS parts") || !strings.Contains(err.Error(), "UCS-2") && name != "gsm7 extension" {
+				t.Fatalf("Validate = %v, want the SMS template refused as more than one part", err)
+			}
+		})
+	}
+	// Still accepted: 160 GSM-7 characters, accents of the GSM-7 alphabet, 70 UCS-2 characters.
+	for name, c := range map[string]otp.Config{
+		"gsm7 160":            {Digits: 10, SMSTemplate: "{{.Code}}" + strings.Repeat("x", 150)},
+		"gsm7 accents":        {SMSTemplate: "{{.Code}} ist dein Anmeldecode für {{.AppName}}. Er läuft in {{.Minutes}} Minuten ab. Gib ihn niemandem weiter, auch nicht dem Support.", AppName: "Müller & Söhne"},
+		"ucs2 70":             {Digits: 10, SMSTemplate: "{{.Code}}" + strings.Repeat("验", 60)},
+		"default named":       {AppName: strings.Repeat("W", otp.MaxAppNameLength), Digits: 10, TTL: 10 * time.Minute},
+		"default no name":     {Digits: 10, TTL: 10 * time.Minute},
+		"short ucs2 app name": {AppName: "Código", Digits: 10, TTL: 10 * time.Minute},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestDefaultSMSLeavesOutLongUCS2AppName: the default SMS names the app only when, with the
+// longest code and lifetime, it stays one SMS part; an app name outside GSM-7 and too long for
+// 70 characters takes the default without the name instead of a refusal.
+func TestDefaultSMSLeavesOutLongUCS2AppName(t *testing.T) {
+	for app, want := range map[string]string{
+		"Acme":                      " is your Acme code. It expires in 5 minutes.",
+		"Müller & Söhne Ærø Ñoño":   " is your Müller & Söhne Ærø Ñoño code. It expires in 5 minutes.", // GSM-7
+		"Señal":                     " is your Señal code. It expires in 5 minutes.",                   // UCS-2, 61 with 10 digits
+		"Señal Ópera y Café Olé SA": " is your sign-in code. It expires in 5 minutes.",                 // UCS-2, 76 with 10 digits
+		strings.Repeat("验", 64):     " is your sign-in code. It expires in 5 minutes.",
+	} {
+		if err := (otp.Config{AppName: app, Digits: 10, TTL: 10 * time.Minute}).Validate(); err != nil {
+			t.Errorf("%s: %v", app, err)
+		}
+		e := newEnv(t, otp.Config{AppName: app})
+		e.issue(t, issueReq("sms_otp", 2, phoneAttrs(phone, true, true)))
+		if got := e.sns.sent[0].Message; got != e.lastSMSCode(t)+want {
+			t.Errorf("app name %q: SMS %q, want code + %q", app, got, want)
+		}
+		if n := delivery.SMSParts(e.sns.sent[0].Message); n != 1 {
+			t.Errorf("app name %q: %d parts", app, n)
+		}
 	}
 }

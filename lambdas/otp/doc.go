@@ -113,7 +113,7 @@
 //	EMAIL_SUBJECT            template                                               default DefaultEmailSubject
 //	EMAIL_TEXT_TEMPLATE      template, must print {{.Code}}                         default DefaultEmailTextTemplate
 //	EMAIL_HTML_TEMPLATE      template (values HTML-escaped), must print {{.Code}}   default DefaultEmailHTMLTemplate
-//	SMS_TEMPLATE             template, must print {{.Code}}, <= 160 chars           default DefaultSMSTemplate
+//	SMS_TEMPLATE             template, must print {{.Code}}, one SMS part           default DefaultSMSTemplate
 //	SMS_ALLOWED_COUNTRIES    region codes (GB) and/or calling-code prefixes (+44)   default GB,DE,FR,AU,IE
 //	SMS_SENDER_ID            AWS.SNS.SMS.SenderID                                   optional
 //	SMS_ORIGINATION_NUMBER   AWS.MM.SMS.OriginationNumber (E.164)                   optional

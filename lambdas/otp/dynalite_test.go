@@ -2,21 +2,18 @@ package otp_test
 
 import (
 	"context"
-	"encoding/base64"
 	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -26,18 +23,15 @@ func TestMain(m *testing.M) { dynalitetest.Main(m) }
 type dynEnv struct {
 	*env
 	st    *store.Store
-	db    *dynamodb.Client
-	table string
+	tb    *storetest.Table
 	fails *lockout.Counter
 }
 
 func newDynEnv(t *testing.T) *dynEnv {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("otp"))
 	e := newEnv(t, otp.Config{})
-	st := store.New(db, table, store.WithClock(e.clock.Now))
+	tb := storetest.New(t, "otp", store.WithClock(e.clock.Now))
+	st := tb.Store
 	var err error
 	e.iss, err = otp.NewIssuer(otp.Config{EmailFrom: sender}, otp.IssuerDeps{Store: st, Email: e.ses, SMS: e.sns, Now: e.clock.Now})
 	if err != nil {
@@ -47,39 +41,13 @@ func newDynEnv(t *testing.T) *dynEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &dynEnv{env: e, st: st, db: db, table: table, fails: fails}
+	return &dynEnv{env: e, st: st, tb: tb, fails: fails}
 }
 
 func (d *dynEnv) flow(t *testing.T, attrs map[string]string) *flow {
 	f := newFlow(t, d.iss, d.chk, d.fails, nil)
 	f.userName, f.attrs = userName, attrs
 	return f
-}
-
-// tableText returns every key and value in the table as text (binary values raw and base64).
-func (d *dynEnv) tableText(t *testing.T) string {
-	t.Helper()
-	out, err := d.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(d.table), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, item := range out.Items {
-		for k, v := range item {
-			b.WriteString(k + "=")
-			switch v := v.(type) {
-			case *types.AttributeValueMemberS:
-				b.WriteString(v.Value)
-			case *types.AttributeValueMemberN:
-				b.WriteString(v.Value)
-			case *types.AttributeValueMemberB:
-				b.Write(v.Value)
-				b.WriteString(" " + base64.StdEncoding.EncodeToString(v.Value))
-			}
-			b.WriteString("\n")
-		}
-	}
-	return b.String()
 }
 
 func TestDynaliteEmailFlow(t *testing.T) {
@@ -116,7 +84,7 @@ func TestDynaliteEmailFlow(t *testing.T) {
 	if rec.Method != "email_otp" || !rec.ExpiresAt.Equal(t0.Add(5*time.Minute)) {
 		t.Fatalf("record %+v", rec)
 	}
-	dump := d.tableText(t)
+	dump := d.tb.Text(t)
 	for _, s := range []string{code, emailNorm, "liddell", "Liddell"} {
 		if strings.Contains(dump, s) {
 			t.Fatalf("table holds %q:\n%s", s, dump)
@@ -150,7 +118,7 @@ func TestDynaliteSMSResendAndExpiry(t *testing.T) {
 	}
 	// The generation-1 code against the generation-2 round.
 	gen2 := f.round.PrivateChallengeParameters
-	req := triggers.CheckRequest{Challenge: challenge(sid0(f), authflow.SMSOTP, 2, authflow.ReasonResend), Method: authflow.SMSOTP, Private: gen2, Answer: old, UserPoolID: poolID, UserName: userName, UserAttributes: phoneAttrs(phone, true, true), Key: testKey}
+	req := triggers.CheckRequest{Challenge: challenge(sid0(f), authflow.SMSOTP, 2, authflow.ReasonResend), Method: authflow.SMSOTP, Private: gen2, Answer: old, Caller: triggers.Caller{UserPoolID: poolID, UserName: userName, UserAttributes: phoneAttrs(phone, true, true), Key: testKey}}
 	if old != code && d.check(t, req) {
 		t.Fatal("the generation-1 code works in generation 2")
 	}
@@ -166,7 +134,7 @@ func TestDynaliteSMSResendAndExpiry(t *testing.T) {
 	if got := f.respond(code, selectMethod(authflow.SMSOTP)); got == tokens {
 		t.Fatal("expired code gave tokens")
 	}
-	dump := d.tableText(t)
+	dump := d.tb.Text(t)
 	for _, s := range []string{code, old, phone, phone[1:]} {
 		if strings.Contains(dump, s) {
 			t.Fatalf("table holds %q", s)
@@ -348,7 +316,7 @@ func TestDynaliteEstablishedAccountsAndBudget(t *testing.T) {
 	if d.sns.count() != 2 {
 		t.Fatalf("%d SMS", d.sns.count())
 	}
-	dump := d.tableText(t)
+	dump := d.tb.Text(t)
 	if n := strings.Count(dump, "pk=RATE#sms-unverified"); n != 2 { // the hour and the day
 		t.Fatalf("%d budget items:\n%s", n, dump)
 	}

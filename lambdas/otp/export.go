@@ -14,7 +14,7 @@ import (
 // (trimmed and lower-cased: sign-in names are case-insensitive) and false. The second form is the
 // recipient whose send schedule the round still takes a step of, and the masked destination shows.
 func EmailRecipient(userName string, attrs map[string]string, userNotFound bool) (string, bool) {
-	return target(triggers.IssueRequest{UserName: userName, UserAttributes: attrs, UserNotFound: userNotFound}, authflow.EmailOTP)
+	return target(triggers.IssueRequest{Caller: triggers.Caller{UserName: userName, UserAttributes: attrs, UserNotFound: userNotFound}}, authflow.EmailOTP)
 }
 
 // EmailDestination is the masked destination an email round publishes for recipient (as returned

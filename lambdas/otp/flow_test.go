@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
@@ -33,6 +34,16 @@ type flow struct {
 	meta     map[string]string // ClientMetadata of the last RespondToAuthChallenge
 }
 
+// startFlow starts a sign-in of userName, with attrs, through the triggers over e's issuer and
+// checker.
+func (e *env) startFlow(t *testing.T, attrs map[string]string) *flow {
+	t.Helper()
+	f := newFlow(t, e.iss, e.chk, nil, nil)
+	f.userName, f.attrs = userName, attrs
+	f.start()
+	return f
+}
+
 func newFlow(tb testing.TB, iss triggers.CodeIssuer, chk triggers.Checker, failures triggers.FailureCounter, log *slog.Logger) *flow {
 	return &flow{
 		tb:     tb,
@@ -42,38 +53,25 @@ func newFlow(tb testing.TB, iss triggers.CodeIssuer, chk triggers.Checker, failu
 	}
 }
 
-func (f *flow) header(trigger string) events.CognitoEventUserPoolsHeader {
-	return events.CognitoEventUserPoolsHeader{
-		Version: "1", TriggerSource: trigger, Region: "eu-west-1", UserPoolID: poolID, UserName: f.userName,
-		CallerContext: events.CognitoEventUserPoolsCallerContext{ClientID: clientID},
-	}
+// signIn is f's sign-in as testkit sends it to the triggers.
+func (f *flow) signIn() *testkit.SignIn {
+	return &testkit.SignIn{Define: f.define, Create: f.create, Verify: f.verify, PoolID: poolID, ClientID: clientID,
+		UserName: f.userName, Attrs: f.attrs, UserNotFound: f.notFound, Session: f.session, Round: f.round}
 }
 
 // doDefine runs Define and reports its decision.
 func (f *flow) doDefine() events.CognitoEventUserPoolsDefineAuthChallengeResponse {
 	f.tb.Helper()
-	out, err := f.define.Handle(context.Background(), events.CognitoEventUserPoolsDefineAuthChallenge{
-		CognitoEventUserPoolsHeader: f.header("DefineAuthChallenge_Authentication"),
-		Request: events.CognitoEventUserPoolsDefineAuthChallengeRequest{
-			UserAttributes: maps.Clone(f.attrs), Session: f.session, ClientMetadata: f.meta, UserNotFound: f.notFound,
-		},
-	})
+	out, err := f.signIn().DoDefine(context.Background(), f.meta)
 	if err != nil {
 		f.tb.Fatalf("define: %v", err)
 	}
-	return out.Response
+	return out
 }
 
 // doCreate runs Create for the next round (again, to simulate Cognito retrying it).
 func (f *flow) doCreate() (events.CognitoEventUserPoolsCreateAuthChallengeResponse, error) {
-	out, err := f.create.Handle(context.Background(), events.CognitoEventUserPoolsCreateAuthChallenge{
-		CognitoEventUserPoolsHeader: f.header("CreateAuthChallenge_Authentication"),
-		Request: events.CognitoEventUserPoolsCreateAuthChallengeRequest{
-			UserAttributes: maps.Clone(f.attrs), ChallengeName: authflow.ChallengeName, Session: f.session,
-			ClientMetadata: f.meta, UserNotFound: f.notFound,
-		},
-	})
-	return out.Response, err
+	return f.signIn().DoCreate(context.Background(), f.meta)
 }
 
 // start is InitiateAuth: Define, then Create for the nonce round.
@@ -103,19 +101,12 @@ const (
 func (f *flow) respond(answer string, meta map[string]string) outcome {
 	f.tb.Helper()
 	f.meta = meta
-	v, err := f.verify.Handle(context.Background(), events.CognitoEventUserPoolsVerifyAuthChallenge{
-		CognitoEventUserPoolsHeader: f.header("VerifyAuthChallengeResponse_Authentication"),
-		Request: events.CognitoEventUserPoolsVerifyAuthChallengeRequest{
-			UserAttributes: maps.Clone(f.attrs), PrivateChallengeParameters: f.round.PrivateChallengeParameters,
-			ChallengeAnswer: answer, ClientMetadata: meta, UserNotFound: f.notFound,
-		},
-	})
+	in := f.signIn()
+	_, err := in.DoVerify(context.Background(), answer, meta)
 	if err != nil {
 		return failed // Cognito fails the sign-in when Verify errors
 	}
-	f.session = append(f.session, &events.CognitoEventUserPoolsChallengeResult{
-		ChallengeName: authflow.ChallengeName, ChallengeResult: v.Response.AnswerCorrect, ChallengeMetadata: f.round.ChallengeMetadata,
-	})
+	f.session = in.Session
 	d := f.doDefine()
 	switch {
 	case d.IssueTokens:
@@ -142,9 +133,7 @@ func resend(m authflow.Method) map[string]string {
 func TestFlowThroughTriggers(t *testing.T) {
 	t.Run("email: wrong, then right", func(t *testing.T) {
 		e := newEnv(t, otp.Config{})
-		f := newFlow(t, e.iss, e.chk, nil, nil)
-		f.userName, f.attrs = userName, emailAttrs(false)
-		f.start()
+		f := e.startFlow(t, emailAttrs(false))
 		if got := f.respond("", selectMethod(authflow.EmailOTP)); got != nextRound {
 			t.Fatalf("select: %v", got)
 		}
@@ -167,9 +156,7 @@ func TestFlowThroughTriggers(t *testing.T) {
 	})
 	t.Run("sms: resend, old code fails, new code works", func(t *testing.T) {
 		e := newEnv(t, otp.Config{})
-		f := newFlow(t, e.iss, e.chk, nil, nil)
-		f.userName, f.attrs = userName, phoneAttrs(phone, true, true)
-		f.start()
+		f := e.startFlow(t, phoneAttrs(phone, true, true))
 		f.respond("", selectMethod(authflow.SMSOTP))
 		old := e.lastSMSCode(t)
 		e.clock.Add(61 * time.Second)
@@ -191,9 +178,7 @@ func TestFlowThroughTriggers(t *testing.T) {
 	})
 	t.Run("cognito retries create", func(t *testing.T) {
 		e := newEnv(t, otp.Config{})
-		f := newFlow(t, e.iss, e.chk, nil, nil)
-		f.userName, f.attrs = userName, emailAttrs(true)
-		f.start()
+		f := e.startFlow(t, emailAttrs(true))
 		f.respond("", selectMethod(authflow.EmailOTP))
 		again, err := f.doCreate()
 		if err != nil {
@@ -213,9 +198,7 @@ func TestFlowThroughTriggers(t *testing.T) {
 	t.Run("send failure fails the sign-in, once", func(t *testing.T) {
 		e := newEnv(t, otp.Config{})
 		e.ses.err = apiError("Throttling", "Maximum sending rate exceeded.")
-		f := newFlow(t, e.iss, e.chk, nil, nil)
-		f.userName, f.attrs = userName, emailAttrs(true)
-		f.start()
+		f := e.startFlow(t, emailAttrs(true))
 		if got := f.respond("", selectMethod(authflow.EmailOTP)); got != createFailed {
 			t.Fatalf("got %v, want Create to fail", got)
 		}
@@ -229,9 +212,7 @@ func TestFlowThroughTriggers(t *testing.T) {
 	})
 	t.Run("expired code", func(t *testing.T) {
 		e := newEnv(t, otp.Config{})
-		f := newFlow(t, e.iss, e.chk, nil, nil)
-		f.userName, f.attrs = userName, emailAttrs(true)
-		f.start()
+		f := e.startFlow(t, emailAttrs(true))
 		f.respond("", selectMethod(authflow.EmailOTP))
 		code := e.lastEmailCode(t)
 		e.clock.Add(5*time.Minute + time.Second)

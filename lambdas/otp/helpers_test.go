@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -41,17 +41,6 @@ var (
 
 // t0 is the start of a 24 h send window, so tests do not cross window boundaries by accident.
 var t0 = time.Unix(1_800_000_000, 0).Truncate(24 * time.Hour).Add(time.Hour)
-
-// clock is a settable clock.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(t0.UnixNano())
-	return c
-}
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // memStore is an in-memory otp.Store with the same semantics as store.Store (fixed windows
 // aligned to the epoch, conditional create, send schedules).
@@ -216,75 +205,62 @@ func (s *memStore) AllowSend(_ context.Context, key string, limits ...store.Limi
 	return true, nil
 }
 
-// fakeSES captures emails.
-type fakeSES struct {
+// recorder captures the inputs of one fake AWS call and answers them all with err, after delay.
+type recorder[T any] struct {
 	mu    sync.Mutex
-	sent  []*awsapi.SendEmailInput
+	sent  []T
 	err   error
 	delay time.Duration
 }
 
-func (f *fakeSES) SendEmail(_ context.Context, in *awsapi.SendEmailInput) error {
-	time.Sleep(f.delay)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, in)
-	if f.err != nil {
-		return f.err
-	}
-	return nil
+func (r *recorder[T]) record(in T) error {
+	time.Sleep(r.delay)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, in)
+	return r.err
 }
 
-func (f *fakeSES) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.sent)
+func (r *recorder[T]) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sent)
+}
+
+// last returns the last input recorded, failing tb with "no <what> sent" when there is none.
+func (r *recorder[T]) last(tb testing.TB, what string) T {
+	tb.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.sent) == 0 {
+		tb.Fatalf("no %s sent", what)
+	}
+	return r.sent[len(r.sent)-1]
+}
+
+// fakeSES captures emails.
+type fakeSES struct {
+	recorder[*awsapi.SendEmailInput]
+}
+
+func (f *fakeSES) SendEmail(_ context.Context, in *awsapi.SendEmailInput) error {
+	return f.record(in)
 }
 
 // fakeSNS captures SMS.
 type fakeSNS struct {
-	mu   sync.Mutex
-	sent []*awsapi.PublishInput
-	err  error
+	recorder[*awsapi.PublishInput]
 }
 
-func (f *fakeSNS) Publish(_ context.Context, in *awsapi.PublishInput) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, in)
-	if f.err != nil {
-		return f.err
-	}
-	return nil
-}
-
-func (f *fakeSNS) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.sent)
-}
+func (f *fakeSNS) Publish(_ context.Context, in *awsapi.PublishInput) error { return f.record(in) }
 
 // fakeCognito captures AdminUpdateUserAttributes calls.
 type fakeCognito struct {
-	mu    sync.Mutex
-	calls []*awsapi.AdminUpdateUserAttributesInput
-	err   error
+	recorder[*awsapi.AdminUpdateUserAttributesInput]
 }
 
 func (f *fakeCognito) AdminUpdateUserAttributes(_ context.Context, in *awsapi.AdminUpdateUserAttributesInput) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, in)
-	if f.err != nil {
-		return f.err
-	}
-	return nil
-}
-
-func (f *fakeCognito) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.calls)
+	return f.record(in)
 }
 
 // testAPIError has the methods of smithy.APIError, with a message that quotes the address, as
@@ -299,7 +275,7 @@ func apiError(code, msg string) error { return &testAPIError{code: code, msg: ms
 
 // env is a fake environment.
 type env struct {
-	clock *clock
+	clock *storetest.Clock
 	store *memStore
 	ses   *fakeSES
 	sns   *fakeSNS
@@ -310,7 +286,7 @@ type env struct {
 
 func newEnv(tb testing.TB, cfg otp.Config) *env {
 	tb.Helper()
-	e := &env{clock: newClock(), ses: &fakeSES{}, sns: &fakeSNS{}, cog: &fakeCognito{}}
+	e := &env{clock: storetest.NewClock(t0), ses: &fakeSES{}, sns: &fakeSNS{}, cog: &fakeCognito{}}
 	e.store = newMemStore(e.clock.Now)
 	if cfg.EmailFrom == "" {
 		cfg.EmailFrom = sender
@@ -344,12 +320,14 @@ func challenge(session string, m authflow.Method, gen int, r authflow.Reason) au
 
 func issueReq(m authflow.Method, gen int, attrs map[string]string) triggers.IssueRequest {
 	return triggers.IssueRequest{
-		Challenge:      challenge(sid, m, gen, authflow.ReasonSelect),
-		UserPoolID:     poolID,
-		ClientID:       clientID,
-		UserName:       userName,
-		UserAttributes: attrs,
-		Key:            testKey,
+		Challenge: challenge(sid, m, gen, authflow.ReasonSelect),
+		Caller: triggers.Caller{
+			UserPoolID:     poolID,
+			ClientID:       clientID,
+			UserName:       userName,
+			UserAttributes: attrs,
+			Key:            testKey,
+		},
 	}
 }
 
@@ -358,16 +336,18 @@ func checkReq(req triggers.IssueRequest, issued triggers.Issued, answer string) 
 	private := req.Challenge.Private()
 	maps.Copy(private, issued.Private)
 	return triggers.CheckRequest{
-		Challenge:      req.Challenge,
-		Method:         req.Challenge.Method,
-		Private:        private,
-		Answer:         answer,
-		UserPoolID:     req.UserPoolID,
-		ClientID:       req.ClientID,
-		UserName:       req.UserName,
-		UserAttributes: maps.Clone(req.UserAttributes),
-		UserNotFound:   req.UserNotFound,
-		Key:            req.Key,
+		Challenge: req.Challenge,
+		Method:    req.Challenge.Method,
+		Private:   private,
+		Answer:    answer,
+		Caller: triggers.Caller{
+			UserPoolID:     req.UserPoolID,
+			ClientID:       req.ClientID,
+			UserName:       req.UserName,
+			UserAttributes: maps.Clone(req.UserAttributes),
+			UserNotFound:   req.UserNotFound,
+			Key:            req.Key,
+		},
 	}
 }
 
@@ -376,12 +356,7 @@ var codeRE = regexp.MustCompile(`\b[0-9]{6,10}\b`)
 // lastEmailCode returns the code in the last email's text and HTML bodies (which must agree).
 func (e *env) lastEmailCode(tb testing.TB) string {
 	tb.Helper()
-	e.ses.mu.Lock()
-	defer e.ses.mu.Unlock()
-	if len(e.ses.sent) == 0 {
-		tb.Fatal("no email sent")
-	}
-	in := e.ses.sent[len(e.ses.sent)-1]
+	in := e.ses.last(tb, "email")
 	text := codeRE.FindString(in.Text)
 	html := codeRE.FindString(in.HTML)
 	if text == "" || text != html {
@@ -392,12 +367,7 @@ func (e *env) lastEmailCode(tb testing.TB) string {
 
 func (e *env) lastSMSCode(tb testing.TB) string {
 	tb.Helper()
-	e.sns.mu.Lock()
-	defer e.sns.mu.Unlock()
-	if len(e.sns.sent) == 0 {
-		tb.Fatal("no SMS sent")
-	}
-	code := codeRE.FindString(e.sns.sent[len(e.sns.sent)-1].Message)
+	code := codeRE.FindString(e.sns.last(tb, "SMS").Message)
 	if code == "" {
 		tb.Fatal("SMS carries no code")
 	}
@@ -411,6 +381,15 @@ func (e *env) issue(tb testing.TB, req triggers.IssueRequest) triggers.Issued {
 		tb.Fatalf("Issue: %v", err)
 	}
 	return out
+}
+
+// issueEmail issues round 1 of an email-code sign-in for a user whose address is verified or
+// not, and returns the request, the round and the code the email carried.
+func (e *env) issueEmail(tb testing.TB, verified bool) (triggers.IssueRequest, triggers.Issued, string) {
+	tb.Helper()
+	req := issueReq(authflow.EmailOTP, 1, emailAttrs(verified))
+	out := e.issue(tb, req)
+	return req, out, e.lastEmailCode(tb)
 }
 
 // issueQuick is issue with a context whose deadline leaves no room for the padding of answers

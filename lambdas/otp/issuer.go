@@ -2,17 +2,14 @@ package otp
 
 import (
 	"context"
-	crand "crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
@@ -113,10 +110,9 @@ type IssuerDeps struct {
 	Metrics MetricCounter
 }
 
-// MetricCounter counts events as CloudWatch metrics (*metrics.Recorder, nil-safe).
-type MetricCounter interface {
-	Count(name string, d metrics.Dims)
-}
+// MetricCounter counts events as CloudWatch metrics (*metrics.Recorder, nil-safe): it is
+// metrics.Counter.
+type MetricCounter = metrics.Counter
 
 // Issuer is the triggers.CodeIssuer for authflow.EmailOTP and authflow.SMSOTP. Create one with
 // NewIssuer; it is safe for concurrent use.
@@ -133,7 +129,7 @@ type Issuer struct {
 	metrics  MetricCounter // nil: none
 	// sendLatency is a moving average (ns) of successful sends per medium, used to pad the
 	// answers that send nothing. It starts at PriorEmailLatency / PriorSMSLatency.
-	sendLatency [2]atomic.Int64
+	sendLatency [2]delivery.SendLatency
 }
 
 var _ triggers.CodeIssuer = (*Issuer)(nil)
@@ -161,19 +157,11 @@ func NewIssuer(cfg Config, d IssuerDeps) (*Issuer, error) {
 	if d.Email != nil && cfg.EmailFrom == "" {
 		return nil, fmt.Errorf("otp: an email sender needs %s", EnvEmailFrom)
 	}
-	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, sms: d.SMS, now: d.Now, rand: d.Rand, log: d.Log,
+	is := &Issuer{cfg: cfg, tmpl: t, store: d.Store, email: d.Email, sms: d.SMS,
 		metrics: d.Metrics, schedule: store.SendSchedule{Delays: cfg.SendDelays, DailyCap: cfg.SendDailyCap}}
-	if is.now == nil {
-		is.now = time.Now
-	}
-	if is.rand == nil {
-		is.rand = crand.Reader
-	}
-	if is.log == nil {
-		is.log = slog.New(slog.DiscardHandler)
-	}
-	is.sendLatency[0].Store(int64(PriorEmailLatency))
-	is.sendLatency[1].Store(int64(PriorSMSLatency))
+	is.now, is.rand, is.log = delivery.SenderDeps(d.Now, d.Rand, d.Log)
+	is.sendLatency[0].Set(PriorEmailLatency)
+	is.sendLatency[1].Set(PriorSMSLatency)
 	return is, nil
 }
 
@@ -358,7 +346,7 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 		if r.refusal != "" {
 			is.count(metrics.SendRefused, metrics.Dims{Channel: channel(m), Reason: r.refusal})
 		}
-		is.pad(ctx, m)
+		is.sendLatency[latencySlot(m)].Pad(ctx)
 		return out, nil
 	}
 
@@ -377,7 +365,7 @@ func (is *Issuer) Issue(ctx context.Context, req triggers.IssueRequest) (trigger
 		is.count(metrics.SendFailed, metrics.Dims{Channel: channel(m)})
 		return triggers.Issued{}, err
 	}
-	is.observe(m, time.Since(start))
+	is.sendLatency[latencySlot(m)].Observe(time.Since(start))
 	log.InfoContext(ctx, "otp: code sent", "medium", medium)
 	is.count(metrics.Sent, metrics.Dims{Channel: channel(m), Kind: metrics.KindCode})
 	return out, nil
@@ -573,54 +561,12 @@ func (is *Issuer) sendSMS(ctx context.Context, t *templates, to, code string) er
 	return nil
 }
 
-// Timing padding for answers that send nothing.
-const (
-	maxPad         = 750 * time.Millisecond
-	padDeadlineGap = time.Second // always leave this much of the Lambda deadline
-)
-
+// latencySlot is the index in Issuer.sendLatency of the medium of m.
 func latencySlot(m authflow.Method) int {
 	if m == authflow.SMSOTP {
 		return 1
 	}
 	return 0
-}
-
-// observe folds a successful send's duration into the moving average (weight 1/8).
-func (is *Issuer) observe(m authflow.Method, d time.Duration) {
-	slot := &is.sendLatency[latencySlot(m)]
-	for {
-		old := slot.Load()
-		next := int64(d)
-		if old != 0 {
-			next = old + (int64(d)-old)/8
-		}
-		if slot.CompareAndSwap(old, next) {
-			return
-		}
-	}
-}
-
-// pad waits about as long as recent sends of m took (0.8-1.2 times the average, at most
-// maxPad, never into the last second before ctx's deadline).
-func (is *Issuer) pad(ctx context.Context, m authflow.Method) {
-	avg := time.Duration(is.sendLatency[latencySlot(m)].Load())
-	if avg <= 0 {
-		return
-	}
-	d := min(time.Duration(float64(avg)*(0.8+0.4*rand.Float64())), maxPad)
-	if dl, ok := ctx.Deadline(); ok {
-		d = min(d, time.Until(dl)-padDeadlineGap)
-	}
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // DeliveryError reports a failed SES or SNS call. Its message holds only the medium and the

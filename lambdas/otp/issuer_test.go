@@ -90,7 +90,7 @@ func TestEmailHappyPath(t *testing.T) {
 	if e.cog.count() != 1 {
 		t.Fatalf("%d attribute updates, want 1", e.cog.count())
 	}
-	call := e.cog.calls[0]
+	call := e.cog.sent[0]
 	if call.UserPoolID != poolID || call.Username != userName ||
 		!slices.Equal(call.UserAttributes, []awsapi.Attribute{{Name: "email", Value: email}, {Name: "email_verified", Value: "true"}}) {
 		t.Fatalf("attribute update %+v", call)
@@ -144,8 +144,8 @@ func TestSMSHappyPath(t *testing.T) {
 	if !e.check(t, checkReq(req, out, code)) {
 		t.Fatal("the right code was refused")
 	}
-	if e.cog.count() != 1 || !slices.Equal(e.cog.calls[0].UserAttributes, []awsapi.Attribute{{Name: "phone_number", Value: phone}, {Name: "phone_number_verified", Value: "true"}}) {
-		t.Fatalf("attribute updates %+v", e.cog.calls)
+	if e.cog.count() != 1 || !slices.Equal(e.cog.sent[0].UserAttributes, []awsapi.Attribute{{Name: "phone_number", Value: phone}, {Name: "phone_number_verified", Value: "true"}}) {
+		t.Fatalf("attribute updates %+v", e.cog.sent)
 	}
 	if len(e.store.keys) != 1 || e.store.keys[0] != "sms-unverified" {
 		t.Fatalf("SMS budget keys %v, want one unit of sms-unverified", e.store.keys)
@@ -166,9 +166,7 @@ func TestSMSWithoutOptionalAttributes(t *testing.T) {
 
 func TestWrongAndMalformedAnswers(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
-	out := e.issue(t, req)
-	code := e.lastEmailCode(t)
+	req, out, code := e.issueEmail(t, true)
 	for _, a := range []string{
 		"", otherCode(code), code[:5], code + "0", "0" + code, code[:3] + " " + code[3:],
 		"１２３４５６", "-" + code[1:], "+" + code[1:], code[:5] + "a", "\x00" + code[1:],
@@ -196,9 +194,7 @@ func TestWrongAndMalformedAnswers(t *testing.T) {
 
 func TestMalformedPrivateParameters(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
-	out := e.issue(t, req)
-	code := e.lastEmailCode(t)
+	req, out, code := e.issueEmail(t, true)
 	for _, mutate := range []func(p map[string]string){
 		func(p map[string]string) { delete(p, otp.PrivSalt) },
 		func(p map[string]string) { delete(p, otp.PrivDigest) },
@@ -225,9 +221,7 @@ func TestMalformedPrivateParameters(t *testing.T) {
 
 func TestExpiredCode(t *testing.T) {
 	e := newEnv(t, otp.Config{TTL: 2 * time.Minute})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
-	out := e.issue(t, req)
-	code := e.lastEmailCode(t)
+	req, out, code := e.issueEmail(t, true)
 	e.clock.Add(2 * time.Minute)
 	if !e.check(t, checkReq(req, out, code)) {
 		t.Fatal("refused at the last valid second")
@@ -313,9 +307,7 @@ func TestCreateRetrySendsOnce(t *testing.T) {
 
 func TestSendSchedule(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
-	first := e.issue(t, req)
-	code := e.lastEmailCode(t)
+	req, first, code := e.issueEmail(t, true)
 
 	e.clock.Add(30 * time.Second)
 	req2 := req
@@ -448,7 +440,7 @@ func TestUnknownUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := triggers.IssueRequest{Challenge: challenge(sid, m, 1, authflow.ReasonSelect), UserPoolID: poolID, ClientID: clientID, UserName: typed, UserNotFound: true, Key: testKey}
+			req := triggers.IssueRequest{Challenge: challenge(sid, m, 1, authflow.ReasonSelect), Caller: triggers.Caller{UserPoolID: poolID, ClientID: clientID, UserName: typed, UserNotFound: true, Key: testKey}}
 			out, err := iss.Issue(context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
@@ -482,7 +474,7 @@ func TestUnknownUser(t *testing.T) {
 
 func TestPlaceholderDestination(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := triggers.IssueRequest{Challenge: challenge(sid, authflow.EmailOTP, 1, authflow.ReasonSelect), UserPoolID: poolID, UserName: "jdoe", UserNotFound: true, Key: testKey}
+	req := triggers.IssueRequest{Challenge: challenge(sid, authflow.EmailOTP, 1, authflow.ReasonSelect), Caller: triggers.Caller{UserPoolID: poolID, UserName: "jdoe", UserNotFound: true, Key: testKey}}
 	a := e.issue(t, req)
 	req.Challenge.SessionID = sid2
 	b := e.issue(t, req)
@@ -631,9 +623,7 @@ func TestIssueRefusesBadRounds(t *testing.T) {
 
 func TestRecipientChanged(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(false))
-	out := e.issue(t, req)
-	code := e.lastEmailCode(t)
+	req, out, code := e.issueEmail(t, false)
 	r := checkReq(req, out, code)
 	r.UserAttributes["email"] = "mallory@example.net"
 	if e.check(t, r) {

@@ -3,73 +3,18 @@ package otp_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/store"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
-
-// readMetrics parses the EMF lines in b and sums each metric by name and dimension values:
-// "SendRefused{Channel=sms,Reason=country}". A line that is not an EMF document fails the test.
-func readMetrics(t *testing.T, b []byte) map[string]float64 {
-	t.Helper()
-	out := map[string]float64{}
-	for line := range strings.Lines(string(b)) {
-		var doc map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(line), &doc); err != nil {
-			t.Fatalf("metric line is not JSON: %v\n%s", err, line)
-		}
-		var meta struct {
-			Timestamp         int64
-			CloudWatchMetrics []struct {
-				Namespace  string
-				Dimensions [][]string
-				Metrics    []struct{ Name, Unit string }
-			}
-		}
-		if err := json.Unmarshal(doc["_aws"], &meta); err != nil || meta.Timestamp == 0 || len(meta.CloudWatchMetrics) != 1 {
-			t.Fatalf("not an EMF document (%v): %s", err, line)
-		}
-		var dims []string
-		for k, v := range doc {
-			var s string
-			if k != "_aws" && json.Unmarshal(v, &s) == nil {
-				dims = append(dims, k+"="+s)
-			}
-		}
-		slices.Sort(dims)
-		d := meta.CloudWatchMetrics[0]
-		if d.Namespace != "test-ns" {
-			t.Fatalf("namespace %q", d.Namespace)
-		}
-		for _, m := range d.Metrics {
-			var v float64
-			if err := json.Unmarshal(doc[m.Name], &v); err != nil || m.Unit != "Count" {
-				t.Fatalf("metric %s: unit %s, value %v: %s", m.Name, m.Unit, err, line)
-			}
-			out[m.Name+"{"+strings.Join(dims, ",")+"}"] += v
-		}
-	}
-	return out
-}
-
-func fmtMetrics(m map[string]float64) string {
-	keys := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%g", k, m[k])
-	}
-	return "[" + strings.Join(parts, " ") + "]"
-}
 
 // withMetrics replaces e's issuer with one counting into a Recorder writing to buf.
 func withMetrics(tb testing.TB, e *env, cfg otp.Config, buf *bytes.Buffer) *metrics.Recorder {
@@ -192,14 +137,8 @@ func TestSendMetrics(t *testing.T) {
 			rec := withMetrics(t, e, sc.cfg, &buf)
 			sc.run(t, e)
 			rec.Flush()
-			got := readMetrics(t, buf.Bytes())
 			want := sc.want
-			if want == nil {
-				want = map[string]float64{}
-			}
-			if !maps.Equal(got, want) {
-				t.Errorf("metrics %s, want %s", fmtMetrics(got), fmtMetrics(want))
-			}
+			testkit.WantCounts(t, "", testkit.EMFCounts(t, buf.Bytes(), "test-ns"), want)
 			if sent, n := e.ses.count()+e.sns.count(), want["Sent{Channel=email,Kind=code}"]+want["Sent{Channel=sms,Kind=code}"]+
 				want["SendFailed{Channel=email}"]+want["SendFailed{Channel=sms}"]; float64(sent) != n {
 				t.Errorf("%d messages handed to SES/SNS, metrics count %g", sent, n)
@@ -243,9 +182,7 @@ func TestSendMetricsCarryNoSecrets(t *testing.T) {
 // round's expiry (triggers.ExpiryChecker), from the private parameters alone.
 func TestCheckerTellsExpiredRounds(t *testing.T) {
 	e := newEnv(t, otp.Config{})
-	req := issueReq(authflow.EmailOTP, 1, emailAttrs(true))
-	out := e.issue(t, req)
-	code := e.lastEmailCode(t)
+	req, out, code := e.issueEmail(t, true)
 	ec, ok := any(e.chk).(triggers.ExpiryChecker)
 	if !ok {
 		t.Fatal("otp.Checker does not implement triggers.ExpiryChecker")

@@ -31,7 +31,7 @@ func TestSendResetKeys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := newMemStore(nil)
-			req := triggers.CheckRequest{Method: tc.method, UserPoolID: poolID, UserName: userName, UserAttributes: tc.attrs, Key: testKey}
+			req := triggers.CheckRequest{Method: tc.method, Caller: triggers.Caller{UserPoolID: poolID, UserName: userName, UserAttributes: tc.attrs, Key: testKey}}
 			if err := otp.NewSendReset(st, nil).Succeeded(context.Background(), req); err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func TestSendResetKeys(t *testing.T) {
 
 func TestSendResetFailures(t *testing.T) {
 	st := newMemStore(nil)
-	req := triggers.CheckRequest{Method: authflow.EmailOTP, UserName: userName, UserAttributes: emailAttrs(true), Key: testKey}
+	req := triggers.CheckRequest{Method: authflow.EmailOTP, Caller: triggers.Caller{UserName: userName, UserAttributes: emailAttrs(true), Key: testKey}}
 	st.resetErr = errDown
 	if err := otp.NewSendReset(st, nil).Succeeded(context.Background(), req); !errors.Is(err, errDown) {
 		t.Fatalf("store failure: %v", err)

@@ -30,7 +30,13 @@ func TestReviewResetPumpsSMSToVerifiedNumber(t *testing.T) {
 		d.issueQuick(t, req) // sign-in i asks for an SMS code and is abandoned
 		// sign-in i' answers with a valid device key: Verify runs the success hooks
 		err := reset.Succeeded(context.Background(), triggers.CheckRequest{
-			Method: authflow.DeviceKey, UserPoolID: poolID, UserName: userName, UserAttributes: attrs, Key: testKey,
+			Method: authflow.DeviceKey,
+			Caller: triggers.Caller{
+				UserPoolID:     poolID,
+				UserName:       userName,
+				UserAttributes: attrs,
+				Key:            testKey,
+			},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -1,14 +1,10 @@
 package otp
 
-import (
-	"strconv"
-
-	"github.com/passwordless-go/cognito/lambdas/delivery"
-)
+import "github.com/passwordless-go/cognito/lambdas/delivery"
 
 // templateFields are the placeholders of the code templates: {{.Code}}, {{.AppName}} and
 // {{.Minutes}} (spaces inside the braces allowed); nothing else may stand between {{ and }}.
-var templateFields = []string{"Code", "AppName", "Minutes"}
+var templateFields = delivery.SecretMessage{SecretField: "Code"}.Fields()
 
 // parseTemplate parses src; htmlBody escapes the substituted values for HTML.
 func parseTemplate(name, src string, htmlBody bool) (*delivery.Template, error) {
@@ -16,15 +12,6 @@ func parseTemplate(name, src string, htmlBody bool) (*delivery.Template, error) 
 }
 
 // render returns t with d's values.
-func (d TemplateData) render(t *delivery.Template) string { return t.Render(d.value) }
-
-// value is the value of a placeholder.
-func (d TemplateData) value(field string) string {
-	switch field {
-	case "AppName":
-		return d.AppName
-	case "Minutes":
-		return strconv.Itoa(d.Minutes)
-	}
-	return d.Code
+func (d TemplateData) render(t *delivery.Template) string {
+	return delivery.SecretMessage{SecretField: "Code", Secret: d.Code, AppName: d.AppName, Minutes: d.Minutes}.Render(t)
 }

@@ -21,7 +21,7 @@ func TestNoSendIsPadded(t *testing.T) {
 	if took := time.Since(start); took < sendTime {
 		t.Fatalf("real send took %s", took)
 	}
-	unknown := triggers.IssueRequest{Challenge: challenge(sid2, authflow.EmailOTP, 1, authflow.ReasonSelect), UserPoolID: poolID, UserName: "bob@example.com", UserNotFound: true, Key: testKey}
+	unknown := triggers.IssueRequest{Challenge: challenge(sid2, authflow.EmailOTP, 1, authflow.ReasonSelect), Caller: triggers.Caller{UserPoolID: poolID, UserName: "bob@example.com", UserNotFound: true, Key: testKey}}
 	start = time.Now()
 	e.issue(t, unknown)
 	if took := time.Since(start); took < sendTime*7/10 || took > sendTime*3 {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -25,16 +27,16 @@ type fixture struct {
 	a     *softauthn.Authenticator
 	alice *softauthn.Credential
 	bob   *softauthn.Credential
-	logs  *logBuffer
+	logs  *testkit.Buffer // the checker's log lines
 	c     *passkey.Checker
 }
 
 func newFixture(t testing.TB, cfg passkey.Config, a *softauthn.Authenticator) *fixture {
 	t.Helper()
-	f := &fixture{rp: newRP(t, cfg), m: newMemStore(), a: a, logs: &logBuffer{}}
+	f := &fixture{rp: newRP(t, cfg), m: newMemStore(), a: a, logs: &testkit.Buffer{}}
 	f.alice = enroll(t, f.rp, f.m, a, subAlice, userAlice)
 	f.bob = enroll(t, f.rp, f.m, a, subBob, userBob)
-	f.c = passkey.NewChecker(f.rp, f.m, passkey.WithClock(clock), passkey.WithLogger(f.logs.logger()))
+	f.c = passkey.NewChecker(f.rp, f.m, passkey.WithClock(clock), passkey.WithLogger(slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	return f
 }
 
@@ -457,13 +459,7 @@ func TestCheckUsernameless(t *testing.T) {
 	id := f.m.addChallenge(t, challenge, passkey.DefaultTimeout)
 	ans := mustAssert(t, f.a, f.alice, challenge, softauthn.Tweak{})
 	// The client read the user handle from the assertion and used it as USERNAME.
-	var v struct {
-		Response struct {
-			UserHandle string `json:"userHandle"`
-		} `json:"response"`
-	}
-	_ = json.Unmarshal(ans, &v)
-	handle, _ := base64.RawURLEncoding.DecodeString(v.Response.UserHandle)
+	handle := userHandle(ans)
 	if string(handle) != userAlice {
 		t.Fatalf("user handle %q, want the username %q", handle, userAlice)
 	}

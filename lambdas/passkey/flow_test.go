@@ -14,11 +14,13 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
@@ -43,10 +45,7 @@ type cognito struct {
 // newCognito wires the triggers and the API for cfg (testConfig or listConfig).
 func newCognito(t *testing.T, cfg passkey.Config) *cognito {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
-	st := store.New(db, table)
+	st := storetest.New(t, "keys").Store
 	rp := newRP(t, cfg)
 	return &cognito{
 		define: &triggers.Define{Config: flowConfig},
@@ -133,68 +132,46 @@ func (c *cognito) register(t *testing.T, u user, a *softauthn.Authenticator) *so
 
 // session is one sign-in in progress.
 type session struct {
-	c       *cognito
-	u       user
-	history []*events.CognitoEventUserPoolsChallengeResult
-	public  map[string]string
-	private map[string]string
-	meta    string
+	u      user
+	in     testkit.SignIn
+	public map[string]string // of the current round; nil once the sign-in failed
 }
 
 // initiate runs Define and Create for the first round (InitiateAuth).
 func (c *cognito) initiate(t *testing.T, u user) *session {
 	t.Helper()
-	s := &session{c: c, u: u}
+	s := &session{u: u, in: testkit.SignIn{Define: c.define, Create: c.create, Verify: c.verify, PoolID: testPool, ClientID: testClient,
+		UserName: u.name, Attrs: u.attrs(), UserNotFound: u.notFound}}
 	s.next(t, nil)
 	return s
 }
 
 func (s *session) next(t *testing.T, clientMetadata map[string]string) bool {
 	t.Helper()
-	var d events.CognitoEventUserPoolsDefineAuthChallenge
-	d.UserPoolID, d.UserName = testPool, s.u.name
-	d.Request.Session, d.Request.ClientMetadata, d.Request.UserNotFound = s.history, clientMetadata, s.u.notFound
-	d.Request.UserAttributes = s.u.attrs()
-	dout, err := s.c.define.Handle(context.Background(), d)
+	d, err := s.in.DoDefine(context.Background(), clientMetadata)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dout.Response.IssueTokens {
+	if d.IssueTokens {
 		return true
 	}
-	if dout.Response.FailAuthentication {
+	if d.FailAuthentication {
 		s.public = nil
 		return false
 	}
-	var ce events.CognitoEventUserPoolsCreateAuthChallenge
-	ce.UserPoolID, ce.UserName, ce.CallerContext.ClientID = testPool, s.u.name, testClient
-	ce.Request.ChallengeName = dout.Response.ChallengeName
-	ce.Request.Session, ce.Request.ClientMetadata, ce.Request.UserNotFound = s.history, clientMetadata, s.u.notFound
-	ce.Request.UserAttributes = s.u.attrs()
-	cout, err := s.c.create.Handle(context.Background(), ce)
-	if err != nil {
+	if s.in.Round, err = s.in.DoCreate(context.Background(), clientMetadata); err != nil {
 		t.Fatalf("create: %v", err)
 	}
-	s.public, s.private, s.meta = cout.Response.PublicChallengeParameters, cout.Response.PrivateChallengeParameters, cout.Response.ChallengeMetadata
+	s.public = s.in.Round.PublicChallengeParameters
 	return false
 }
 
 // respond runs Verify and then Define/Create (RespondToAuthChallenge); it reports tokens.
 func (s *session) respond(t *testing.T, answer string, clientMetadata map[string]string) bool {
 	t.Helper()
-	var v events.CognitoEventUserPoolsVerifyAuthChallenge
-	v.UserPoolID, v.UserName, v.CallerContext.ClientID = testPool, s.u.name, testClient
-	v.Request.PrivateChallengeParameters = s.private
-	v.Request.ChallengeAnswer = answer
-	v.Request.ClientMetadata, v.Request.UserNotFound = clientMetadata, s.u.notFound
-	v.Request.UserAttributes = s.u.attrs()
-	vout, err := s.c.verify.Handle(context.Background(), v)
-	if err != nil {
+	if _, err := s.in.DoVerify(context.Background(), answer, clientMetadata); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	s.history = append(s.history, &events.CognitoEventUserPoolsChallengeResult{
-		ChallengeName: authflow.ChallengeName, ChallengeResult: vout.Response.AnswerCorrect, ChallengeMetadata: s.meta,
-	})
 	return s.next(t, clientMetadata)
 }
 
@@ -288,13 +265,7 @@ func TestFlowUsernameless(t *testing.T) {
 	}
 	// 2. The authenticator picks the discoverable credential; the assertion carries the user handle.
 	ans := mustAssert(t, a, cred, opts.PublicKey.Challenge.String(), softauthn.Tweak{})
-	var v struct {
-		Response struct {
-			UserHandle string `json:"userHandle"`
-		} `json:"response"`
-	}
-	_ = json.Unmarshal(ans, &v)
-	handle, _ := base64.RawURLEncoding.DecodeString(v.Response.UserHandle)
+	handle := userHandle(ans)
 	// 3. InitiateAuth with USERNAME = the user handle: Cognito resolves it to alice.
 	if string(handle) != alice.name {
 		t.Fatalf("user handle %q is not the username", handle)

@@ -6,9 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -254,38 +254,18 @@ func checkReq(username, sub, nonce string, issuedAgo time.Duration, answer []byt
 		attrs["sub"] = sub
 	}
 	return triggers.CheckRequest{
-		Challenge:      ch,
-		Method:         authflow.Passkey,
-		Private:        priv,
-		Answer:         string(answer),
-		UserPoolID:     testPool,
-		ClientID:       testClient,
-		UserName:       username,
-		UserAttributes: attrs,
-		ClientMetadata: map[string]string{authflow.MetaSignInMethod: string(authflow.Passkey)},
+		Challenge: ch,
+		Method:    authflow.Passkey,
+		Private:   priv,
+		Answer:    string(answer),
+		Caller: triggers.Caller{
+			UserPoolID:     testPool,
+			ClientID:       testClient,
+			UserName:       username,
+			UserAttributes: attrs,
+			ClientMetadata: map[string]string{authflow.MetaSignInMethod: string(authflow.Passkey)},
+		},
 	}
-}
-
-// logBuffer captures a checker's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func mustAssert(tb testing.TB, a *softauthn.Authenticator, c *softauthn.Credential, challenge string, t softauthn.Tweak) []byte {
@@ -298,3 +278,16 @@ func mustAssert(tb testing.TB, a *softauthn.Authenticator, c *softauthn.Credenti
 }
 
 var errDown = errors.New("dynamodb: throttled")
+
+// userHandle is the user handle an assertion (a PublicKeyCredential in JSON) carries, decoded;
+// empty when it has none or does not decode.
+func userHandle(ans []byte) []byte {
+	var v struct {
+		Response struct {
+			UserHandle string `json:"userHandle"`
+		} `json:"response"`
+	}
+	_ = json.Unmarshal(ans, &v)
+	handle, _ := base64.RawURLEncoding.DecodeString(v.Response.UserHandle)
+	return handle
+}

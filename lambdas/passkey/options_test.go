@@ -57,14 +57,16 @@ func nonceReq(user, sub, nonce string, notFound bool) triggers.NonceRequest {
 		attrs["sub"] = sub
 	}
 	return triggers.NonceRequest{
-		Key:            testKey,
-		Challenge:      authflow.Challenge{Kind: authflow.KindNonce, SessionID: sessionID, Reason: authflow.ReasonStart},
-		Nonce:          nonce,
-		UserPoolID:     testPool,
-		ClientID:       testClient,
-		UserName:       user,
-		UserAttributes: attrs,
-		UserNotFound:   notFound,
+		Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: sessionID, Reason: authflow.ReasonStart},
+		Nonce:     nonce,
+		Caller: triggers.Caller{
+			Key:            testKey,
+			UserPoolID:     testPool,
+			ClientID:       testClient,
+			UserName:       user,
+			UserAttributes: attrs,
+			UserNotFound:   notFound,
+		},
 	}
 }
 

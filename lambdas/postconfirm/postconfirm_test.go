@@ -34,19 +34,21 @@ type fakeAdmin struct {
 }
 
 func (f *fakeAdmin) AdminSetUserPassword(_ context.Context, in *awsapi.AdminSetUserPasswordInput) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "AdminSetUserPassword")
-	f.sets = append(f.sets, *in)
-	return f.setErr
+	return record(f, "AdminSetUserPassword", &f.sets, *in, &f.setErr)
 }
 
 func (f *fakeAdmin) AdminUserGlobalSignOut(_ context.Context, in *awsapi.AdminUserGlobalSignOutInput) error {
+	return record(f, "AdminUserGlobalSignOut", &f.signOuts, *in, &f.signOutErr)
+}
+
+// record appends the call's name to f.calls and its input to inputs, and returns
+// *err (the failure configured for that call), all under f's lock.
+func record[I any](f *fakeAdmin, call string, inputs *[]I, in I, err *error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, "AdminUserGlobalSignOut")
-	f.signOuts = append(f.signOuts, *in)
-	return f.signOutErr
+	f.calls = append(f.calls, call)
+	*inputs = append(*inputs, in)
+	return *err
 }
 
 func fixture(t *testing.T) events.CognitoEventUserPoolsPostConfirmation {

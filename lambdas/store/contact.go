@@ -96,19 +96,7 @@ func (s *Store) PutContactChange(ctx context.Context, c ContactChange) error {
 	item[contactAttrExpiresAt] = num(millis(c.ExpiresAt))
 	item[contactAttrAttempts] = num(0)
 	item[TTLAttribute] = num(ttlSeconds(c.ExpiresAt.Add(ContactGrace)))
-	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-	})
-	switch {
-	case isConditionFailed(err):
-		return fmt.Errorf("store: put contact change: %w", ErrExists)
-	case err != nil:
-		return fmt.Errorf("store: put contact change: %w", err)
-	}
-	return nil
+	return s.putIfAbsent(ctx, "put contact change", item)
 }
 
 // AttemptContactChange uses up one of the maxAttempts answers of owner's change id and returns the
@@ -129,7 +117,7 @@ func (s *Store) AttemptContactChange(ctx context.Context, id, owner string, maxA
 	if maxAttempts < 1 {
 		return ContactChange{}, invalid("max attempts %d is less than 1", maxAttempts)
 	}
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	attrs, err := s.updateExisting(ctx, "attempt contact change", &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 contactKey(id),
 		UpdateExpression:    aws.String("ADD #a :one"),
@@ -145,13 +133,10 @@ func (s *Store) AttemptContactChange(ctx context.Context, id, owner string, maxA
 		},
 		ReturnValues: types.ReturnValueAllNew,
 	})
-	switch {
-	case isConditionFailed(err):
-		return ContactChange{}, fmt.Errorf("store: attempt contact change: %w", ErrNotFound)
-	case err != nil:
-		return ContactChange{}, fmt.Errorf("store: attempt contact change: %w", err)
+	if err != nil {
+		return ContactChange{}, err
 	}
-	c, err := decodeContactChange(id, out.Attributes)
+	c, err := decodeContactChange(id, attrs)
 	if err != nil {
 		return ContactChange{}, fmt.Errorf("store: attempt contact change: %w", err)
 	}

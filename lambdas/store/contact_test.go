@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 func contactChange(id, owner string) store.ContactChange {
@@ -25,18 +25,16 @@ func contactChange(id, owner string) store.ContactChange {
 func TestContactChangeLifecycle(t *testing.T) {
 	e := setup(t)
 	c := contactChange("chg1", "alice")
-	if err := e.s.PutContactChange(ctx(), c); err != nil {
-		t.Fatal(err)
-	}
+	e.putChange(t, c)
 	// The stored item: the layout of the package doc, a TTL after the expiry, no code.
-	it := e.raw(t, "CONTACT#chg1", "CHANGE")
+	it := e.Item(t, "CONTACT#chg1", "CHANGE")
 	if it == nil {
 		t.Fatal("no item at pk=CONTACT#chg1 sk=CHANGE")
 	}
-	if n := numAttr(t, it, store.TTLAttribute); n != c.ExpiresAt.Add(store.ContactGrace).Unix() {
+	if n := storetest.Num(t, it, store.TTLAttribute); n != c.ExpiresAt.Add(store.ContactGrace).Unix() {
 		t.Errorf("ttl %d, want %d", n, c.ExpiresAt.Add(store.ContactGrace).Unix())
 	}
-	if n := numAttr(t, it, "attempts"); n != 0 {
+	if n := storetest.Num(t, it, "attempts"); n != 0 {
 		t.Errorf("attempts %d stored, want 0", n)
 	}
 	if err := e.s.PutContactChange(ctx(), c); !errors.Is(err, store.ErrExists) {
@@ -55,7 +53,7 @@ func TestContactChangeLifecycle(t *testing.T) {
 	if err := e.s.ConsumeContactChange(ctx(), "chg1", "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if it := e.raw(t, "CONTACT#chg1", "CHANGE"); it != nil {
+	if it := e.Item(t, "CONTACT#chg1", "CHANGE"); it != nil {
 		t.Fatalf("consumed change still stored: %v", it)
 	}
 	if err := e.s.ConsumeContactChange(ctx(), "chg1", "alice"); !errors.Is(err, store.ErrNotFound) {
@@ -70,9 +68,7 @@ func TestContactChangeLifecycle(t *testing.T) {
 // cannot be consumed.
 func TestContactChangeOtherOwner(t *testing.T) {
 	e := setup(t)
-	if err := e.s.PutContactChange(ctx(), contactChange("chg", "victim")); err != nil {
-		t.Fatal(err)
-	}
+	e.putChange(t, contactChange("chg", "victim"))
 	for range 5 {
 		if _, err := e.s.AttemptContactChange(ctx(), "chg", "attacker", 3); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("attempt by another owner: %v, want ErrNotFound", err)
@@ -81,7 +77,7 @@ func TestContactChangeOtherOwner(t *testing.T) {
 	if err := e.s.ConsumeContactChange(ctx(), "chg", "attacker"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("consume by another owner: %v, want ErrNotFound", err)
 	}
-	if n := numAttr(t, e.raw(t, "CONTACT#chg", "CHANGE"), "attempts"); n != 0 {
+	if n := storetest.Num(t, e.Item(t, "CONTACT#chg", "CHANGE"), "attempts"); n != 0 {
 		t.Fatalf("another owner's tries counted %d attempts", n)
 	}
 	if _, err := e.s.AttemptContactChange(ctx(), "chg", "victim", 3); err != nil {
@@ -93,9 +89,7 @@ func TestContactChangeOtherOwner(t *testing.T) {
 // the answer would have been.
 func TestContactChangeAttemptsCapped(t *testing.T) {
 	e := setup(t)
-	if err := e.s.PutContactChange(ctx(), contactChange("chg", "u")); err != nil {
-		t.Fatal(err)
-	}
+	e.putChange(t, contactChange("chg", "u"))
 	for i := 1; i <= 3; i++ {
 		c, err := e.s.AttemptContactChange(ctx(), "chg", "u", 3)
 		if err != nil || c.Attempts != i {
@@ -105,7 +99,7 @@ func TestContactChangeAttemptsCapped(t *testing.T) {
 	if _, err := e.s.AttemptContactChange(ctx(), "chg", "u", 3); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("4th attempt: %v, want ErrNotFound", err)
 	}
-	if n := numAttr(t, e.raw(t, "CONTACT#chg", "CHANGE"), "attempts"); n != 3 {
+	if n := storetest.Num(t, e.Item(t, "CONTACT#chg", "CHANGE"), "attempts"); n != 3 {
 		t.Fatalf("attempts %d after the cap, want 3", n)
 	}
 }
@@ -113,10 +107,8 @@ func TestContactChangeAttemptsCapped(t *testing.T) {
 func TestContactChangeExpires(t *testing.T) {
 	e := setup(t)
 	c := contactChange("chg", "u")
-	if err := e.s.PutContactChange(ctx(), c); err != nil {
-		t.Fatal(err)
-	}
-	e.clk.Advance(10 * time.Minute)
+	e.putChange(t, c)
+	e.clk.Add(10 * time.Minute)
 	if _, err := e.s.AttemptContactChange(ctx(), "chg", "u", 3); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("attempt at the expiry: %v, want ErrNotFound", err)
 	}
@@ -126,22 +118,11 @@ func TestContactChangeExpires(t *testing.T) {
 // cap checked.
 func TestContactChangeConcurrentAttempts(t *testing.T) {
 	e := setup(t)
-	if err := e.s.PutContactChange(ctx(), contactChange("chg", "u")); err != nil {
-		t.Fatal(err)
-	}
-	errs := dynalitetest.AtOnce(12, func(int) error {
+	e.putChange(t, contactChange("chg", "u"))
+	ok := wins(t, "attempt", 12, succeeds(func(int) error {
 		_, err := e.s.AttemptContactChange(ctx(), "chg", "u", 3)
 		return err
-	})
-	ok := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, store.ErrNotFound):
-			t.Errorf("attempt %d: %v", i, err)
-		}
-	}
+	}), store.ErrNotFound)
 	if ok != 3 {
 		t.Fatalf("%d of 12 concurrent attempts were allowed, want 3", ok)
 	}
@@ -150,19 +131,8 @@ func TestContactChangeConcurrentAttempts(t *testing.T) {
 // TestContactChangeConcurrentConsume: a change is used exactly once.
 func TestContactChangeConcurrentConsume(t *testing.T) {
 	e := setup(t)
-	if err := e.s.PutContactChange(ctx(), contactChange("chg", "u")); err != nil {
-		t.Fatal(err)
-	}
-	errs := dynalitetest.AtOnce(8, func(int) error { return e.s.ConsumeContactChange(ctx(), "chg", "u") })
-	won := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, store.ErrNotFound):
-			t.Errorf("consume %d: %v", i, err)
-		}
-	}
+	e.putChange(t, contactChange("chg", "u"))
+	won := wins(t, "consume", 8, succeeds(func(int) error { return e.s.ConsumeContactChange(ctx(), "chg", "u") }), store.ErrNotFound)
 	if won != 1 {
 		t.Fatalf("%d of 8 concurrent consumes succeeded, want exactly 1", won)
 	}

@@ -183,7 +183,7 @@ func (s *Store) TouchDeviceKey(ctx context.Context, owner, keyID string, at time
 	if at.IsZero() {
 		return invalid("last-used time is zero")
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	_, err := s.updateExisting(ctx, "touch device key", &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(userPK(owner), deviceKeySK(keyID)),
 		UpdateExpression:          aws.String("SET #u = :at"),
@@ -191,13 +191,7 @@ func (s *Store) TouchDeviceKey(ctx context.Context, owner, keyID string, at time
 		ExpressionAttributeNames:  map[string]string{"#u": attrLastUsedAt, "#pk": PartitionKey},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": num(millis(at))},
 	})
-	switch {
-	case isConditionFailed(err):
-		return fmt.Errorf("store: touch device key: %w", ErrNotFound)
-	case err != nil:
-		return fmt.Errorf("store: touch device key: %w", err)
-	}
-	return nil
+	return err
 }
 
 func decodeDeviceKey(owner string, item map[string]types.AttributeValue) (DeviceKey, error) {

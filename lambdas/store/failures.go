@@ -93,14 +93,7 @@ func (s *Store) ReserveAttempt(ctx context.Context, account, attemptID string, l
 			":ttl":   num(ttl),
 		},
 	})
-	switch {
-	case err == nil:
-		return true, nil
-	case isConditionFailed(err):
-		return false, nil
-	default:
-		return false, fmt.Errorf("store: reserve attempt: %w", err)
-	}
+	return applied("reserve attempt", err)
 }
 
 // ReleaseAttempt gives back account's slot for attemptID in the current

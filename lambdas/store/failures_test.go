@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 // TestReserveAttemptConcurrent: many concurrent reservations for distinct attempts never hold
@@ -22,33 +19,11 @@ func TestReserveAttemptConcurrent(t *testing.T) {
 	e := setup(t)
 	const n, limit = 40, 5
 	window := 15 * time.Minute
-	var granted atomic.Int32
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := e.s.ReserveAttempt(ctx(), "acct", fmt.Sprintf("sid-%d/2", i), limit, window)
-			if err != nil {
-				errs <- err
-				return
-			}
-			if ok {
-				granted.Add(1)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("ReserveAttempt: %v", err)
-	}
-	if granted.Load() != limit {
-		t.Fatalf("%d concurrent reservations, limit %d: %d granted", n, limit, granted.Load())
+	granted := wins(t, "ReserveAttempt", n, func(i int) (bool, error) {
+		return e.s.ReserveAttempt(ctx(), "acct", fmt.Sprintf("sid-%d/2", i), limit, window)
+	})
+	if granted != limit {
+		t.Fatalf("%d concurrent reservations, limit %d: %d granted", n, limit, granted)
 	}
 	if got, err := e.s.Attempts(ctx(), "acct", window); err != nil || got != limit {
 		t.Fatalf("Attempts = %d, %v; want %d", got, err, limit)
@@ -114,24 +89,17 @@ func TestReserveAttemptSemantics(t *testing.T) {
 	if err := e.s.ReleaseAttempt(ctx(), "other", "x/1", window); err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.db.GetItem(ctx(), &dynamodb.GetItemInput{TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{store.PartitionKey: &types.AttributeValueMemberS{Value: "FAILS#other"},
-			store.SortKey: &types.AttributeValueMemberS{Value: fmt.Sprintf("W#%d", day0.Unix())}}})
-	if err != nil || out.Item != nil {
-		t.Fatalf("release on an account without slots wrote %v (%v)", out.Item, err)
+	windowSK := fmt.Sprintf("W#%d", day0.Unix())
+	if item := e.Item(t, "FAILS#other", windowSK); item != nil {
+		t.Fatalf("release on an account without slots wrote %v", item)
 	}
 	// The item carries a TTL of window end + one window.
-	out, err = e.db.GetItem(ctx(), &dynamodb.GetItemInput{TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{store.PartitionKey: &types.AttributeValueMemberS{Value: "FAILS#acct"},
-			store.SortKey: &types.AttributeValueMemberS{Value: fmt.Sprintf("W#%d", day0.Unix())}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ttl, ok := out.Item[store.TTLAttribute].(*types.AttributeValueMemberN); !ok || ttl.Value != fmt.Sprint(day0.Unix()+1200) {
-		t.Fatalf("item %v: want expiresAt %d", out.Item, day0.Unix()+1200)
+	item := e.Item(t, "FAILS#acct", windowSK)
+	if ttl, ok := item[store.TTLAttribute].(*types.AttributeValueMemberN); !ok || ttl.Value != fmt.Sprint(day0.Unix()+1200) {
+		t.Fatalf("item %v: want expiresAt %d", item, day0.Unix()+1200)
 	}
 	// The next window starts empty.
-	e.clk.Advance(window)
+	e.clk.Add(window)
 	if attempts() != 0 || !reserve("c/2") || !reserve("d/2") || reserve("f/2") {
 		t.Fatal("next window does not start empty")
 	}
@@ -172,8 +140,7 @@ func TestReserveAttemptValidation(t *testing.T) {
 
 // TestReserveAttemptStoreDown: a failing table is an error, never a grant.
 func TestReserveAttemptStoreDown(t *testing.T) {
-	e := setup(t)
-	s := store.New(e.db, "no-such-table")
+	s := storetest.NoTable(t)
 	ok, err := s.ReserveAttempt(ctx(), "acct", "a/1", 5, time.Minute)
 	if err == nil || ok {
 		t.Fatalf("ReserveAttempt on a missing table = %v, %v; want an error", ok, err)

@@ -15,7 +15,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -121,13 +120,7 @@ func (s *Store) PutMagicLink(ctx context.Context, l MagicLink) (bool, error) {
 			":sid": str(l.SessionID), ":gen": num(int64(l.Generation)),
 		},
 	})
-	switch {
-	case err == nil:
-		return true, nil
-	case isConditionFailed(err):
-		return false, nil
-	}
-	return false, fmt.Errorf("store: put magic link: %w", err)
+	return applied("put magic link", err)
 }
 
 // ConsumeMagicLink uses the user's outstanding link if its hash is hash, it was sent to the
@@ -182,11 +175,5 @@ func (s *Store) ConsumeMagicLink(ctx context.Context, userKey string, hash, addr
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
-	switch {
-	case err == nil:
-		return true, nil
-	case isConditionFailed(err):
-		return false, nil
-	}
-	return false, fmt.Errorf("store: consume magic link: %w", err)
+	return applied("consume magic link", err)
 }

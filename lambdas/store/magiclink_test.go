@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 func hash32(b byte) []byte { return bytes.Repeat([]byte{b}, store.MagicLinkHashBytes) }
@@ -40,11 +39,11 @@ func TestPutMagicLinkOncePerRound(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("first put = %v, %v", ok, err)
 	}
-	item := e.raw(t, "MAGIC#u1", "LINK")
+	item := e.Item(t, "MAGIC#u1", "LINK")
 	if b, _ := item["h"].(*types.AttributeValueMemberB); b == nil || !bytes.Equal(b.Value, hash32(1)) {
 		t.Fatalf("stored hash %v", item["h"])
 	}
-	if got, want := numAttr(t, item, store.TTLAttribute), e.clk.Now().Add(15*time.Minute).Unix(); got != want {
+	if got, want := storetest.Num(t, item, store.TTLAttribute), e.clk.Now().Add(15*time.Minute).Unix(); got != want {
 		t.Errorf("expiresAt = %d, want %d", got, want)
 	}
 	if _, ok := item["dh"]; ok {
@@ -113,14 +112,14 @@ func TestConsumeMagicLink(t *testing.T) {
 	if got, err := e.s.ConsumeMagicLink(ctx(), "bob", hash32(1), addr, "", false, used); err != nil || got {
 		t.Fatalf("another user's link with the tag = %v, %v; want false", got, err)
 	}
-	item := e.raw(t, "MAGIC#alice", "LINK")
+	item := e.Item(t, "MAGIC#alice", "LINK")
 	if _, ok := item["h"]; ok {
 		t.Error("the hash of a used link is still stored")
 	}
 
 	// Expired: refused even before DynamoDB deletes the item.
 	put(link(e, "carol", 1, "s1", 1))
-	e.clk.Advance(15*time.Minute + time.Second)
+	e.clk.Add(15*time.Minute + time.Second)
 	if got, err := e.s.ConsumeMagicLink(ctx(), "carol", hash32(1), addr, "", false, nextAttempt()); err != nil || got {
 		t.Fatalf("expired link = %v, %v; want false", got, err)
 	}
@@ -157,7 +156,7 @@ func TestConsumeMagicLinkAddress(t *testing.T) {
 	if ok, err := e.s.PutMagicLink(ctx(), link(e, "alice", 1, "s1", 1)); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if b, _ := e.raw(t, "MAGIC#alice", "LINK")["ah"].(*types.AttributeValueMemberB); b == nil || !bytes.Equal(b.Value, addr) {
+	if b, _ := e.Item(t, "MAGIC#alice", "LINK")["ah"].(*types.AttributeValueMemberB); b == nil || !bytes.Equal(b.Value, addr) {
 		t.Fatalf("stored address hash %v", b)
 	}
 	for name, ah := range map[string][]byte{"other address": hash32(0xbe), "none": nil, "short": addr[:31], "long": append(bytes.Clone(addr), 0)} {
@@ -183,9 +182,7 @@ func TestConsumeMagicLinkAddress(t *testing.T) {
 		"gen":              &types.AttributeValueMemberN{Value: "1"},
 		store.TTLAttribute: &types.AttributeValueMemberN{Value: fmt.Sprint(e.clk.Now().Add(10 * time.Minute).Unix())},
 	}
-	if _, err := e.db.PutItem(ctx(), &dynamodb.PutItemInput{TableName: aws.String(e.table), Item: legacy}); err != nil {
-		t.Fatal(err)
-	}
+	e.Put(t, legacy)
 	for name, ah := range map[string][]byte{"some address": addr, "none": nil} {
 		if got, err := e.s.ConsumeMagicLink(ctx(), "bob", hash32(1), ah, "", false, nextAttempt()); err != nil || got {
 			t.Fatalf("legacy link, %s: %v, %v; want false", name, got, err)
@@ -199,22 +196,12 @@ func TestConsumeMagicLinkRace(t *testing.T) {
 	if ok, err := e.s.PutMagicLink(ctx(), link(e, "u", 7, "s1", 1)); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	var errs atomic.Int32
-	results := dynalitetest.AtOnce(30, func(int) bool {
-		ok, err := e.s.ConsumeMagicLink(ctx(), "u", hash32(7), addr, "", false, nextAttempt())
-		if err != nil {
-			errs.Add(1)
-		}
-		return ok
+	// Any error fails the test in wins.
+	n := wins(t, "completion", 30, func(int) (bool, error) {
+		return e.s.ConsumeMagicLink(ctx(), "u", hash32(7), addr, "", false, nextAttempt())
 	})
-	n := 0
-	for _, ok := range results {
-		if ok {
-			n++
-		}
-	}
-	if n != 1 || errs.Load() != 0 {
-		t.Fatalf("30 concurrent completions: %d succeeded, %d errors; want exactly 1, 0", n, errs.Load())
+	if n != 1 {
+		t.Fatalf("30 concurrent completions: %d succeeded; want exactly 1", n)
 	}
 }
 
@@ -330,19 +317,19 @@ func TestPrefixes(t *testing.T) {
 	if _, err := e.s.PutMagicLink(ctx(), link(e, "u", 1, "s", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if e.raw(t, store.PrefixMagic+"u", "LINK") == nil {
+	if e.Item(t, store.PrefixMagic+"u", "LINK") == nil {
 		t.Error("PrefixMagic is not where links are stored")
 	}
 	if _, err := e.s.ClaimNotification(ctx(), "n1", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if e.raw(t, store.PrefixNotify+"n1", "NOTIFY") == nil {
+	if e.Item(t, store.PrefixNotify+"n1", "NOTIFY") == nil {
 		t.Error("PrefixNotify is not where notification claims are stored")
 	}
 	if _, _, err := e.s.MarkSignIn(ctx(), "o", "email_otp"); err != nil {
 		t.Fatal(err)
 	}
-	if e.raw(t, store.PrefixUser+"o", "META") == nil {
+	if e.Item(t, store.PrefixUser+"o", "META") == nil {
 		t.Error("PrefixUser is not where the seen set is stored")
 	}
 }

@@ -9,7 +9,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,11 +51,5 @@ func (s *Store) ClaimNotification(ctx context.Context, id string, ttl time.Durat
 		ExpressionAttributeNames:  map[string]string{"#pk": PartitionKey, "#ttl": TTLAttribute},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.Unix())},
 	})
-	switch {
-	case err == nil:
-		return true, nil
-	case isConditionFailed(err):
-		return false, nil
-	}
-	return false, fmt.Errorf("store: claim notification: %w", err)
+	return applied("claim notification", err)
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 // A notification ID is claimed once: a retry of the same event (Cognito retries a trigger) finds
@@ -27,8 +27,8 @@ func TestClaimNotificationOnce(t *testing.T) {
 	if err != nil || !other {
 		t.Fatalf("other ID = %v, %v; want true, nil", other, err)
 	}
-	item := e.raw(t, "NOTIFY#abc", "NOTIFY")
-	if got, want := numAttr(t, item, store.TTLAttribute), e.clk.Now().Add(time.Hour).Unix(); got != want {
+	item := e.Item(t, "NOTIFY#abc", "NOTIFY")
+	if got, want := storetest.Num(t, item, store.TTLAttribute), e.clk.Now().Add(time.Hour).Unix(); got != want {
 		t.Fatalf("expiresAt = %d, want %d", got, want)
 	}
 }
@@ -41,7 +41,7 @@ func TestClaimNotificationAfterExpiry(t *testing.T) {
 	if ok, err := e.s.ClaimNotification(ctx, "x", time.Minute); err != nil || !ok {
 		t.Fatalf("claim = %v, %v", ok, err)
 	}
-	e.clk.Advance(time.Minute + time.Second)
+	e.clk.Add(time.Minute + time.Second)
 	if ok, err := e.s.ClaimNotification(ctx, "x", time.Minute); err != nil || !ok {
 		t.Fatalf("claim after expiry = %v, %v; want true", ok, err)
 	}
@@ -50,31 +50,13 @@ func TestClaimNotificationAfterExpiry(t *testing.T) {
 // Thirty concurrent claims of one ID: exactly one wins (one conditional write, no read first).
 func TestClaimNotificationConcurrent(t *testing.T) {
 	e := setup(t)
-	res := dynalitetest.AtOnce(30, func(int) error {
-		ok, err := e.s.ClaimNotification(context.Background(), "same", time.Hour)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		return errNotifyClaimLost
+	won := wins(t, "claim", 30, func(int) (bool, error) {
+		return e.s.ClaimNotification(context.Background(), "same", time.Hour)
 	})
-	won := 0
-	for _, err := range res {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, errNotifyClaimLost):
-			t.Fatal(err)
-		}
-	}
 	if won != 1 {
 		t.Fatalf("%d claims won, want 1", won)
 	}
 }
-
-var errNotifyClaimLost = errors.New("lost")
 
 func TestClaimNotificationInvalid(t *testing.T) {
 	e := setup(t)

@@ -85,23 +85,11 @@ func (s *Store) deleteExisting(k map[string]types.AttributeValue) *types.Delete 
 // (an empty slice when there are none), reading all pages with strongly consistent reads. Errors
 // from the table or from decode are wrapped with op.
 func listOwned[T any](ctx context.Context, s *Store, op, owner, prefix string, decode func(owner string, it map[string]types.AttributeValue) (T, error)) ([]T, error) {
-	if err := s.ready(ctx); err != nil {
-		return nil, err
-	}
-	if err := checkID("owner", owner); err != nil {
+	in, err := s.ownedQuery(ctx, owner, prefix)
+	if err != nil {
 		return nil, err
 	}
 	out := []T{}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     str(userPK(owner)),
-			":prefix": str(prefix),
-		},
-		ConsistentRead: aws.Bool(true),
-	}
 	for {
 		res, err := s.db.Query(ctx, in)
 		if err != nil {
@@ -119,6 +107,27 @@ func listOwned[T any](ctx context.Context, s *Store, op, owner, prefix string, d
 		}
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
+}
+
+// ownedQuery checks that the store is ready and owner is valid, and returns the strongly
+// consistent query for owner's items whose sort key begins with prefix.
+func (s *Store) ownedQuery(ctx context.Context, owner, prefix string) (*dynamodb.QueryInput, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
+	if err := checkID("owner", owner); err != nil {
+		return nil, err
+	}
+	return &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     str(userPK(owner)),
+			":prefix": str(prefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	}, nil
 }
 
 // getOwned reads owner's item with sort key sk (strongly consistent) and decodes it, or returns

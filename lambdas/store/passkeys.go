@@ -305,7 +305,7 @@ func (s *Store) RenamePasskey(ctx context.Context, owner string, credentialID []
 	if !usertext.Valid(name) {
 		return Passkey{}, invalid("name holds characters other than printable text")
 	}
-	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	attrs, err := s.updateExisting(ctx, "rename passkey", &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key(userPK(owner), passkeySK(credentialID)),
 		UpdateExpression:          aws.String("SET #n = :n"),
@@ -314,13 +314,10 @@ func (s *Store) RenamePasskey(ctx context.Context, owner string, credentialID []
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": str(name)},
 		ReturnValues:              types.ReturnValueAllNew,
 	})
-	switch {
-	case isConditionFailed(err):
-		return Passkey{}, fmt.Errorf("store: rename passkey: %w", ErrNotFound)
-	case err != nil:
-		return Passkey{}, fmt.Errorf("store: rename passkey: %w", err)
+	if err != nil {
+		return Passkey{}, err
 	}
-	p, err := decodePasskey(owner, res.Attributes)
+	p, err := decodePasskey(owner, attrs)
 	if err != nil {
 		return Passkey{}, fmt.Errorf("store: rename passkey: %w", err)
 	}
@@ -490,19 +487,7 @@ func (s *Store) PutPasskeyChallenge(ctx context.Context, c PasskeyChallenge) err
 	if len(c.UserHandle) != 0 {
 		item[attrUserHandle] = blob(c.UserHandle)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
-	})
-	switch {
-	case isConditionFailed(err):
-		return fmt.Errorf("store: put passkey challenge: %w", ErrExists)
-	case err != nil:
-		return fmt.Errorf("store: put passkey challenge: %w", err)
-	}
-	return nil
+	return s.putIfAbsent(ctx, "put passkey challenge", item)
 }
 
 // ConsumePasskeyChallenge uses up the challenge c names (Kind plus Owner and Challenge for a
@@ -519,7 +504,7 @@ func (s *Store) ConsumePasskeyChallenge(ctx context.Context, c PasskeyChallenge)
 	}
 	// The item stays (without its challenge) until its TTL removes it: consuming is an update,
 	// so the functions need no DeleteItem permission.
-	res, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	attrs, err := s.updateExisting(ctx, "consume passkey challenge", &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       k,
 		UpdateExpression:          aws.String("REMOVE #c SET #u = :now"),
@@ -528,21 +513,18 @@ func (s *Store) ConsumePasskeyChallenge(ctx context.Context, c PasskeyChallenge)
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(millis(s.now()))},
 		ReturnValues:              types.ReturnValueAllOld,
 	})
-	switch {
-	case isConditionFailed(err):
-		return PasskeyChallenge{}, fmt.Errorf("store: consume passkey challenge: %w", ErrNotFound)
-	case err != nil:
-		return PasskeyChallenge{}, fmt.Errorf("store: consume passkey challenge: %w", err)
+	if err != nil {
+		return PasskeyChallenge{}, err
 	}
 	out := PasskeyChallenge{Kind: c.Kind, Owner: c.Owner, ID: c.ID}
 	var ok bool
-	out.Challenge, ok = getS(res.Attributes, attrChallenge)
-	ms, ok2 := getN(res.Attributes, attrChallengeExpiresAt)
+	out.Challenge, ok = getS(attrs, attrChallenge)
+	ms, ok2 := getN(attrs, attrChallengeExpiresAt)
 	if !ok || !ok2 || out.Challenge == "" {
 		return PasskeyChallenge{}, errors.New("store: consume passkey challenge: malformed item")
 	}
 	out.ExpiresAt = fromMillis(ms)
-	out.UserHandle, _ = getB(res.Attributes, attrUserHandle)
+	out.UserHandle, _ = getB(attrs, attrUserHandle)
 	if c.Kind == RegistrationChallenge && out.Challenge != c.Challenge {
 		return PasskeyChallenge{}, errors.New("store: consume passkey challenge: malformed item")
 	}

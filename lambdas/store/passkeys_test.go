@@ -4,14 +4,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
-	"sync"
-	"sync/atomic"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 func credID(t *testing.T, n int) []byte {
@@ -44,9 +44,7 @@ func passkey(t *testing.T, owner string) store.Passkey {
 func TestPasskeyLifecycle(t *testing.T) {
 	e := setup(t)
 	p := passkey(t, "alice")
-	if err := e.s.PutPasskey(ctx(), p, 3); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, p, 3)
 	got, err := e.s.GetPasskey(ctx(), "alice", p.CredentialID)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +68,7 @@ func TestPasskeyLifecycle(t *testing.T) {
 	if err != nil || f.Owner != "alice" || !bytes.Equal(f.PublicKey, p.PublicKey) {
 		t.Fatalf("find = %+v, %v", f, err)
 	}
-	item := e.raw(t, "USER#alice", "PASSKEY#"+store.EncodeCredentialID(p.CredentialID))
+	item := e.Item(t, "USER#alice", "PASSKEY#"+store.EncodeCredentialID(p.CredentialID))
 	if v, ok := item[store.CredentialIDAttribute].(*types.AttributeValueMemberS); !ok || v.Value != "PASSKEY#"+store.EncodeCredentialID(p.CredentialID) {
 		t.Errorf("credentialId attribute for the GSI = %#v", item[store.CredentialIDAttribute])
 	}
@@ -101,7 +99,7 @@ func TestPasskeyLifecycle(t *testing.T) {
 	if _, err := e.s.GetPasskey(ctx(), "alice", p.CredentialID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("get after delete: %v", err)
 	}
-	if n := numAttr(t, e.raw(t, "USER#alice", "META"), "passkeyCount"); n != 0 {
+	if n := storetest.Num(t, e.Item(t, "USER#alice", "META"), "passkeyCount"); n != 0 {
 		t.Errorf("passkeyCount = %d after delete", n)
 	}
 	// The same credential can be registered again (e.g. by bob) once deleted.
@@ -114,9 +112,7 @@ func TestPasskeyLifecycle(t *testing.T) {
 func TestPasskeyCapAndDuplicates(t *testing.T) {
 	e := setup(t)
 	first := passkey(t, "alice")
-	if err := e.s.PutPasskey(ctx(), first, 2); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, first, 2)
 	// Same credential ID: for the same user or another user.
 	dup := first
 	if err := e.s.PutPasskey(ctx(), dup, 2); !errors.Is(err, store.ErrExists) {
@@ -126,9 +122,7 @@ func TestPasskeyCapAndDuplicates(t *testing.T) {
 	if err := e.s.PutPasskey(ctx(), dup, 2); !errors.Is(err, store.ErrExists) {
 		t.Errorf("other user duplicate: %v", err)
 	}
-	if err := e.s.PutPasskey(ctx(), passkey(t, "alice"), 2); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, passkey(t, "alice"), 2)
 	if err := e.s.PutPasskey(ctx(), passkey(t, "alice"), 2); !errors.Is(err, store.ErrLimitReached) {
 		t.Errorf("third passkey with cap 2: %v", err)
 	}
@@ -143,22 +137,9 @@ func TestPasskeyCapAndDuplicates(t *testing.T) {
 
 func TestPasskeyCapConcurrent(t *testing.T) {
 	e := setup(t)
-	var ok atomic.Int32
-	var wg sync.WaitGroup
-	for range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := e.s.PutPasskey(ctx(), passkey(t, "alice"), 3); err == nil {
-				ok.Add(1)
-			} else if !errors.Is(err, store.ErrLimitReached) {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if ok.Load() != 3 {
-		t.Errorf("%d concurrent registrations succeeded with cap 3", ok.Load())
+	ok := wins(t, "register", 6, succeeds(func(int) error { return e.s.PutPasskey(ctx(), passkey(t, "alice"), 3) }), store.ErrLimitReached)
+	if ok != 3 {
+		t.Errorf("%d concurrent registrations succeeded with cap 3", ok)
 	}
 }
 
@@ -166,9 +147,7 @@ func TestUsePasskey(t *testing.T) {
 	e := setup(t)
 	p := passkey(t, "alice")
 	p.SignCount = 5
-	if err := e.s.PutPasskey(ctx(), p, 3); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, p, 3)
 	at := e.clk.Now().Add(time.Minute)
 	use := func(count uint32, challenge string) error {
 		return e.s.UsePasskey(ctx(), "alice", p.CredentialID, store.PasskeyUse{SignCount: count, Challenge: challenge, At: at, BackupState: true})
@@ -199,9 +178,7 @@ func TestUsePasskey(t *testing.T) {
 	// A counterless authenticator: zero stays zero, but a challenge is good once.
 	z := passkey(t, "alice")
 	z.SignCount = 0
-	if err := e.s.PutPasskey(ctx(), z, 3); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, z, 3)
 	useZ := func(challenge string) error {
 		return e.s.UsePasskey(ctx(), "alice", z.CredentialID, store.PasskeyUse{Challenge: challenge, At: at})
 	}
@@ -216,22 +193,8 @@ func TestUsePasskey(t *testing.T) {
 	}
 
 	// Concurrent submissions of one assertion: exactly one wins.
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := useZ("n3"); err == nil {
-				wins.Add(1)
-			} else if !errors.Is(err, store.ErrReplay) {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Errorf("%d concurrent uses of one challenge won", wins.Load())
+	if won := wins(t, "use", 8, succeeds(func(int) error { return useZ("n3") }), store.ErrReplay); won != 1 {
+		t.Errorf("%d concurrent uses of one challenge won", won)
 	}
 }
 
@@ -256,8 +219,8 @@ func TestPasskeyChallenges(t *testing.T) {
 	if _, err := e.s.ConsumePasskeyChallenge(ctx(), store.PasskeyChallenge{Kind: store.RegistrationChallenge, Owner: "alice", Challenge: reg.Challenge}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second consume: %v", err)
 	}
-	item := e.raw(t, "USER#alice", "PKREG#"+reg.Challenge)
-	if ttl := numAttr(t, item, store.TTLAttribute); ttl != exp.Add(store.PasskeyChallengeGrace).Unix() {
+	item := e.Item(t, "USER#alice", "PKREG#"+reg.Challenge)
+	if ttl := storetest.Num(t, item, store.TTLAttribute); ttl != exp.Add(store.PasskeyChallengeGrace).Unix() {
 		t.Errorf("TTL %d, want %d", ttl, exp.Add(store.PasskeyChallengeGrace).Unix())
 	}
 
@@ -266,32 +229,22 @@ func TestPasskeyChallenges(t *testing.T) {
 	if err := e.s.PutPasskeyChallenge(ctx(), auth); err != nil {
 		t.Fatal(err)
 	}
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := e.s.ConsumePasskeyChallenge(ctx(), store.PasskeyChallenge{Kind: store.AuthenticationChallenge, ID: auth.ID})
-			switch {
-			case err == nil && c.Challenge == auth.Challenge:
-				wins.Add(1)
-			case errors.Is(err, store.ErrNotFound):
-			default:
-				t.Errorf("consume: %+v, %v", c, err)
-			}
-		}()
-	}
-	wg.Wait()
-	if wins.Load() != 1 {
-		t.Errorf("%d concurrent consumers got the challenge", wins.Load())
+	won := wins(t, "consume", 8, func(int) (bool, error) {
+		c, err := e.s.ConsumePasskeyChallenge(ctx(), store.PasskeyChallenge{Kind: store.AuthenticationChallenge, ID: auth.ID})
+		if err == nil && c.Challenge != auth.Challenge {
+			return false, fmt.Errorf("got %+v", c)
+		}
+		return err == nil, err
+	}, store.ErrNotFound)
+	if won != 1 {
+		t.Errorf("%d concurrent consumers got the challenge", won)
 	}
 	late := auth
 	late.ID = "bGF0ZWxhdGVsYXRlbGF0ZQ"
 	if err := e.s.PutPasskeyChallenge(ctx(), late); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.Advance(2*time.Minute + time.Millisecond)
+	e.clk.Add(2*time.Minute + time.Millisecond)
 	if _, err := e.s.ConsumePasskeyChallenge(ctx(), store.PasskeyChallenge{Kind: store.AuthenticationChallenge, ID: late.ID}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("expired challenge: %v", err)
 	}

@@ -5,24 +5,17 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
-// oneWinner checks that exactly one of errs is nil and every other one is ErrNotFound.
-func oneWinner(t *testing.T, what string, errs []error) {
+// oneWinner runs 8 calls of del at once and checks that exactly one returns nil and every other
+// one ErrNotFound.
+func oneWinner(t *testing.T, what string, del func(int) error) {
 	t.Helper()
-	won := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !errors.Is(err, store.ErrNotFound):
-			t.Errorf("%s %d: %v", what, i, err)
-		}
-	}
-	if won != 1 {
-		t.Fatalf("%s: %d of %d concurrent deletes of one credential succeeded, want exactly 1", what, won, len(errs))
+	const n = 8
+	if won := wins(t, what, n, succeeds(del), store.ErrNotFound); won != 1 {
+		t.Fatalf("%s: %d of %d concurrent deletes of one credential succeeded, want exactly 1", what, won, n)
 	}
 }
 
@@ -32,19 +25,14 @@ func TestDeviceKeyRevokeConcurrent(t *testing.T) {
 	e := setup(t)
 	const limit = 3
 	for i := range limit {
-		if err := e.s.PutDeviceKey(ctx(), key("u", fmt.Sprint("k", i)), limit); err != nil {
-			t.Fatal(err)
-		}
+		e.putKey(t, key("u", fmt.Sprint("k", i)), limit)
 	}
-	errs := dynalitetest.AtOnce(8, func(int) error { return e.s.DeleteDeviceKey(ctx(), "u", "k0") })
-	oneWinner(t, "revoke device key", errs)
-	if n := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); n != limit-1 {
+	oneWinner(t, "revoke device key", func(int) error { return e.s.DeleteDeviceKey(ctx(), "u", "k0") })
+	if n := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); n != limit-1 {
 		t.Fatalf("deviceKeyCount %d after one revoke of %d keys, want %d", n, limit, limit-1)
 	}
 	// One free slot: exactly one more registration fits.
-	if err := e.s.PutDeviceKey(ctx(), key("u", "k-new"), limit); err != nil {
-		t.Fatal(err)
-	}
+	e.putKey(t, key("u", "k-new"), limit)
 	if err := e.s.PutDeviceKey(ctx(), key("u", "k-over"), limit); !errors.Is(err, store.ErrLimitReached) {
 		t.Fatalf("registration over the cap: %v", err)
 	}
@@ -63,18 +51,13 @@ func TestPasskeyDeleteConcurrent(t *testing.T) {
 		if i == 0 {
 			first = p
 		}
-		if err := e.s.PutPasskey(ctx(), p, limit); err != nil {
-			t.Fatal(err)
-		}
+		e.putPasskey(t, p, limit)
 	}
-	errs := dynalitetest.AtOnce(8, func(int) error { return e.s.DeletePasskey(ctx(), "u", first.CredentialID) })
-	oneWinner(t, "delete passkey", errs)
-	if n := numAttr(t, e.raw(t, "USER#u", "META"), "passkeyCount"); n != limit-1 {
+	oneWinner(t, "delete passkey", func(int) error { return e.s.DeletePasskey(ctx(), "u", first.CredentialID) })
+	if n := storetest.Num(t, e.Item(t, "USER#u", "META"), "passkeyCount"); n != limit-1 {
 		t.Fatalf("passkeyCount %d after one delete of %d passkeys, want %d", n, limit, limit-1)
 	}
-	if err := e.s.PutPasskey(ctx(), passkey(t, "u"), limit); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, passkey(t, "u"), limit)
 	if err := e.s.PutPasskey(ctx(), passkey(t, "u"), limit); !errors.Is(err, store.ErrLimitReached) {
 		t.Fatalf("registration over the cap: %v", err)
 	}
@@ -87,20 +70,16 @@ func TestPasskeyDeleteConcurrent(t *testing.T) {
 // counter alone (the decrement is part of the conditional transaction).
 func TestDeleteKeepsCounterWithoutItem(t *testing.T) {
 	e := setup(t)
-	if err := e.s.PutDeviceKey(ctx(), key("u", "k0"), 3); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.s.PutPasskey(ctx(), passkey(t, "u"), 3); err != nil {
-		t.Fatal(err)
-	}
+	e.putKey(t, key("u", "k0"), 3)
+	e.putPasskey(t, passkey(t, "u"), 3)
 	if err := e.s.DeleteDeviceKey(ctx(), "u", "missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete missing device key: %v", err)
 	}
 	if err := e.s.DeletePasskey(ctx(), "u", credID(t, 16)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("delete missing passkey: %v", err)
 	}
-	meta := e.raw(t, "USER#u", "META")
-	if a, b := numAttr(t, meta, "deviceKeyCount"), numAttr(t, meta, "passkeyCount"); a != 1 || b != 1 {
+	meta := e.Item(t, "USER#u", "META")
+	if a, b := storetest.Num(t, meta, "deviceKeyCount"), storetest.Num(t, meta, "passkeyCount"); a != 1 || b != 1 {
 		t.Fatalf("counters %d, %d after deletes of missing items, want 1, 1", a, b)
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -83,25 +82,13 @@ func (s *Store) passkeyDeletes(owner string, it map[string]types.AttributeValue)
 
 func (s *Store) revokeAll(ctx context.Context, op, owner, prefix, counterAttr string,
 	deletes func(owner string, it map[string]types.AttributeValue) []*types.Delete) (int, error) {
-	if err := s.ready(ctx); err != nil {
+	in, err := s.ownedQuery(ctx, owner, prefix)
+	if err != nil {
 		return 0, err
 	}
-	if err := checkID("owner", owner); err != nil {
-		return 0, err
-	}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey, "#sk": SortKey},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     str(userPK(owner)),
-			":prefix": str(prefix),
-		},
-		// Only the attributes the deletes need.
-		ProjectionExpression: aws.String("#sk, #fp"),
-		ConsistentRead:       aws.Bool(true),
-		Limit:                aws.Int32(RevokeAllBatch),
-	}
+	// Only the attributes the deletes need.
+	in.ProjectionExpression = aws.String("#sk, #fp")
+	in.Limit = aws.Int32(RevokeAllBatch)
 	in.ExpressionAttributeNames["#fp"] = attrFingerprint
 	removed := 0
 	for {

@@ -1,17 +1,15 @@
 package store_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 // manyKeys is more than two pages of a revocation (store.RevokeAllBatch) and more than the 25
@@ -24,14 +22,10 @@ const manyKeys = 30
 func TestRevokeAllDeviceKeys(t *testing.T) {
 	e := setup(t)
 	for i := range manyKeys {
-		if err := e.s.PutDeviceKey(ctx(), key("u", fmt.Sprintf("k%02d", i)), 100); err != nil {
-			t.Fatal(err)
-		}
+		e.putKey(t, key("u", fmt.Sprintf("k%02d", i)), 100)
 	}
 	for i := range 3 {
-		if err := e.s.PutDeviceKey(ctx(), key("v", fmt.Sprint("other", i)), 100); err != nil {
-			t.Fatal(err)
-		}
+		e.putKey(t, key("v", fmt.Sprint("other", i)), 100)
 	}
 	n, err := e.s.RevokeAllDeviceKeys(ctx(), "u")
 	if err != nil || n != manyKeys {
@@ -41,11 +35,11 @@ func TestRevokeAllDeviceKeys(t *testing.T) {
 		t.Fatalf("%d keys left (%v)", len(list), err)
 	}
 	for i := range manyKeys {
-		if it := e.raw(t, "USER#u", fmt.Sprintf("DEVICEKEYFP#fp-k%02d", i)); it != nil {
+		if it := e.Item(t, "USER#u", fmt.Sprintf("DEVICEKEYFP#fp-k%02d", i)); it != nil {
 			t.Fatalf("fingerprint guard of k%02d left behind", i)
 		}
 	}
-	if c := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
+	if c := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
 		t.Fatalf("deviceKeyCount %d after revoking all, want 0", c)
 	}
 	if list, _ := e.s.ListDeviceKeys(ctx(), "v"); len(list) != 3 {
@@ -55,7 +49,7 @@ func TestRevokeAllDeviceKeys(t *testing.T) {
 	if n, err := e.s.RevokeAllDeviceKeys(ctx(), "u"); err != nil || n != 0 {
 		t.Fatalf("repeat = %d, %v; want 0, nil", n, err)
 	}
-	if c := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
+	if c := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
 		t.Fatalf("deviceKeyCount %d after a repeat, want 0", c)
 	}
 	// The guards are gone: the same public keys can be registered again, up to the cap.
@@ -77,14 +71,10 @@ func TestRevokeAllPasskeys(t *testing.T) {
 	for range manyKeys {
 		p := passkey(t, "u")
 		mine = append(mine, p)
-		if err := e.s.PutPasskey(ctx(), p, 100); err != nil {
-			t.Fatal(err)
-		}
+		e.putPasskey(t, p, 100)
 	}
 	theirs := passkey(t, "v")
-	if err := e.s.PutPasskey(ctx(), theirs, 100); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, theirs, 100)
 	n, err := e.s.RevokeAllPasskeys(ctx(), "u")
 	if err != nil || n != manyKeys {
 		t.Fatalf("RevokeAllPasskeys = %d, %v; want %d, nil", n, err, manyKeys)
@@ -93,17 +83,17 @@ func TestRevokeAllPasskeys(t *testing.T) {
 		t.Fatalf("%d passkeys left (%v)", len(list), err)
 	}
 	for _, p := range mine {
-		if it := e.raw(t, "PASSKEYID#"+store.EncodeCredentialID(p.CredentialID), "PASSKEYID"); it != nil {
+		if it := e.Item(t, "PASSKEYID#"+store.EncodeCredentialID(p.CredentialID), "PASSKEYID"); it != nil {
 			t.Fatal("credential guard left behind")
 		}
 	}
-	if c := numAttr(t, e.raw(t, "USER#u", "META"), "passkeyCount"); c != 0 {
+	if c := storetest.Num(t, e.Item(t, "USER#u", "META"), "passkeyCount"); c != 0 {
 		t.Fatalf("passkeyCount %d after revoking all, want 0", c)
 	}
 	if _, err := e.s.GetPasskey(ctx(), "v", theirs.CredentialID); err != nil {
 		t.Fatalf("another user's passkey: %v", err)
 	}
-	if e.raw(t, "PASSKEYID#"+store.EncodeCredentialID(theirs.CredentialID), "PASSKEYID") == nil {
+	if e.Item(t, "PASSKEYID#"+store.EncodeCredentialID(theirs.CredentialID), "PASSKEYID") == nil {
 		t.Fatal("another user's credential guard was removed")
 	}
 	if n, err := e.s.RevokeAllPasskeys(ctx(), "u"); err != nil || n != 0 {
@@ -120,9 +110,7 @@ func TestRevokeAllPasskeys(t *testing.T) {
 func TestRevokeAllConcurrent(t *testing.T) {
 	e := setup(t)
 	for i := range manyKeys {
-		if err := e.s.PutDeviceKey(ctx(), key("u", fmt.Sprintf("k%02d", i)), 100); err != nil {
-			t.Fatal(err)
-		}
+		e.putKey(t, key("u", fmt.Sprintf("k%02d", i)), 100)
 	}
 	type result struct {
 		n   int
@@ -156,7 +144,7 @@ func TestRevokeAllConcurrent(t *testing.T) {
 	if list, _ := e.s.ListDeviceKeys(ctx(), "u"); len(list) != 0 {
 		t.Fatalf("%d keys left", len(list))
 	}
-	if c := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
+	if c := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
 		t.Fatalf("deviceKeyCount %d, want 0", c)
 	}
 }
@@ -166,30 +154,22 @@ func TestRevokeAllConcurrent(t *testing.T) {
 func TestRevokeAllIgnoresAForeignGuard(t *testing.T) {
 	e := setup(t)
 	for _, id := range []string{"k1", "k2"} {
-		if err := e.s.PutDeviceKey(ctx(), key("u", id), 10); err != nil {
-			t.Fatal(err)
-		}
+		e.putKey(t, key("u", id), 10)
 	}
-	_, err := e.db.PutItem(context.Background(), &dynamodb.PutItemInput{
-		TableName: aws.String(e.table),
-		Item: map[string]types.AttributeValue{
-			"pk": &types.AttributeValueMemberS{Value: "USER#u"}, "sk": &types.AttributeValueMemberS{Value: "DEVICEKEYFP#fp-k1"},
-			"keyId": &types.AttributeValueMemberS{Value: "someone-else"},
-		},
+	e.Put(t, map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: "USER#u"}, "sk": &types.AttributeValueMemberS{Value: "DEVICEKEYFP#fp-k1"},
+		"keyId": &types.AttributeValueMemberS{Value: "someone-else"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if n, err := e.s.RevokeAllDeviceKeys(ctx(), "u"); err != nil || n != 2 {
 		t.Fatalf("RevokeAllDeviceKeys = %d, %v; want 2, nil", n, err)
 	}
 	if list, _ := e.s.ListDeviceKeys(ctx(), "u"); len(list) != 0 {
 		t.Fatalf("%d keys left", len(list))
 	}
-	if e.raw(t, "USER#u", "DEVICEKEYFP#fp-k1") == nil {
+	if e.Item(t, "USER#u", "DEVICEKEYFP#fp-k1") == nil {
 		t.Fatal("a guard naming another key was removed")
 	}
-	if c := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
+	if c := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); c != 0 {
 		t.Fatalf("deviceKeyCount %d, want 0", c)
 	}
 }

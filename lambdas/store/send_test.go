@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 var defaultSchedule = store.SendSchedule{
@@ -38,13 +37,13 @@ func TestTrySendGrowingDelays(t *testing.T) {
 		if !d.Allowed || d.Wait != wait {
 			t.Fatalf("send %d: %+v, want allowed, wait %s", i+1, d, wait)
 		}
-		e.clk.Advance(wait - time.Second)
+		e.clk.Add(wait - time.Second)
 		if d := trySend(t, e, "r1", defaultSchedule); d.Allowed || d.Wait != time.Second {
 			t.Fatalf("send %d + %s: %+v, want refused with 1s to wait", i+1, wait-time.Second, d)
 		}
-		e.clk.Advance(time.Second)
+		e.clk.Add(time.Second)
 	}
-	if n := numAttr(t, e.raw(t, "SEND#r1", "SEND"), "n"); n != 7 {
+	if n := storetest.Num(t, e.Item(t, "SEND#r1", "SEND"), "n"); n != 7 {
 		t.Fatalf("count %d", n)
 	}
 	// Another recipient is not affected.
@@ -67,7 +66,7 @@ func TestTrySendDefaultsNeverCloseTheDay(t *testing.T) {
 		if d.Allowed {
 			sent++
 		}
-		e.clk.Advance(max(d.Wait, time.Second))
+		e.clk.Add(max(d.Wait, time.Second))
 	}
 	if sent != 99 {
 		t.Fatalf("%d sends in 24 h, want 99", sent)
@@ -85,12 +84,12 @@ func TestTrySendDailyCap(t *testing.T) {
 		if i == 2 && d.Wait != 24*time.Hour-2*time.Second {
 			t.Fatalf("after the cap the wait is %s, want until the window ends", d.Wait)
 		}
-		e.clk.Advance(time.Second)
+		e.clk.Add(time.Second)
 	}
 	if d := trySend(t, e, "r", sc); d.Allowed || d.Wait != 24*time.Hour-3*time.Second {
 		t.Fatalf("over the cap: %+v", d)
 	}
-	e.clk.Advance(24*time.Hour - 3*time.Second)
+	e.clk.Add(24*time.Hour - 3*time.Second)
 	if d := trySend(t, e, "r", sc); !d.Allowed {
 		t.Fatalf("a new window: %+v", d)
 	}
@@ -102,9 +101,9 @@ func TestTrySendForgets(t *testing.T) {
 	e := setup(t)
 	for range 4 {
 		d := trySend(t, e, "r", defaultSchedule)
-		e.clk.Advance(d.Wait)
+		e.clk.Add(d.Wait)
 	}
-	e.clk.Advance(24 * time.Hour)
+	e.clk.Add(24 * time.Hour)
 	if d := trySend(t, e, "r", defaultSchedule); !d.Allowed || d.Wait != time.Minute {
 		t.Fatalf("after a quiet day: %+v, want a fresh schedule", d)
 	}
@@ -112,27 +111,14 @@ func TestTrySendForgets(t *testing.T) {
 
 func TestTrySendConcurrent(t *testing.T) {
 	e := setup(t)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	allowed := 0
-	for range 20 {
-		wg.Go(func() {
-			d, err := e.s.TrySend(ctx(), "burst", defaultSchedule)
-			if err != nil {
-				t.Error(err)
-			}
-			if d.Allowed {
-				mu.Lock()
-				allowed++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	allowed := wins(t, "send", 20, func(int) (bool, error) {
+		d, err := e.s.TrySend(ctx(), "burst", defaultSchedule)
+		return d.Allowed, err
+	})
 	if allowed != 1 {
 		t.Fatalf("%d of 20 concurrent sends allowed", allowed)
 	}
-	if n := numAttr(t, e.raw(t, "SEND#burst", "SEND"), "n"); n != 1 {
+	if n := storetest.Num(t, e.Item(t, "SEND#burst", "SEND"), "n"); n != 1 {
 		t.Fatalf("count %d", n)
 	}
 }
@@ -154,7 +140,7 @@ func TestResetSends(t *testing.T) {
 	if err := e.s.ResetSends(ctx()); err != nil {
 		t.Fatalf("no keys: %v", err)
 	}
-	if it := e.raw(t, "SEND#never-sent", "SEND"); it != nil {
+	if it := e.Item(t, "SEND#never-sent", "SEND"); it != nil {
 		t.Fatalf("a reset created an item: %v", it)
 	}
 	// Sends racing resets are decided again on the new state: no error, and no more sends
@@ -219,19 +205,14 @@ func TestCredentialCounts(t *testing.T) {
 	if d, p, err := e.s.CredentialCounts(ctx(), "owner-1"); err != nil || d != 0 || p != 0 {
 		t.Fatalf("no META item: %d %d %v", d, p, err)
 	}
-	if err := e.s.PutDeviceKey(ctx(), key("owner-1", "k1"), 10); err != nil {
-		t.Fatal(err)
-	}
+	e.putKey(t, key("owner-1", "k1"), 10)
 	if d, p, err := e.s.CredentialCounts(ctx(), "owner-1"); err != nil || d != 1 || p != 0 {
 		t.Fatalf("one device key: %d %d %v", d, p, err)
 	}
-	_, err := e.db.PutItem(ctx(), &dynamodb.PutItemInput{TableName: aws.String(e.table), Item: map[string]types.AttributeValue{
+	e.Put(t, map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: "USER#owner-2"}, "sk": &types.AttributeValueMemberS{Value: "META"},
 		"passkeyCount": &types.AttributeValueMemberN{Value: "2"}, "deviceKeyCount": &types.AttributeValueMemberN{Value: "-1"},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	if d, p, err := e.s.CredentialCounts(ctx(), "owner-2"); err != nil || d != 0 || p != 2 {
 		t.Fatalf("passkeys: %d %d %v", d, p, err)
 	}
@@ -262,7 +243,7 @@ func TestRecordSendOnAStaleRead(t *testing.T) {
 	if err != nil || !st.Exists || st.Count != 1 || st.Version != 1 || st.Wait(e.clk.Now(), defaultSchedule) != time.Minute {
 		t.Fatalf("read %+v, %v", st, err)
 	}
-	e.clk.Advance(time.Minute)
+	e.clk.Add(time.Minute)
 	if d, err := e.s.RecordSend(ctx(), "r", defaultSchedule, st); err != nil || !d.Allowed || d.Wait != 2*time.Minute {
 		t.Fatalf("send on a current read: %+v, %v", d, err)
 	}

@@ -264,6 +264,50 @@ func getB(item map[string]types.AttributeValue, name string) ([]byte, bool) {
 	return v.Value, true
 }
 
+// putIfAbsent puts item provided no item with its key exists. Errors are wrapped with
+// "store: " + op; an existing item is an error wrapping ErrExists.
+func (s *Store) putIfAbsent(ctx context.Context, op string, item map[string]types.AttributeValue) error {
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": PartitionKey},
+	})
+	switch {
+	case isConditionFailed(err):
+		return fmt.Errorf("store: %s: %w", op, ErrExists)
+	case err != nil:
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	return nil
+}
+
+// updateExisting runs the conditional update in and returns the item's attributes as
+// in.ReturnValues asks. A failed condition is an error wrapping ErrNotFound. Errors are
+// wrapped with "store: " + op.
+func (s *Store) updateExisting(ctx context.Context, op string, in *dynamodb.UpdateItemInput) (map[string]types.AttributeValue, error) {
+	out, err := s.db.UpdateItem(ctx, in)
+	switch {
+	case isConditionFailed(err):
+		return nil, fmt.Errorf("store: %s: %w", op, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	return out.Attributes, nil
+}
+
+// applied reports whether a conditional write that returned err was applied: true for no
+// error, false for a failed condition; any other error is wrapped with "store: " + op.
+func applied(op string, err error) (bool, error) {
+	switch {
+	case err == nil:
+		return true, nil
+	case isConditionFailed(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("store: %s: %w", op, err)
+}
+
 func isConditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)

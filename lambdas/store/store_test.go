@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,72 +16,86 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 )
 
 func TestMain(m *testing.M) { dynalitetest.Main(m) }
 
-// clock is a settable clock for WithClock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // start of a UTC day, so minute, hour and day windows all begin here.
 var day0 = time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)
 
+// env is a table on dynalite and a Store over it (also Table.Store) whose clock is clk.
 type env struct {
-	s     *store.Store
-	db    *dynamodb.Client
-	table string
-	clk   *clock
+	*storetest.Table
+	s   *store.Store
+	clk *storetest.Clock
 }
 
+// setup returns a fresh table whose store's clock starts 10 s into day0.
 func setup(t *testing.T) env {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	table := dynalitetest.NewTable(t, db, store.TableDefinition("keys"))
-	clk := &clock{t: day0.Add(10 * time.Second)}
-	return env{s: store.New(db, table, store.WithClock(clk.Now)), db: db, table: table, clk: clk}
+	clk := storetest.NewClock(day0.Add(10 * time.Second))
+	tb := storetest.New(t, "keys", store.WithClock(clk.Now))
+	return env{Table: tb, s: tb.Store, clk: clk}
 }
 
-// raw reads an item directly.
-func (e env) raw(t *testing.T, pk, sk string) map[string]types.AttributeValue {
+// putKey stores k under the cap maxPerUser; any error fails the test.
+func (e env) putKey(t *testing.T, k store.DeviceKey, maxPerUser int) {
 	t.Helper()
-	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName:      aws.String(e.table),
-		Key:            map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "sk": &types.AttributeValueMemberS{Value: sk}},
-		ConsistentRead: aws.Bool(true),
+	if err := e.s.PutDeviceKey(ctx(), k, maxPerUser); err != nil {
+		t.Fatalf("PutDeviceKey %s/%s: %v", k.Owner, k.ID, err)
+	}
+}
+
+// putPasskey stores p under the cap maxPerUser; any error fails the test.
+func (e env) putPasskey(t *testing.T, p store.Passkey, maxPerUser int) {
+	t.Helper()
+	if err := e.s.PutPasskey(ctx(), p, maxPerUser); err != nil {
+		t.Fatalf("PutPasskey for %s: %v", p.Owner, err)
+	}
+}
+
+// putChange stores c; any error fails the test.
+func (e env) putChange(t *testing.T, c store.ContactChange) {
+	t.Helper()
+	if err := e.s.PutContactChange(ctx(), c); err != nil {
+		t.Fatalf("PutContactChange %s: %v", c.ID, err)
+	}
+}
+
+// wins runs n calls of f at once ([dynalitetest.AtOnce]) and returns how many returned true
+// and no error. An error that wraps none of allowed fails the test, named by what and the
+// call's index.
+func wins(t *testing.T, what string, n int, f func(i int) (bool, error), allowed ...error) int {
+	t.Helper()
+	type result struct {
+		ok  bool
+		err error
+	}
+	results := dynalitetest.AtOnce(n, func(i int) result {
+		ok, err := f(i)
+		return result{ok, err}
 	})
-	if err != nil {
-		t.Fatal(err)
+	won := 0
+	for i, r := range results {
+		switch {
+		case r.err == nil:
+			if r.ok {
+				won++
+			}
+		case !slices.ContainsFunc(allowed, func(a error) bool { return errors.Is(r.err, a) }):
+			t.Errorf("%s %d: %v", what, i, r.err)
+		}
 	}
-	return out.Item
+	return won
 }
 
-func numAttr(t *testing.T, item map[string]types.AttributeValue, name string) int64 {
-	t.Helper()
-	v, ok := item[name].(*types.AttributeValueMemberN)
-	if !ok {
-		t.Fatalf("attribute %s missing or not N in %v", name, item)
+// succeeds adapts a call returning only an error for [wins]: it wins when it returns nil.
+func succeeds(f func(i int) error) func(i int) (bool, error) {
+	return func(i int) (bool, error) {
+		err := f(i)
+		return err == nil, err
 	}
-	n, err := strconv.ParseInt(v.Value, 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func key(owner, id string) store.DeviceKey {
@@ -115,14 +129,10 @@ func TestDeviceKeyLifecycle(t *testing.T) {
 	e := setup(t)
 	a, b := key("alice", "k1"), key("alice", "k2")
 	b.Name = ""
-	if err := e.s.PutDeviceKey(ctx(), b, 5); err != nil {
-		t.Fatal(err)
-	}
-	e.clk.Advance(time.Second)
-	if err := e.s.PutDeviceKey(ctx(), a, 5); err != nil {
-		t.Fatal(err)
-	}
-	if n := numAttr(t, e.raw(t, "USER#alice", "META"), "deviceKeyCount"); n != 2 {
+	e.putKey(t, b, 5)
+	e.clk.Add(time.Second)
+	e.putKey(t, a, 5)
+	if n := storetest.Num(t, e.Item(t, "USER#alice", "META"), "deviceKeyCount"); n != 2 {
 		t.Fatalf("count %d", n)
 	}
 
@@ -171,10 +181,10 @@ func TestDeviceKeyLifecycle(t *testing.T) {
 	if err := e.s.TouchDeviceKey(ctx(), "alice", "k1", used); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("touch deleted: %v", err)
 	}
-	if e.raw(t, "USER#alice", "DEVICEKEY#k1") != nil {
+	if e.Item(t, "USER#alice", "DEVICEKEY#k1") != nil {
 		t.Fatal("touch recreated the key")
 	}
-	if n := numAttr(t, e.raw(t, "USER#alice", "META"), "deviceKeyCount"); n != 1 {
+	if n := storetest.Num(t, e.Item(t, "USER#alice", "META"), "deviceKeyCount"); n != 1 {
 		t.Fatalf("count after delete %d", n)
 	}
 	list, _ = e.s.ListDeviceKeys(ctx(), "alice")
@@ -186,9 +196,7 @@ func TestDeviceKeyLifecycle(t *testing.T) {
 func TestDeviceKeyCap(t *testing.T) {
 	e := setup(t)
 	for i := range 3 {
-		if err := e.s.PutDeviceKey(ctx(), key("u", fmt.Sprint("k", i)), 3); err != nil {
-			t.Fatal(err)
-		}
+		e.putKey(t, key("u", fmt.Sprint("k", i)), 3)
 	}
 	if err := e.s.PutDeviceKey(ctx(), key("u", "k3"), 3); !errors.Is(err, store.ErrLimitReached) {
 		t.Fatalf("4th put: %v", err)
@@ -196,7 +204,7 @@ func TestDeviceKeyCap(t *testing.T) {
 	if _, err := e.s.GetDeviceKey(ctx(), "u", "k3"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("refused key stored: %v", err)
 	}
-	if n := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); n != 3 {
+	if n := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); n != 3 {
 		t.Fatalf("count %d", n)
 	}
 	if err := e.s.DeleteDeviceKey(ctx(), "u", "k1"); err != nil {
@@ -216,35 +224,17 @@ func TestDeviceKeyCap(t *testing.T) {
 
 func TestDeviceKeyCapConcurrent(t *testing.T) {
 	e := setup(t)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var ok, limited int
-	for i := range 10 {
-		wg.Go(func() {
-			err := e.s.PutDeviceKey(ctx(), key("u", fmt.Sprint("k", i)), 3)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				ok++
-			case errors.Is(err, store.ErrLimitReached):
-				limited++
-			default:
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if ok != 3 || limited != 7 {
-		t.Fatalf("ok=%d limited=%d", ok, limited)
+	// Every call either succeeds or is refused with ErrLimitReached (wins fails the test on any
+	// other error): 3 succeed, so 7 are refused.
+	ok := wins(t, "register", 10, succeeds(func(i int) error { return e.s.PutDeviceKey(ctx(), key("u", fmt.Sprint("k", i)), 3) }), store.ErrLimitReached)
+	if ok != 3 {
+		t.Fatalf("ok=%d limited=%d", ok, 10-ok)
 	}
 }
 
 func TestDeviceKeyDuplicates(t *testing.T) {
 	e := setup(t)
-	if err := e.s.PutDeviceKey(ctx(), key("u", "k1"), 5); err != nil {
-		t.Fatal(err)
-	}
+	e.putKey(t, key("u", "k1"), 5)
 	dupFP := key("u", "k2")
 	dupFP.Fingerprint = "fp-k1"
 	if err := e.s.PutDeviceKey(ctx(), dupFP, 5); !errors.Is(err, store.ErrExists) {
@@ -255,29 +245,21 @@ func TestDeviceKeyDuplicates(t *testing.T) {
 	if err := e.s.PutDeviceKey(ctx(), dupID, 5); !errors.Is(err, store.ErrExists) {
 		t.Fatalf("duplicate ID: %v", err)
 	}
-	if n := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); n != 1 {
+	if n := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); n != 1 {
 		t.Fatalf("count %d after refused puts", n)
 	}
 	// Another user may register the same fingerprint.
 	other := key("v", "k9")
 	other.Fingerprint = "fp-k1"
-	if err := e.s.PutDeviceKey(ctx(), other, 5); err != nil {
-		t.Fatal(err)
-	}
+	e.putKey(t, other, 5)
 }
 
 func TestDeviceKeyIsolation(t *testing.T) {
 	e := setup(t)
-	if err := e.s.PutDeviceKey(ctx(), key("A", "ka"), 5); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.s.PutDeviceKey(ctx(), key("B", "kb"), 5); err != nil {
-		t.Fatal(err)
-	}
+	e.putKey(t, key("A", "ka"), 5)
+	e.putKey(t, key("B", "kb"), 5)
 	// An owner that is a prefix of another must not see its keys.
-	if err := e.s.PutDeviceKey(ctx(), key("AB", "kab"), 5); err != nil {
-		t.Fatal(err)
-	}
+	e.putKey(t, key("AB", "kab"), 5)
 	for owner, want := range map[string]string{"A": "ka", "B": "kb", "AB": "kab"} {
 		list, err := e.s.ListDeviceKeys(ctx(), owner)
 		if err != nil || len(list) != 1 || list[0].ID != want || list[0].Owner != owner {
@@ -300,7 +282,7 @@ func TestDeviceKeyIsolation(t *testing.T) {
 	if err != nil || !got.LastUsedAt.IsZero() {
 		t.Fatalf("A's key changed: %+v %v", got, err)
 	}
-	if n := numAttr(t, e.raw(t, "USER#B", "META"), "deviceKeyCount"); n != 1 {
+	if n := storetest.Num(t, e.Item(t, "USER#B", "META"), "deviceKeyCount"); n != 1 {
 		t.Fatalf("B's count %d", n)
 	}
 }
@@ -308,11 +290,9 @@ func TestDeviceKeyIsolation(t *testing.T) {
 func TestDeviceKeyCredentialIndex(t *testing.T) {
 	e := setup(t)
 	k := key("owner-1", "cred-123")
-	if err := e.s.PutDeviceKey(ctx(), k, 5); err != nil {
-		t.Fatal(err)
-	}
-	out, err := e.db.Query(ctx(), &dynamodb.QueryInput{
-		TableName:              aws.String(e.table),
+	e.putKey(t, k, 5)
+	out, err := e.DB.Query(ctx(), &dynamodb.QueryInput{
+		TableName:              aws.String(e.Name),
 		IndexName:              aws.String(store.CredentialIndex),
 		KeyConditionExpression: aws.String("#c = :c"),
 		ExpressionAttributeNames: map[string]string{
@@ -339,13 +319,13 @@ func TestDeviceKeyCredentialIndex(t *testing.T) {
 	if b, ok := it["publicKey"].(*types.AttributeValueMemberB); !ok || string(b.Value) != "spki-cred-123" {
 		t.Errorf("publicKey = %v", it["publicKey"])
 	}
-	if numAttr(t, it, "createdAt") != day0.Add(10*time.Second).UnixMilli() {
+	if storetest.Num(t, it, "createdAt") != day0.Add(10*time.Second).UnixMilli() {
 		t.Errorf("createdAt = %v", it["createdAt"])
 	}
 	if _, ok := it["lastUsedAt"]; ok {
 		t.Error("lastUsedAt set on a new key")
 	}
-	if _, ok := e.raw(t, "USER#owner-1", "META")["credentialId"]; ok {
+	if _, ok := e.Item(t, "USER#owner-1", "META")["credentialId"]; ok {
 		t.Error("META item is in the credential index")
 	}
 }
@@ -362,7 +342,7 @@ func TestAllowSendLimits(t *testing.T) {
 		return ok
 	}
 	daySK := "86400#" + strconv.FormatInt(day0.Unix(), 10)
-	dayCount := func() int64 { return numAttr(t, e.raw(t, "RATE#h(recipient)", daySK), "n") }
+	dayCount := func() int64 { return storetest.Num(t, e.Item(t, "RATE#h(recipient)", daySK), "n") }
 
 	if !allow() {
 		t.Fatal("first send refused")
@@ -374,7 +354,7 @@ func TestAllowSendLimits(t *testing.T) {
 		t.Fatalf("refused send consumed from the day limit: %d", n)
 	}
 	for i := 2; i <= 5; i++ {
-		e.clk.Advance(time.Minute)
+		e.clk.Add(time.Minute)
 		if !allow() {
 			t.Fatalf("send %d refused", i)
 		}
@@ -382,7 +362,7 @@ func TestAllowSendLimits(t *testing.T) {
 			t.Fatalf("send %d: second in minute allowed", i)
 		}
 	}
-	e.clk.Advance(time.Minute)
+	e.clk.Add(time.Minute)
 	if allow() {
 		t.Fatal("6th send in a day allowed")
 	}
@@ -390,18 +370,18 @@ func TestAllowSendLimits(t *testing.T) {
 		t.Fatalf("day count %d", n)
 	}
 	minStart := windowStartUnix(e.clk.Now(), 60)
-	if it := e.raw(t, "RATE#h(recipient)", "60#"+strconv.FormatInt(minStart, 10)); it != nil {
+	if it := e.Item(t, "RATE#h(recipient)", "60#"+strconv.FormatInt(minStart, 10)); it != nil {
 		t.Fatalf("refused send consumed from the minute limit: %v", it)
 	}
 	// TTLs: window end + window.
-	if ttl := numAttr(t, e.raw(t, "RATE#h(recipient)", daySK), store.TTLAttribute); ttl != day0.Unix()+2*86400 {
+	if ttl := storetest.Num(t, e.Item(t, "RATE#h(recipient)", daySK), store.TTLAttribute); ttl != day0.Unix()+2*86400 {
 		t.Fatalf("day TTL %d", ttl)
 	}
-	firstMin := e.raw(t, "RATE#h(recipient)", "60#"+strconv.FormatInt(day0.Unix(), 10))
-	if ttl := numAttr(t, firstMin, store.TTLAttribute); ttl != day0.Unix()+120 {
+	firstMin := e.Item(t, "RATE#h(recipient)", "60#"+strconv.FormatInt(day0.Unix(), 10))
+	if ttl := storetest.Num(t, firstMin, store.TTLAttribute); ttl != day0.Unix()+120 {
 		t.Fatalf("minute TTL %d", ttl)
 	}
-	e.clk.Advance(24 * time.Hour)
+	e.clk.Add(24 * time.Hour)
 	if !allow() {
 		t.Fatal("send on the next day refused")
 	}
@@ -416,28 +396,12 @@ func windowStartUnix(t time.Time, secs int64) int64 { return t.Unix() - t.Unix()
 func TestAllowSendConcurrent(t *testing.T) {
 	e := setup(t)
 	limits := []store.Limit{{Window: time.Minute, Max: 1}, {Window: 24 * time.Hour, Max: 5}}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	allowed := 0
-	for range 20 {
-		wg.Go(func() {
-			ok, err := e.s.AllowSend(ctx(), "h(r)", limits...)
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				mu.Lock()
-				allowed++
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
+	allowed := wins(t, "send", 20, func(int) (bool, error) { return e.s.AllowSend(ctx(), "h(r)", limits...) })
 	if allowed != 1 {
 		t.Fatalf("%d of 20 concurrent sends allowed", allowed)
 	}
 	daySK := "86400#" + strconv.FormatInt(day0.Unix(), 10)
-	if n := numAttr(t, e.raw(t, "RATE#h(r)", daySK), "n"); n != 1 {
+	if n := storetest.Num(t, e.Item(t, "RATE#h(r)", daySK), "n"); n != 1 {
 		t.Fatalf("day count %d", n)
 	}
 }
@@ -478,19 +442,19 @@ func TestOTP(t *testing.T) {
 		t.Fatalf("missing session: %v", err)
 	}
 	// TTL: ExpiresAt + grace, rounded up to whole seconds.
-	item := e.raw(t, "OTP#sess-1", "GEN#0")
+	item := e.Item(t, "OTP#sess-1", "GEN#0")
 	wantTTL := first.ExpiresAt.Add(store.OTPGrace).Unix() + 1
-	if ttl := numAttr(t, item, store.TTLAttribute); ttl != wantTTL {
+	if ttl := storetest.Num(t, item, store.TTLAttribute); ttl != wantTTL {
 		t.Fatalf("expiresAt %d, want %d", ttl, wantTTL)
 	}
 	// Past its TTL a record is absent and can be replaced.
-	e.clk.t = time.Unix(wantTTL+1, 0)
+	e.clk.Set(time.Unix(wantTTL+1, 0))
 	if _, err := e.s.GetOTP(ctx(), "sess-1", 0); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("expired get: %v", err)
 	}
 	fresh := first
 	fresh.Hash = []byte("hash-3")
-	fresh.ExpiresAt = e.clk.t.Add(5 * time.Minute).UTC()
+	fresh.ExpiresAt = e.clk.Now().Add(5 * time.Minute).UTC()
 	if got, created, err := e.s.CreateOTP(ctx(), fresh); err != nil || !created || !reflect.DeepEqual(got, fresh) {
 		t.Fatalf("replace expired: %+v %v %v", got, created, err)
 	}
@@ -501,18 +465,11 @@ func TestOTP(t *testing.T) {
 func TestDeviceKeyDuplicatesConcurrent(t *testing.T) {
 	e := setup(t)
 	const n = 10
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			k := key("u", fmt.Sprintf("k%d", i))
-			k.Fingerprint = "same"
-			errs[i] = e.s.PutDeviceKey(ctx(), k, 50)
-		}()
-	}
-	wg.Wait()
+	errs := dynalitetest.AtOnce(n, func(i int) error {
+		k := key("u", fmt.Sprintf("k%d", i))
+		k.Fingerprint = "same"
+		return e.s.PutDeviceKey(ctx(), k, 50)
+	})
 	won := ""
 	for i, err := range errs {
 		switch {
@@ -527,13 +484,13 @@ func TestDeviceKeyDuplicatesConcurrent(t *testing.T) {
 	if won == "" {
 		t.Fatal("no registration succeeded")
 	}
-	if c := numAttr(t, e.raw(t, "USER#u", "META"), "deviceKeyCount"); c != 1 {
+	if c := storetest.Num(t, e.Item(t, "USER#u", "META"), "deviceKeyCount"); c != 1 {
 		t.Fatalf("count %d", c)
 	}
 	if err := e.s.DeleteDeviceKey(ctx(), "u", won); err != nil {
 		t.Fatal(err)
 	}
-	if item := e.raw(t, "USER#u", "DEVICEKEYFP#same"); item != nil {
+	if item := e.Item(t, "USER#u", "DEVICEKEYFP#same"); item != nil {
 		t.Fatalf("guard left behind after revoke: %v", item)
 	}
 	again := key("u", "k-new")

@@ -37,9 +37,7 @@ func TestStoredTextIsChecked(t *testing.T) {
 		}
 	}
 	p := passkey(t, "u")
-	if err := e.s.PutPasskey(ctx(), p, 5); err != nil {
-		t.Fatal(err)
-	}
+	e.putPasskey(t, p, 5)
 	if _, err := e.s.RenamePasskey(ctx(), "u", p.CredentialID, "evil\u2028name"); !errors.Is(err, store.ErrInvalidArgument) {
 		t.Errorf("rename: %v", err)
 	}
@@ -47,8 +45,8 @@ func TestStoredTextIsChecked(t *testing.T) {
 		t.Errorf("after refused rename: %+v %v", got, err)
 	}
 	// An item written before the check, with junk transports: read back with the known ones only.
-	_, err := e.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
-		TableName: aws.String(e.table),
+	_, err := e.DB.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String(e.Name),
 		Key: map[string]types.AttributeValue{
 			"pk": &types.AttributeValueMemberS{Value: "USER#u"},
 			"sk": &types.AttributeValueMemberS{Value: "PASSKEY#" + store.EncodeCredentialID(p.CredentialID)},

@@ -15,26 +15,28 @@ import (
 // noDB fails the test if the store reaches DynamoDB.
 type noDB struct{ t *testing.T }
 
-func (d noDB) fail() { d.t.Helper(); d.t.Error("DynamoDB called for invalid input") }
+// refuse fails the test and returns an error: the answer of every noDB method.
+func refuse[O any](d noDB) (O, error) {
+	d.t.Helper()
+	d.t.Error("DynamoDB called for invalid input")
+	var zero O
+	return zero, errors.New("no")
+}
+
 func (d noDB) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	d.fail()
-	return nil, errors.New("no")
+	return refuse[*dynamodb.GetItemOutput](d)
 }
 func (d noDB) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	d.fail()
-	return nil, errors.New("no")
+	return refuse[*dynamodb.PutItemOutput](d)
 }
 func (d noDB) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	d.fail()
-	return nil, errors.New("no")
+	return refuse[*dynamodb.UpdateItemOutput](d)
 }
 func (d noDB) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	d.fail()
-	return nil, errors.New("no")
+	return refuse[*dynamodb.QueryOutput](d)
 }
 func (d noDB) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	d.fail()
-	return nil, errors.New("no")
+	return refuse[*dynamodb.TransactWriteItemsOutput](d)
 }
 
 func TestInvalidArguments(t *testing.T) {

@@ -49,17 +49,9 @@ type Create struct {
 
 // NonceRequest is what a NonceExtra gets for a nonce round.
 type NonceRequest struct {
-	Challenge      authflow.Challenge // Kind is KindNonce; SessionID is set
-	Nonce          string             // the nonce of this round (public and private parameter authflow.PubNonce)
-	UserPoolID     string
-	ClientID       string
-	UserName       string
-	UserAttributes map[string]string
-	ClientMetadata map[string]string
-	// UserNotFound: the extra must answer with the same shape and similar latency.
-	UserNotFound bool
-	// Key derives keyed identifiers (decoys) from the deployment secret. Create sets it.
-	Key *keyed.Key
+	Challenge authflow.Challenge // Kind is KindNonce; SessionID is set
+	Nonce     string             // the nonce of this round (public and private parameter authflow.PubNonce)
+	Caller
 }
 
 // NonceExtra adds method-specific parameters to a nonce round, such as the options a passkey
@@ -72,15 +64,9 @@ type NonceExtra interface {
 // Handle answers one CreateAuthChallenge event.
 func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCreateAuthChallenge) (events.CognitoEventUserPoolsCreateAuthChallenge, error) {
 	round := len(ev.Request.Session) + 1
-	log := logger(c.Log).With("round", round)
-	key, err := fetchKey(ctx, c.Keys, c.Config)
+	key, log, err := deploymentKey(ctx, "create", c.Keys, c.Config, c.Metrics, logger(c.Log).With("round", round), ev.UserPoolID, ev.UserName)
 	if err != nil {
-		log.ErrorContext(ctx, "create: deployment key unavailable", "err", err)
-		count(c.Metrics, metrics.SignInFailed, metrics.Dims{Reason: metrics.ReasonDependency})
-		return ev, ErrUnavailable
-	}
-	if key != nil {
-		log = log.With("user", UserRef(key, ev.UserPoolID, ev.UserName))
+		return ev, err
 	}
 	if ev.Request.ChallengeName != authflow.ChallengeName {
 		log.WarnContext(ctx, "create: unexpected challenge name")
@@ -92,6 +78,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 		log.WarnContext(ctx, "create: no next round", "reason", reason)
 		return ev, ErrUnavailable
 	}
+	who := caller(ev.CognitoEventUserPoolsHeader, ev.Request.UserAttributes, ev.Request.ClientMetadata, ev.Request.UserNotFound, key)
 	public := map[string]string{authflow.PubKind: string(next.Kind), authflow.PubMethods: c.Config.MethodList()}
 	var private map[string]string
 	switch next.Kind {
@@ -116,26 +103,16 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 		public[authflow.PubNonce] = nonce
 		if c.NonceExtras != nil {
 			extra, err := c.NonceExtras.Extra(ctx, NonceRequest{
-				Challenge:      next,
-				Nonce:          nonce,
-				UserPoolID:     ev.UserPoolID,
-				ClientID:       ev.CallerContext.ClientID,
-				UserName:       ev.UserName,
-				UserAttributes: ev.Request.UserAttributes,
-				ClientMetadata: ev.Request.ClientMetadata,
-				UserNotFound:   ev.Request.UserNotFound,
-				Key:            key,
+				Challenge: next,
+				Nonce:     nonce,
+				Caller:    who,
 			})
 			if err != nil {
 				log.ErrorContext(ctx, "create: nonce round extra failed", "err", err)
 				c.dependencyFailed(next)
 				return ev, ErrUnavailable
 			}
-			if err := merge(private, extra.Private); err != nil {
-				log.ErrorContext(ctx, "create: nonce round extra returned a reserved parameter", "err", err)
-				return ev, ErrUnavailable
-			}
-			if err := merge(public, extra.Public); err != nil {
+			if err := mergeIssued(private, public, extra); err != nil {
 				log.ErrorContext(ctx, "create: nonce round extra returned a reserved parameter", "err", err)
 				return ev, ErrUnavailable
 			}
@@ -147,14 +124,8 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			return ev, ErrUnavailable
 		}
 		issued, err := issuer.Issue(ctx, IssueRequest{
-			Challenge:      next,
-			UserPoolID:     ev.UserPoolID,
-			ClientID:       ev.CallerContext.ClientID,
-			UserName:       ev.UserName,
-			UserAttributes: ev.Request.UserAttributes,
-			ClientMetadata: ev.Request.ClientMetadata,
-			UserNotFound:   ev.Request.UserNotFound,
-			Key:            key,
+			Challenge: next,
+			Caller:    who,
 		})
 		if err != nil {
 			log.ErrorContext(ctx, "create: issuing the round failed", "method", string(next.Method), "err", err)
@@ -162,11 +133,7 @@ func (c *Create) Handle(ctx context.Context, ev events.CognitoEventUserPoolsCrea
 			return ev, ErrUnavailable
 		}
 		private = next.Private()
-		if err := merge(private, issued.Private); err != nil {
-			log.ErrorContext(ctx, "create: issuer returned a reserved parameter", "err", err)
-			return ev, ErrUnavailable
-		}
-		if err := merge(public, issued.Public); err != nil {
+		if err := mergeIssued(private, public, issued); err != nil {
 			log.ErrorContext(ctx, "create: issuer returned a reserved parameter", "err", err)
 			return ev, ErrUnavailable
 		}
@@ -210,6 +177,15 @@ func (c *Create) random(n int) (string, error) {
 var reserved = map[string]bool{
 	authflow.PrivKind: true, authflow.PrivSessionID: true, authflow.PrivMethod: true,
 	authflow.PrivGeneration: true, authflow.PrivNonce: true, authflow.PrivRound: true, authflow.PubMethods: true,
+}
+
+// mergeIssued merges what an issuer or a nonce extra returned into the round's private and
+// public parameters (merge), the private ones first.
+func mergeIssued(private, public map[string]string, in Issued) error {
+	if err := merge(private, in.Private); err != nil {
+		return err
+	}
+	return merge(public, in.Public)
 }
 
 // merge adds src to dst, refusing any key the protocol owns or dst already has.

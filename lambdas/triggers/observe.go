@@ -10,15 +10,11 @@ import (
 // MetricCounter counts events as CloudWatch metrics (*metrics.Recorder, whose methods are no-ops
 // on a nil pointer). Names are the metrics constants; dimension values outside the metrics
 // package's allow-lists are recorded as "other".
-type MetricCounter interface {
-	Count(name string, d metrics.Dims)
-}
+type MetricCounter = metrics.Counter
 
 // AuditLog takes security events for the audit trail (*audit.Publisher, nil-safe). Add buffers
 // only; the function's wrapper (audit.Wrap) sends them after the handler returns.
-type AuditLog interface {
-	Add(ev audit.Event)
-}
+type AuditLog = audit.Auditor
 
 // ExpiryChecker is implemented by a Checker whose rounds expire and that can tell from the
 // round's private parameters alone (no I/O) that the round had expired when the answer came.

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -14,96 +12,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/audit"
+	"github.com/passwordless-go/cognito/lambdas/audit/audittest"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
 
-// emfPoint is one metric value of one EMF line: its name, its value, and the line's string
-// members (the dimension values and properties written with it).
-type emfPoint struct {
-	Name  string
-	Value float64
-	Dims  map[string]string
-}
-
-// readEMF parses the EMF lines in b as CloudWatch would read them. A line that is not an EMF
-// document, or a metric without a value, fails the test.
-func readEMF(t *testing.T, b []byte) []emfPoint {
+// wantEMF checks that the EMF lines in b sum (testkit.EMFCounts, namespace "test-ns") to want
+// (testkit.WantCounts); nil: no metric at all.
+func wantEMF(t *testing.T, b []byte, want map[string]float64) {
 	t.Helper()
-	var out []emfPoint
-	for line := range strings.Lines(string(b)) {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var doc map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(line), &doc); err != nil {
-			t.Fatalf("metric line is not JSON: %v\n%s", err, line)
-		}
-		var meta struct {
-			Timestamp         int64
-			CloudWatchMetrics []struct {
-				Namespace  string
-				Dimensions [][]string
-				Metrics    []struct{ Name, Unit string }
-			}
-		}
-		if err := json.Unmarshal(doc["_aws"], &meta); err != nil || meta.Timestamp == 0 || len(meta.CloudWatchMetrics) == 0 {
-			t.Fatalf("not an EMF document (%v): %s", err, line)
-		}
-		dims := map[string]string{}
-		for k, v := range doc {
-			var s string
-			if k != "_aws" && json.Unmarshal(v, &s) == nil {
-				dims[k] = s
-			}
-		}
-		for _, d := range meta.CloudWatchMetrics {
-			if d.Namespace != "test-ns" {
-				t.Fatalf("namespace %q: %s", d.Namespace, line)
-			}
-			for _, set := range d.Dimensions {
-				for _, k := range set {
-					if _, ok := dims[k]; !ok {
-						t.Fatalf("dimension %s has no value: %s", k, line)
-					}
-				}
-			}
-			for _, m := range d.Metrics {
-				var v float64
-				if err := json.Unmarshal(doc[m.Name], &v); err != nil {
-					t.Fatalf("metric %s has no numeric value (%v): %s", m.Name, err, line)
-				}
-				out = append(out, emfPoint{Name: m.Name, Value: v, Dims: dims})
-			}
-		}
-	}
-	return out
-}
-
-// summary sums the points by name and dimensions: "SignInFailed{Method=email_otp,Reason=locked}".
-func summary(points []emfPoint) map[string]float64 {
-	out := map[string]float64{}
-	for _, p := range points {
-		keys := slices.Sorted(maps.Keys(p.Dims))
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + "=" + p.Dims[k]
-		}
-		out[p.Name+"{"+strings.Join(parts, ",")+"}"] += p.Value
-	}
-	return out
-}
-
-func fmtSummary(m map[string]float64) string {
-	keys := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%g", k, m[k])
-	}
-	return "[" + strings.Join(parts, " ") + "]"
+	testkit.WantCounts(t, "", testkit.EMFCounts(t, b, "test-ns"), want)
 }
 
 // fakeAudit is an AuditLog recording its events.
@@ -360,14 +281,7 @@ func TestVerifyMetricsAndAudit(t *testing.T) {
 			var buf bytes.Buffer
 			a := &fakeAudit{}
 			runVerifyScenario(t, sc, &buf, a)
-			got := summary(readEMF(t, buf.Bytes()))
-			want := sc.metrics
-			if want == nil {
-				want = map[string]float64{}
-			}
-			if !maps.Equal(got, want) {
-				t.Errorf("metrics %s, want %s", fmtSummary(got), fmtSummary(want))
-			}
+			wantEMF(t, buf.Bytes(), sc.metrics)
 			if evs := a.events(); !slices.Equal(evs, sc.audit) {
 				t.Errorf("audit events %+v, want %+v", evs, sc.audit)
 			}
@@ -468,14 +382,7 @@ func TestCreateMetrics(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			runCreateScenario(t, sc, &buf)
-			got := summary(readEMF(t, buf.Bytes()))
-			want := sc.metrics
-			if want == nil {
-				want = map[string]float64{}
-			}
-			if !maps.Equal(got, want) {
-				t.Errorf("metrics %s, want %s", fmtSummary(got), fmtSummary(want))
-			}
+			wantEMF(t, buf.Bytes(), sc.metrics)
 		})
 	}
 	// Metrics off: nil interface and nil Recorder.
@@ -490,26 +397,13 @@ func TestCreateMetrics(t *testing.T) {
 	}
 }
 
-// putterFunc collects what a real audit.Publisher sends.
-type putterFunc struct {
-	mu      sync.Mutex
-	entries []awsapi.EventEntry
-}
-
-func (p *putterFunc) PutEvents(_ context.Context, entries []awsapi.EventEntry) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.entries = append(p.entries, entries...)
-	return 0, nil
-}
-
 // TestNoSecretsInMetricsOrAudit runs every Create and Verify scenario with a real Recorder and a
 // real audit Publisher and fails if any EMF line, audit event or EventBridge entry carries an
 // email address, phone number, code, nonce, key ID, user name, session ID, salt, link secret,
 // answer or the deployment secret.
 func TestNoSecretsInMetricsOrAudit(t *testing.T) {
 	var buf bytes.Buffer
-	put := &putterFunc{}
+	put := &audittest.Bus{}
 	env := map[string]string{audit.EnvEventBus: "security-events"}
 	var auditLog bytes.Buffer
 	pub, err := audit.FromEnv(func(k string) string { return env[k] }, put, slog.New(slog.NewJSONHandler(&auditLog, nil)), nil, "verify")
@@ -540,10 +434,10 @@ func TestNoSecretsInMetricsOrAudit(t *testing.T) {
 		}
 		texts = append(texts, string(b))
 	}
-	if len(put.entries) < 10 {
-		t.Errorf("only %d audit entries reached the putter", len(put.entries))
+	if len(put.Entries()) < 10 {
+		t.Errorf("only %d audit entries reached the putter", len(put.Entries()))
 	}
-	for _, e := range put.entries {
+	for _, e := range put.Entries() {
 		texts = append(texts, e.Source+" "+e.DetailType+" "+e.Detail+" "+e.EventBusName)
 	}
 	for line := range strings.Lines(auditLog.String()) {

@@ -38,23 +38,40 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
+	"github.com/passwordless-go/cognito/lambdas/metrics"
 )
 
-// IssueRequest is what a CodeIssuer gets to create a CODE or LINK round.
-type IssueRequest struct {
-	Challenge      authflow.Challenge // Kind is KindCode or KindLink; Method, Generation and SessionID are set
+// Caller is what every request to a round's plug-in (IssueRequest, CheckRequest, NonceRequest)
+// carries from the Cognito event, and the deployment key.
+type Caller struct {
 	UserPoolID     string
 	ClientID       string
 	UserName       string
 	UserAttributes map[string]string
 	ClientMetadata map[string]string
-	// UserNotFound: the issuer must answer with the same shape and similar latency and send nothing.
+	// UserNotFound: the user does not exist. An issuer or nonce extra must answer with the same
+	// shape and similar latency (an issuer sends nothing); a checker must do comparable work and
+	// return false.
 	UserNotFound bool
-	// Key derives keyed identifiers (send-limit keys, placeholders for unknown users, log
-	// references) from the deployment secret. Create sets it on every request.
+	// Key derives keyed identifiers (send-limit keys, placeholders and decoys for unknown users,
+	// log references) from the deployment secret. Create and Verify set it on every request.
 	Key *keyed.Key
+}
+
+// caller returns the Caller of an event: its header, the request's user attributes, client
+// metadata and userNotFound flag, and the deployment key.
+func caller(h events.CognitoEventUserPoolsHeader, attrs, meta map[string]string, notFound bool, key *keyed.Key) Caller {
+	return Caller{UserPoolID: h.UserPoolID, ClientID: h.CallerContext.ClientID, UserName: h.UserName,
+		UserAttributes: attrs, ClientMetadata: meta, UserNotFound: notFound, Key: key}
+}
+
+// IssueRequest is what a CodeIssuer gets to create a CODE or LINK round.
+type IssueRequest struct {
+	Challenge authflow.Challenge // Kind is KindCode or KindLink; Method, Generation and SessionID are set
+	Caller
 }
 
 // Issued is what a CodeIssuer adds to the challenge parameters. It must not overwrite the keys of
@@ -72,19 +89,11 @@ type CodeIssuer interface {
 
 // CheckRequest is what a Checker gets to check one answer.
 type CheckRequest struct {
-	Challenge      authflow.Challenge // the round answered, as Create described it
-	Method         authflow.Method    // the method the answer is for
-	Private        map[string]string  // all private challenge parameters of the round
-	Answer         string
-	UserPoolID     string
-	ClientID       string
-	UserName       string
-	UserAttributes map[string]string
-	ClientMetadata map[string]string
-	// UserNotFound: the checker must do comparable work and return false.
-	UserNotFound bool
-	// Key derives keyed identifiers from the deployment secret. Verify sets it on every request.
-	Key *keyed.Key
+	Challenge authflow.Challenge // the round answered, as Create described it
+	Method    authflow.Method    // the method the answer is for
+	Private   map[string]string  // all private challenge parameters of the round
+	Answer    string
+	Caller
 }
 
 // SuccessHook is told about every answer Verify accepts, after the check and before tokens are
@@ -160,6 +169,24 @@ func fetchKey(ctx context.Context, src keyed.Source, cfg authflow.Config) (*keye
 		err = errors.New("the key source returned no key")
 	}
 	return k, err
+}
+
+// deploymentKey is the first step of Create and Verify (fn names which): the deployment key
+// (fetchKey) and log with the keyed reference of user in pool added. When the key is unavailable
+// it logs that, counts SignInFailed{Reason: dependency} (without a method: the round is not read
+// yet) and returns ErrUnavailable.
+func deploymentKey(ctx context.Context, fn string, src keyed.Source, cfg authflow.Config, m MetricCounter, log *slog.Logger,
+	pool, user string) (*keyed.Key, *slog.Logger, error) {
+	key, err := fetchKey(ctx, src, cfg)
+	if err != nil {
+		log.ErrorContext(ctx, fn+": deployment key unavailable", "err", err)
+		count(m, metrics.SignInFailed, metrics.Dims{Reason: metrics.ReasonDependency})
+		return nil, log, ErrUnavailable
+	}
+	if key != nil {
+		log = log.With("user", UserRef(key, pool, user))
+	}
+	return key, log, nil
 }
 
 func logger(l *slog.Logger) *slog.Logger {

@@ -52,17 +52,11 @@ type Verify struct {
 // Handle answers one VerifyAuthChallengeResponse event. The answer itself is never logged.
 func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVerifyAuthChallenge) (events.CognitoEventUserPoolsVerifyAuthChallenge, error) {
 	ev.Response.AnswerCorrect = false
-	log := logger(v.Log)
-	key, err := fetchKey(ctx, v.Keys, v.Config)
+	// A missing key is not audited: without it there is no user reference, and the name itself
+	// never goes in an event.
+	key, log, err := deploymentKey(ctx, "verify", v.Keys, v.Config, v.Metrics, logger(v.Log), ev.UserPoolID, ev.UserName)
 	if err != nil {
-		log.ErrorContext(ctx, "verify: deployment key unavailable", "err", err)
-		// Counted without a method (the round is not read yet) and not audited: without the
-		// key there is no user reference, and the name itself never goes in an event.
-		count(v.Metrics, metrics.SignInFailed, metrics.Dims{Reason: metrics.ReasonDependency})
-		return ev, ErrUnavailable
-	}
-	if key != nil {
-		log = log.With("user", UserRef(key, ev.UserPoolID, ev.UserName))
+		return ev, err
 	}
 	private := ev.Request.PrivateChallengeParameters
 	ch, err := authflow.ChallengeFromPrivate(private)
@@ -90,16 +84,10 @@ func (v *Verify) Handle(ctx context.Context, ev events.CognitoEventUserPoolsVeri
 	account := Account(ev.UserPoolID, ev.UserName, ev.Request.UserAttributes)
 	out := outcome{v: v, key: key, poolID: ev.UserPoolID, userName: ev.UserName, method: method}
 	req := CheckRequest{
-		Challenge:      ch,
-		Method:         method,
-		Private:        private,
-		UserPoolID:     ev.UserPoolID,
-		ClientID:       ev.CallerContext.ClientID,
-		UserName:       ev.UserName,
-		UserAttributes: ev.Request.UserAttributes,
-		ClientMetadata: ev.Request.ClientMetadata,
-		UserNotFound:   ev.Request.UserNotFound,
-		Key:            key,
+		Challenge: ch,
+		Method:    method,
+		Private:   private,
+		Caller:    caller(ev.CognitoEventUserPoolsHeader, ev.Request.UserAttributes, ev.Request.ClientMetadata, ev.Request.UserNotFound, key),
 	}
 
 	// A guessable answer is checked only in a slot reserved first: concurrent answers in other

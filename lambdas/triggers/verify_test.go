@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 )
@@ -532,7 +533,7 @@ func (h rendezvousHook) Succeeded(context.Context, triggers.CheckRequest) error 
 // round trip in all, not one each (the budget under 1 s of DynamoDB latency).
 func TestVerifyReleaseAndHooksConcurrent(t *testing.T) {
 	r := &rendezvousCounter{release: make(chan struct{}), hook: make(chan struct{})}
-	var buf syncBuffer
+	var buf testkit.Buffer
 	v := &triggers.Verify{Keys: testKeys, Config: allCfg, Failures: r, OnSuccess: []triggers.SuccessHook{rendezvousHook{r}},
 		Checkers: map[authflow.Method]triggers.Checker{authflow.EmailOTP: &fakeChecker{ok: true}},
 		Log:      slog.New(slog.NewJSONHandler(&buf, nil))}

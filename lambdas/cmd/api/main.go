@@ -11,7 +11,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/api"
 	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/awsapi"
-	"github.com/passwordless-go/cognito/lambdas/awsconfig"
+	"github.com/passwordless-go/cognito/lambdas/cmd/internal/wiring"
 	"github.com/passwordless-go/cognito/lambdas/contact"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/logging"
@@ -38,17 +38,7 @@ func main() {
 	// DependencyErrors). Routes that change something check the caller's access token with
 	// Cognito GetUser (revoked tokens still pass API Gateway's authorizer). Building the clients
 	// makes no network call.
-	awsCfg, err := awsconfig.New(nil)
-	if err != nil {
-		log.Fatalf("api: %v", err)
-	}
-	if rec != nil {
-		awsCfg.HTTPClient = rec.Transport(awsCfg.HTTPClient)
-	}
-	cognito, err := awsapi.New(awsCfg)
-	if err != nil {
-		log.Fatalf("api: %v", err)
-	}
+	awsCfg, cognito := wiring.AWS("api", rec)
 	// The audit trail (AUDIT_EVENT_BUS; nil when off): events go to EventBridge when each
 	// invocation ends, within AUDIT_TIMEOUT.
 	pub, err := audit.FromEnv(nil, cognito, logger, rec, "api")

@@ -10,11 +10,7 @@ import (
 // its GetUser call (the revoked-token check of every mutating route), signed with the SDK core
 // DynamoDB links anyway.
 func TestNoSDKServiceClients(t *testing.T) {
-	deptest.Check(t, []string{
-		"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider",
-		"github.com/aws/aws-sdk-go-v2/service/sesv2",
-		"github.com/aws/aws-sdk-go-v2/service/sns",
-	}, []string{
+	deptest.Check(t, deptest.SDKServiceClients(), []string{
 		"github.com/passwordless-go/cognito/lambdas/awsapi",
 		"github.com/passwordless-go/cognito/lambdas/usertext",
 	})

@@ -7,12 +7,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
-	"github.com/passwordless-go/cognito/lambdas/awsconfig"
+	"github.com/passwordless-go/cognito/lambdas/cmd/internal/wiring"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
-	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
-	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeyconf"
 	"github.com/passwordless-go/cognito/lambdas/passkey/passkeynonce"
@@ -21,16 +18,9 @@ import (
 )
 
 func main() {
-	cfg, err := authflow.ConfigFromEnv(nil)
-	if err != nil {
-		log.Fatalf("create: %v", err)
-	}
-	logger := logging.New(nil, nil)
 	// METRICS_NAMESPACE unset: rec is nil and every metric is a no-op.
-	rec, err := metrics.FromEnv(nil, nil)
-	if err != nil {
-		log.Fatalf("create: %v", err)
-	}
+	cfg, logger, rec := wiring.Trigger("create")
+	var err error
 	h := &triggers.Create{Config: cfg, Log: logger, Issuers: map[authflow.Method]triggers.CodeIssuer{}}
 	if rec != nil {
 		h.Metrics = rec
@@ -42,19 +32,8 @@ func main() {
 		lambda.Start(handler)
 		return
 	}
-	// One aws.Config for every client, its HTTP client timed per call (DependencyLatency,
-	// DependencyErrors) when metrics are on.
-	aws, err := awsconfig.New(nil)
-	if err != nil {
-		log.Fatalf("create: %v", err)
-	}
-	if rec != nil {
-		aws.HTTPClient = rec.Transport(aws.HTTPClient)
-	}
-	api, err := awsapi.New(aws)
-	if err != nil {
-		log.Fatalf("create: %v", err)
-	}
+	// One aws.Config for every client, its HTTP client timed per call when metrics are on.
+	aws, api := wiring.AWS("create", rec)
 	// The deployment key is read on the first request, not here: init makes no network call.
 	if h.Keys, err = keyed.FromEnv(nil, api); err != nil {
 		log.Fatalf("create: %v", err)

@@ -20,11 +20,7 @@ func TestNoWebAuthn(t *testing.T) {
 // package awsapi makes its one call to each, signed with the SDK core DynamoDB links anyway,
 // for about 1.6 MB less binary.
 func TestNoSDKServiceClients(t *testing.T) {
-	deptest.Check(t, []string{
-		"github.com/aws/aws-sdk-go-v2/service/sesv2",
-		"github.com/aws/aws-sdk-go-v2/service/sns",
-		"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider",
-	}, []string{"github.com/passwordless-go/cognito/lambdas/awsapi"})
+	deptest.Check(t, deptest.SDKServiceClients(), []string{"github.com/passwordless-go/cognito/lambdas/awsapi"})
 }
 
 // TestLinksMetrics: create counts sign-ins and sends (package metrics, standard library only) and

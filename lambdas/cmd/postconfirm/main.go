@@ -7,8 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
-	"github.com/passwordless-go/cognito/lambdas/awsconfig"
+	"github.com/passwordless-go/cognito/lambdas/cmd/internal/wiring"
 	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/postconfirm"
@@ -23,17 +22,7 @@ func main() {
 	if err != nil {
 		logger.Error("postconfirm: metrics off", "err", err)
 	}
-	aws, err := awsconfig.New(nil)
-	if err != nil {
-		log.Fatalf("postconfirm: %v", err)
-	}
-	if rec != nil {
-		aws.HTTPClient = rec.Transport(aws.HTTPClient)
-	}
-	api, err := awsapi.New(aws)
-	if err != nil {
-		log.Fatalf("postconfirm: %v", err)
-	}
+	_, api := wiring.AWS("postconfirm", rec)
 	h, err := postconfirm.New(api, logger)
 	if err != nil {
 		log.Fatalf("postconfirm: %v", err)

@@ -7,14 +7,11 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
-	"github.com/passwordless-go/cognito/lambdas/awsconfig"
+	"github.com/passwordless-go/cognito/lambdas/cmd/internal/wiring"
 	"github.com/passwordless-go/cognito/lambdas/keyauth"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
-	"github.com/passwordless-go/cognito/lambdas/logging"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
-	"github.com/passwordless-go/cognito/lambdas/metrics"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/otp"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
@@ -24,16 +21,9 @@ import (
 )
 
 func main() {
-	cfg, err := authflow.ConfigFromEnv(nil)
-	if err != nil {
-		log.Fatalf("verify: %v", err)
-	}
-	logger := logging.New(nil, nil)
 	// METRICS_NAMESPACE unset: rec is nil and every metric is a no-op.
-	rec, err := metrics.FromEnv(nil, nil)
-	if err != nil {
-		log.Fatalf("verify: %v", err)
-	}
+	cfg, logger, rec := wiring.Trigger("verify")
+	var err error
 	h := &triggers.Verify{Config: cfg, Log: logger, Checkers: map[authflow.Method]triggers.Checker{}}
 	if rec != nil {
 		h.Metrics = rec
@@ -43,19 +33,8 @@ func main() {
 		lambda.Start(audit.Wrap(h.Handle, nil, rec))
 		return
 	}
-	// One aws.Config for every client, its HTTP client timed per call (DependencyLatency,
-	// DependencyErrors) when metrics are on.
-	aws, err := awsconfig.New(nil)
-	if err != nil {
-		log.Fatalf("verify: %v", err)
-	}
-	if rec != nil {
-		aws.HTTPClient = rec.Transport(aws.HTTPClient)
-	}
-	api, err := awsapi.New(aws)
-	if err != nil {
-		log.Fatalf("verify: %v", err)
-	}
+	// One aws.Config for every client, its HTTP client timed per call when metrics are on.
+	aws, api := wiring.AWS("verify", rec)
 	// AUDIT_EVENT_BUS unset: pub is nil and nothing is published.
 	pub, err := audit.FromEnv(nil, api, logger, rec, "verify")
 	if err != nil {

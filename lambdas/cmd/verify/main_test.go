@@ -10,11 +10,7 @@ import (
 // package awsapi makes its one Cognito call, signed with the SDK core DynamoDB links anyway,
 // for about 1 MB less binary.
 func TestNoSDKServiceClients(t *testing.T) {
-	deptest.Check(t, []string{
-		"github.com/aws/aws-sdk-go-v2/service/sesv2",
-		"github.com/aws/aws-sdk-go-v2/service/sns",
-		"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider",
-	}, []string{"github.com/passwordless-go/cognito/lambdas/awsapi"})
+	deptest.Check(t, deptest.SDKServiceClients(), []string{"github.com/passwordless-go/cognito/lambdas/awsapi"})
 }
 
 // TestLinksMetricsAndAudit: verify counts outcomes (package metrics) and publishes audit events

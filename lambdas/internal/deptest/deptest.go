@@ -36,3 +36,14 @@ func Check(t *testing.T, forbidden, required []string) {
 		}
 	}
 }
+
+// SDKServiceClients returns, as a new slice, the AWS SDK service clients a Lambda command must not
+// link when it reaches SES v2, SNS or Cognito through package awsapi instead (one signed call
+// each, with the SDK core DynamoDB links anyway): sesv2, sns and cognitoidentityprovider.
+func SDKServiceClients() []string {
+	return []string{
+		"github.com/aws/aws-sdk-go-v2/service/sesv2",
+		"github.com/aws/aws-sdk-go-v2/service/sns",
+		"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider",
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,6 +126,12 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	// oneOf reports a value v of setting what that is none of allowed (at least two).
+	oneOf := func(what, v string, allowed ...string) {
+		if !slices.Contains(allowed, v) {
+			bad("%s %q is not %s or %s", what, v, strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1])
+		}
+	}
 	if c.RPID == "" {
 		bad("relying party ID is empty")
 	} else if err := validRPID(c.RPID); err != nil {
@@ -150,21 +157,9 @@ func (c Config) Validate() error {
 	if web == 0 {
 		bad("at least one web origin (https://...) is required")
 	}
-	switch c.UserVerification {
-	case "required", "preferred", "discouraged":
-	default:
-		bad("user verification %q is not required, preferred or discouraged", c.UserVerification)
-	}
-	switch c.ResidentKey {
-	case "required", "preferred", "discouraged":
-	default:
-		bad("resident key %q is not required, preferred or discouraged", c.ResidentKey)
-	}
-	switch c.Attestation {
-	case "none", "indirect", "direct":
-	default:
-		bad("attestation %q is not none, indirect or direct", c.Attestation)
-	}
+	oneOf("user verification", c.UserVerification, "required", "preferred", "discouraged")
+	oneOf("resident key", c.ResidentKey, "required", "preferred", "discouraged")
+	oneOf("attestation", c.Attestation, "none", "indirect", "direct")
 	switch c.Attachment {
 	case "", "platform", "cross-platform":
 	default:
@@ -176,11 +171,7 @@ func (c Config) Validate() error {
 	if c.MaxPerUser < 1 || c.MaxPerUser > MaxMaxPerUser {
 		bad("max passkeys per user %d is not from 1 to %d", c.MaxPerUser, MaxMaxPerUser)
 	}
-	switch c.AllowCredentials {
-	case AllowCredentialsNone, AllowCredentialsList:
-	default:
-		bad("allow credentials %q is not %s or %s", c.AllowCredentials, AllowCredentialsNone, AllowCredentialsList)
-	}
+	oneOf("allow credentials", c.AllowCredentials, AllowCredentialsNone, AllowCredentialsList)
 	if len(errs) > 0 {
 		return fmt.Errorf("passkey: bad configuration: %w", errors.Join(errs...))
 	}

@@ -70,14 +70,16 @@ func nonceReq(user, sub, nonce string, notFound bool) triggers.NonceRequest {
 		attrs["sub"] = sub
 	}
 	return triggers.NonceRequest{
-		Challenge:      authflow.Challenge{Kind: authflow.KindNonce, SessionID: "c2Vzc2lvbmlkc2Vzc2lvbg", Reason: authflow.ReasonStart},
-		Nonce:          nonce,
-		UserPoolID:     testPool,
-		ClientID:       "1example23456789abcdefghij",
-		UserName:       user,
-		UserAttributes: attrs,
-		UserNotFound:   notFound,
-		Key:            testKey,
+		Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: "c2Vzc2lvbmlkc2Vzc2lvbg", Reason: authflow.ReasonStart},
+		Nonce:     nonce,
+		Caller: triggers.Caller{
+			UserPoolID:     testPool,
+			ClientID:       "1example23456789abcdefghij",
+			UserName:       user,
+			UserAttributes: attrs,
+			UserNotFound:   notFound,
+			Key:            testKey,
+		},
 	}
 }
 

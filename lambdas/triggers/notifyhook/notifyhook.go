@@ -18,7 +18,6 @@ import (
 
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/keyauth"
-	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/store"
@@ -27,11 +26,7 @@ import (
 
 // Notifier sends a notification (*notify.Sender). It never fails and returns within a bounded
 // time.
-type Notifier interface {
-	Notify(ctx context.Context, k *keyed.Key, ev notify.Event)
-}
-
-var _ Notifier = (*notify.Sender)(nil)
+type Notifier = notify.Notifier
 
 // Window names the lock window containing a time (*lockout.Counter).
 type Window interface {
@@ -89,14 +84,7 @@ func (l *Locked) Locked(ctx context.Context, req triggers.CheckRequest) {
 	}
 	l.done[mark] = true
 	l.mu.Unlock()
-	l.n.Notify(ctx, req.Key, notify.Event{
-		Kind:       notify.AccountLocked,
-		UserPoolID: req.UserPoolID,
-		UserName:   req.UserName,
-		Attributes: req.UserAttributes,
-		Detail:     map[string]string{notify.DetailMethod: string(req.Method)},
-		ID:         "window:" + strconv.FormatInt(start, 10),
-	})
+	l.n.Notify(ctx, req.Key, event(notify.AccountLocked, req, "window:"+strconv.FormatInt(start, 10)))
 }
 
 // SeenStore records the methods a user signed in with (*store.Store).
@@ -158,13 +146,18 @@ func (h *NewMethod) Succeeded(ctx context.Context, req triggers.CheckRequest) er
 	if !added || !returning {
 		return nil
 	}
-	h.n.Notify(ctx, req.Key, notify.Event{
-		Kind:       notify.NewMethodSignIn,
+	h.n.Notify(ctx, req.Key, event(notify.NewMethodSignIn, req, req.Challenge.SessionID))
+	return nil
+}
+
+// event is the notification of kind k about req's user and method, with the event ID id.
+func event(k notify.Kind, req triggers.CheckRequest, id string) notify.Event {
+	return notify.Event{
+		Kind:       k,
 		UserPoolID: req.UserPoolID,
 		UserName:   req.UserName,
 		Attributes: req.UserAttributes,
 		Detail:     map[string]string{notify.DetailMethod: string(req.Method)},
-		ID:         req.Challenge.SessionID,
-	})
-	return nil
+		ID:         id,
+	}
 }

@@ -3,20 +3,21 @@ package notifyhook_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
-	"github.com/passwordless-go/cognito/lambdas/awsapi"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/lambdas/internal/testkit"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
 	"github.com/passwordless-go/cognito/lambdas/lockout"
 	"github.com/passwordless-go/cognito/lambdas/notify"
+	"github.com/passwordless-go/cognito/lambdas/notify/notifytest"
 	"github.com/passwordless-go/cognito/lambdas/store"
+	"github.com/passwordless-go/cognito/lambdas/storetest"
 	"github.com/passwordless-go/cognito/lambdas/triggers"
 	"github.com/passwordless-go/cognito/lambdas/triggers/notifyhook"
 )
@@ -36,69 +37,51 @@ func attrs() map[string]string {
 	return map[string]string{"sub": alice, "email": "alice@example.com", "email_verified": "true"}
 }
 
-// recorder is a Notifier that keeps the events.
-type recorder struct {
-	mu     sync.Mutex
-	events []notify.Event
-	keys   []*keyed.Key
-}
-
-func (r *recorder) Notify(_ context.Context, k *keyed.Key, ev notify.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-	r.keys = append(r.keys, k)
-}
-
-func (r *recorder) n() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.events)
-}
-
 type fixedWindow struct{ d time.Duration }
 
 func (w fixedWindow) WindowStart(t time.Time) time.Time { return t.Truncate(w.d) }
 
-type clock struct{ ns atomic.Int64 }
-
-func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
-func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
-
 var t0 = time.Unix(1_800_000_000, 0).Truncate(24 * time.Hour).Add(time.Hour)
 
 func req(m authflow.Method) triggers.CheckRequest {
-	return triggers.CheckRequest{Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: sid}, Method: m,
-		UserPoolID: poolID, UserName: alice, UserAttributes: attrs(), Key: testKey}
+	return triggers.CheckRequest{
+		Challenge: authflow.Challenge{Kind: authflow.KindNonce, SessionID: sid},
+		Method:    m,
+		Caller: triggers.Caller{
+			UserPoolID:     poolID,
+			UserName:       alice,
+			UserAttributes: attrs(),
+			Key:            testKey,
+		},
+	}
 }
 
 // TestLockedOncePerWindow: a burst of refused answers in one window notifies once; the next
 // window again; unknown users and requests without a key never.
 func TestLockedOncePerWindow(t *testing.T) {
-	rec, clk := &recorder{}, &clock{}
-	clk.ns.Store(t0.UnixNano())
+	rec, clk := &notifytest.Recorder{}, storetest.NewClock(t0)
 	h, err := notifyhook.NewLocked(rec, fixedWindow{15 * time.Minute}, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dynalitetest.AtOnce(20, func(int) int { h.Locked(context.Background(), req(authflow.EmailOTP)); return 0 })
-	if rec.n() != 1 {
-		t.Fatalf("20 refusals in one window: %d notifications, want 1", rec.n())
+	if rec.Len() != 1 {
+		t.Fatalf("20 refusals in one window: %d notifications, want 1", rec.Len())
 	}
-	ev := rec.events[0]
+	ev := rec.Events()[0]
 	if ev.Kind != notify.AccountLocked || ev.UserPoolID != poolID || ev.UserName != alice || ev.Attributes["email"] != "alice@example.com" ||
-		ev.Detail[notify.DetailMethod] != "email_otp" || ev.ID != "window:"+itoa(t0.Unix()) || rec.keys[0] != testKey {
+		ev.Detail[notify.DetailMethod] != "email_otp" || ev.ID != "window:"+itoa(t0.Unix()) || rec.Keys()[0] != testKey {
 		t.Errorf("event %+v", ev)
 	}
 	clk.Add(14 * time.Minute)
 	h.Locked(context.Background(), req(authflow.MagicLink))
-	if rec.n() != 1 {
+	if rec.Len() != 1 {
 		t.Fatalf("a refusal later in the window notified again")
 	}
 	clk.Add(time.Minute)
 	h.Locked(context.Background(), req(authflow.MagicLink))
-	if rec.n() != 2 || rec.events[1].ID != "window:"+itoa(t0.Add(15*time.Minute).Unix()) {
-		t.Fatalf("next window: %d notifications, last %+v", rec.n(), rec.events[len(rec.events)-1])
+	if rec.Len() != 2 || rec.Events()[1].ID != "window:"+itoa(t0.Add(15*time.Minute).Unix()) {
+		t.Fatalf("next window: %d notifications, last %+v", rec.Len(), rec.Events()[rec.Len()-1])
 	}
 	unknown := req(authflow.EmailOTP)
 	unknown.UserNotFound = true
@@ -107,7 +90,7 @@ func TestLockedOncePerWindow(t *testing.T) {
 	clk.Add(time.Hour)
 	h.Locked(context.Background(), unknown)
 	h.Locked(context.Background(), noKey)
-	if rec.n() != 2 {
+	if rec.Len() != 2 {
 		t.Fatalf("unknown user or no key notified")
 	}
 	if _, err := notifyhook.NewLocked(nil, fixedWindow{}, nil); err == nil {
@@ -117,40 +100,18 @@ func TestLockedOncePerWindow(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// mailbox is an SES stand-in for a real notify.Sender.
-type mailbox struct {
-	mu   sync.Mutex
-	sent []*awsapi.SendEmailInput
-}
-
-func (m *mailbox) SendEmail(_ context.Context, in *awsapi.SendEmailInput) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.sent = append(m.sent, in)
-	return nil
-}
-
-func (m *mailbox) Publish(context.Context, *awsapi.PublishInput) error {
-	return errors.New("no SMS in this test")
-}
-
-func (m *mailbox) n() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.sent)
-}
-
-func dynaliteStore(t *testing.T, clk *clock) *store.Store {
+func dynaliteStore(t *testing.T, clk *storetest.Clock) *store.Store {
 	t.Helper()
-	srv := dynalitetest.Shared(t)
-	db := srv.Client()
-	return store.New(db, dynalitetest.NewTable(t, db, store.TableDefinition("notifyhook")), store.WithClock(clk.Now))
+	return storetest.New(t, "notifyhook", store.WithClock(clk.Now)).Store
 }
 
-func sender(t *testing.T, st *store.Store, mail *mailbox, kinds string) *notify.Sender {
+// sender is a real notify.Sender for kinds, mailing through mail, with locales as
+// NOTIFY_LOCALES_JSON ("": none).
+func sender(t *testing.T, st *store.Store, mail *testkit.Mailbox, kinds, locales string) *notify.Sender {
 	t.Helper()
 	cfg, err := notify.ConfigFromEnv(func(k string) string {
-		return map[string]string{notify.EnvEvents: kinds, notify.EnvEmailFrom: "no-reply@example.com", notify.EnvTimeout: "4s"}[k]
+		return map[string]string{notify.EnvEvents: kinds, notify.EnvEmailFrom: "no-reply@example.com", notify.EnvTimeout: "4s",
+			notify.EnvLocalesJSON: locales}[k]
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -165,39 +126,18 @@ func sender(t *testing.T, st *store.Store, mail *mailbox, kinds string) *notify.
 // TestLockedThroughVerify: wrong codes lock the account (real lockout on dynalite); the refusals
 // that follow, in two function instances at once, send one email to the owner.
 func TestLockedThroughVerify(t *testing.T) {
-	clk := &clock{}
-	clk.ns.Store(t0.UnixNano())
+	clk := storetest.NewClock(t0)
 	st := dynaliteStore(t, clk)
-	mail := &mailbox{}
-	s := sender(t, st, mail, "account_locked")
-	counter, err := lockout.New(st, lockout.Config{Limit: 3, Window: 15 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	instance := func() *triggers.Verify {
-		h, err := notifyhook.NewLocked(s, counter, clk.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &triggers.Verify{Config: authflow.Config{Methods: []authflow.Method{authflow.EmailOTP}, MaxAttempts: 3}, Keys: keyed.Static{K: testKey},
-			Failures: counter, Checkers: map[authflow.Method]triggers.Checker{authflow.EmailOTP: wrong{}}, OnLocked: []triggers.LockHook{h}}
-	}
-	a, b := instance(), instance()
-	answer := func(v *triggers.Verify, i int) {
-		p := map[string]string{authflow.PrivKind: "CODE", authflow.PrivSessionID: sid[:20] + string(rune('A'+i/26)) + string(rune('A'+i%26)),
-			authflow.PrivMethod: "email_otp", authflow.PrivGeneration: "1", authflow.PrivRound: "2"}
-		ev := events.CognitoEventUserPoolsVerifyAuthChallenge{CognitoEventUserPoolsHeader: events.CognitoEventUserPoolsHeader{UserPoolID: poolID, UserName: alice}}
-		ev.Request = events.CognitoEventUserPoolsVerifyAuthChallengeRequest{UserAttributes: attrs(), PrivateChallengeParameters: p, ChallengeAnswer: "000000",
-			ClientMetadata: map[string]string{authflow.MetaSignInMethod: "email_otp"}}
-		if out, err := v.Handle(context.Background(), ev); err != nil || out.Response.AnswerCorrect {
-			t.Errorf("answer %d: %v %v", i, out.Response.AnswerCorrect, err)
-		}
-	}
+	mail := &testkit.Mailbox{}
+	s := sender(t, st, mail, "account_locked", "")
+	counter := newCounter(t, st)
+	a, b := lockingVerify(t, s, counter, clk), lockingVerify(t, s, counter, clk)
+	answer := func(v *triggers.Verify, i int) { answerWrong(t, v, i, attrs(), nil) }
 	for i := range 3 {
 		answer(a, i)
 	}
-	if mail.n() != 0 {
-		t.Fatalf("notified before the lock: %d", mail.n())
+	if mail.Len() != 0 {
+		t.Fatalf("notified before the lock: %d", mail.Len())
 	}
 	dynalitetest.AtOnce(10, func(i int) int {
 		v := a
@@ -207,11 +147,84 @@ func TestLockedThroughVerify(t *testing.T) {
 		answer(v, 3+i)
 		return 0
 	})
-	if mail.n() != 1 {
-		t.Fatalf("10 refusals in two instances: %d emails, want 1", mail.n())
+	if mail.Len() != 1 {
+		t.Fatalf("10 refusals in two instances: %d emails, want 1", mail.Len())
 	}
-	if to := mail.sent[0].To; len(to) != 1 || to[0] != "alice@example.com" {
+	if to := mail.Emails()[0].To; len(to) != 1 || to[0] != "alice@example.com" {
 		t.Errorf("sent to %v", to)
+	}
+}
+
+// newCounter is a lockout counter on st locking after 3 failures in 15 minutes.
+func newCounter(t *testing.T, st *store.Store) *lockout.Counter {
+	t.Helper()
+	counter, err := lockout.New(st, lockout.Config{Limit: 3, Window: 15 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counter
+}
+
+// lockingVerify is a Verify instance for email codes whose every answer is wrong, locking with
+// counter and notifying account_locked through s.
+func lockingVerify(t *testing.T, s *notify.Sender, counter *lockout.Counter, clk *storetest.Clock) *triggers.Verify {
+	t.Helper()
+	h, err := notifyhook.NewLocked(s, counter, clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &triggers.Verify{Config: authflow.Config{Methods: []authflow.Method{authflow.EmailOTP}, MaxAttempts: 3}, Keys: keyed.Static{K: testKey},
+		Failures: counter, Checkers: map[authflow.Method]triggers.Checker{authflow.EmailOTP: wrong{}}, OnLocked: []triggers.LockHook{h}}
+}
+
+// answerWrong sends v the i-th wrong email code of the user alice with attributes ua (each i its
+// own session), with meta added to the request's ClientMetadata; the answer must be refused.
+func answerWrong(t *testing.T, v *triggers.Verify, i int, ua, meta map[string]string) {
+	t.Helper()
+	p := map[string]string{authflow.PrivKind: "CODE", authflow.PrivSessionID: sid[:20] + string(rune('A'+i/26)) + string(rune('A'+i%26)),
+		authflow.PrivMethod: "email_otp", authflow.PrivGeneration: "1", authflow.PrivRound: "2"}
+	cm := map[string]string{authflow.MetaSignInMethod: "email_otp"}
+	maps.Copy(cm, meta)
+	ev := events.CognitoEventUserPoolsVerifyAuthChallenge{CognitoEventUserPoolsHeader: events.CognitoEventUserPoolsHeader{UserPoolID: poolID, UserName: alice}}
+	ev.Request = events.CognitoEventUserPoolsVerifyAuthChallengeRequest{UserAttributes: ua, PrivateChallengeParameters: p, ChallengeAnswer: "000000",
+		ClientMetadata: cm}
+	if out, err := v.Handle(context.Background(), ev); err != nil || out.Response.AnswerCorrect {
+		t.Errorf("answer %d: %v %v", i, out.Response.AnswerCorrect, err)
+	}
+}
+
+// TestLockedLocaleIsTheOwners: whoever signs in (possibly an attacker locking the account on
+// purpose) cannot choose the language of the owner's notice: the request's ClientMetadata
+// locale is ignored, only the owner's attribute locale counts.
+func TestLockedLocaleIsTheOwners(t *testing.T) {
+	const es = `{"es": {"account_locked": {"subject": "Cuenta bloqueada"}}}`
+	for _, c := range []struct {
+		name, attr, meta, want string
+	}{
+		{"request asks for es", "", "es", "Sign-in to your account is paused"},
+		{"owner reads en, request asks for es", "en", "es", "Sign-in to your account is paused"},
+		{"owner reads es", "es", "", "Cuenta bloqueada"},
+		{"owner reads es, request asks for en", "es", "en", "Cuenta bloqueada"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := storetest.NewClock(t0)
+			st := dynaliteStore(t, clk)
+			mail := &testkit.Mailbox{}
+			v := lockingVerify(t, sender(t, st, mail, "account_locked", es), newCounter(t, st), clk)
+			ua := attrs()
+			if c.attr != "" {
+				ua["locale"] = c.attr
+			}
+			for i := range 4 { // 3 failures lock; the 4th answer is refused as locked
+				answerWrong(t, v, i, ua, map[string]string{"locale": c.meta})
+			}
+			if mail.Len() != 1 {
+				t.Fatalf("%d emails, want 1", mail.Len())
+			}
+			if got := mail.Emails()[0].Subject; got != c.want {
+				t.Errorf("subject %q, want %q", got, c.want)
+			}
+		})
 	}
 }
 
@@ -223,10 +236,9 @@ func (wrong) Check(context.Context, triggers.CheckRequest) (bool, error) { retur
 // a returning user is notified once, with the session ID as event ID; a Cognito retry of the same
 // Verify sends nothing more.
 func TestNewMethod(t *testing.T) {
-	clk := &clock{}
-	clk.ns.Store(t0.UnixNano())
+	clk := storetest.NewClock(t0)
 	st := dynaliteStore(t, clk)
-	rec := &recorder{}
+	rec := &notifytest.Recorder{}
 	h, err := notifyhook.NewNewMethod(rec, st)
 	if err != nil {
 		t.Fatal(err)
@@ -249,15 +261,15 @@ func TestNewMethod(t *testing.T) {
 		{keyAnswer("BAECAwQFBgcICQoLDA0ODw"), true}, // another device key
 		{req(authflow.Passkey), true},
 	} {
-		before := rec.n()
+		before := rec.Len()
 		if err := h.Succeeded(context.Background(), step.r); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		if got := rec.n() > before; got != step.notify {
+		if got := rec.Len() > before; got != step.notify {
 			t.Fatalf("step %d (%s): notified %v, want %v", i, notifyhook.Entry(step.r), got, step.notify)
 		}
 	}
-	ev := rec.events[0]
+	ev := rec.Events()[0]
 	if ev.Kind != notify.NewMethodSignIn || ev.ID != sid || ev.Detail[notify.DetailMethod] != "magic_link" || ev.UserName != alice || ev.Attributes["sub"] != alice {
 		t.Errorf("event %+v", ev)
 	}
@@ -271,13 +283,13 @@ func TestNewMethod(t *testing.T) {
 	unknown.UserNotFound = true
 	noSub := req(authflow.SMSOTP)
 	noSub.UserAttributes = map[string]string{"email": "x@example.com"}
-	before := rec.n()
+	before := rec.Len()
 	for _, r := range []triggers.CheckRequest{unknown, noSub} {
 		if err := h.Succeeded(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if rec.n() != before {
+	if rec.Len() != before {
 		t.Error("notified an unknown user or one without a sub")
 	}
 	if _, err := notifyhook.NewNewMethod(rec, nil); err == nil {
@@ -294,7 +306,7 @@ func (failingSeen) MarkSignIn(context.Context, string, string) (bool, bool, erro
 
 // A store failure is an error for Verify to log and notifies nothing; the sign-in stands.
 func TestNewMethodStoreFailure(t *testing.T) {
-	rec := &recorder{}
+	rec := &notifytest.Recorder{}
 	h, _ := notifyhook.NewNewMethod(rec, failingSeen{})
 	v := &triggers.Verify{Config: authflow.Config{Methods: []authflow.Method{authflow.DeviceKey}, MaxAttempts: 3}, Keys: keyed.Static{K: testKey},
 		Checkers: map[authflow.Method]triggers.Checker{authflow.DeviceKey: right{}}, OnSuccess: []triggers.SuccessHook{h}}
@@ -303,8 +315,8 @@ func TestNewMethodStoreFailure(t *testing.T) {
 		PrivateChallengeParameters: map[string]string{authflow.PrivKind: "NONCE", authflow.PrivSessionID: sid, authflow.PrivRound: "1"},
 		ClientMetadata:             map[string]string{authflow.MetaSignInMethod: "device_key"}}
 	out, err := v.Handle(context.Background(), ev)
-	if err != nil || !out.Response.AnswerCorrect || rec.n() != 0 {
-		t.Fatalf("sign-in with a failing seen store: correct %v err %v, %d notifications", out.Response.AnswerCorrect, err, rec.n())
+	if err != nil || !out.Response.AnswerCorrect || rec.Len() != 0 {
+		t.Fatalf("sign-in with a failing seen store: correct %v err %v, %d notifications", out.Response.AnswerCorrect, err, rec.Len())
 	}
 }
 
