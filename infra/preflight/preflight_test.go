@@ -122,6 +122,23 @@ func check(t *testing.T, srv *awsmock.Server, tg preflight.Target) *preflight.Re
 	return r
 }
 
+// checkAccount runs the checks for props against a mock holding readyAccount() changed by edit,
+// asserts each of lines ({status, check, part...}, as for want) and that the exit code is code.
+func checkAccount(t *testing.T, edit func(a *awsmock.Account), props passwordless.Props, code int, lines [][]string) {
+	t.Helper()
+	srv := startMock(t)
+	a := readyAccount()
+	edit(&a)
+	srv.SetAccount(a)
+	r := check(t, srv, target(props))
+	for _, l := range lines {
+		want(t, r, preflight.Status(l[0]), l[1], l[2:]...)
+	}
+	if r.Code() != code {
+		t.Fatalf("code %d, want %d", r.Code(), code)
+	}
+}
+
 // want asserts that the report has a line for check with status st whose detail (or fix, for
 // parts starting with "fix:") holds every part.
 func want(t *testing.T, r *preflight.Report, st preflight.Status, check string, parts ...string) {
@@ -328,17 +345,7 @@ func TestSESIdentity(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startMock(t)
-			a := readyAccount()
-			a.Identities, a.Stacks = tc.identities, tc.stacks
-			srv.SetAccount(a)
-			r := check(t, srv, target(tc.props))
-			for _, l := range tc.lines {
-				want(t, r, preflight.Status(l[0]), l[1], l[2:]...)
-			}
-			if r.Code() != tc.code {
-				t.Fatalf("code %d, want %d", r.Code(), tc.code)
-			}
+			checkAccount(t, func(a *awsmock.Account) { a.Identities, a.Stacks = tc.identities, tc.stacks }, tc.props, tc.code, tc.lines)
 		})
 	}
 }
@@ -385,17 +392,7 @@ func TestSESAccount(t *testing.T) {
 			[][]string{{"WARN", "ses quota", "used up"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startMock(t)
-			a := readyAccount()
-			a.SES = tc.ses
-			srv.SetAccount(a)
-			r := check(t, srv, target(prodProps()))
-			for _, l := range tc.lines {
-				want(t, r, preflight.Status(l[0]), l[1], l[2:]...)
-			}
-			if r.Code() != tc.code {
-				t.Fatalf("code %d, want %d", r.Code(), tc.code)
-			}
+			checkAccount(t, func(a *awsmock.Account) { a.SES = tc.ses }, prodProps(), tc.code, tc.lines)
 		})
 	}
 }
@@ -436,17 +433,7 @@ func TestSMS(t *testing.T) {
 			[][]string{{"MISSING", "sms origination", "+18005550777 is not an origination number of this account in eu-west-1"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := startMock(t)
-			a := readyAccount()
-			a.SMS = tc.sms
-			srv.SetAccount(a)
-			r := check(t, srv, target(tc.props))
-			for _, l := range tc.lines {
-				want(t, r, preflight.Status(l[0]), l[1], l[2:]...)
-			}
-			if r.Code() != tc.code {
-				t.Fatalf("code %d, want %d", r.Code(), tc.code)
-			}
+			checkAccount(t, func(a *awsmock.Account) { a.SMS = tc.sms }, tc.props, tc.code, tc.lines)
 		})
 	}
 }

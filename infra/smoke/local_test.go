@@ -5,7 +5,6 @@ package smoke
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -23,7 +22,6 @@ var (
 	harnessOnce sync.Once
 	localH      *harness.Harness
 	localErr    error
-	localSkip   string
 )
 
 func TestMain(m *testing.M) {
@@ -36,23 +34,13 @@ func TestMain(m *testing.M) {
 
 func local(t *testing.T) *harness.Harness {
 	t.Helper()
+	dynalitetest.Require(t)
 	harnessOnce.Do(func() {
-		if _, err := dynalitetest.BinaryPath(); err != nil {
-			if os.Getenv(dynalitetest.EnvRequire) == "1" {
-				localErr = err
-			} else {
-				localSkip = fmt.Sprintf("skipping: %v (set %s=1 to make this a failure)", err, dynalitetest.EnvRequire)
-			}
-			return
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		localH, localErr = harness.Start(ctx, harness.Options{})
 	})
-	switch {
-	case localSkip != "":
-		t.Skip(localSkip)
-	case localErr != nil:
+	if localErr != nil {
 		t.Fatalf("harness did not start: %v", localErr)
 	}
 	return localH

@@ -8,16 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/constructs/cdktest"
 	"github.com/passwordless-go/cognito/infra/stacks"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // cdkContext reads the context of the repository's cdk.json, the one `cdk synth` uses.
 func cdkContext(t *testing.T) map[string]any {

@@ -10,8 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,7 +23,9 @@ import (
 
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/infra/smoke"
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 )
 
@@ -46,28 +46,6 @@ func amplifyProps() *passwordless.Props {
 		Email:    &passwordless.EmailProps{From: "no-reply@example.com"},
 		Passkeys: passwordless.PasskeyProps{RPID: rpID},
 	}
-}
-
-// syncBuffer is an io.Writer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(b.buf.String(), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // bench is the Go side of the driver: what a person (the emailed code) or a browser (a
@@ -138,7 +116,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 // credential ID, the user handle, the flags and the sign count.
 func (b *bench) registerPasskey(ctx context.Context, access string) (map[string]any, error) {
 	a := &softauthn.Authenticator{RPID: rpID, Origin: rpOrigin, UV: true, BackupEligible: true, BackupState: true}
-	status, raw, err := apiCall(ctx, b.h, http.MethodPost, "/passkeys/registration/options", access, []byte("{}"))
+	status, raw, err := signin.API(ctx, b.h.APIURL, http.MethodPost, "/passkeys/registration/options", access, []byte("{}"))
 	if err != nil || status != http.StatusOK {
 		return nil, fmt.Errorf("registration options: %d %s %v", status, raw, err)
 	}
@@ -163,7 +141,7 @@ func (b *bench) registerPasskey(ctx context.Context, access string) (map[string]
 	if err != nil {
 		return nil, err
 	}
-	status, raw, err = apiCall(ctx, b.h, http.MethodPost, "/passkeys/registration", access, body)
+	status, raw, err = signin.API(ctx, b.h.APIURL, http.MethodPost, "/passkeys/registration", access, body)
 	if err != nil || status != http.StatusCreated {
 		return nil, fmt.Errorf("registration: %d %s %v", status, raw, err)
 	}
@@ -184,31 +162,6 @@ func (b *bench) registerPasskey(ctx context.Context, access string) (map[string]
 		"flags":        softauthn.FlagUP | softauthn.FlagUV | softauthn.FlagBE | softauthn.FlagBS,
 		"signCount":    cred.SignCount,
 	}, nil
-}
-
-var httpClient = &http.Client{Timeout: 30 * time.Second}
-
-// apiCall sends a request to the local HTTP API with a bearer token.
-func apiCall(ctx context.Context, h *harness.Harness, method, path, token string, body []byte) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, h.APIURL+path, rd)
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw, err
 }
 
 // step is one JSON line of the driver.
@@ -245,8 +198,8 @@ type step struct {
 // client's own callApi.
 func TestAmplifyClient(t *testing.T) {
 	node := needNode(t)
-	needDynalite(t)
-	code, from := clientCode(t)
+	dynalitetest.Require(t)
+	code, from := signin.READMEBlock(t, clientBegin, clientEnd, clientFile)
 	t.Logf("client code from %s; %s %s; aws-amplify %s from %s", from, node.node, node.version, AmplifyVersion, node.modules)
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -264,30 +217,11 @@ func TestAmplifyClient(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logs := &syncBuffer{}
-	h, err := harness.Start(ctx, harness.Options{Props: amplifyProps(), Log: logs})
-	if err != nil {
-		t.Fatalf("harness: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := h.Close(); err != nil {
-			t.Errorf("harness close: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("harness log (last lines):\n%s", logs.tail(60))
-		}
-	})
+	h := signin.StartHarness(ctx, t, harness.Options{Props: amplifyProps()})
 	started := time.Since(t0)
 
 	b := &bench{h: h}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(b)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
+	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
 
 	email := uniqueEmail()
@@ -367,7 +301,7 @@ func TestAmplifyClient(t *testing.T) {
 		t.Errorf("signInWithDeviceKey with a key that was not registered: %+v, want DeviceKeyRefused", wk)
 	}
 	checkTokens(ctx, t, h, "device_key", steps["device_key"], sub)
-	status, raw, err := apiCall(ctx, h, http.MethodGet, "/device-keys", steps["device_key"].AccessToken, nil)
+	status, raw, err := signin.API(ctx, h.APIURL, http.MethodGet, "/device-keys", steps["device_key"].AccessToken, nil)
 	if err != nil || status != http.StatusOK || !strings.Contains(string(raw), `"`+reg.KeyID+`"`) || strings.Count(string(raw), `"keyId"`) != 1 {
 		t.Errorf("GET /device-keys: %d %s %v, want the one registered key %s", status, raw, err, reg.KeyID)
 	}
@@ -398,11 +332,11 @@ func checkTokens(ctx context.Context, t *testing.T, h *harness.Harness, name str
 		t.Errorf("%s: no access token", name)
 		return wantSub
 	}
-	claims := jwtClaims(t, s.AccessToken)
+	claims := signin.JWTClaims(t, s.AccessToken)
 	if claims["token_use"] != "access" || claims["client_id"] != h.ClientID {
 		t.Errorf("%s: token_use %v client_id %v, want an access token of %s", name, claims["token_use"], claims["client_id"], h.ClientID)
 	}
-	status, raw, err := apiCall(ctx, h, http.MethodGet, "/me", s.AccessToken, nil)
+	status, raw, err := signin.API(ctx, h.APIURL, http.MethodGet, "/me", s.AccessToken, nil)
 	var me map[string]any
 	if err == nil {
 		err = json.Unmarshal(raw, &me)
@@ -419,23 +353,6 @@ func checkTokens(ctx context.Context, t *testing.T, h *harness.Harness, name str
 		t.Errorf("%s: the client's callApi(GET /me) answered %v, want sub %s", name, s.Me, sub)
 	}
 	return sub
-}
-
-func jwtClaims(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 func uniqueEmail() string {

@@ -12,11 +12,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/passwordless-go/cognito/infra/local/harness"
-	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 )
 
 // AmplifyVersion is the aws-amplify release the README's client is proven with; the Makefile's
@@ -115,71 +114,10 @@ func findNode(root string) (nodeSetup, error) {
 	return s, nil
 }
 
-var loudOnce sync.Once
-
-// clientCode returns the Amplify client code from README.md and where it came from. Until the
-// README has the markers it returns clientFile, saying so loudly.
-func clientCode(t testing.TB) ([]byte, string) {
-	t.Helper()
-	root, err := harness.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := extractClient(readme)
-	if errors.Is(err, errNoMarkers) {
-		msg := fmt.Sprintf("!!!!!!!! README.md has no %s ... %s block: the test runs infra/local/amplify/%s instead of the README's code !!!!!!!!",
-			clientBegin, clientEnd, clientFile)
-		t.Log(msg)
-		loudOnce.Do(func() { fmt.Fprintln(os.Stderr, msg) })
-		b, err := os.ReadFile(clientFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b, clientFile
-	}
-	if err != nil {
-		t.Fatalf("README.md: %v", err)
-	}
-	return code, "README.md"
-}
-
-var errNoMarkers = fmt.Errorf("no %s marker", clientBegin)
-
-// extractClient returns the ```js block between the markers (exactly one of each, in order,
-// holding one block and nothing else).
-func extractClient(readme []byte) ([]byte, error) {
-	s := string(readme)
-	if !strings.Contains(s, clientBegin) {
-		return nil, errNoMarkers
-	}
-	if strings.Count(s, clientBegin) != 1 || strings.Count(s, clientEnd) != 1 {
-		return nil, fmt.Errorf("want one %s and one %s", clientBegin, clientEnd)
-	}
-	_, rest, _ := strings.Cut(s, clientBegin)
-	inner, _, ok := strings.Cut(rest, clientEnd)
-	if !ok {
-		return nil, fmt.Errorf("%s before %s", clientEnd, clientBegin)
-	}
-	inner = strings.TrimSpace(inner)
-	body, ok := strings.CutPrefix(inner, "```js\n")
-	if !ok {
-		return nil, fmt.Errorf("the markers do not hold a ```js block")
-	}
-	code, ok := strings.CutSuffix(body, "\n```")
-	if !ok || strings.Contains(code, "```") {
-		return nil, fmt.Errorf("the markers hold more than one code block")
-	}
-	return []byte(code + "\n"), nil
-}
-
 // TestAmplifyClientInREADME: the README's Amplify client (the markers' block) is the code beside
 // this test (clientFile), byte for byte, so the Node test and the README cannot drift apart.
 func TestAmplifyClientInREADME(t *testing.T) {
-	code, from := clientCode(t)
+	code, from := signin.READMEBlock(t, clientBegin, clientEnd, clientFile)
 	file, err := os.ReadFile(clientFile)
 	if err != nil {
 		t.Fatal(err)
@@ -208,34 +146,5 @@ func TestAmplifyClientInREADME(t *testing.T) {
 }
 
 func TestExtractClient(t *testing.T) {
-	good := "# x\n" + clientBegin + "\n```js\nconst a = 1;\n```\n" + clientEnd + "\nmore\n"
-	if code, err := extractClient([]byte(good)); err != nil || string(code) != "const a = 1;\n" {
-		t.Errorf("extractClient: %q %v", code, err)
-	}
-	if _, err := extractClient([]byte("# no markers\n")); !errors.Is(err, errNoMarkers) {
-		t.Errorf("no markers: %v", err)
-	}
-	for name, bad := range map[string]string{
-		"two blocks":  clientBegin + "\n```js\na\n```\n```js\nb\n```\n" + clientEnd,
-		"not js":      clientBegin + "\n```ts\na\n```\n" + clientEnd,
-		"no end":      clientBegin + "\n```js\na\n```\n",
-		"end first":   clientEnd + "\n" + clientBegin + "\n```js\na\n```\n",
-		"two begins":  clientBegin + clientBegin + "\n```js\na\n```\n" + clientEnd,
-		"prose added": clientBegin + "\ntext\n```js\na\n```\n" + clientEnd,
-	} {
-		if _, err := extractClient([]byte(bad)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
-// needDynalite skips the test when dynalite is not installed, or fails it when REQUIRE_DYNALITE=1.
-func needDynalite(t testing.TB) {
-	t.Helper()
-	if _, err := dynalitetest.BinaryPath(); err != nil {
-		if os.Getenv(dynalitetest.EnvRequire) == "1" {
-			t.Fatalf("dynalite: %v (%s=1)", err, dynalitetest.EnvRequire)
-		}
-		t.Skipf("skipping: %v (set %s=1 to make this a failure)", err, dynalitetest.EnvRequire)
-	}
+	signin.CheckExtractBlock(t, clientBegin, clientEnd)
 }

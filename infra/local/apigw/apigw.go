@@ -58,7 +58,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -66,12 +65,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/passwordless-go/cognito/infra/local/callcount"
 )
 
 // Limits, as API Gateway applies them.
@@ -123,8 +123,7 @@ type Router struct {
 
 	cors atomic.Pointer[CORS]
 
-	mu    sync.Mutex
-	calls map[string]int
+	calls callcount.Counter
 }
 
 // New checks cfg and returns a Router invoking fn.
@@ -138,7 +137,7 @@ func New(cfg Config, fn Invoker) (*Router, error) {
 	if cfg.JWKS == nil {
 		return nil, errors.New("apigw: Config.JWKS is required")
 	}
-	r := &Router{cfg: cfg, fn: fn, aud: map[string]bool{}, calls: map[string]int{}}
+	r := &Router{cfg: cfg, fn: fn, aud: map[string]bool{}}
 	for _, a := range cfg.Audience {
 		if a != "" {
 			r.aud[a] = true
@@ -179,24 +178,12 @@ func New(cfg Config, fn Invoker) (*Router, error) {
 
 // Calls returns, per route key, how many requests passed the authorizer and reached the function,
 // and under "unauthorized" how many the authorizer refused.
-func (r *Router) Calls() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return maps.Clone(r.calls)
-}
+func (r *Router) Calls() map[string]int { return r.calls.Counts() }
 
 // ResetCalls sets every count back to zero.
-func (r *Router) ResetCalls() {
-	r.mu.Lock()
-	r.calls = map[string]int{}
-	r.mu.Unlock()
-}
+func (r *Router) ResetCalls() { r.calls.Reset() }
 
-func (r *Router) count(key string) {
-	r.mu.Lock()
-	r.calls[key]++
-	r.mu.Unlock()
-}
+func (r *Router) count(key string) { r.calls.Add(key) }
 
 // ServeHTTP answers one request.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {

@@ -106,6 +106,13 @@ func accessClaims() map[string]any {
 	}
 }
 
+// accessClaimsWith is accessClaims changed by mod.
+func accessClaimsWith(mod func(c map[string]any)) map[string]any {
+	c := accessClaims()
+	mod(c)
+	return c
+}
+
 func idClaims() map[string]any {
 	return map[string]any{
 		"sub":              sub,
@@ -178,6 +185,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newCORSFixture(t, nil)
+}
+
+// newCORSFixture is newFixture with cors as Config.CORS (nil: none).
+func newCORSFixture(t *testing.T, cors *apigw.CORS) *fixture {
+	t.Helper()
 	key, evil := testKeys(t)
 	f := &fixture{fn: &fakeFn{}, key: key, evil: evil}
 	f.jwks = jwks(map[string]*rsa.PublicKey{kid: &key.PublicKey})
@@ -191,6 +204,7 @@ func newFixture(t *testing.T) *fixture {
 			return f.jwks
 		},
 		Clock: func() time.Time { return now },
+		CORS:  cors,
 	}, f.fn)
 	if err != nil {
 		t.Fatal(err)
@@ -377,11 +391,6 @@ func TestIDTokenPassesAuthorizer(t *testing.T) {
 
 func TestRefused(t *testing.T) {
 	f := newFixture(t)
-	with := func(mod func(c map[string]any)) map[string]any {
-		c := accessClaims()
-		mod(c)
-		return c
-	}
 	good := sign(f.key, rs256(), accessClaims())
 	parts := strings.Split(good, ".")
 	hs256 := func() string {
@@ -403,21 +412,21 @@ func TestRefused(t *testing.T) {
 		"missing header":             "",
 		"bearer only":                "Bearer ",
 		"basic auth":                 "Basic dXNlcjpwYXNz",
-		"wrong iss":                  sign(f.key, rs256(), with(func(c map[string]any) { c["iss"] = issuer + "x" })),
-		"iss prefix":                 sign(f.key, rs256(), with(func(c map[string]any) { c["iss"] = strings.TrimSuffix(issuer, "3") })),
-		"no iss":                     sign(f.key, rs256(), with(func(c map[string]any) { delete(c, "iss") })),
-		"wrong client_id":            sign(f.key, rs256(), with(func(c map[string]any) { c["client_id"] = "another-client" })),
-		"no client_id and no aud":    sign(f.key, rs256(), with(func(c map[string]any) { delete(c, "client_id") })),
+		"wrong iss":                  sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["iss"] = issuer + "x" })),
+		"iss prefix":                 sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["iss"] = strings.TrimSuffix(issuer, "3") })),
+		"no iss":                     sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { delete(c, "iss") })),
+		"wrong client_id":            sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["client_id"] = "another-client" })),
+		"no client_id and no aud":    sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { delete(c, "client_id") })),
 		"wrong aud (id token)":       sign(f.key, rs256(), idOther),
-		"aud wins over client_id":    sign(f.key, rs256(), with(func(c map[string]any) { c["aud"] = "another-client" })),
-		"aud list without client":    sign(f.key, rs256(), with(func(c map[string]any) { c["aud"] = []string{"x", "y"} })),
-		"aud a number":               sign(f.key, rs256(), with(func(c map[string]any) { c["aud"] = 5 })),
-		"expired":                    sign(f.key, rs256(), with(func(c map[string]any) { c["exp"] = now.Add(-time.Second).Unix() })),
-		"exp now":                    sign(f.key, rs256(), with(func(c map[string]any) { c["exp"] = now.Unix() })),
-		"no exp":                     sign(f.key, rs256(), with(func(c map[string]any) { delete(c, "exp") })),
-		"exp a string":               sign(f.key, rs256(), with(func(c map[string]any) { c["exp"] = "9999999999" })),
-		"nbf in the future":          sign(f.key, rs256(), with(func(c map[string]any) { c["nbf"] = now.Add(time.Second).Unix() })),
-		"iat in the future":          sign(f.key, rs256(), with(func(c map[string]any) { c["iat"] = now.Add(time.Minute).Unix() })),
+		"aud wins over client_id":    sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["aud"] = "another-client" })),
+		"aud list without client":    sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["aud"] = []string{"x", "y"} })),
+		"aud a number":               sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["aud"] = 5 })),
+		"expired":                    sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = now.Add(-time.Second).Unix() })),
+		"exp now":                    sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = now.Unix() })),
+		"no exp":                     sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { delete(c, "exp") })),
+		"exp a string":               sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = "9999999999" })),
+		"nbf in the future":          sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["nbf"] = now.Add(time.Second).Unix() })),
+		"iat in the future":          sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["iat"] = now.Add(time.Minute).Unix() })),
 		"signed by another key":      sign(f.evil, rs256(), accessClaims()),
 		"tampered payload":           tampered(),
 		"truncated signature":        parts[0] + "." + parts[1] + "." + parts[2][:len(parts[2])-4],

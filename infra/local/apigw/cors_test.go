@@ -1,12 +1,9 @@
 package apigw_test
 
 import (
-	"crypto/rsa"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/passwordless-go/cognito/infra/local/apigw"
 )
@@ -21,29 +18,6 @@ func theConstructsCORS() *apigw.CORS {
 		AllowHeaders: []string{"authorization", "content-type"},
 		MaxAge:       600,
 	}
-}
-
-// newCORSFixture is newFixture with cors as Config.CORS.
-func newCORSFixture(t *testing.T, cors *apigw.CORS) *fixture {
-	t.Helper()
-	key, evil := testKeys(t)
-	f := &fixture{fn: &fakeFn{}, key: key, evil: evil}
-	f.jwks = jwks(map[string]*rsa.PublicKey{kid: &key.PublicKey})
-	r, err := apigw.New(apigw.Config{
-		Routes:   routes,
-		Issuer:   issuer,
-		Audience: []string{clientID},
-		JWKS:     func() []byte { return f.jwks },
-		Clock:    func() time.Time { return now },
-		CORS:     cors,
-	}, f.fn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.router = r
-	f.srv = httptest.NewServer(r)
-	t.Cleanup(f.srv.Close)
-	return f
 }
 
 func preflight(origin, method, headers string) map[string]string {

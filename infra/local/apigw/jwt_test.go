@@ -25,11 +25,6 @@ import (
 // published key unless the case is about the key, so only the rule named can refuse it.
 func TestRefusedWhereLibraryDefaultsDiffer(t *testing.T) {
 	f := newFixture(t)
-	with := func(mod func(c map[string]any)) map[string]any {
-		c := accessClaims()
-		mod(c)
-		return c
-	}
 	good := sign(f.key, rs256(), accessClaims())
 	parts := strings.Split(good, ".")
 	der, err := x509.MarshalPKIXPublicKey(&f.key.PublicKey)
@@ -55,10 +50,10 @@ func TestRefusedWhereLibraryDefaultsDiffer(t *testing.T) {
 	inf := json.Number("1e400") // valid JSON, not a finite float64
 	cases := map[string]string{
 		// Library default: no exp is fine (WithExpirationRequired).
-		"no exp": sign(f.key, rs256(), with(func(c map[string]any) { delete(c, "exp") })),
+		"no exp": sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { delete(c, "exp") })),
 		// Library default: iat is not checked (WithIssuedAt).
-		"iat in the future": sign(f.key, rs256(), with(func(c map[string]any) { c["iat"] = now.Add(time.Second).Unix() })),
-		"iat a string":      sign(f.key, rs256(), with(func(c map[string]any) { c["iat"] = "1" })),
+		"iat in the future": sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["iat"] = now.Add(time.Second).Unix() })),
+		"iat a string":      sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["iat"] = "1" })),
 		// Library default: any registered method (WithValidMethods).
 		"HS256 with the DER public key": hs256(der),
 		"HS256 with the PEM public key": hs256(pemKey),
@@ -67,17 +62,17 @@ func TestRefusedWhereLibraryDefaultsDiffer(t *testing.T) {
 		// Library default: lax base64 (WithStrictDecoding); line breaks are skipped even then.
 		"non-canonical signature": parts[0] + "." + parts[1] + "." + nonCanonical(parts[2]),
 		// Library default: no issuer check (WithIssuer).
-		"iss a number": sign(f.key, rs256(), with(func(c map[string]any) { c["iss"] = 5 })),
+		"iss a number": sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["iss"] = 5 })),
 		// The library reads an infinite NumericDate as a date; the authorizer refuses it.
-		"exp infinite": sign(f.key, rs256(), with(func(c map[string]any) { c["exp"] = inf })),
-		"nbf infinite": sign(f.key, rs256(), with(func(c map[string]any) { c["nbf"] = inf })),
-		"iat infinite": sign(f.key, rs256(), with(func(c map[string]any) { c["iat"] = inf })),
+		"exp infinite": sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = inf })),
+		"nbf infinite": sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["nbf"] = inf })),
+		"iat infinite": sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["iat"] = inf })),
 		// Types and shapes.
-		"exp a bool":             sign(f.key, rs256(), with(func(c map[string]any) { c["exp"] = true })),
-		"nbf a string":           sign(f.key, rs256(), with(func(c map[string]any) { c["nbf"] = "1" })),
-		"aud null":               sign(f.key, rs256(), with(func(c map[string]any) { c["aud"] = nil })),
-		"aud list with a number": sign(f.key, rs256(), with(func(c map[string]any) { c["aud"] = []any{clientID, 5} })),
-		"client_id a list":       sign(f.key, rs256(), with(func(c map[string]any) { c["client_id"] = []string{clientID} })),
+		"exp a bool":             sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = true })),
+		"nbf a string":           sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["nbf"] = "1" })),
+		"aud null":               sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["aud"] = nil })),
+		"aud list with a number": sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["aud"] = []any{clientID, 5} })),
+		"client_id a list":       sign(f.key, rs256(), accessClaimsWith(func(c map[string]any) { c["client_id"] = []string{clientID} })),
 		"payload null":           signRaw(f.key, b64(mustJSON(rs256())), b64([]byte("null"))),
 		"header null":            signRaw(f.key, b64([]byte("null")), parts[1]),
 		"no alg":                 sign(f.key, map[string]any{"kid": kid}, accessClaims()),
@@ -136,22 +131,17 @@ func TestAccepted(t *testing.T) {
 	both := mustJSON(map[string]any{"keys": append(a.Keys, b.Keys...)})
 	fn := &fakeFn{}
 	r := newRouter(t, both, fn)
-	with := func(mod func(c map[string]any)) map[string]any {
-		c := accessClaims()
-		mod(c)
-		return c
-	}
 	for name, tok := range map[string]string{
 		"first key of the kid":     sign(key, rs256(), accessClaims()),
 		"second key of the kid":    sign(evil, rs256(), accessClaims()),
-		"aud list with the client": sign(key, rs256(), with(func(c map[string]any) { c["aud"] = []string{"x", clientID} })),
-		"exp one second ahead":     sign(key, rs256(), with(func(c map[string]any) { c["exp"] = now.Add(time.Second).Unix() })),
-		"nbf now, iat now":         sign(key, rs256(), with(func(c map[string]any) { c["nbf"] = now.Unix(); c["iat"] = now.Unix() })),
-		"no iat":                   sign(key, rs256(), with(func(c map[string]any) { delete(c, "iat") })),
+		"aud list with the client": sign(key, rs256(), accessClaimsWith(func(c map[string]any) { c["aud"] = []string{"x", clientID} })),
+		"exp one second ahead":     sign(key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = now.Add(time.Second).Unix() })),
+		"nbf now, iat now":         sign(key, rs256(), accessClaimsWith(func(c map[string]any) { c["nbf"] = now.Unix(); c["iat"] = now.Unix() })),
+		"no iat":                   sign(key, rs256(), accessClaimsWith(func(c map[string]any) { delete(c, "iat") })),
 		"no typ":                   sign(key, map[string]any{"alg": "RS256", "kid": kid}, accessClaims()),
 		"unknown header field":     sign(key, map[string]any{"alg": "RS256", "kid": kid, "x5t": "abc"}, accessClaims()),
-		"exp written as a float":   sign(key, rs256(), with(func(c map[string]any) { c["exp"] = json.Number("1893560645.0") })),
-		"exp in exponent notation": sign(key, rs256(), with(func(c map[string]any) { c["exp"] = json.Number("1.893560645e9") })),
+		"exp written as a float":   sign(key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = json.Number("1893560645.0") })),
+		"exp in exponent notation": sign(key, rs256(), accessClaimsWith(func(c map[string]any) { c["exp"] = json.Number("1.893560645e9") })),
 	} {
 		w := httptest.NewRecorder()
 		req := httptest.NewRequest("GET", "/me", nil)
@@ -165,7 +155,7 @@ func TestAccepted(t *testing.T) {
 	// Numbers reach the function as written (json.Number), not through float64.
 	w := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", "/me", nil)
-	req.Header.Set("Authorization", "Bearer "+sign(key, rs256(), with(func(c map[string]any) { c["big"] = json.Number("12345678901234567890") })))
+	req.Header.Set("Authorization", "Bearer "+sign(key, rs256(), accessClaimsWith(func(c map[string]any) { c["big"] = json.Number("12345678901234567890") })))
 	r.ServeHTTP(w, req)
 	if got := fn.last(t).RequestContext.Authorizer.JWT.Claims["big"]; w.Code != 200 || got != "12345678901234567890" {
 		t.Errorf("answer %d, claim big = %q, want the number as written", w.Code, got)

@@ -52,6 +52,7 @@ func startRead(t *testing.T) *readEnv {
 	return &readEnv{srv: srv, cfg: cfg}
 }
 
+// apiCode is the error code of an API error ("" for another error).
 func apiCode(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {
@@ -75,8 +76,7 @@ func TestReadCallsNewAccount(t *testing.T) {
 	}
 
 	_, err = ssm.NewFromConfig(e.cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/cdk-bootstrap/hnb659fds/version")})
-	var nf *ssmtypes.ParameterNotFound
-	if !errors.As(err, &nf) {
+	if !errorAs[*ssmtypes.ParameterNotFound](err) {
 		t.Fatalf("GetParameter of a missing parameter: %v, want ParameterNotFound", err)
 	}
 
@@ -90,8 +90,7 @@ func TestReadCallsNewAccount(t *testing.T) {
 		t.Fatalf("GetAccount = %+v quota %+v", acct, acct.SendQuota)
 	}
 	_, err = sesc.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-	var sesNF *sestypes.NotFoundException
-	if !errors.As(err, &sesNF) {
+	if !errorAs[*sestypes.NotFoundException](err) {
 		t.Fatalf("GetEmailIdentity of a missing identity: %v, want NotFoundException", err)
 	}
 

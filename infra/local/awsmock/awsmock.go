@@ -40,7 +40,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -48,6 +47,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/passwordless-go/cognito/infra/local/callcount"
 )
 
 // Service names, as used in Fault.Service and the keys of Calls.
@@ -102,7 +103,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	cognito http.Handler
-	calls   map[string]int
+	calls   callcount.Counter
 	faults  []*Fault
 	msgs    []Message
 	msgSig  chan struct{} // closed and replaced when a message is captured
@@ -136,7 +137,6 @@ func Start(opts Options) (*Server, error) {
 		clock:    opts.Clock,
 		log:      opts.Log,
 		cognito:  opts.Cognito,
-		calls:    map[string]int{},
 		msgSig:   make(chan struct{}),
 		closing:  make(chan struct{}),
 	}
@@ -211,18 +211,10 @@ func (s *Server) SetCognito(h http.Handler) {
 // .well-known documents, "secretsmanager.GetSecretValue", "events.PutEvents", and the read calls
 // of account.go such as "sts.GetCallerIdentity", "ssm.GetParameter", "ses.GetAccount"). Requests
 // no service claims are counted under "unknown".
-func (s *Server) Calls() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.calls)
-}
+func (s *Server) Calls() map[string]int { return s.calls.Counts() }
 
 // ResetCalls sets every count back to zero.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	s.calls = map[string]int{}
-	s.mu.Unlock()
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // ServeHTTP dispatches one request. It is exported so that the Server can also be mounted in
 // another mux; Start already serves it.
@@ -336,11 +328,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) count(key string) {
-	s.mu.Lock()
-	s.calls[key]++
-	s.mu.Unlock()
-}
+func (s *Server) count(key string) { s.calls.Add(key) }
 
 // unknown answers a request nothing emulates with 400 and logs it (never its body).
 func (s *Server) unknown(w http.ResponseWriter, r *http.Request, why string) {

@@ -1,7 +1,6 @@
 package awsmock_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
+	"github.com/passwordless-go/cognito/infra/local/syncbuf"
 	"github.com/passwordless-go/cognito/lambdas/awsconfig"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 )
@@ -34,29 +34,11 @@ func TestMain(m *testing.M) { dynalitetest.Main(m) }
 
 var clockTime = time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type env struct {
 	srv  *awsmock.Server
 	cfg  aws.Config
 	ddb  *dynalitetest.Server
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 // start runs a mock in front of the shared dynalite and builds the functions' aws.Config
@@ -64,7 +46,7 @@ type env struct {
 func start(t *testing.T) *env {
 	t.Helper()
 	d := dynalitetest.Shared(t)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv, err := awsmock.Start(awsmock.Options{
 		DynamoDB: d.Endpoint,
 		Clock:    func() time.Time { return clockTime },
@@ -191,8 +173,7 @@ func TestSendEmailCaptured(t *testing.T) {
 		FromEmailAddress: aws.String("no-reply@example.com"),
 		Content:          emailInput().Content,
 	})
-	var bad *sestypes.BadRequestException
-	if !errors.As(err, &bad) {
+	if !errorAs[*sestypes.BadRequestException](err) {
 		t.Fatalf("SendEmail without destination: %v, want BadRequestException", err)
 	}
 	if n := len(e.srv.Messages()); n != 2 {
@@ -233,8 +214,7 @@ func TestPublishCaptured(t *testing.T) {
 
 	// SNS's own validation: a number that is not E.164.
 	_, err = e.sns().Publish(ctxT(t), publishInput("07700 900123"))
-	var inv *snstypes.InvalidParameterException
-	if !errors.As(err, &inv) {
+	if !errorAs[*snstypes.InvalidParameterException](err) {
 		t.Fatalf("Publish to a bad number: %v, want InvalidParameterException", err)
 	}
 	// An action that is not emulated: a clear error, not a silent success.
@@ -330,8 +310,7 @@ func TestDynamoDBProxy(t *testing.T) {
 	_, err = c.GetItem(ctxT(t), &dynamodb.GetItemInput{TableName: aws.String("no-such-table"), Key: map[string]ddbtypes.AttributeValue{
 		"pk": &ddbtypes.AttributeValueMemberS{Value: "k1"},
 	}})
-	var rnf *ddbtypes.ResourceNotFoundException
-	if !errors.As(err, &rnf) {
+	if !errorAs[*ddbtypes.ResourceNotFoundException](err) {
 		t.Fatalf("GetItem on a missing table: %v", err)
 	}
 	if got := e.srv.Calls(); got["dynamodb.PutItem"] != 1 || got["dynamodb.GetItem"] != 2 {
@@ -385,6 +364,12 @@ func httpStatus(err error) int {
 	return 0
 }
 
+// errorAs reports whether err is (or wraps) a T.
+func errorAs[T error](err error) bool {
+	var x T
+	return errors.As(err, &x)
+}
+
 func TestFaults(t *testing.T) {
 	type check func(t *testing.T, err error)
 	isA := func(target func(error) bool, what string, status int) check {
@@ -404,44 +389,19 @@ func TestFaults(t *testing.T) {
 			return errors.As(err, &api) && api.ErrorCode() == c
 		}
 	}
-	as := func(p any) func(error) bool {
-		return func(err error) bool {
-			switch p.(type) {
-			case *ddbtypes.ProvisionedThroughputExceededException:
-				var x *ddbtypes.ProvisionedThroughputExceededException
-				return errors.As(err, &x)
-			case *ddbtypes.InternalServerError:
-				var x *ddbtypes.InternalServerError
-				return errors.As(err, &x)
-			case *sestypes.TooManyRequestsException:
-				var x *sestypes.TooManyRequestsException
-				return errors.As(err, &x)
-			case *snstypes.InternalErrorException:
-				var x *snstypes.InternalErrorException
-				return errors.As(err, &x)
-			case *ciptypes.TooManyRequestsException:
-				var x *ciptypes.TooManyRequestsException
-				return errors.As(err, &x)
-			case *ciptypes.InternalErrorException:
-				var x *ciptypes.InternalErrorException
-				return errors.As(err, &x)
-			}
-			panic(fmt.Sprintf("unexpected %T", p))
-		}
-	}
 	cases := []struct {
 		service string
 		kind    awsmock.FaultKind
 		check   check
 	}{
-		{"dynamodb", awsmock.Throttle, isA(as(&ddbtypes.ProvisionedThroughputExceededException{}), "ProvisionedThroughputExceededException", 400)},
-		{"dynamodb", awsmock.ServerError, isA(as(&ddbtypes.InternalServerError{}), "InternalServerError", 500)},
-		{"ses", awsmock.Throttle, isA(as(&sestypes.TooManyRequestsException{}), "TooManyRequestsException", 429)},
+		{"dynamodb", awsmock.Throttle, isA(errorAs[*ddbtypes.ProvisionedThroughputExceededException], "ProvisionedThroughputExceededException", 400)},
+		{"dynamodb", awsmock.ServerError, isA(errorAs[*ddbtypes.InternalServerError], "InternalServerError", 500)},
+		{"ses", awsmock.Throttle, isA(errorAs[*sestypes.TooManyRequestsException], "TooManyRequestsException", 429)},
 		{"ses", awsmock.ServerError, isA(code("InternalFailure"), "InternalFailure", 500)},
 		{"sns", awsmock.Throttle, isA(code("Throttling"), "Throttling", 400)},
-		{"sns", awsmock.ServerError, isA(as(&snstypes.InternalErrorException{}), "InternalErrorException", 500)},
-		{"cognito", awsmock.Throttle, isA(as(&ciptypes.TooManyRequestsException{}), "TooManyRequestsException", 400)},
-		{"cognito", awsmock.ServerError, isA(as(&ciptypes.InternalErrorException{}), "InternalErrorException", 500)},
+		{"sns", awsmock.ServerError, isA(errorAs[*snstypes.InternalErrorException], "InternalErrorException", 500)},
+		{"cognito", awsmock.Throttle, isA(errorAs[*ciptypes.TooManyRequestsException], "TooManyRequestsException", 400)},
+		{"cognito", awsmock.ServerError, isA(errorAs[*ciptypes.InternalErrorException], "InternalErrorException", 500)},
 	}
 	for _, svc := range []string{"dynamodb", "ses", "sns", "cognito"} {
 		cases = append(cases,
@@ -582,21 +542,28 @@ func TestFaultCountAndOperation(t *testing.T) {
 	}
 }
 
+// rawPost posts body to url with the Content-Type ctype and, unless target is "", the
+// X-Amz-Target target, and returns the answer with its body read.
+func rawPost(t *testing.T, url, target, ctype, body string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if target != "" {
+		req.Header.Set("X-Amz-Target", target)
+	}
+	req.Header.Set("Content-Type", ctype)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
 func TestUnknownRequests(t *testing.T) {
 	e := start(t)
 	post := func(path, target, ctype, body string) (*http.Response, string) {
-		req, _ := http.NewRequest(http.MethodPost, e.srv.URL()+path, strings.NewReader(body))
-		if target != "" {
-			req.Header.Set("X-Amz-Target", target)
-		}
-		req.Header.Set("Content-Type", ctype)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
+		return rawPost(t, e.srv.URL()+path, target, ctype, body)
 	}
 	resp, body := post("/", "AmazonSQS.SendMessage", "application/x-amz-json-1.0", `{"MessageBody":"`+secretCode+`"}`)
 	if resp.StatusCode != 400 || !strings.Contains(body, "AmazonSQS.SendMessage") {

@@ -112,11 +112,7 @@ func (e Event) DetailMap() (map[string]any, error) {
 func (s *Server) Events() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Event, len(s.events))
-	for i, e := range s.events {
-		out[i] = e.clone()
-	}
-	return out
+	return cloneEach(s.events, Event.clone)
 }
 
 // ClearEvents forgets every event taken (WaitEvent counts from zero again).
@@ -178,19 +174,7 @@ func (s *Server) captureEvents(evs []Event) {
 	if len(evs) == 0 {
 		return
 	}
-	s.mu.Lock()
-	for _, e := range evs {
-		s.events = append(s.events, e.clone())
-	}
-	close(s.eventSignal())
-	s.evSig = make(chan struct{})
-	cbs := s.onEvent
-	s.mu.Unlock()
-	for _, e := range evs {
-		for _, f := range cbs {
-			f(e.clone())
-		}
-	}
+	record(&s.mu, &s.events, &s.evSig, &s.onEvent, evs, Event.clone)
 }
 
 // putEventsEntry is one PutEventsRequestEntry. Time is an awsJson1.1 timestamp (epoch seconds).

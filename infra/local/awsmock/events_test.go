@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
+	"github.com/passwordless-go/cognito/infra/local/syncbuf"
 )
 
 // entry is a PutEventsRequestEntry as the SDKs marshal it (awsJson1.1: absent members omitted,
@@ -326,13 +327,7 @@ func TestPutEventsFaults(t *testing.T) {
 
 	t.Run("FailEntries on another service is a server error", func(t *testing.T) {
 		e.srv.Inject(awsmock.Fault{Service: "sts", Kind: awsmock.FailEntries, Count: 1})
-		req, _ := http.NewRequest(http.MethodPost, url+"/", strings.NewReader("Action=GetCallerIdentity&Version=2011-06-15"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		resp, _ := rawPost(t, url+"/", "", "application/x-www-form-urlencoded", "Action=GetCallerIdentity&Version=2011-06-15")
 		if resp.StatusCode != 500 {
 			t.Errorf("status %d, want 500", resp.StatusCode)
 		}
@@ -363,20 +358,13 @@ func TestPutEventsFaults(t *testing.T) {
 
 // TestEventsOtherOperations: EventBridge operations other than PutEvents are refused and logged.
 func TestEventsOtherOperations(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv, err := awsmock.Start(awsmock.Options{NoDynamoDB: true, Log: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/", strings.NewReader(`{"Name":"r"}`))
-	req.Header.Set("X-Amz-Target", "AWSEvents.PutRule")
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := rawPost(t, srv.URL()+"/", "AWSEvents.PutRule", "application/x-amz-json-1.1", `{"Name":"r"}`)
 	if resp.StatusCode != 400 || srv.Calls()["events.PutRule"] != 1 || !strings.Contains(logs.String(), "AWSEvents.PutRule") {
 		t.Fatalf("PutRule: %d, calls %v, log %q", resp.StatusCode, srv.Calls(), logs.String())
 	}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -50,9 +51,14 @@ func (m Message) clone() Message {
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Message, len(s.msgs))
-	for i, m := range s.msgs {
-		out[i] = m.clone()
+	return cloneEach(s.msgs, Message.clone)
+}
+
+// cloneEach returns a new slice holding a clone of each of items.
+func cloneEach[T any](items []T, clone func(T) T) []T {
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = clone(it)
 	}
 	return out
 }
@@ -121,17 +127,26 @@ func (s *Server) OnMessage(f func(Message)) {
 }
 
 func (s *Server) capture(ms []Message) {
-	s.mu.Lock()
-	for _, m := range ms {
-		s.msgs = append(s.msgs, m.clone())
+	record(&s.mu, &s.msgs, &s.msgSig, &s.onMsg, ms, Message.clone)
+}
+
+// record appends a clone of each of items to *log under mu, wakes the waiters on *sig (closes it,
+// if made, and makes a new one), and then, with mu released, calls each of *cbs (as they were
+// under mu) with a clone of each item, in order.
+func record[T any](mu *sync.Mutex, log *[]T, sig *chan struct{}, cbs *[]func(T), items []T, clone func(T) T) {
+	mu.Lock()
+	for _, it := range items {
+		*log = append(*log, clone(it))
 	}
-	close(s.msgSig)
-	s.msgSig = make(chan struct{})
-	cbs := s.onMsg
-	s.mu.Unlock()
-	for _, m := range ms {
-		for _, f := range cbs {
-			f(m.clone())
+	if *sig != nil {
+		close(*sig)
+	}
+	*sig = make(chan struct{})
+	fs := *cbs
+	mu.Unlock()
+	for _, it := range items {
+		for _, f := range fs {
+			f(clone(it))
 		}
 	}
 }

@@ -42,14 +42,23 @@ const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 // crypto/rand, the shape of the value CloudFormation generates for the construct's deployment
 // secret (GenerateSecretString, punctuation excluded).
 func NewSecretValue() (string, error) {
-	b := make([]byte, SecretLength)
+	s, err := randomAlnum(SecretLength)
+	if err != nil {
+		return "", fmt.Errorf("awsmock: random secret: %w", err)
+	}
+	return s, nil
+}
+
+// randomAlnum returns n characters drawn uniformly from secretAlphabet with crypto/rand.
+func randomAlnum(n int) (string, error) {
+	b := make([]byte, n)
 	max := big.NewInt(int64(len(secretAlphabet)))
 	for i := range b {
-		n, err := rand.Int(rand.Reader, max)
+		c, err := rand.Int(rand.Reader, max)
 		if err != nil {
-			return "", fmt.Errorf("awsmock: random secret: %w", err)
+			return "", err
 		}
-		b[i] = secretAlphabet[n.Int64()]
+		b[i] = secretAlphabet[c.Int64()]
 	}
 	return string(b), nil
 }
@@ -57,16 +66,11 @@ func NewSecretValue() (string, error) {
 // SecretARN returns the ARN Secrets Manager gives a secret named name in region and account: the
 // name followed by "-" and six random characters.
 func SecretARN(region, account, name string) (string, error) {
-	suffix := make([]byte, 6)
-	max := big.NewInt(int64(len(secretAlphabet)))
-	for i := range suffix {
-		n, err := rand.Int(rand.Reader, max)
-		if err != nil {
-			return "", fmt.Errorf("awsmock: random ARN suffix: %w", err)
-		}
-		suffix[i] = secretAlphabet[n.Int64()]
+	suffix, err := randomAlnum(6)
+	if err != nil {
+		return "", fmt.Errorf("awsmock: random ARN suffix: %w", err)
 	}
-	return "arn:aws:secretsmanager:" + region + ":" + account + ":secret:" + name + "-" + string(suffix), nil
+	return "arn:aws:secretsmanager:" + region + ":" + account + ":secret:" + name + "-" + suffix, nil
 }
 
 // secretARNPattern splits a secret ARN into its prefix ("arn:...:secret:"), name and suffix.

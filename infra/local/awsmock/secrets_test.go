@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/idp"
@@ -34,14 +33,6 @@ func apiStatus(err error) int {
 		return h.HTTPStatusCode()
 	}
 	return 0
-}
-
-func errCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
 }
 
 // TestSecretsManager: GetSecretValue answers a registered secret by full ARN, partial ARN or name
@@ -85,7 +76,7 @@ func TestSecretsManager(t *testing.T) {
 	}
 	for _, id := range []string{"Other", arn[:len(arn)-1] + "Z", "arn:aws:secretsmanager:eu-west-1:000000000000:secret:Other-abcdef"} {
 		_, err := c.GetSecretValue(ctx, id)
-		if errCode(err) != "ResourceNotFoundException" || apiStatus(err) != http.StatusBadRequest {
+		if apiCode(err) != "ResourceNotFoundException" || apiStatus(err) != http.StatusBadRequest {
 			t.Fatalf("GetSecretValue(%s) of an unknown secret: %v (status %d), want 400 ResourceNotFoundException", id, err, apiStatus(err))
 		}
 		if strings.Contains(err.Error(), v) {
@@ -115,12 +106,12 @@ func TestSecretsManager(t *testing.T) {
 	}
 	e.srv.Inject(awsmock.Fault{Service: awsmock.ServiceSecretsManager, Operation: "GetSecretValue", Kind: awsmock.ServerError})
 	_, err = c.GetSecretValue(ctx, arn)
-	if errCode(err) != "InternalServiceError" || apiStatus(err) != http.StatusInternalServerError {
+	if apiCode(err) != "InternalServiceError" || apiStatus(err) != http.StatusInternalServerError {
 		t.Fatalf("ServerError fault: %v", err)
 	}
 	e.srv.ClearFaults()
 	e.srv.Inject(awsmock.Fault{Service: awsmock.ServiceSecretsManager, Kind: awsmock.Throttle})
-	if _, err = c.GetSecretValue(ctx, arn); errCode(err) != "ThrottlingException" {
+	if _, err = c.GetSecretValue(ctx, arn); apiCode(err) != "ThrottlingException" {
 		t.Fatalf("Throttle fault: %v", err)
 	}
 	e.srv.ClearFaults()
@@ -129,14 +120,7 @@ func TestSecretsManager(t *testing.T) {
 // TestSecretsManagerUnknownOperation: other Secrets Manager operations are refused and logged.
 func TestSecretsManagerUnknownOperation(t *testing.T) {
 	e := start(t)
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL()+"/", strings.NewReader(`{"SecretId":"x"}`))
-	req.Header.Set("X-Amz-Target", "secretsmanager.DeleteSecret")
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	resp, _ := rawPost(t, e.srv.URL()+"/", "secretsmanager.DeleteSecret", "application/x-amz-json-1.1", `{"SecretId":"x"}`)
 	if resp.StatusCode != http.StatusBadRequest || e.srv.Calls()["secretsmanager.DeleteSecret"] != 1 || !strings.Contains(e.logs.String(), "DeleteSecret") {
 		t.Fatalf("DeleteSecret: %d, calls %v, log %q", resp.StatusCode, e.srv.Calls(), e.logs.String())
 	}
@@ -189,7 +173,7 @@ func TestCognitoGetUserThroughMock(t *testing.T) {
 	if _, err := cog.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: aws.String(pool.ClientID()), Token: a.RefreshToken}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.GetUser(ctx, aws.ToString(a.AccessToken)); errCode(err) != "NotAuthorizedException" {
+	if _, err := c.GetUser(ctx, aws.ToString(a.AccessToken)); apiCode(err) != "NotAuthorizedException" {
 		t.Fatalf("GetUser with an access token revoked by RevokeToken: %v, want NotAuthorizedException", err)
 	}
 	if _, err := c.GetUser(ctx, aws.ToString(b.AccessToken)); err != nil {
@@ -198,7 +182,7 @@ func TestCognitoGetUserThroughMock(t *testing.T) {
 	if _, err := cog.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: b.AccessToken}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.GetUser(ctx, aws.ToString(b.AccessToken)); errCode(err) != "NotAuthorizedException" {
+	if _, err := c.GetUser(ctx, aws.ToString(b.AccessToken)); apiCode(err) != "NotAuthorizedException" {
 		t.Fatalf("GetUser after GlobalSignOut: %v, want NotAuthorizedException", err)
 	}
 }

@@ -13,13 +13,14 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 )
 
 // chromium is one headless Chromium with one tab on the test page and a virtual authenticator.
 type chromium struct {
 	ctx  context.Context // the tab's chromedp context (bounded by the test's deadline)
 	auth webauthn.AuthenticatorID
-	out  *syncBuffer // Chromium's own output
+	out  *signin.LogBuffer // Chromium's own output
 }
 
 // stepTimeout bounds every single browser call.
@@ -62,7 +63,7 @@ func startBrowser(ctx context.Context, t *testing.T, exec, pageURL string) *chro
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chromium{out: &syncBuffer{}}
+	c := &chromium{out: &signin.LogBuffer{}}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(exec),
 		chromedp.Flag("headless", true),
@@ -94,7 +95,7 @@ func startBrowser(ctx context.Context, t *testing.T, exec, pageURL string) *chro
 		cancelAlloc()
 		_ = os.RemoveAll(profile)
 		if t.Failed() {
-			if out := c.out.tail(40); out != "" {
+			if out := c.out.Tail(40); out != "" {
 				t.Logf("chromium output (last lines):\n%s", out)
 			}
 		}

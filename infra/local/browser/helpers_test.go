@@ -3,30 +3,27 @@
 package browser
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/infra/smoke"
-	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
+	"net"
+	"net/http"
+	"net/http/httptest"
 )
 
 // Environment of the test.
@@ -79,56 +76,15 @@ func skipChromiumMessage(tried []string) string {
 		"); install it with `apt-get install chromium` (Debian/Ubuntu) or set " + EnvChromiumBin + ", and set " + EnvRequireChromium + "=1 to make its absence a failure"
 }
 
-// needDynalite skips the test when dynalite is not installed, or fails it when REQUIRE_DYNALITE=1.
-func needDynalite(t testing.TB) {
-	t.Helper()
-	if _, err := dynalitetest.BinaryPath(); err != nil {
-		if os.Getenv(dynalitetest.EnvRequire) == "1" {
-			t.Fatalf("dynalite: %v (%s=1)", err, dynalitetest.EnvRequire)
-		}
-		t.Skipf("skipping: %v (set %s=1 to make this a failure)", err, dynalitetest.EnvRequire)
-	}
-}
-
-// syncBuffer is an io.Writer safe for the harness's concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// tail returns the last n lines.
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var lines []string
-	for _, l := range strings.Split(strings.TrimRight(b.buf.String(), "\n"), "\n") {
-		if !strings.Contains(l, "dbus/") { // Chromium's noise without a D-Bus
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// stack is the harness and the app's Cognito client.
+// stack is the harness and the app signing users in (signin.Client: Initiate, Respond).
 type stack struct {
-	h   *harness.Harness
-	cog *cip.Client
+	h *harness.Harness
+	signin.Client
 }
 
-func newCognito(endpoint string) *cip.Client {
-	return cip.NewFromConfig(aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCALBROWSER", "local-browser-secret", ""),
-	}, func(o *cip.Options) { o.BaseEndpoint = aws.String(endpoint) })
+// newStack is h with the app's Cognito client.
+func newStack(h *harness.Harness) *stack {
+	return &stack{h: h, Client: signin.Client{Cognito: signin.NewCognito(h.CognitoURL, "AKIDLOCALBROWSER"), ClientID: h.ClientID}}
 }
 
 func uniqueEmail(tag string) string {
@@ -140,7 +96,7 @@ func uniqueEmail(tag string) string {
 // signUp creates a user whose Username is the email address and returns its sub.
 func (s *stack) signUp(ctx context.Context, t testing.TB, email string) string {
 	t.Helper()
-	out, err := s.cog.SignUp(ctx, &cip.SignUpInput{
+	out, err := s.Cognito.SignUp(ctx, &cip.SignUpInput{
 		ClientId: aws.String(s.h.ClientID),
 		Username: aws.String(email),
 		Password: aws.String(smoke.RandomPassword()),
@@ -155,97 +111,40 @@ func (s *stack) signUp(ctx context.Context, t testing.TB, email string) string {
 	return aws.ToString(out.UserSub)
 }
 
-func (s *stack) initiate(ctx context.Context, username string) (*cip.InitiateAuthOutput, error) {
-	return s.cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
-		AuthFlow:       types.AuthFlowTypeCustomAuth,
-		ClientId:       aws.String(s.h.ClientID),
-		AuthParameters: map[string]string{"USERNAME": username},
-	})
-}
-
-func (s *stack) respond(ctx context.Context, session *string, username, answer string, meta map[string]string) (*cip.RespondToAuthChallengeOutput, error) {
-	return s.cog.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
-		ClientId:           aws.String(s.h.ClientID),
-		ChallengeName:      types.ChallengeNameTypeCustomChallenge,
-		Session:            session,
-		ChallengeResponses: map[string]string{"USERNAME": username, "ANSWER": answer},
-		ClientMetadata:     meta,
-	})
-}
-
-func tokens(o *cip.RespondToAuthChallengeOutput) bool {
-	return o != nil && o.AuthenticationResult != nil
-}
-
-func isNotAuthorized(err error) bool {
-	var na *types.NotAuthorizedException
-	return errors.As(err, &na)
-}
-
 // emailCodeSignIn signs email in with an emailed code (the n-th message to it) and returns the
 // tokens, as an app does: InitiateAuth, choose email_otp, answer the code.
 func (s *stack) emailCodeSignIn(ctx context.Context, t testing.TB, email string, n int) *types.AuthenticationResultType {
 	t.Helper()
-	init, err := s.initiate(ctx, email)
+	init, err := s.Initiate(ctx, email)
 	if err != nil {
 		t.Fatalf("InitiateAuth %s: %v", email, err)
 	}
 	username := init.ChallengeParameters["USERNAME"]
 	meta := map[string]string{"signInMethod": "email_otp"}
-	sel, err := s.respond(ctx, init.Session, username, "email_otp", meta)
+	sel, err := s.Respond(ctx, init.Session, username, "email_otp", meta)
 	if err != nil {
 		t.Fatalf("choose email_otp: %v", err)
 	}
-	if tokens(sel) || sel.ChallengeParameters["kind"] != "CODE" {
+	if signin.Tokens(sel) || sel.ChallengeParameters["kind"] != "CODE" {
 		t.Fatalf("choose email_otp: want a CODE challenge, got %s %v", sel.ChallengeName, sel.ChallengeParameters)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := s.h.AWS.WaitMessage(wctx, email, n)
-	if err != nil {
-		t.Fatalf("message %d to %s: %v", n, email, err)
-	}
-	code, ok := smoke.ExtractCode(msg.Text)
-	if !ok {
-		t.Fatalf("no code in the message to %s: %q", email, msg.Text)
-	}
-	out, err := s.respond(ctx, sel.Session, username, code, meta)
-	if err != nil || !tokens(out) {
-		t.Fatalf("answer the email code: tokens=%v err=%v", tokens(out), err)
+	code := signin.WaitCode(ctx, t, s.h, email, n, 10*time.Second)
+	out, err := s.Respond(ctx, sel.Session, username, code, meta)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("answer the email code: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	return out.AuthenticationResult
 }
-
-var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 // api sends a request to the local HTTP API (with a bearer token unless token is "") and returns
 // the status and the raw body.
 func (s *stack) api(ctx context.Context, t testing.TB, method, path, token string, body []byte) (int, []byte) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, s.h.APIURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := httpClient.Do(req)
+	status, raw, err := signin.API(ctx, s.h.APIURL, method, path, token, body)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", method, path, err)
-	}
-	return resp.StatusCode, raw
+	return status, raw
 }
 
 // apiJSON is api with a JSON answer decoded into out; it fails the test unless the status is want.
@@ -263,22 +162,41 @@ func (s *stack) apiJSON(ctx context.Context, t testing.TB, method, path, token s
 	return raw
 }
 
-// jwtClaims decodes a JWT's payload without checking it.
-func jwtClaims(t testing.TB, tok string) map[string]any {
+// route is what a test page server answers at one path: the content type and the body.
+type route struct {
+	contentType string
+	body        func() []byte
+}
+
+// testPageJS is the script every test page loads from /testpage.js: its log and pageInfo, what
+// the Go side calls.
+//
+//go:embed testpage.js
+var testPageJS []byte
+
+// serveLocalhost serves routes on 127.0.0.1 until t ends (never cached; /testpage.js is
+// testPageJS, /favicon.ico is 204 No Content, any other path 404) and returns the origin as the
+// browser sees it, http://localhost:<port>.
+func serveLocalhost(t *testing.T, routes map[string]route) string {
 	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		rt, ok := routes[r.URL.Path]
+		switch {
+		case ok:
+			w.Header().Set("Content-Type", rt.contentType)
+			_, _ = w.Write(rt.body())
+		case r.URL.Path == "/testpage.js":
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			_, _ = w.Write(testPageJS)
+		case r.URL.Path == "/favicon.ico":
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return fmt.Sprintf("http://localhost:%d", srv.Listener.Addr().(*net.TCPAddr).Port)
 }
 
 // jsString quotes s as a JavaScript string literal (JSON strings are JavaScript strings; Go's

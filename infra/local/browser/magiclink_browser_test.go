@@ -7,12 +7,8 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -24,6 +20,8 @@ import (
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/apigw"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
 )
 
@@ -38,67 +36,10 @@ const (
 	clientFile = "magiclink-client.js"
 )
 
-// readmeClient returns the magic-link client code from the README's "Magic links" section and
-// where it came from. Until the README has the markers it returns clientFile, saying so loudly.
-func readmeClient(t testing.TB) ([]byte, string) {
-	t.Helper()
-	root, err := harness.FindRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := extractClient(readme)
-	if err == errNoMarkers {
-		t.Logf("!!!!!!!! README.md has no %s ... %s block: the test runs infra/local/browser/%s instead of the README's code !!!!!!!!",
-			clientBegin, clientEnd, clientFile)
-		b, err := os.ReadFile(clientFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b, clientFile
-	}
-	if err != nil {
-		t.Fatalf("README.md: %v", err)
-	}
-	return code, "README.md"
-}
-
-var errNoMarkers = fmt.Errorf("no %s marker", clientBegin)
-
-// extractClient returns the ```js block between the markers (exactly one of each, in order,
-// holding one block and nothing else).
-func extractClient(readme []byte) ([]byte, error) {
-	s := string(readme)
-	if !strings.Contains(s, clientBegin) {
-		return nil, errNoMarkers
-	}
-	if strings.Count(s, clientBegin) != 1 || strings.Count(s, clientEnd) != 1 {
-		return nil, fmt.Errorf("want one %s and one %s", clientBegin, clientEnd)
-	}
-	_, rest, _ := strings.Cut(s, clientBegin)
-	inner, _, ok := strings.Cut(rest, clientEnd)
-	if !ok {
-		return nil, fmt.Errorf("%s before %s", clientEnd, clientBegin)
-	}
-	inner = strings.TrimSpace(inner)
-	body, ok := strings.CutPrefix(inner, "```js\n")
-	if !ok {
-		return nil, fmt.Errorf("the markers do not hold a ```js block")
-	}
-	code, ok := strings.CutSuffix(body, "\n```")
-	if !ok || strings.Contains(code, "```") {
-		return nil, fmt.Errorf("the markers hold more than one code block")
-	}
-	return []byte(code + "\n"), nil
-}
-
 // TestMagicLinkClientInREADME: the README's client code (the markers' block) is the code beside
 // this test (clientFile), byte for byte, so the browser test and the README cannot drift apart.
 func TestMagicLinkClientInREADME(t *testing.T) {
-	code, from := readmeClient(t)
+	code, from := signin.READMEBlock(t, clientBegin, clientEnd, clientFile)
 	if from != "README.md" {
 		t.Skip("README.md has no client block yet")
 	}
@@ -117,25 +58,7 @@ func TestMagicLinkClientInREADME(t *testing.T) {
 }
 
 func TestExtractClient(t *testing.T) {
-	good := "# x\n" + clientBegin + "\n```js\nconst a = 1;\n```\n" + clientEnd + "\nmore\n"
-	if code, err := extractClient([]byte(good)); err != nil || string(code) != "const a = 1;\n" {
-		t.Errorf("extractClient: %q %v", code, err)
-	}
-	if _, err := extractClient([]byte("# no markers\n")); err != errNoMarkers {
-		t.Errorf("no markers: %v", err)
-	}
-	for name, bad := range map[string]string{
-		"two blocks":  clientBegin + "\n```js\na\n```\n```js\nb\n```\n" + clientEnd,
-		"not js":      clientBegin + "\n```ts\na\n```\n" + clientEnd,
-		"no end":      clientBegin + "\n```js\na\n```\n",
-		"end first":   clientEnd + "\n" + clientBegin + "\n```js\na\n```\n",
-		"two begins":  clientBegin + clientBegin + "\n```js\na\n```\n" + clientEnd,
-		"prose added": clientBegin + "\ntext\n```js\na\n```\n" + clientEnd,
-	} {
-		if _, err := extractClient([]byte(bad)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
+	signin.CheckExtractBlock(t, clientBegin, clientEnd)
 }
 
 // siteConfig is what the test page learns from /config.js.
@@ -165,41 +88,22 @@ func (s *site) setConfig(c siteConfig) {
 	s.mu.Unlock()
 }
 
-// serveSite starts the site on 127.0.0.1 with client as the client code; its origin is
-// http://localhost:<port>, a secure context.
+// serveSite starts the site with client as the client code; its origin is
+// http://localhost:<port>, a secure context (see serveLocalhost).
 func serveSite(t *testing.T, client []byte) *site {
 	t.Helper()
 	s := &site{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		switch r.URL.Path {
-		case "/", "/landing":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			_, _ = w.Write(magicLinkHTML)
-		case "/magiclink-client.js":
-			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-			_, _ = w.Write(client)
-		case "/config.js":
+	page := route{"text/html; charset=utf-8", func() []byte { return magicLinkHTML }}
+	s.origin = serveLocalhost(t, map[string]route{
+		"/":                    page,
+		"/landing":             page,
+		"/magiclink-client.js": {"text/javascript; charset=utf-8", func() []byte { return client }},
+		"/config.js": {"text/javascript; charset=utf-8", func() []byte {
 			s.mu.Lock()
-			cfg := s.config
-			s.mu.Unlock()
-			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-			_, _ = w.Write(cfg)
-		case "/favicon.ico":
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	s.origin = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+			defer s.mu.Unlock()
+			return s.config
+		}},
+	})
 	return s
 }
 
@@ -215,26 +119,11 @@ func magicLinkProps(s *site, sameDevice bool) *passwordless.Props {
 	}
 }
 
-// startStack starts the harness with props; its log is printed when the test fails.
+// startStack starts the harness with props (signin.StartHarness: its log is printed when the
+// test fails).
 func startStack(ctx context.Context, t *testing.T, props *passwordless.Props) *stack {
 	t.Helper()
-	logs := &syncBuffer{}
-	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	h, err := harness.Start(startCtx, harness.Options{Props: props, Log: logs})
-	cancel()
-	if err != nil {
-		t.Fatalf("harness: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := h.Close(); err != nil {
-			t.Errorf("harness close: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("harness log (last lines):\n%s", logs.tail(80))
-		}
-	})
-	t.Logf("harness started in %s (build %s)", h.Startup.Total.Round(time.Millisecond), h.Startup.Build.Round(time.Millisecond))
-	return &stack{h: h, cog: newCognito(h.CognitoURL)}
+	return newStack(signin.StartHarness(ctx, t, harness.Options{Props: props}))
 }
 
 // templateCORS is the CORS configuration of the template's HTTP API (the construct's
@@ -316,17 +205,26 @@ type landingResult struct {
 // requestLink runs the README's requestMagicLink(email, redirectURL) on the page.
 func (c *chromium) requestLink(t *testing.T, email, redirectURL string) sentLink {
 	t.Helper()
+	return awaitJSON[sentLink](t, c, "requestLink("+jsString(email)+", "+jsString(redirectURL)+")",
+		"requestMagicLink in the page", "requestMagicLink")
+}
+
+// awaitJSON evaluates expr in the tab, a promise of a JSON text, waits for it (stepTimeout) and
+// decodes it into a T. It fails the test with step when the evaluation fails and with who (what
+// answered) when the text is not a T.
+func awaitJSON[T any](t *testing.T, c *chromium, expr, step, who string) T {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(c.ctx, stepTimeout)
 	defer cancel()
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string]("requestLink("+jsString(email)+", "+jsString(redirectURL)+")", chromedp.EvalAwaitPromise))
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
-		t.Fatalf("requestMagicLink in the page: %v", err)
+		t.Fatalf("%s: %v", step, err)
 	}
-	var s sentLink
-	if err := json.Unmarshal([]byte(raw), &s); err != nil {
-		t.Fatalf("requestMagicLink answered %q: %v", raw, err)
+	var v T
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		t.Fatalf("%s answered %q: %v", who, raw, err)
 	}
-	return s
+	return v
 }
 
 // open navigates the tab to a link and returns what the landing page recorded on loading and
@@ -368,17 +266,7 @@ func (c *chromium) signIn(t *testing.T) landingResult {
 	if err := c.do(chromedp.Click(chromedp.CSS("#signin"))); err != nil {
 		t.Fatalf("click Sign in: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, stepTimeout)
-	defer cancel()
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string]("window.landingDone", chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("landing page after the click: %v", err)
-	}
-	var r landingResult
-	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		t.Fatalf("landing page answered %q: %v", raw, err)
-	}
-	return r
+	return awaitJSON[landingResult](t, c, "window.landingDone", "landing page after the click", "landing page")
 }
 
 // linkPattern finds a magic link in an email's text.
@@ -427,7 +315,7 @@ func checkSignedIn(t *testing.T, what string, r landingResult, sub, landingURL s
 	if !r.Trusted {
 		t.Fatalf("%s: the click was not a user action", what)
 	}
-	if c := jwtClaims(t, r.AccessToken); c["sub"] != sub || c["token_use"] != "access" {
+	if c := signin.JWTClaims(t, r.AccessToken); c["sub"] != sub || c["token_use"] != "access" {
 		t.Fatalf("%s: access token sub %v token_use %v, want %s", what, c["sub"], c["token_use"], sub)
 	}
 	if r.API == nil || r.API.Status != http.StatusOK {
@@ -465,12 +353,12 @@ type browserMagicLink struct {
 func startBrowserMagicLink(t *testing.T, sameDevice bool) *browserMagicLink {
 	t.Helper()
 	exec := findChromium(t)
-	needDynalite(t)
+	dynalitetest.Require(t)
 	// A cleanup, not a defer: the browser's context derives from ctx, and the failure screenshot
 	// (a cleanup) needs the browser.
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
-	client, from := readmeClient(t)
+	client, from := signin.READMEBlock(t, clientBegin, clientEnd, clientFile)
 	b := &browserMagicLink{site: serveSite(t, client)}
 	b.s = startStack(ctx, t, magicLinkProps(b.site, sameDevice))
 	h := b.s.h

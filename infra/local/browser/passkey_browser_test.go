@@ -7,10 +7,7 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -19,38 +16,20 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/api"
+	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 	"github.com/passwordless-go/cognito/lambdas/passkey"
 )
 
 //go:embed page.html
 var pageHTML []byte
 
-// servePage starts the page's server on 127.0.0.1 and returns its origin as the browser sees it,
-// http://localhost:<port> (WebAuthn treats localhost as a secure context).
+// servePage starts the page's server and returns its origin (see serveLocalhost; WebAuthn treats
+// localhost as a secure context).
 func servePage(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/":
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-store")
-			_, _ = w.Write(pageHTML)
-		case "/favicon.ico":
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	return serveLocalhost(t, map[string]route{"/": {"text/html; charset=utf-8", func() []byte { return pageHTML }}})
 }
 
 // Sign-in limits of the test's stack.
@@ -128,7 +107,7 @@ type requestOptions struct {
 // the local HTTP API; replayed assertions and a reused usernameless challenge are refused.
 func TestPasskeyInChromium(t *testing.T) {
 	exec := findChromium(t)
-	needDynalite(t)
+	dynalitetest.Require(t)
 	t0 := time.Now()
 	// A cleanup, not a defer: the browser's context derives from ctx, and the failure screenshot
 	// (a cleanup) needs the browser.
@@ -138,24 +117,9 @@ func TestPasskeyInChromium(t *testing.T) {
 	// The page's server first: its port is part of the origin the relying party accepts.
 	origin := servePage(t)
 
-	logs := &syncBuffer{}
-	startCtx, cancelStart := context.WithTimeout(ctx, 5*time.Minute)
-	h, err := harness.Start(startCtx, harness.Options{Props: passkeyProps(origin), Log: logs})
-	cancelStart()
-	if err != nil {
-		t.Fatalf("harness: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := h.Close(); err != nil {
-			t.Errorf("harness close: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("harness log (last lines):\n%s", logs.tail(80))
-		}
-	})
-	s := &stack{h: h, cog: newCognito(h.CognitoURL)}
-	t.Logf("harness started in %s (build %s); page origin %s", h.Startup.Total.Round(time.Millisecond),
-		h.Startup.Build.Round(time.Millisecond), origin)
+	h := signin.StartHarness(ctx, t, harness.Options{Props: passkeyProps(origin)})
+	s := newStack(h)
+	t.Logf("page origin %s", origin)
 	if env := h.Env("api"); env[passkey.EnvRPID] != "localhost" || env[passkey.EnvOrigins] != origin {
 		t.Fatalf("api environment: %s=%q %s=%q", passkey.EnvRPID, env[passkey.EnvRPID], passkey.EnvOrigins, env[passkey.EnvOrigins])
 	}
@@ -176,7 +140,7 @@ func TestPasskeyInChromium(t *testing.T) {
 	sub := s.signUp(ctx, t, email)
 	codeTokens := s.emailCodeSignIn(ctx, t, email, 1)
 	access := aws.ToString(codeTokens.AccessToken)
-	claims := jwtClaims(t, access)
+	claims := signin.JWTClaims(t, access)
 	username, _ := claims["username"].(string)
 	if claims["sub"] != sub || username == "" {
 		t.Fatalf("code sign-in access token: sub %v username %v, want sub %s", claims["sub"], claims["username"], sub)
@@ -240,7 +204,7 @@ func TestPasskeyInChromium(t *testing.T) {
 	}
 
 	// 3. Sign-in with the username: the nonce round carries the request options.
-	init, err := s.initiate(ctx, email)
+	init, err := s.Initiate(ctx, email)
 	if err != nil {
 		t.Fatalf("InitiateAuth: %v", err)
 	}
@@ -264,11 +228,11 @@ func TestPasskeyInChromium(t *testing.T) {
 		t.Fatalf("assertion: id %s clientData type %q challenge %q origin %q", a.ID, typ, ch, o)
 	}
 	passkeyMeta := map[string]string{"signInMethod": "passkey"}
-	out, err := s.respond(ctx, init.Session, params["USERNAME"], assertion, passkeyMeta)
-	if err != nil || !tokens(out) {
-		t.Fatalf("passkey sign-in: tokens=%v err=%v", tokens(out), err)
+	out, err := s.Respond(ctx, init.Session, params["USERNAME"], assertion, passkeyMeta)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("passkey sign-in: tokens=%v err=%v", signin.Tokens(out), err)
 	}
-	if c := jwtClaims(t, aws.ToString(out.AuthenticationResult.AccessToken)); c["sub"] != sub || c["username"] != username {
+	if c := signin.JWTClaims(t, aws.ToString(out.AuthenticationResult.AccessToken)); c["sub"] != sub || c["username"] != username {
 		t.Fatalf("passkey sign-in access token: sub %v username %v, want %s %s", c["sub"], c["username"], sub, username)
 	}
 	access = aws.ToString(out.AuthenticationResult.AccessToken)
@@ -290,11 +254,11 @@ func TestPasskeyInChromium(t *testing.T) {
 				t.Fatalf("%s: round %d is not a NONCE round with a new nonce and matching options: %v", what, n, params)
 			}
 			nonces[params["nonce"]] = true
-			out, err := s.respond(ctx, session, username, answer, meta)
+			out, err := s.Respond(ctx, session, username, answer, meta)
 			switch {
-			case tokens(out):
+			case signin.Tokens(out):
 				t.Fatalf("%s: answer %d signed in", what, n)
-			case err != nil && !isNotAuthorized(err):
+			case err != nil && !signin.IsNotAuthorized(err):
 				t.Fatalf("%s: answer %d: %v, want NotAuthorizedException", what, n, err)
 			case err != nil && n != maxAttempts:
 				t.Fatalf("%s: NotAuthorizedException after %d wrong answers, want %d", what, n, maxAttempts)
@@ -306,7 +270,7 @@ func TestPasskeyInChromium(t *testing.T) {
 			session, params = out.Session, out.ChallengeParameters
 		}
 	}
-	replay, err := s.initiate(ctx, email)
+	replay, err := s.Initiate(ctx, email)
 	if err != nil {
 		t.Fatalf("InitiateAuth (replay): %v", err)
 	}
@@ -340,18 +304,18 @@ func TestPasskeyInChromium(t *testing.T) {
 	usernamelessMeta := map[string]string{"signInMethod": "passkey", "challengeId": pub.ChallengeID}
 	initHandle := func() *cip.InitiateAuthOutput {
 		t.Helper()
-		init, err := s.initiate(ctx, string(handle))
+		init, err := s.Initiate(ctx, string(handle))
 		if err != nil {
 			t.Fatalf("InitiateAuth USERNAME=<user handle>: %v", err)
 		}
 		return init
 	}
 	ul := initHandle()
-	out, err = s.respond(ctx, ul.Session, ul.ChallengeParameters["USERNAME"], discovered, usernamelessMeta)
-	if err != nil || !tokens(out) {
-		t.Fatalf("usernameless sign-in: tokens=%v err=%v", tokens(out), err)
+	out, err = s.Respond(ctx, ul.Session, ul.ChallengeParameters["USERNAME"], discovered, usernamelessMeta)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("usernameless sign-in: tokens=%v err=%v", signin.Tokens(out), err)
 	}
-	if c := jwtClaims(t, aws.ToString(out.AuthenticationResult.AccessToken)); c["sub"] != sub {
+	if c := signin.JWTClaims(t, aws.ToString(out.AuthenticationResult.AccessToken)); c["sub"] != sub {
 		t.Fatalf("usernameless access token sub %v, want %s", c["sub"], sub)
 	}
 	signCount("usernameless sign-in")
@@ -369,7 +333,7 @@ func TestPasskeyInChromium(t *testing.T) {
 	br.note("used challengeId refused")
 
 	// The account is not locked: the refusals above were the replays'. A new sign-in works.
-	init, err = s.initiate(ctx, email)
+	init, err = s.Initiate(ctx, email)
 	if err != nil {
 		t.Fatalf("InitiateAuth (final): %v", err)
 	}
@@ -377,9 +341,9 @@ func TestPasskeyInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatalf("navigator.credentials.get (final): %v", err)
 	}
-	out, err = s.respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], final, passkeyMeta)
-	if err != nil || !tokens(out) {
-		t.Fatalf("final passkey sign-in: tokens=%v err=%v", tokens(out), err)
+	out, err = s.Respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], final, passkeyMeta)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("final passkey sign-in: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	signCount("final sign-in")
 

@@ -21,6 +21,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/infra/smoke"
 )
 
@@ -150,7 +151,7 @@ func TestAttack1bUpdateEmailToVictim(t *testing.T) {
 	}
 	for _, a := range []types.AttributeType{attrType("email", victim), attrType("phone_number", uniquePhone()), attrType("email_verified", "true")} {
 		_, err := cog.UpdateUserAttributes(ctx, &cip.UpdateUserAttributesInput{AccessToken: res.AccessToken, UserAttributes: []types.AttributeType{a}})
-		if !isNotAuthorized(err) {
+		if !signin.IsNotAuthorized(err) {
 			t.Fatalf("UpdateUserAttributes(%s) with the attacker's token: %v, want NotAuthorizedException", aws.ToString(a.Name), err)
 		}
 	}
@@ -263,8 +264,8 @@ func TestAttack2VerifiedFlagOnlyWithValue(t *testing.T) {
 		UserAttributes: []types.AttributeType{attrType("email", other)}}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := respond(ctx, r.session, r.username, code, method("email_otp"))
-	t.Logf("answer after the address changed: tokens=%v err=%v", tokens(out), err)
+	out, err := app.Respond(ctx, r.session, r.username, code, method("email_otp"))
+	t.Logf("answer after the address changed: tokens=%v err=%v", signin.Tokens(out), err)
 	if got := userAttrs(t, v.sub); got["email_verified"] == "true" && got["email"] != v.email {
 		t.Fatalf("the account ends with %s marked verified; the code went to %s", got["email"], v.email)
 	}
@@ -291,9 +292,7 @@ func TestAttack4LockoutBurst(t *testing.T) {
 	const burst = 31
 	waitWindow(t, 15*time.Minute, time.Minute) // lockout windows: 15 min, epoch-aligned
 	ctx := ctxT(t, 5*time.Minute)
-	u := newEmailUser(t, "lockout-burst")
-	held := startCode(t, ctx, u.email, "email_otp") // the sign-in whose code is right
-	right := codeN(t, u.email, 1)
+	u, held, right := emailCodeRound(t, ctx, "lockout-burst") // the sign-in whose code is right
 	rounds := make([]*round, burst)
 	for i := range rounds {
 		rounds[i] = startCode(t, ctx, u.email, "email_otp")
@@ -311,8 +310,8 @@ func TestAttack4LockoutBurst(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-gate
-			out, err := respond(ctx, r.session, r.username, wrongCode(right), method("email_otp"))
-			results[i] = result{tokens(out), err}
+			out, err := app.Respond(ctx, r.session, r.username, wrongCode(right), method("email_otp"))
+			results[i] = result{signin.Tokens(out), err}
 		}()
 	}
 	close(gate)
@@ -325,7 +324,7 @@ func TestAttack4LockoutBurst(t *testing.T) {
 		switch {
 		case res.err == nil:
 			kinds["retry round"]++
-		case isNotAuthorized(res.err):
+		case signin.IsNotAuthorized(res.err):
 			kinds["NotAuthorizedException"]++
 		case isLambdaFailure(res.err):
 			kinds["trigger failure"]++
@@ -342,16 +341,16 @@ func TestAttack4LockoutBurst(t *testing.T) {
 		t.Fatalf("%d wrong answers were checked, limit %d", slots, lockoutLimit)
 	}
 	// The account is locked exactly when the limit's worth of wrong answers were checked.
-	out, err := respond(ctx, held.session, held.username, right, method("email_otp"))
+	out, err := app.Respond(ctx, held.session, held.username, right, method("email_otp"))
 	switch {
-	case slots == lockoutLimit && tokens(out):
+	case slots == lockoutLimit && signin.Tokens(out):
 		t.Fatalf("the right code was accepted after %d wrong answers filled the limit", slots)
-	case slots == lockoutLimit && err != nil && !isNotAuthorized(err):
+	case slots == lockoutLimit && err != nil && !signin.IsNotAuthorized(err):
 		t.Fatalf("right code on a locked account: want a refusal, got %v", err)
-	case slots < lockoutLimit && !tokens(out) && !isLambdaFailure(err):
+	case slots < lockoutLimit && !signin.Tokens(out) && !isLambdaFailure(err):
 		// (A busy machine may fail answers before they are checked: then the lock is not full,
 		// and the right code must still work, unless its own Verify fails too.)
-		t.Fatalf("only %d wrong answers were checked (limit %d), yet the right code was refused: tokens=%v err=%v", slots, lockoutLimit, tokens(out), err)
+		t.Fatalf("only %d wrong answers were checked (limit %d), yet the right code was refused: tokens=%v err=%v", slots, lockoutLimit, signin.Tokens(out), err)
 	}
 }
 
@@ -384,8 +383,8 @@ func TestAttack5AnonymousBurst(t *testing.T) {
 		t.Fatalf("the user after the announced wait: codeStatus %q, want sent", st)
 	}
 	out, err := s.respond(ctx, r, s.code(t, u.email, before+1), method("email_otp"))
-	if err != nil || !tokens(out) {
-		t.Fatalf("the user's code: tokens=%v err=%v", tokens(out), err)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("the user's code: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 }
 
@@ -409,7 +408,7 @@ func TestRevokedTokens(t *testing.T) {
 	if _, err := cog.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: res.AccessToken}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cog.GetUser(ctx, &cip.GetUserInput{AccessToken: res.AccessToken}); !isNotAuthorized(err) {
+	if _, err := cog.GetUser(ctx, &cip.GetUserInput{AccessToken: res.AccessToken}); !signin.IsNotAuthorized(err) {
 		t.Fatalf("GetUser after GlobalSignOut: %v, want NotAuthorizedException", err)
 	}
 	wantRevoked := func(what string, status int, body map[string]any) {
@@ -430,9 +429,9 @@ func TestRevokedTokens(t *testing.T) {
 	// RevokeToken: the access tokens issued with the refresh token are refused the same way. (A
 	// device-key sign-in: no code, so no send delay to wait out.)
 	r := keyRound(t, ctx, u.email)
-	out, err := respond(ctx, r.session, r.username, answerFor(t, k, keyID, r.username, r.params["nonce"]), method("device_key"))
-	if err != nil || !tokens(out) {
-		t.Fatalf("device-key sign-in: tokens=%v err=%v", tokens(out), err)
+	out, err := app.Respond(ctx, r.session, r.username, answerFor(t, k, keyID, r.username, r.params["nonce"]), method("device_key"))
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("device-key sign-in: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	res2 := out.AuthenticationResult
 	if _, err := cog.RevokeToken(ctx, &cip.RevokeTokenInput{ClientId: aws.String(H.ClientID), Token: res2.RefreshToken}); err != nil {

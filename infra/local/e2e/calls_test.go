@@ -13,6 +13,7 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/passwordless-go/cognito/infra/local/idp"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 )
 
 // callCounts is what one sign-in cost, as deltas of the harness's counters.
@@ -268,9 +269,9 @@ func TestCallsPerSignIn(t *testing.T) {
 	got["device_key"], per["device_key"] = measureCalls(t,
 		callStep{"InitiateAuth", func(ctx context.Context) { r = keyRound(t, ctx, ku.email) }},
 		callStep{"RespondToAuthChallenge (signature)", func(ctx context.Context) {
-			out, err := respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
-			if err != nil || !tokens(out) {
-				t.Fatalf("device-key sign-in: tokens=%v err=%v", tokens(out), err)
+			out, err := app.Respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
+			if err != nil || !signin.Tokens(out) {
+				t.Fatalf("device-key sign-in: tokens=%v err=%v", signin.Tokens(out), err)
 			}
 		}})
 
@@ -287,22 +288,22 @@ func TestCallsPerSignIn(t *testing.T) {
 		got[m], per[m] = measureCalls(t,
 			callStep{"InitiateAuth", func(ctx context.Context) {
 				var err error
-				if init, err = initiate(ctx, u.name()); err != nil || init.ChallengeParameters["kind"] != "NONCE" {
+				if init, err = app.Initiate(ctx, u.name()); err != nil || init.ChallengeParameters["kind"] != "NONCE" {
 					t.Fatalf("InitiateAuth %s: %v", u.name(), err)
 				}
 			}},
 			callStep{"RespondToAuthChallenge (choose " + m + ")", func(ctx context.Context) {
 				r = &round{session: init.Session, username: init.ChallengeParameters["USERNAME"]}
-				sel, err := respond(ctx, r.session, r.username, m, method(m))
-				if err != nil || tokens(sel) || sel.ChallengeParameters["kind"] != "CODE" {
-					t.Fatalf("choose %s: want a CODE challenge, got tokens=%v err=%v", m, tokens(sel), err)
+				sel, err := app.Respond(ctx, r.session, r.username, m, method(m))
+				if err != nil || signin.Tokens(sel) || sel.ChallengeParameters["kind"] != "CODE" {
+					t.Fatalf("choose %s: want a CODE challenge, got tokens=%v err=%v", m, signin.Tokens(sel), err)
 				}
 				r.next(sel)
 			}},
 			callStep{"RespondToAuthChallenge (code)", func(ctx context.Context) {
-				out, err := respond(ctx, r.session, r.username, codeN(t, recipient(u, m), 1), method(m))
-				if err != nil || !tokens(out) {
-					t.Fatalf("%s sign-in: tokens=%v err=%v", m, tokens(out), err)
+				out, err := app.Respond(ctx, r.session, r.username, codeN(t, recipient(u, m), 1), method(m))
+				if err != nil || !signin.Tokens(out) {
+					t.Fatalf("%s sign-in: tokens=%v err=%v", m, signin.Tokens(out), err)
 				}
 			}})
 	}

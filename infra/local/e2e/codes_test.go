@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 )
 
 func attr(out *cip.AdminGetUserOutput, name string) string {
@@ -54,7 +55,7 @@ func TestCodeSignIn(t *testing.T) {
 				t.Fatalf("%s is %q before any code sign-in", tc.verified, v)
 			}
 			ctx := ctxT(t, 30*time.Second)
-			init, err := initiate(ctx, u.name())
+			init, err := app.Initiate(ctx, u.name())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,9 +69,9 @@ func TestCodeSignIn(t *testing.T) {
 			if n := messages(to); n != 0 {
 				t.Fatalf("InitiateAuth sent %d messages; the NONCE round sends nothing", n)
 			}
-			sel, err := respond(ctx, init.Session, p["USERNAME"], tc.method, method(tc.method))
-			if err != nil || tokens(sel) {
-				t.Fatalf("choose %s: tokens=%v err=%v", tc.method, tokens(sel), err)
+			sel, err := app.Respond(ctx, init.Session, p["USERNAME"], tc.method, method(tc.method))
+			if err != nil || signin.Tokens(sel) {
+				t.Fatalf("choose %s: tokens=%v err=%v", tc.method, signin.Tokens(sel), err)
 			}
 			sp := sel.ChallengeParameters
 			if sp["kind"] != "CODE" || sp["deliveryMedium"] != tc.medium || sp["destination"] == "" || strings.Contains(sp["destination"], to) {
@@ -89,9 +90,9 @@ func TestCodeSignIn(t *testing.T) {
 			if tc.medium == "SMS" && msgs[0].Attributes["AWS.SNS.SMS.SMSType"] != "Transactional" {
 				t.Fatalf("SMS attributes %v", msgs[0].Attributes)
 			}
-			out, err := respond(ctx, sel.Session, p["USERNAME"], codeN(t, to, 1), method(tc.method))
-			if err != nil || !tokens(out) {
-				t.Fatalf("answer the code: tokens=%v err=%v", tokens(out), err)
+			out, err := app.Respond(ctx, sel.Session, p["USERNAME"], codeN(t, to, 1), method(tc.method))
+			if err != nil || !signin.Tokens(out) {
+				t.Fatalf("answer the code: tokens=%v err=%v", signin.Tokens(out), err)
 			}
 			res := out.AuthenticationResult
 			if aws.ToString(res.IdToken) == "" || aws.ToString(res.RefreshToken) == "" || aws.ToString(res.TokenType) != "Bearer" {
@@ -112,18 +113,16 @@ func TestCodeSignIn(t *testing.T) {
 // then signs in. Nothing new is sent.
 func TestWrongThenRightCode(t *testing.T) {
 	need(t)
-	u := newEmailUser(t, "retry")
 	ctx := ctxT(t, 30*time.Second)
-	r := startCode(t, ctx, u.email, "email_otp")
-	code := codeN(t, u.email, 1)
-	out, err := respond(ctx, r.session, r.username, wrongCode(code), method("email_otp"))
-	if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
-		t.Fatalf("wrong code: want another CODE round, got tokens=%v err=%v %v", tokens(out), err, out)
+	u, r, code := emailCodeRound(t, ctx, "retry")
+	out, err := app.Respond(ctx, r.session, r.username, wrongCode(code), method("email_otp"))
+	if err != nil || signin.Tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
+		t.Fatalf("wrong code: want another CODE round, got tokens=%v err=%v %v", signin.Tokens(out), err, out)
 	}
 	r.next(out)
-	out, err = respond(ctx, r.session, r.username, code, method("email_otp"))
-	if err != nil || !tokens(out) {
-		t.Fatalf("right code after a wrong one: tokens=%v err=%v", tokens(out), err)
+	out, err = app.Respond(ctx, r.session, r.username, code, method("email_otp"))
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("right code after a wrong one: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	if n := messages(u.email); n != 1 {
 		t.Fatalf("%d messages; a retry must not send a new code", n)
@@ -134,29 +133,27 @@ func TestWrongThenRightCode(t *testing.T) {
 // right code cannot be given afterwards.
 func TestRetryCap(t *testing.T) {
 	need(t)
-	u := newEmailUser(t, "cap")
 	ctx := ctxT(t, 30*time.Second)
-	r := startCode(t, ctx, u.email, "email_otp")
-	code := codeN(t, u.email, 1)
+	_, r, code := emailCodeRound(t, ctx, "cap")
 	last := r.session
 	for i := 1; i <= maxAttempts; i++ {
-		out, err := respond(ctx, r.session, r.username, wrongCode(code), method("email_otp"))
+		out, err := app.Respond(ctx, r.session, r.username, wrongCode(code), method("email_otp"))
 		if i < maxAttempts {
-			if err != nil || tokens(out) {
-				t.Fatalf("wrong answer %d: tokens=%v err=%v", i, tokens(out), err)
+			if err != nil || signin.Tokens(out) {
+				t.Fatalf("wrong answer %d: tokens=%v err=%v", i, signin.Tokens(out), err)
 			}
 			last = r.session
 			r.next(out)
 			continue
 		}
-		if !isNotAuthorized(err) {
-			t.Fatalf("wrong answer %d of %d: want NotAuthorizedException, got %v (tokens=%v)", i, maxAttempts, err, tokens(out))
+		if !signin.IsNotAuthorized(err) {
+			t.Fatalf("wrong answer %d of %d: want NotAuthorizedException, got %v (tokens=%v)", i, maxAttempts, err, signin.Tokens(out))
 		}
 	}
 	// The spent sessions are refused, also with the right code.
 	for _, s := range []*string{last, r.session} {
-		if out, err := respond(ctx, s, r.username, code, method("email_otp")); !isNotAuthorized(err) || tokens(out) {
-			t.Fatalf("right code on a spent session: tokens=%v err=%v", tokens(out), err)
+		if out, err := app.Respond(ctx, s, r.username, code, method("email_otp")); !signin.IsNotAuthorized(err) || signin.Tokens(out) {
+			t.Fatalf("right code on a spent session: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 	}
 }
@@ -176,9 +173,9 @@ func TestResend(t *testing.T) {
 		t.Fatalf("right after a send, resendAfter is %s: another send would be allowed at once", wait)
 	}
 	old := codeN(t, u.email, 1)
-	out, err := respond(ctx, r.session, r.username, "resend", resendMeta("email_otp"))
-	if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
-		t.Fatalf("resend: tokens=%v err=%v", tokens(out), err)
+	out, err := app.Respond(ctx, r.session, r.username, "resend", resendMeta("email_otp"))
+	if err != nil || signin.Tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
+		t.Fatalf("resend: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	r.next(out)
 	switch st := codeStatus(t, r.params); st {
@@ -189,9 +186,9 @@ func TestResend(t *testing.T) {
 		if wait := resendAfter(t, r.params, maxSendDelay); wait <= 0 {
 			t.Fatalf("resend kept with resendAfter %s", wait)
 		}
-		out, err = respond(ctx, r.session, r.username, old, method("email_otp"))
-		if err != nil || !tokens(out) {
-			t.Fatalf("the kept code must sign in: tokens=%v err=%v", tokens(out), err)
+		out, err = app.Respond(ctx, r.session, r.username, old, method("email_otp"))
+		if err != nil || !signin.Tokens(out) {
+			t.Fatalf("the kept code must sign in: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 	case "wait":
 		t.Fatalf("a resend in a sign-in that holds a code answered wait: the code it holds works (kept)")
@@ -199,9 +196,9 @@ func TestResend(t *testing.T) {
 		// Only when the machine took longer than the first send delay between the two calls.
 		t.Logf("resend answered sent (the send delay had passed)")
 		fresh := codeN(t, u.email, 2)
-		out, err = respond(ctx, r.session, r.username, fresh, method("email_otp"))
-		if err != nil || !tokens(out) {
-			t.Fatalf("new code after resend: tokens=%v err=%v", tokens(out), err)
+		out, err = app.Respond(ctx, r.session, r.username, fresh, method("email_otp"))
+		if err != nil || !signin.Tokens(out) {
+			t.Fatalf("new code after resend: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 	}
 }
@@ -217,8 +214,8 @@ func TestResendAfterWait(t *testing.T) {
 	old := s.code(t, u.email, 1)
 	time.Sleep(resendAfter(t, r.params, shortMaxDelay) + time.Second)
 	out, err := s.respond(ctx, r, "resend", resendMeta("email_otp"))
-	if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
-		t.Fatalf("resend: tokens=%v err=%v", tokens(out), err)
+	if err != nil || signin.Tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
+		t.Fatalf("resend: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	r.next(out)
 	if st := codeStatus(t, r.params); st != "sent" {
@@ -227,14 +224,14 @@ func TestResendAfterWait(t *testing.T) {
 	fresh := s.code(t, u.email, 2)
 	if fresh != old {
 		out, err = s.respond(ctx, r, old, method("email_otp"))
-		if err != nil || tokens(out) {
-			t.Fatalf("old code after a resend that sent: want a retry round, got tokens=%v err=%v", tokens(out), err)
+		if err != nil || signin.Tokens(out) {
+			t.Fatalf("old code after a resend that sent: want a retry round, got tokens=%v err=%v", signin.Tokens(out), err)
 		}
 		r.next(out)
 	}
 	out, err = s.respond(ctx, r, fresh, method("email_otp"))
-	if err != nil || !tokens(out) {
-		t.Fatalf("new code: tokens=%v err=%v", tokens(out), err)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("new code: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 }
 
@@ -250,15 +247,13 @@ func TestCodeExpiry(t *testing.T) {
 // clock is moved; the functions are not involved).
 func TestSessionExpiry(t *testing.T) {
 	h := need(t)
-	u := newEmailUser(t, "session")
 	ctx := ctxT(t, 30*time.Second)
-	r := startCode(t, ctx, u.email, "email_otp")
-	code := codeN(t, u.email, 1)
+	_, r, code := emailCodeRound(t, ctx, "session")
 	clock.Advance(h.Spec.AuthSessionValidity + time.Second)
 	defer clock.Set(0)
-	out, err := respond(ctx, r.session, r.username, code, method("email_otp"))
-	if !isNotAuthorized(err) || tokens(out) {
-		t.Fatalf("answer after the session expired: tokens=%v err=%v", tokens(out), err)
+	out, err := app.Respond(ctx, r.session, r.username, code, method("email_otp"))
+	if !signin.IsNotAuthorized(err) || signin.Tokens(out) {
+		t.Fatalf("answer after the session expired: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	if !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("want the expired-session message, got %v", err)
@@ -270,17 +265,15 @@ func TestSessionExpiry(t *testing.T) {
 func TestLockoutAcrossSessions(t *testing.T) {
 	need(t)
 	waitWindow(t, 15*time.Minute, 5*time.Second) // lockout windows are 15 min, epoch-aligned
-	u := newEmailUser(t, "lockout")
 	ctx := ctxT(t, 60*time.Second)
-	held := startCode(t, ctx, u.email, "email_otp") // code 1, kept for the end
-	right := codeN(t, u.email, 1)
+	u, held, right := emailCodeRound(t, ctx, "lockout") // code 1, kept for the end
 	wrong := 0
 	for wrong < lockoutLimit {
 		r := startCode(t, ctx, u.email, "email_otp") // later sign-ins keep code 1 (send delay)
 		for i := 1; i <= maxAttempts && wrong < lockoutLimit; i++ {
-			out, err := respond(ctx, r.session, r.username, wrongCode(right), method("email_otp"))
+			out, err := app.Respond(ctx, r.session, r.username, wrongCode(right), method("email_otp"))
 			wrong++
-			if tokens(out) {
+			if signin.Tokens(out) {
 				t.Fatal("tokens for a wrong code")
 			}
 			if err != nil {
@@ -289,11 +282,11 @@ func TestLockoutAcrossSessions(t *testing.T) {
 			r.next(out)
 		}
 	}
-	out, err := respond(ctx, held.session, held.username, right, method("email_otp"))
-	if tokens(out) {
+	out, err := app.Respond(ctx, held.session, held.username, right, method("email_otp"))
+	if signin.Tokens(out) {
 		t.Fatalf("right code accepted after %d wrong answers over several sign-ins (lockout at %d)", wrong, lockoutLimit)
 	}
-	if err != nil && !isNotAuthorized(err) {
+	if err != nil && !signin.IsNotAuthorized(err) {
 		t.Fatalf("right code on a locked account: want a refusal, got %v", err)
 	}
 	t.Logf("after %d wrong answers: right code refused (err=%v)", wrong, err)
@@ -348,7 +341,7 @@ func TestUnknownUserIndistinguishable(t *testing.T) {
 			keys *[2][]string
 		}{{u.email, &known, &knownKeys}, {uniqueEmail("nobody"), &unknown, &unknownKeys}} {
 			start := time.Now()
-			init, err := initiate(ctx, who.name)
+			init, err := app.Initiate(ctx, who.name)
 			if err != nil {
 				t.Fatalf("InitiateAuth %s: %v", who.name, err)
 			}
@@ -358,7 +351,7 @@ func TestUnknownUserIndistinguishable(t *testing.T) {
 			if re := map[bool]*regexp.Regexp{true: uuidRE, false: uuidV3RE}[who.name == u.email]; !re.MatchString(init.ChallengeParameters["USERNAME"]) {
 				t.Fatalf("USERNAME of %s is %q, want %s", who.name, init.ChallengeParameters["USERNAME"], re)
 			}
-			sel, err := respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], "email_otp", method("email_otp"))
+			sel, err := app.Respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], "email_otp", method("email_otp"))
 			if err != nil {
 				t.Fatalf("choose email_otp for %s: %v", who.name, err)
 			}
@@ -369,8 +362,8 @@ func TestUnknownUserIndistinguishable(t *testing.T) {
 				r := &round{session: sel.Session, username: init.ChallengeParameters["USERNAME"]}
 				var errs []string
 				for a := 0; a < maxAttempts; a++ {
-					out, err := respond(ctx, r.session, r.username, "000000", method("email_otp"))
-					if tokens(out) {
+					out, err := app.Respond(ctx, r.session, r.username, "000000", method("email_otp"))
+					if signin.Tokens(out) {
 						t.Fatal("tokens for a wrong code")
 					}
 					if err != nil {

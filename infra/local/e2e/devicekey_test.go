@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
 )
 
@@ -100,7 +101,7 @@ func tryRegister(access string, k crypto.Signer, name string) (int, []byte, erro
 	body, _ := json.Marshal(map[string]string{"publicKey": base64.StdEncoding.EncodeToString(der), "name": name})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return doAPI(ctx, http.MethodPost, "/device-keys", access, body)
+	return signin.API(ctx, H.APIURL, http.MethodPost, "/device-keys", access, body)
 }
 
 // enrol signs u in with an email code and registers a new key of the given kind.
@@ -123,7 +124,7 @@ func enrol(t testing.TB, u *user, newKey func(testing.TB) crypto.Signer) *device
 // keyRound starts a sign-in for name and returns the NONCE round.
 func keyRound(t testing.TB, ctx context.Context, name string) *round {
 	t.Helper()
-	init, err := initiate(ctx, name)
+	init, err := app.Initiate(ctx, name)
 	if err != nil {
 		t.Fatalf("InitiateAuth %s: %v", name, err)
 	}
@@ -153,9 +154,9 @@ func TestDeviceKey(t *testing.T) {
 		if k == p256 {
 			aliceSig = ans
 		}
-		out, err := respond(ctx, r.session, r.username, ans, method("device_key"))
-		if err != nil || !tokens(out) {
-			t.Fatalf("%s sign-in: tokens=%v err=%v", k.alg, tokens(out), err)
+		out, err := app.Respond(ctx, r.session, r.username, ans, method("device_key"))
+		if err != nil || !signin.Tokens(out) {
+			t.Fatalf("%s sign-in: tokens=%v err=%v", k.alg, signin.Tokens(out), err)
 		}
 		status, me := apiCall(t, http.MethodGet, "/me", aws.ToString(out.AuthenticationResult.AccessToken), nil)
 		if status != http.StatusOK || me["sub"] != k.owner.sub {
@@ -165,17 +166,17 @@ func TestDeviceKey(t *testing.T) {
 
 	t.Run("replayed signature", func(t *testing.T) {
 		r := keyRound(t, ctx, alice.email)
-		out, err := respond(ctx, r.session, r.username, aliceSig, method("device_key"))
-		if tokens(out) || (err != nil && !isNotAuthorized(err)) {
-			t.Fatalf("replay: tokens=%v err=%v", tokens(out), err)
+		out, err := app.Respond(ctx, r.session, r.username, aliceSig, method("device_key"))
+		if signin.Tokens(out) || (err != nil && !signin.IsNotAuthorized(err)) {
+			t.Fatalf("replay: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 	})
 	t.Run("another user's key", func(t *testing.T) {
 		// Bob's device key, correctly signing Alice's challenge.
 		r := keyRound(t, ctx, alice.email)
-		out, err := respond(ctx, r.session, r.username, answerFor(t, rsaKey.priv, rsaKey.id, r.username, r.params["nonce"]), method("device_key"))
-		if tokens(out) || (err != nil && !isNotAuthorized(err)) {
-			t.Fatalf("Bob's key for Alice: tokens=%v err=%v", tokens(out), err)
+		out, err := app.Respond(ctx, r.session, r.username, answerFor(t, rsaKey.priv, rsaKey.id, r.username, r.params["nonce"]), method("device_key"))
+		if signin.Tokens(out) || (err != nil && !signin.IsNotAuthorized(err)) {
+			t.Fatalf("Bob's key for Alice: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 	})
 	t.Run("revoked key", func(t *testing.T) {
@@ -195,15 +196,15 @@ func TestDeviceKey(t *testing.T) {
 			t.Fatalf("DELETE /device-keys/%s: %d %v", p256.id, status, body)
 		}
 		r := keyRound(t, ctx, alice.email)
-		out, err := respond(ctx, r.session, r.username, answerFor(t, p256.priv, p256.id, r.username, r.params["nonce"]), method("device_key"))
-		if tokens(out) || (err != nil && !isNotAuthorized(err)) {
-			t.Fatalf("revoked key: tokens=%v err=%v", tokens(out), err)
+		out, err := app.Respond(ctx, r.session, r.username, answerFor(t, p256.priv, p256.id, r.username, r.params["nonce"]), method("device_key"))
+		if signin.Tokens(out) || (err != nil && !signin.IsNotAuthorized(err)) {
+			t.Fatalf("revoked key: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 		// Bob's key still works.
 		r = keyRound(t, ctx, bob.email)
-		out, err = respond(ctx, r.session, r.username, answerFor(t, rsaKey.priv, rsaKey.id, r.username, r.params["nonce"]), method("device_key"))
-		if err != nil || !tokens(out) {
-			t.Fatalf("Bob after Alice revoked hers: tokens=%v err=%v", tokens(out), err)
+		out, err = app.Respond(ctx, r.session, r.username, answerFor(t, rsaKey.priv, rsaKey.id, r.username, r.params["nonce"]), method("device_key"))
+		if err != nil || !signin.Tokens(out) {
+			t.Fatalf("Bob after Alice revoked hers: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 	})
 }
@@ -220,7 +221,7 @@ func TestEnrolmentNeedsFreshSignIn(t *testing.T) {
 		r := codeSignIn(t, u, "email_otp")
 		return &struct{ access, refresh string }{aws.ToString(r.AccessToken), aws.ToString(r.RefreshToken)}
 	}()
-	at, _ := jwtClaims(t, res.access)["auth_time"].(float64)
+	at, _ := signin.JWTClaims(t, res.access)["auth_time"].(float64)
 	if age := time.Since(time.Unix(int64(at), 0)); age < 9*time.Minute {
 		t.Fatalf("auth_time is only %s old", age)
 	}
@@ -229,7 +230,7 @@ func TestEnrolmentNeedsFreshSignIn(t *testing.T) {
 		t.Fatalf("POST /device-keys with a 10-minute-old sign-in: %d %v, want 403 stale_auth", status, body)
 	}
 	refreshed := refresh(t, res.refresh)
-	if jwtClaims(t, refreshed)["auth_time"] != jwtClaims(t, res.access)["auth_time"] {
+	if signin.JWTClaims(t, refreshed)["auth_time"] != signin.JWTClaims(t, res.access)["auth_time"] {
 		t.Fatal("refresh changed auth_time")
 	}
 	status, body = register(t, refreshed, newP256(t), "stale")

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/idp"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 )
 
 // inject sets a fault until the test ends (or ClearFaults).
@@ -40,16 +41,16 @@ func TestFaultDynamoThrottleDuringVerify(t *testing.T) {
 		r := keyRound(t, ctx, u.email)
 		H.AWS.ResetCalls()
 		inject(t, awsmock.Fault{Service: awsmock.ServiceDynamoDB, Kind: awsmock.Throttle})
-		out, err := respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
-		if tokens(out) || !isLambdaFailure(err) {
-			t.Fatalf("throttled Verify: tokens=%v err=%v, want a Lambda failure", tokens(out), err)
+		out, err := app.Respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
+		if signin.Tokens(out) || !isLambdaFailure(err) {
+			t.Fatalf("throttled Verify: tokens=%v err=%v, want a Lambda failure", signin.Tokens(out), err)
 		}
 		t.Logf("throttled: %v; calls %v", err, H.AWS.Calls())
 		H.AWS.ClearFaults()
 		r = keyRound(t, ctx, u.email)
-		out, err = respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
-		if err != nil || !tokens(out) {
-			t.Fatalf("after recovery: tokens=%v err=%v", tokens(out), err)
+		out, err = app.Respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
+		if err != nil || !signin.Tokens(out) {
+			t.Fatalf("after recovery: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 	})
 	t.Run("email code", func(t *testing.T) {
@@ -61,8 +62,8 @@ func TestFaultDynamoThrottleDuringVerify(t *testing.T) {
 		s.h.AWS.Inject(awsmock.Fault{Service: awsmock.ServiceDynamoDB, Kind: awsmock.Throttle})
 		t.Cleanup(s.h.AWS.ClearFaults)
 		out, err := s.respond(ctx, r, code, method("email_otp"))
-		if tokens(out) || !isLambdaFailure(err) {
-			t.Fatalf("throttled Verify: tokens=%v err=%v, want a Lambda failure", tokens(out), err)
+		if signin.Tokens(out) || !isLambdaFailure(err) {
+			t.Fatalf("throttled Verify: tokens=%v err=%v, want a Lambda failure", signin.Tokens(out), err)
 		}
 		s.h.AWS.ClearFaults()
 		s.codeSignIn(t, u, "email_otp") // a new sign-in works
@@ -79,7 +80,7 @@ func TestFaultSESFailure(t *testing.T) {
 	// by default), which the retried sign-in waits out.
 	s := shortStack(t)
 	u := s.signUp(t, uniqueEmail("ses"))
-	init, err := s.initiate(ctx, u.email)
+	init, err := s.Initiate(ctx, u.email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +89,8 @@ func TestFaultSESFailure(t *testing.T) {
 	t.Cleanup(s.h.AWS.ClearFaults)
 	r := &round{session: init.Session, username: init.ChallengeParameters["USERNAME"]}
 	out, err := s.respond(ctx, r, "email_otp", method("email_otp"))
-	if tokens(out) || !isLambdaFailure(err) {
-		t.Fatalf("SES failing: tokens=%v err=%v, want a Lambda failure", tokens(out), err)
+	if signin.Tokens(out) || !isLambdaFailure(err) {
+		t.Fatalf("SES failing: tokens=%v err=%v, want a Lambda failure", signin.Tokens(out), err)
 	}
 	if n := s.messages(u.email); n != 0 {
 		t.Fatalf("%d messages captured while SES failed", n)
@@ -100,13 +101,13 @@ func TestFaultSESFailure(t *testing.T) {
 
 	// Cognito retries Create when the answer is lost: one message, and the code works.
 	v := newEmailUser(t, "ses-retry")
-	init, err = initiate(ctx, v.email)
+	init, err = app.Initiate(ctx, v.email)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := H.IdP.Stats()
 	H.DropResponses("create", 1)
-	sel, err := respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], "email_otp", method("email_otp"))
+	sel, err := app.Respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], "email_otp", method("email_otp"))
 	if err != nil || sel.ChallengeParameters["kind"] != "CODE" {
 		t.Fatalf("choose email_otp with a lost Create answer: %v", err)
 	}
@@ -118,9 +119,9 @@ func TestFaultSESFailure(t *testing.T) {
 	if n := messages(v.email); n != 1 {
 		t.Fatalf("%d messages after a retried Create, want exactly 1", n)
 	}
-	res, err := respond(ctx, sel.Session, init.ChallengeParameters["USERNAME"], codeN(t, v.email, 1), method("email_otp"))
-	if err != nil || !tokens(res) {
-		t.Fatalf("code of a retried Create: tokens=%v err=%v", tokens(res), err)
+	res, err := app.Respond(ctx, sel.Session, init.ChallengeParameters["USERNAME"], codeN(t, v.email, 1), method("email_otp"))
+	if err != nil || !signin.Tokens(res) {
+		t.Fatalf("code of a retried Create: tokens=%v err=%v", signin.Tokens(res), err)
 	}
 }
 
@@ -153,19 +154,19 @@ func TestFaultDynamoHang(t *testing.T) {
 	t.Run("Verify", func(t *testing.T) {
 		r := keyRound(t, ctx, u.email)
 		check(t, "device-key Verify", func(ctx context.Context) (bool, error) {
-			out, err := respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
-			return tokens(out), err
+			out, err := app.Respond(ctx, r.session, r.username, answerFor(t, k.priv, k.id, r.username, r.params["nonce"]), method("device_key"))
+			return signin.Tokens(out), err
 		})
 	})
 	t.Run("Create", func(t *testing.T) {
 		v := newEmailUser(t, "hang-create")
-		init, err := initiate(ctx, v.email)
+		init, err := app.Initiate(ctx, v.email)
 		if err != nil {
 			t.Fatal(err)
 		}
 		check(t, "email-code Create", func(ctx context.Context) (bool, error) {
-			out, err := respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], "email_otp", method("email_otp"))
-			return tokens(out), err
+			out, err := app.Respond(ctx, init.Session, init.ChallengeParameters["USERNAME"], "email_otp", method("email_otp"))
+			return signin.Tokens(out), err
 		})
 		if n := messages(v.email); n != 0 {
 			t.Fatalf("%d messages sent while DynamoDB hung", n)

@@ -11,17 +11,13 @@ package e2e
 // a sign-in old without moving the shared harness's.
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -34,6 +30,7 @@ import (
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 )
@@ -69,24 +66,7 @@ var i12Clock harness.ShiftClock
 // notification and recovery tests on it, each as a subtest (go test -run 'TestIssue12/MagicLink'
 // runs one group).
 func TestIssue12(t *testing.T) {
-	need(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	env := map[string]string{"SEND_DELAYS": shortSendDelays}
-	maps.Copy(env, e2eEnv)
-	h, err := harness.Start(ctx, harness.Options{
-		Props:          issue12Props(),
-		Root:           os.Getenv(EnvFunctionsRoot),
-		Clock:          i12Clock.Now,
-		MaxConcurrency: 4,
-		Env:            map[string]map[string]string{"create": env, "api": env},
-	})
-	if err != nil {
-		t.Fatalf("the issue-12 harness did not start: %v", err)
-	}
-	t.Cleanup(func() { h.Close() })
-	s := &stack{h: h, cog: newCognito(h.CognitoURL)}
-	t.Logf("issue-12 harness started in %s", h.Startup.Total.Round(time.Millisecond))
+	s := startShortDelayStack(t, "issue-12 harness", issue12Props(), i12Clock.Now)
 	for _, g := range []struct {
 		name  string
 		tests []subtest
@@ -113,42 +93,7 @@ type subtest struct {
 // body (nil when empty).
 func (s *stack) api(t testing.TB, method, path, token string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.h.APIURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	var m map[string]any
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatalf("%s %s: %d, body not JSON: %q", method, path, resp.StatusCode, raw)
-		}
-	}
-	return resp.StatusCode, m
+	return apiJSON(t, s.h.APIURL, method, path, token, body)
 }
 
 // verifiedEmailUser signs up a user with a fresh address and signs it in once with an email
@@ -179,7 +124,7 @@ func (s *stack) registerKey(t testing.TB, access string, k crypto.Signer, name s
 
 // keySignIn signs in name with device key k (one round) and returns the outcome.
 func (s *stack) keySignIn(ctx context.Context, name string, k crypto.Signer, keyID string) (*cip.RespondToAuthChallengeOutput, error) {
-	init, err := s.initiate(ctx, name)
+	init, err := s.Initiate(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("InitiateAuth %s: %w", name, err)
 	}
@@ -197,7 +142,7 @@ func (s *stack) keySignIn(ctx context.Context, name string, k crypto.Signer, key
 
 // refreshErr runs REFRESH_TOKEN_AUTH on s and returns its error.
 func (s *stack) refreshErr(ctx context.Context, refreshToken string) error {
-	_, err := s.cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
+	_, err := s.Cognito.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow:       types.AuthFlowTypeRefreshTokenAuth,
 		ClientId:       aws.String(s.h.ClientID),
 		AuthParameters: map[string]string{"REFRESH_TOKEN": refreshToken},
@@ -210,11 +155,11 @@ func (s *stack) refreshErr(ctx context.Context, refreshToken string) error {
 func refusal(t testing.TB, what string, out *cip.RespondToAuthChallengeOutput, err error) string {
 	t.Helper()
 	switch {
-	case tokens(out):
+	case signin.Tokens(out):
 		t.Fatalf("%s: signed in", what)
 	case err == nil && out.ChallengeName == types.ChallengeNameTypeCustomChallenge:
 		return "retry"
-	case isNotAuthorized(err):
+	case signin.IsNotAuthorized(err):
 		return "NotAuthorized"
 	}
 	t.Fatalf("%s: want a clean refusal (a retry round or NotAuthorizedException), got %v", what, err)
@@ -224,8 +169,8 @@ func refusal(t testing.TB, what string, out *cip.RespondToAuthChallengeOutput, e
 // wantTokens fails the test unless a sign-in's answer holds tokens that GET /me accepts for sub.
 func (s *stack) wantTokens(t testing.TB, what string, out *cip.RespondToAuthChallengeOutput, err error, sub string) *types.AuthenticationResultType {
 	t.Helper()
-	if err != nil || !tokens(out) {
-		t.Fatalf("%s: tokens=%v err=%v", what, tokens(out), err)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("%s: tokens=%v err=%v", what, signin.Tokens(out), err)
 	}
 	if status, me := s.api(t, http.MethodGet, "/me", aws.ToString(out.AuthenticationResult.AccessToken), nil); status != http.StatusOK || me["sub"] != sub {
 		t.Fatalf("%s: GET /me %d %v, want sub %s", what, status, me, sub)

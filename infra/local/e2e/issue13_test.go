@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/audit"
 	"github.com/passwordless-go/cognito/lambdas/devicekey"
 	"github.com/passwordless-go/cognito/lambdas/keyed"
@@ -74,7 +75,7 @@ func TestIssue13(t *testing.T) {
 	}
 	t.Cleanup(func() { h.Close() })
 	t.Logf("issue-13 harness started in %s", h.Startup.Total.Round(time.Millisecond))
-	s := &i13{stack: &stack{h: h, cog: newCognito(h.CognitoURL)}, secrets: map[string]string{}}
+	s := &i13{stack: newStack(h), secrets: map[string]string{}}
 
 	// The construct's defaults switch metrics and the audit trail on.
 	for _, c := range harness.Commands {
@@ -187,8 +188,8 @@ func (s *i13) signIn(t testing.TB, u *user, m string) *types.AuthenticationResul
 	r, code := s.codeRound(t, ctx, u, m)
 	s.secret("code", code)
 	out, err := s.respond(ctx, r, code, method(m))
-	if err != nil || !tokens(out) {
-		t.Fatalf("answer the %s code: tokens=%v err=%v", m, tokens(out), err)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("answer the %s code: tokens=%v err=%v", m, signin.Tokens(out), err)
 	}
 	s.tokens(out.AuthenticationResult)
 	return out.AuthenticationResult
@@ -205,6 +206,18 @@ func (s *i13) newUser(t testing.TB, tag string) *user {
 	u := s.signUp(t, uniqueEmail(tag))
 	s.secret("email address", u.email)
 	return u
+}
+
+// wrongAnswerRound signs up an email user tagged tag and starts its email_otp sign-in for a test
+// that answers it wrongly; it records the code and the wrong answer (wrongCode) for the final scan
+// and returns the user, the round and the right code.
+func (s *i13) wrongAnswerRound(t testing.TB, ctx context.Context, tag string) (*user, *round, string) {
+	t.Helper()
+	u := s.newUser(t, tag)
+	r, code := s.codeRound(t, ctx, u, "email_otp")
+	s.secret("code", code)
+	s.secret("wrong code", wrongCode(code))
+	return u, r, code
 }
 
 // testI13EmailCode: a sign-in by email code writes SignInStarted (create), Sent{email,code}
@@ -254,11 +267,8 @@ func testI13SMSCode(t *testing.T, s *i13) {
 // testI13WrongCode: a wrong code is SignInFailed{email_otp, wrong_answer} and sign_in.failed.
 func testI13WrongCode(t *testing.T, s *i13) {
 	from, evFrom := len(s.h.Metrics()), len(s.h.AuditEvents())
-	u := s.newUser(t, "i13-wrong")
 	ctx := ctxT(t, 2*time.Minute)
-	r, code := s.codeRound(t, ctx, u, "email_otp")
-	s.secret("code", code)
-	s.secret("wrong code", wrongCode(code))
+	u, r, code := s.wrongAnswerRound(t, ctx, "i13-wrong")
 	out, err := s.respond(ctx, r, wrongCode(code), method("email_otp"))
 	if refusal(t, "a wrong code", out, err) != "retry" {
 		t.Fatalf("a first wrong code ended the sign-in: %v", err)
@@ -279,11 +289,8 @@ func testI13WrongCode(t *testing.T, s *i13) {
 func testI13Lockout(t *testing.T, s *i13) {
 	waitWindow(t, 15*time.Minute, 10*time.Second) // lockout windows are 15 min, epoch-aligned
 	from, evFrom := len(s.h.Metrics()), len(s.h.AuditEvents())
-	u := s.newUser(t, "i13-lock")
 	ctx := ctxT(t, 2*time.Minute)
-	held, right := s.codeRound(t, ctx, u, "email_otp")
-	s.secret("code", right)
-	s.secret("wrong code", wrongCode(right))
+	u, held, right := s.wrongAnswerRound(t, ctx, "i13-lock")
 	wrong := 0
 	for wrong < lockoutLimit {
 		r, err := s.chooseCode(ctx, u.email, "email_otp") // later sign-ins keep the first code
@@ -293,7 +300,7 @@ func testI13Lockout(t *testing.T, s *i13) {
 		for i := 1; i <= maxAttempts && wrong < lockoutLimit; i++ {
 			out, err := s.respond(ctx, r, wrongCode(right), method("email_otp"))
 			wrong++
-			if tokens(out) {
+			if signin.Tokens(out) {
 				t.Fatal("tokens for a wrong code")
 			}
 			if err != nil {
@@ -303,7 +310,7 @@ func testI13Lockout(t *testing.T, s *i13) {
 		}
 	}
 	out, err := s.respond(ctx, held, right, method("email_otp"))
-	if tokens(out) {
+	if signin.Tokens(out) {
 		t.Fatalf("right code accepted after %d wrong answers (lockout at %d)", wrong, lockoutLimit)
 	}
 	m := s.waitMetric(t, from, "Lockouts", nil)
@@ -318,7 +325,7 @@ func testI13Lockout(t *testing.T, s *i13) {
 // keySignIn signs name in with device key k, recording the nonce, and returns the outcome.
 func (s *i13) keySignIn(ctx context.Context, t testing.TB, name string, k crypto.Signer, keyID string) *types.AuthenticationResultType {
 	t.Helper()
-	init, err := s.initiate(ctx, name)
+	init, err := s.Initiate(ctx, name)
 	if err != nil {
 		t.Fatalf("InitiateAuth %s: %v", name, err)
 	}
@@ -335,8 +342,8 @@ func (s *i13) keySignIn(ctx context.Context, t testing.TB, name string, k crypto
 	s.secret("signature", sig)
 	r := &round{session: init.Session, username: init.ChallengeParameters["USERNAME"], params: init.ChallengeParameters}
 	out, err := s.respond(ctx, r, keyAnswer(keyID, sig), method("device_key"))
-	if err != nil || !tokens(out) {
-		t.Fatalf("device key sign-in: tokens=%v err=%v", tokens(out), err)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("device key sign-in: tokens=%v err=%v", signin.Tokens(out), err)
 	}
 	s.tokens(out.AuthenticationResult)
 	return out.AuthenticationResult

@@ -10,9 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"maps"
 	"net/http"
-	"os"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
 	"github.com/passwordless-go/cognito/lambdas/notify"
@@ -30,25 +29,8 @@ import (
 // the issue-12 stack has) on its own user-pool clock, closed when t ends.
 func startLinkStack(t *testing.T, props *passwordless.Props) *stack {
 	t.Helper()
-	need(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	env := map[string]string{"SEND_DELAYS": shortSendDelays}
-	maps.Copy(env, e2eEnv)
 	var clk harness.ShiftClock
-	h, err := harness.Start(ctx, harness.Options{
-		Props:          props,
-		Root:           os.Getenv(EnvFunctionsRoot),
-		Clock:          clk.Now,
-		MaxConcurrency: 4,
-		Env:            map[string]map[string]string{"create": env, "api": env},
-	})
-	if err != nil {
-		t.Fatalf("the harness did not start: %v", err)
-	}
-	t.Cleanup(func() { h.Close() })
-	t.Logf("harness started in %s", h.Startup.Total.Round(time.Millisecond))
-	return &stack{h: h, cog: newCognito(h.CognitoURL)}
+	return startShortDelayStack(t, "harness", props, clk.Now)
 }
 
 // TestMagicLinkAddress: a link waiting in a mailbox the account has moved away from, or whose
@@ -115,7 +97,7 @@ func testLinkAfterAdminChange(t *testing.T, s *stack) {
 	ctx := ctxT(t, 3*time.Minute)
 	update := func(u *user, attrs ...types.AttributeType) {
 		t.Helper()
-		if _, err := s.cog.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: aws.String(s.h.PoolID),
+		if _, err := s.Cognito.AdminUpdateUserAttributes(ctx, &cip.AdminUpdateUserAttributesInput{UserPoolId: aws.String(s.h.PoolID),
 			Username: aws.String(u.sub), UserAttributes: attrs}); err != nil {
 			t.Fatalf("AdminUpdateUserAttributes: %v", err)
 		}
@@ -169,26 +151,15 @@ func (s *stack) deviceLinkRound(t testing.TB, ctx context.Context, u *user) (str
 		t.Fatal(err)
 	}
 	if noCode(r.params["codeStatus"]) {
-		time.Sleep(resendAfter(t, r.params, shortMaxDelay) + time.Second)
-		out, err := s.respond(ctx, r, "resend", linkMeta(authflow.MetaAction, authflow.ActionResend, magiclink.MetaDeviceHash, magiclink.DeviceHash(secret)))
-		if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "LINK" || out.ChallengeParameters["codeStatus"] != "sent" {
-			t.Fatalf("new link after the wait: %v (err %v)", out, err)
-		}
+		s.resendLink(t, ctx, r, linkMeta(authflow.MetaAction, authflow.ActionResend, magiclink.MetaDeviceHash, magiclink.DeviceHash(secret)))
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := s.h.AWS.WaitMessage(wctx, u.email, before+1)
-	if err != nil {
-		t.Fatalf("no link email to %s: %v", u.email, err)
-	}
-	url, l := linkIn(t, msg)
-	return secret, sentLink{msg: msg, url: url, link: l}
+	return secret, s.linkEmail(t, ctx, u.email, before+1)
 }
 
 // completeOnDevice opens link l as the link's page does on a device that presents deviceSecret
 // ("" presents none).
 func (s *stack) completeOnDevice(ctx context.Context, l magiclink.Link, deviceSecret string) (*cip.RespondToAuthChallengeOutput, error) {
-	init, err := s.initiate(ctx, l.UserName)
+	init, err := s.Initiate(ctx, l.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +179,27 @@ const liveAttempts = 3
 
 // expiredBy reports whether l had expired by now (the functions and the test share the clock).
 func expiredBy(l magiclink.Link) bool { return !time.Now().Before(l.Expires) }
+
+// signInLive opens the link sent to u on the device that asked, with its secret, and wants tokens
+// for u (what names the step in a failure). It returns false, without failing, when the link was
+// refused because it had expired before it was opened (a busy machine): the caller's attempt
+// (numbered attempt) asks for a new link.
+func (s *stack) signInLive(t testing.TB, ctx context.Context, u *user, secret string, sent sentLink, what string, attempt int) bool {
+	t.Helper()
+	out, err := s.device().completeOnDevice(ctx, sent.link, secret)
+	if !signin.Tokens(out) && expiredBy(sent.link) {
+		t.Logf("attempt %d: the one-minute link expired before it was opened (busy machine); again", attempt)
+		return false
+	}
+	s.wantTokens(t, what, out, err, u.sub)
+	return true
+}
+
+// skipTooSlow skips a test whose liveAttempts one-minute links all expired before it could use them.
+func skipTooSlow(t testing.TB) {
+	t.Helper()
+	t.Skipf("the machine is too slow: in %d attempts a one-minute link expired before the test could use it", liveAttempts)
+}
 
 // testLinkSameDevice: a request without a device hash fails and sends nothing; the link of a
 // request with one is refused without the device's secret (a forwarded email) and with another
@@ -235,15 +227,11 @@ func testLinkSameDevice(t *testing.T, s *stack) {
 			t.Logf("attempt %d: the one-minute link expired before the refusals were done (busy machine); again", attempt)
 			continue
 		}
-		out, err := s.device().completeOnDevice(ctx, sent.link, secret)
-		if !tokens(out) && expiredBy(sent.link) {
-			t.Logf("attempt %d: the one-minute link expired before it was opened (busy machine); again", attempt)
-			continue
+		if s.signInLive(t, ctx, u, secret, sent, "the link on the device that asked, with its secret", attempt) {
+			return
 		}
-		s.wantTokens(t, "the link on the device that asked, with its secret", out, err, u.sub)
-		return
 	}
-	t.Skipf("the machine is too slow: in %d attempts a one-minute link expired before the test could use it", liveAttempts)
+	skipTooSlow(t)
 }
 
 // testLinkExpired: a link opened after its MagicLink.TTL is refused, on the device that asked,
@@ -261,13 +249,9 @@ func testLinkExpired(t *testing.T, s *stack) {
 
 	for attempt := 1; attempt <= liveAttempts; attempt++ {
 		secret, sent = s.deviceLinkRound(t, ctx, u)
-		out, err = s.device().completeOnDevice(ctx, sent.link, secret)
-		if !tokens(out) && expiredBy(sent.link) {
-			t.Logf("attempt %d: the one-minute link expired before it was opened (busy machine); again", attempt)
-			continue
+		if s.signInLive(t, ctx, u, secret, sent, "a new link after the expired one", attempt) {
+			return
 		}
-		s.wantTokens(t, "a new link after the expired one", out, err, u.sub)
-		return
 	}
-	t.Skipf("the machine is too slow: in %d attempts a one-minute link expired before the test could use it", liveAttempts)
+	skipTooSlow(t)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
 	"github.com/passwordless-go/cognito/infra/local/idp"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/authflow"
 	"github.com/passwordless-go/cognito/lambdas/magiclink"
 	"github.com/passwordless-go/cognito/lambdas/notify"
@@ -44,7 +45,7 @@ func linkMeta(extra ...string) map[string]string {
 // requestLink runs InitiateAuth for name and asks for a link in the nonce round (ANSWER "-",
 // ClientMetadata meta); it returns the LINK round, or an error when none comes back.
 func (s *stack) requestLink(ctx context.Context, name string, meta map[string]string) (*round, error) {
-	init, err := s.initiate(ctx, name)
+	init, err := s.Initiate(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("InitiateAuth %s: %w", name, err)
 	}
@@ -53,8 +54,8 @@ func (s *stack) requestLink(ctx context.Context, name string, meta map[string]st
 	if err != nil {
 		return nil, fmt.Errorf("ask for a link: %w", err)
 	}
-	if tokens(out) || out.ChallengeName != types.ChallengeNameTypeCustomChallenge || out.ChallengeParameters["kind"] != "LINK" {
-		return nil, fmt.Errorf("ask for a link: want a LINK challenge, got %s %v (tokens %v)", out.ChallengeName, out.ChallengeParameters, tokens(out))
+	if signin.Tokens(out) || out.ChallengeName != types.ChallengeNameTypeCustomChallenge || out.ChallengeParameters["kind"] != "LINK" {
+		return nil, fmt.Errorf("ask for a link: want a LINK challenge, got %s %v (tokens %v)", out.ChallengeName, out.ChallengeParameters, signin.Tokens(out))
 	}
 	r.next(out)
 	return r, nil
@@ -100,36 +101,49 @@ func (s *stack) linkRound(t testing.TB, ctx context.Context, u *user) (*round, s
 		t.Fatal(err)
 	}
 	if noCode(r.params["codeStatus"]) {
-		wait := resendAfter(t, r.params, shortMaxDelay)
-		t.Logf("%s: no link sent (send delay); waiting %s to ask for a new one", u.email, wait)
-		time.Sleep(wait + time.Second)
-		out, err := s.respond(ctx, r, "resend", linkMeta(authflow.MetaAction, authflow.ActionResend))
-		if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "LINK" {
-			t.Fatalf("new link after the wait: tokens=%v err=%v", tokens(out), err)
-		}
-		r.next(out)
-		if st := codeStatus(t, r.params); st != "sent" {
-			t.Fatalf("new link after waiting resendAfter: codeStatus %q, want sent", st)
-		}
+		s.resendLink(t, ctx, r, linkMeta(authflow.MetaAction, authflow.ActionResend))
 	}
+	return r, s.linkEmail(t, ctx, u.email, before+1)
+}
+
+// resendLink waits round r's announced resendAfter and asks for a new link in the same round
+// (ClientMetadata meta); it fails the test unless a LINK round with codeStatus "sent" comes back.
+func (s *stack) resendLink(t testing.TB, ctx context.Context, r *round, meta map[string]string) {
+	t.Helper()
+	wait := resendAfter(t, r.params, shortMaxDelay)
+	t.Logf("no link sent (send delay); waiting %s to ask for a new one", wait)
+	time.Sleep(wait + time.Second)
+	out, err := s.respond(ctx, r, "resend", meta)
+	if err != nil || signin.Tokens(out) || out.ChallengeParameters["kind"] != "LINK" {
+		t.Fatalf("new link after the wait: tokens=%v err=%v %v", signin.Tokens(out), err, out)
+	}
+	r.next(out)
+	if st := codeStatus(t, r.params); st != "sent" {
+		t.Fatalf("new link after waiting resendAfter: codeStatus %q, want sent", st)
+	}
+}
+
+// linkEmail waits up to 10 s for the n-th message to `to` and returns it with its link.
+func (s *stack) linkEmail(t testing.TB, ctx context.Context, to string, n int) sentLink {
+	t.Helper()
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	msg, err := s.h.AWS.WaitMessage(wctx, u.email, before+1)
+	msg, err := s.h.AWS.WaitMessage(wctx, to, n)
 	if err != nil {
-		t.Fatalf("no link email to %s after a LINK round %v: %v", u.email, r.params, err)
+		t.Fatalf("no link email %d to %s: %v", n, to, err)
 	}
 	url, l := linkIn(t, msg)
-	return r, sentLink{msg: msg, url: url, link: l}
+	return sentLink{msg: msg, url: url, link: l}
 }
 
 // device is another device or browser: its own Cognito client (no state shared with the one that
 // asked for the link).
-func (s *stack) device() *stack { return &stack{h: s.h, cog: newCognito(s.h.CognitoURL)} }
+func (s *stack) device() *stack { return newStack(s.h) }
 
 // completeLink opens a link the way the link's page does: a fresh InitiateAuth for the link's
 // user name, then the secret as the answer with action=complete.
 func (s *stack) completeLink(ctx context.Context, l magiclink.Link) (*cip.RespondToAuthChallengeOutput, error) {
-	init, err := s.initiate(ctx, l.UserName)
+	init, err := s.Initiate(ctx, l.UserName)
 	if err != nil {
 		return nil, fmt.Errorf("InitiateAuth %s: %w", l.UserName, err)
 	}
@@ -214,19 +228,8 @@ func testMagicLinkReplaced(t *testing.T, s *stack) {
 	if n := s.messages(u.email); n != before {
 		t.Fatalf("%d emails for a request within the send delay", n-before)
 	}
-	wait := resendAfter(t, r.params, shortMaxDelay)
-	time.Sleep(wait + time.Second)
-	out, err := s.respond(ctx, r, "resend", linkMeta(authflow.MetaAction, authflow.ActionResend))
-	if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "LINK" || out.ChallengeParameters["codeStatus"] != "sent" {
-		t.Fatalf("new link after the wait: %v (err %v)", out, err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := s.h.AWS.WaitMessage(wctx, u.email, before+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, second := linkIn(t, msg)
+	s.resendLink(t, ctx, r, linkMeta(authflow.MetaAction, authflow.ActionResend))
+	second := s.linkEmail(t, ctx, u.email, before+1).link
 	if second.Secret == first.link.Secret {
 		t.Fatal("the new link has the old secret")
 	}
@@ -289,7 +292,7 @@ func testMagicLinkTampered(t *testing.T, s *stack) {
 	u, _ := s.verifiedEmailUser(t, "ml-tamper")
 	other, _ := s.verifiedEmailUser(t, "ml-other")
 	otherName := ""
-	if init, err := s.initiate(ctx, other.email); err != nil {
+	if init, err := s.Initiate(ctx, other.email); err != nil {
 		t.Fatal(err)
 	} else {
 		otherName = init.ChallengeParameters["USERNAME"]
@@ -361,14 +364,14 @@ func testMagicLinkCreateRetry(t *testing.T, s *stack) {
 	u, _ := s.verifiedEmailUser(t, "ml-retry")
 	before := s.messages(u.email)
 	retries := s.h.IdP.Stats().Retries[idp.TriggerCreate]
-	init, err := s.initiate(ctx, u.email)
+	init, err := s.Initiate(ctx, u.email)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &round{session: init.Session, username: init.ChallengeParameters["USERNAME"]}
 	s.h.DropResponses("create", 1) // the LINK round's Create
 	out, err := s.respond(ctx, r, "-", linkMeta())
-	if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "LINK" {
+	if err != nil || signin.Tokens(out) || out.ChallengeParameters["kind"] != "LINK" {
 		t.Fatalf("a link request whose Create answer was lost: %v %v", out, err)
 	}
 	if d := s.h.IdP.Stats().Retries[idp.TriggerCreate] - retries; d != 1 {

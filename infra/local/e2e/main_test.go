@@ -21,26 +21,22 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/big"
-	"net/http"
 	"os"
 	"regexp"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/infra/smoke"
 	"github.com/passwordless-go/cognito/lambdas/dynalitetest"
 )
@@ -52,8 +48,9 @@ var (
 	clock    harness.ShiftClock
 	startErr error
 	skipMsg  string
-	// cog is the app's Cognito client.
+	// cog is the app's Cognito client; app signs users in with it.
 	cog *cip.Client
+	app *signin.Client
 )
 
 // Limits of the e2e harness (the construct's defaults).
@@ -108,6 +105,7 @@ func run(m *testing.M) int {
 	fmt.Printf("e2e: harness started in %s (synth %s, build %s, dynalite %s)\n",
 		s.Total.Round(time.Millisecond), s.Synth.Round(time.Millisecond), s.Build.Round(time.Millisecond), s.Dynalite.Round(time.Millisecond))
 	cog = newCognito(H.CognitoURL)
+	app = &signin.Client{Cognito: cog, ClientID: H.ClientID}
 	defer closeShort()
 	return m.Run()
 }
@@ -124,12 +122,8 @@ func need(t testing.TB) *harness.Harness {
 	return H
 }
 
-func newCognito(endpoint string) *cip.Client {
-	return cip.NewFromConfig(aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDLOCALE2E", "local-e2e-secret", ""),
-	}, func(o *cip.Options) { o.BaseEndpoint = aws.String(endpoint) })
-}
+// newCognito is the app's Cognito client for endpoint.
+func newCognito(endpoint string) *cip.Client { return signin.NewCognito(endpoint, "AKIDLOCALE2E") }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -202,30 +196,9 @@ func signUpInput(u *user) *cip.SignUpInput {
 func newEmailUser(t testing.TB, tag string) *user { return signUp(t, uniqueEmail(tag), "") }
 func newPhoneUser(t testing.TB) *user             { return signUp(t, "", uniquePhone()) }
 
-func initiate(ctx context.Context, name string) (*cip.InitiateAuthOutput, error) {
-	return cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
-		AuthFlow:       types.AuthFlowTypeCustomAuth,
-		ClientId:       aws.String(H.ClientID),
-		AuthParameters: map[string]string{"USERNAME": name},
-	})
-}
-
-func respond(ctx context.Context, session *string, username, answer string, meta map[string]string) (*cip.RespondToAuthChallengeOutput, error) {
-	return cog.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
-		ClientId:           aws.String(H.ClientID),
-		ChallengeName:      types.ChallengeNameTypeCustomChallenge,
-		Session:            session,
-		ChallengeResponses: map[string]string{"USERNAME": username, "ANSWER": answer},
-		ClientMetadata:     meta,
-	})
-}
-
 func method(m string) map[string]string { return map[string]string{"signInMethod": m} }
 func resendMeta(m string) map[string]string {
 	return map[string]string{"signInMethod": m, "action": "resend"}
-}
-func tokens(o *cip.RespondToAuthChallengeOutput) bool {
-	return o != nil && o.AuthenticationResult != nil
 }
 
 // recipient is where u's code for method m goes.
@@ -257,36 +230,35 @@ func (r *round) next(o *cip.RespondToAuthChallengeOutput) {
 // challenge comes back.
 func startCode(t testing.TB, ctx context.Context, name, m string) *round {
 	t.Helper()
-	init, err := initiate(ctx, name)
+	init, err := app.Initiate(ctx, name)
 	if err != nil {
 		t.Fatalf("InitiateAuth %s: %v", name, err)
 	}
 	r := &round{session: init.Session, username: init.ChallengeParameters["USERNAME"], params: init.ChallengeParameters}
-	sel, err := respond(ctx, r.session, r.username, m, method(m))
+	sel, err := app.Respond(ctx, r.session, r.username, m, method(m))
 	if err != nil {
 		t.Fatalf("choose %s: %v", m, err)
 	}
-	if tokens(sel) || sel.ChallengeName != types.ChallengeNameTypeCustomChallenge || sel.ChallengeParameters["kind"] != "CODE" {
+	if signin.Tokens(sel) || sel.ChallengeName != types.ChallengeNameTypeCustomChallenge || sel.ChallengeParameters["kind"] != "CODE" {
 		t.Fatalf("choose %s: want a CODE challenge, got %s %v", m, sel.ChallengeName, sel.ChallengeParameters)
 	}
 	r.next(sel)
 	return r
 }
 
+// emailCodeRound signs up an email user tagged tag and starts its email_otp sign-in; it returns
+// the user, the sign-in's round and the code sent for it (the user's first message).
+func emailCodeRound(t testing.TB, ctx context.Context, tag string) (*user, *round, string) {
+	t.Helper()
+	u := newEmailUser(t, tag)
+	r := startCode(t, ctx, u.email, "email_otp")
+	return u, r, codeN(t, u.email, 1)
+}
+
 // codeN returns the code in the n-th message to `to`, waiting up to 5 s.
 func codeN(t testing.TB, to string, n int) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	msg, err := H.AWS.WaitMessage(ctx, to, n)
-	if err != nil {
-		t.Fatalf("message %d to %s: %v", n, to, err)
-	}
-	c, ok := smoke.ExtractCode(msg.Text)
-	if !ok {
-		t.Fatalf("no code in message to %s: %q", to, msg.Text)
-	}
-	return c
+	return signin.WaitCode(context.Background(), t, H, to, n, 5*time.Second)
 }
 
 func messages(to string) int { return len(H.AWS.MessagesTo(to)) }
@@ -311,15 +283,18 @@ func codeSignIn(t testing.TB, u *user, m string) *types.AuthenticationResultType
 	return mainStack(t).codeSignIn(t, u, m)
 }
 
-func isNotAuthorized(err error) bool {
-	var na *types.NotAuthorizedException
-	return errors.As(err, &na)
-}
-
-// apiCall sends an API request with a bearer token and returns the status and body.
+// apiCall sends a request to the shared harness's HTTP API with a bearer token and returns the
+// status and the JSON body (nil when empty).
 func apiCall(t testing.TB, method, path, token string, body any) (int, map[string]any) {
 	t.Helper()
-	status, raw := apiRaw(t, method, path, token, body)
+	return apiJSON(t, H.APIURL, method, path, token, body)
+}
+
+// apiJSON is apiRawAt with the answer decoded as a JSON object (nil when empty); it fails the test
+// when the answer is not JSON.
+func apiJSON(t testing.TB, base, method, path, token string, body any) (int, map[string]any) {
+	t.Helper()
+	status, raw := apiRawAt(t, base, method, path, token, body)
 	var m map[string]any
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &m); err != nil {
@@ -329,17 +304,26 @@ func apiCall(t testing.TB, method, path, token string, body any) (int, map[strin
 	return status, m
 }
 
-var httpClient = &http.Client{Timeout: 30 * time.Second}
-
+// apiRaw sends a request to the shared harness's HTTP API (see apiRawAt).
 func apiRaw(t testing.TB, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	return apiRawAt(t, H.APIURL, method, path, token, body)
+}
+
+// apiRawAt sends a request to the HTTP API at base with a bearer token (none when "") and body as
+// JSON (none when nil), within 30 s, and returns the status and the raw answer.
+func apiRawAt(t testing.TB, base, method, path, token string, body any) (int, []byte) {
 	t.Helper()
 	var b []byte
 	if body != nil {
-		b, _ = json.Marshal(body)
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	status, raw, err := doAPI(ctx, method, path, token, b)
+	status, raw, err := signin.API(ctx, base, method, path, token, b)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -357,24 +341,6 @@ func keysOf(m map[string]string) []string {
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-
-// jwtClaims decodes a JWT's payload without checking it.
-func jwtClaims(t testing.TB, tok string) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 // waitWindow makes sure at least `need` remains in the current fixed window of length w (windows
 // are aligned to the Unix epoch, as the functions' limits are), sleeping into the next window

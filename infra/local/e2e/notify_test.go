@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 	"github.com/passwordless-go/cognito/lambdas/passkey/softauthn"
 )
@@ -175,11 +176,11 @@ func testNotifyAccountLockedBurst(t *testing.T, s *stack) {
 		out, err := s.respond(ctx, r, wrong, method("email_otp"))
 		answered++
 		switch {
-		case tokens(out):
+		case signin.Tokens(out):
 			t.Fatal("a wrong code signed in")
 		case err == nil:
 			r.next(out) // another try in this sign-in
-		case isNotAuthorized(err):
+		case signin.IsNotAuthorized(err):
 			if answered < lockoutLimit {
 				r = s.startCode(t, ctx, u.email, "email_otp")
 			}
@@ -195,13 +196,13 @@ func testNotifyAccountLockedBurst(t *testing.T, s *stack) {
 	signedIn := make([]bool, burst)
 	concurrently(burst, func(i int) {
 		out, err := s.respond(ctx, rounds[i], wrong, method("email_otp"))
-		signedIn[i], errs[i] = tokens(out), err
+		signedIn[i], errs[i] = signin.Tokens(out), err
 	})
 	for i := range rounds {
 		if signedIn[i] {
 			t.Fatal("a wrong code signed in a locked account")
 		}
-		if errs[i] != nil && !isNotAuthorized(errs[i]) && !isLambdaFailure(errs[i]) {
+		if errs[i] != nil && !signin.IsNotAuthorized(errs[i]) && !isLambdaFailure(errs[i]) {
 			t.Fatalf("a wrong answer to a locked account failed uncleanly: %v", errs[i])
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/lambdas/notify"
 )
 
@@ -23,7 +24,7 @@ var recoveryTests = []subtest{
 // refreshAccess runs REFRESH_TOKEN_AUTH on s and returns the new access token.
 func (s *stack) refreshAccess(t testing.TB, refreshToken string) string {
 	t.Helper()
-	out, err := s.cog.InitiateAuth(ctxT(t, 10*time.Second), &cip.InitiateAuthInput{
+	out, err := s.Cognito.InitiateAuth(ctxT(t, 10*time.Second), &cip.InitiateAuthInput{
 		AuthFlow:       types.AuthFlowTypeRefreshTokenAuth,
 		ClientId:       aws.String(s.h.ClientID),
 		AuthParameters: map[string]string{"REFRESH_TOKEN": refreshToken},
@@ -70,7 +71,7 @@ func testRecoveryNeedsRecentSignIn(t *testing.T, s *stack) {
 		out, err := s.keySignIn(ctx, u.email, k, keyID)
 		return s.wantTokens(t, "device-key sign-in 10 minutes ago", out, err, u.sub)
 	}()
-	at, _ := jwtClaims(t, aws.ToString(old.AccessToken))["auth_time"].(float64)
+	at, _ := signin.JWTClaims(t, aws.ToString(old.AccessToken))["auth_time"].(float64)
 	if age := time.Since(time.Unix(int64(at), 0)); age < 9*time.Minute {
 		t.Fatalf("auth_time is only %s old", age)
 	}
@@ -115,7 +116,7 @@ func testRecoverySignOutEverywhere(t *testing.T, s *stack) {
 		t.Fatalf("POST /me/signout-everywhere: %d %v", status, body)
 	}
 	for name, res := range map[string]*types.AuthenticationResultType{"device A": onA, "device B (the caller)": onB} {
-		if err := s.refreshErr(ctx, aws.ToString(res.RefreshToken)); !isNotAuthorized(err) {
+		if err := s.refreshErr(ctx, aws.ToString(res.RefreshToken)); !signin.IsNotAuthorized(err) {
 			t.Errorf("%s: refresh after signing out everywhere: %v, want NotAuthorizedException", name, err)
 		}
 		access := aws.ToString(res.AccessToken)

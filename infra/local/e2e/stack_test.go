@@ -14,8 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/passwordless-go/cognito/constructs/passwordless"
 	"github.com/passwordless-go/cognito/infra/local/harness"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 	"github.com/passwordless-go/cognito/infra/smoke"
+	"maps"
 )
 
 // shortSendDelays are the second harness's SEND_DELAYS: short enough to wait out, so tests can
@@ -25,10 +28,16 @@ const shortSendDelays = "2s,3s,4s"
 // shortMaxDelay is the last of shortSendDelays.
 const shortMaxDelay = 4 * time.Second
 
-// stack is one running harness and the app's Cognito client for it.
+// stack is one running harness and the app signing users in on it (signin.Client: Cognito,
+// Initiate, Respond).
 type stack struct {
-	h   *harness.Harness
-	cog *cip.Client
+	h *harness.Harness
+	signin.Client
+}
+
+// newStack is h with a Cognito client of its own.
+func newStack(h *harness.Harness) *stack {
+	return &stack{h: h, Client: signin.Client{Cognito: newCognito(h.CognitoURL), ClientID: h.ClientID}}
 }
 
 var (
@@ -59,12 +68,37 @@ func shortStack(t testing.TB) *stack {
 			shortErr = err
 			return
 		}
-		short = &stack{h: h, cog: newCognito(h.CognitoURL)}
+		short = newStack(h)
 	})
 	if shortErr != nil {
 		t.Fatalf("second harness did not start: %v", shortErr)
 	}
 	return short
+}
+
+// startShortDelayStack starts a harness of its own for t, closed when t ends: props with the
+// e2e environment and SEND_DELAYS=shortSendDelays on the functions that send codes, the
+// user pool on clock; it fails the test (naming the harness what) when it does not start.
+func startShortDelayStack(t *testing.T, what string, props *passwordless.Props, clock func() time.Time) *stack {
+	t.Helper()
+	need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	env := map[string]string{"SEND_DELAYS": shortSendDelays}
+	maps.Copy(env, e2eEnv)
+	h, err := harness.Start(ctx, harness.Options{
+		Props:          props,
+		Root:           os.Getenv(EnvFunctionsRoot),
+		Clock:          clock,
+		MaxConcurrency: 4,
+		Env:            map[string]map[string]string{"create": env, "api": env},
+	})
+	if err != nil {
+		t.Fatalf("the %s did not start: %v", what, err)
+	}
+	t.Cleanup(func() { h.Close() })
+	t.Logf("%s started in %s", what, h.Startup.Total.Round(time.Millisecond))
+	return newStack(h)
 }
 
 func closeShort() {
@@ -76,7 +110,8 @@ func closeShort() {
 // mainStack is the shared harness as a stack.
 func mainStack(t testing.TB) *stack {
 	t.Helper()
-	return &stack{h: need(t), cog: cog}
+	h := need(t)
+	return &stack{h: h, Client: signin.Client{Cognito: cog, ClientID: h.ClientID}}
 }
 
 func (s *stack) signUp(t testing.TB, name string) *user {
@@ -87,7 +122,7 @@ func (s *stack) signUp(t testing.TB, name string) *user {
 	} else {
 		u.email = name
 	}
-	out, err := s.cog.SignUp(ctxT(t, 20*time.Second), &cip.SignUpInput{
+	out, err := s.Cognito.SignUp(ctxT(t, 20*time.Second), &cip.SignUpInput{
 		ClientId: aws.String(s.h.ClientID), Username: aws.String(name), Password: aws.String(smoke.RandomPassword()),
 	})
 	if err != nil {
@@ -97,24 +132,15 @@ func (s *stack) signUp(t testing.TB, name string) *user {
 	return u
 }
 
-func (s *stack) initiate(ctx context.Context, name string) (*cip.InitiateAuthOutput, error) {
-	return s.cog.InitiateAuth(ctx, &cip.InitiateAuthInput{
-		AuthFlow: types.AuthFlowTypeCustomAuth, ClientId: aws.String(s.h.ClientID),
-		AuthParameters: map[string]string{"USERNAME": name},
-	})
-}
-
+// respond answers round r's challenge.
 func (s *stack) respond(ctx context.Context, r *round, answer string, meta map[string]string) (*cip.RespondToAuthChallengeOutput, error) {
-	return s.cog.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
-		ClientId: aws.String(s.h.ClientID), ChallengeName: types.ChallengeNameTypeCustomChallenge, Session: r.session,
-		ChallengeResponses: map[string]string{"USERNAME": r.username, "ANSWER": answer}, ClientMetadata: meta,
-	})
+	return s.Respond(ctx, r.session, r.username, answer, meta)
 }
 
 // chooseCode runs InitiateAuth for name and chooses the code method m; it returns the CODE round
 // or an error (a busy machine may fail a trigger: callers that do not test that retry).
 func (s *stack) chooseCode(ctx context.Context, name, m string) (*round, error) {
-	init, err := s.initiate(ctx, name)
+	init, err := s.Initiate(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("InitiateAuth %s: %w", name, err)
 	}
@@ -123,7 +149,7 @@ func (s *stack) chooseCode(ctx context.Context, name, m string) (*round, error) 
 	if err != nil {
 		return nil, fmt.Errorf("choose %s: %w", m, err)
 	}
-	if tokens(sel) || sel.ChallengeParameters["kind"] != "CODE" {
+	if signin.Tokens(sel) || sel.ChallengeParameters["kind"] != "CODE" {
 		return nil, fmt.Errorf("choose %s: want a CODE challenge, got %s %v", m, sel.ChallengeName, sel.ChallengeParameters)
 	}
 	r.next(sel)
@@ -146,17 +172,7 @@ func (s *stack) messages(to string) int { return len(s.h.AWS.MessagesTo(to)) }
 // code returns the code of the n-th message to `to`, waiting up to 10 s for it.
 func (s *stack) code(t testing.TB, to string, n int) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	msg, err := s.h.AWS.WaitMessage(ctx, to, n)
-	if err != nil {
-		t.Fatalf("message %d to %s: %v", n, to, err)
-	}
-	c, ok := smoke.ExtractCode(msg.Text)
-	if !ok {
-		t.Fatalf("no code in message %d to %s", n, to)
-	}
-	return c
+	return signin.WaitCode(context.Background(), t, s.h, to, n, 10*time.Second)
 }
 
 // resendAfter reads a CODE round's resendAfter (whole seconds); it fails the test when it is
@@ -204,25 +220,15 @@ func (s *stack) codeRound(t testing.TB, ctx context.Context, u *user, m string) 
 		t.Logf("%s: no code sent (send delay); waiting %s to ask for a new one", to, wait)
 		time.Sleep(wait + time.Second)
 		out, err := s.respond(ctx, r, "resend", resendMeta(m))
-		if err != nil || tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
-			t.Fatalf("resend after the wait: tokens=%v err=%v", tokens(out), err)
+		if err != nil || signin.Tokens(out) || out.ChallengeParameters["kind"] != "CODE" {
+			t.Fatalf("resend after the wait: tokens=%v err=%v", signin.Tokens(out), err)
 		}
 		r.next(out)
 		if st := codeStatus(t, r.params); st != "sent" {
 			t.Fatalf("resend after waiting resendAfter: codeStatus %q, want sent", st)
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	msg, err := s.h.AWS.WaitMessage(wctx, to, before+1)
-	if err != nil {
-		t.Fatalf("no code message to %s after a CODE round %v: %v", to, r.params, err)
-	}
-	code, ok := smoke.ExtractCode(msg.Text)
-	if !ok {
-		t.Fatalf("no code in the message to %s", to)
-	}
-	return r, code
+	return r, signin.WaitCode(ctx, t, s.h, to, before+1, 10*time.Second)
 }
 
 // codeSignIn signs u in with code method m and returns the tokens.
@@ -231,8 +237,8 @@ func (s *stack) codeSignIn(t testing.TB, u *user, m string) *types.Authenticatio
 	ctx := ctxT(t, 2*time.Minute)
 	r, code := s.codeRound(t, ctx, u, m)
 	out, err := s.respond(ctx, r, code, method(m))
-	if err != nil || !tokens(out) {
-		t.Fatalf("answer the %s code: tokens=%v err=%v", m, tokens(out), err)
+	if err != nil || !signin.Tokens(out) {
+		t.Fatalf("answer the %s code: tokens=%v err=%v", m, signin.Tokens(out), err)
 	}
 	return out.AuthenticationResult
 }

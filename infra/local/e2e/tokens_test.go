@@ -17,6 +17,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/passwordless-go/cognito/infra/local/idp"
+	"github.com/passwordless-go/cognito/infra/local/signin"
 )
 
 // refresh runs REFRESH_TOKEN_AUTH and returns the new access token.
@@ -132,7 +133,7 @@ func TestOtherClientToken(t *testing.T) {
 		t.Fatalf("sign-in on the other client: %v", err)
 	}
 	tok := aws.ToString(out.AuthenticationResult.AccessToken)
-	cl := jwtClaims(t, tok)
+	cl := signin.JWTClaims(t, tok)
 	if cl["client_id"] != other || cl["iss"] != h.IdP.Issuer() {
 		t.Fatalf("other client's token claims %v", cl)
 	}

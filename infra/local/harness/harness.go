@@ -161,11 +161,8 @@ func Start(ctx context.Context, o Options) (h *Harness, err error) {
 			h = nil
 		}
 	}()
-	if o.BinDir == "" {
-		if o.BinDir, err = os.MkdirTemp("", "harness-bin-"); err != nil {
-			return h, err
-		}
-		h.removeDir = o.BinDir
+	if o.BinDir, h.removeDir, err = BinDir(o.BinDir, "harness-bin-"); err != nil {
+		return h, err
 	}
 
 	// Synth, the five builds and dynalite, concurrently.
@@ -509,6 +506,19 @@ func InvokeResult(out []byte, err error) ([]byte, error) {
 		return nil, &idp.FunctionError{Type: "Sandbox.Timedout", Message: "Task timed out"}
 	}
 	return nil, err
+}
+
+// BinDir returns dir when it is set; when dir is empty, it makes a new temporary directory named
+// after prefix and returns it as both bin and remove, the directory the caller deletes when it
+// closes (remove is "" for a dir the caller was given).
+func BinDir(dir, prefix string) (bin, remove string, err error) {
+	if dir != "" {
+		return dir, "", nil
+	}
+	if bin, err = os.MkdirTemp("", prefix); err != nil {
+		return "", "", err
+	}
+	return bin, bin, nil
 }
 
 // FindRoot returns the nearest directory at or above the working directory whose go.mod declares

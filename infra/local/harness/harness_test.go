@@ -30,12 +30,8 @@ func fullTemplate(t *testing.T) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(root, "constructs/passwordless/testdata/construct-full.template.json"))
+	tpl, err := readTemplate(filepath.Join(root, "constructs/passwordless/testdata/construct-full.template.json"))
 	if err != nil {
-		t.Fatal(err)
-	}
-	var tpl map[string]any
-	if err := json.Unmarshal(b, &tpl); err != nil {
 		t.Fatal(err)
 	}
 	return tpl
@@ -208,12 +204,7 @@ func TestSynthesizeBadProps(t *testing.T) {
 // TestStart starts a harness with one method, signs a user up and starts a sign-in through the
 // SDK, fetches the JWKS, and checks that Close stops every function process.
 func TestStart(t *testing.T) {
-	if _, err := dynalitetest.BinaryPath(); err != nil {
-		if os.Getenv(dynalitetest.EnvRequire) == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("skipping: %v (set %s=1 to make this a failure)", err, dynalitetest.EnvRequire)
-	}
+	dynalitetest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	props := &passwordless.Props{Methods: []passwordless.Method{passwordless.DeviceKey}}

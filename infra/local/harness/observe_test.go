@@ -3,7 +3,6 @@
 package harness
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/passwordless-go/cognito/infra/local/awsmock"
+	"github.com/passwordless-go/cognito/infra/local/syncbuf"
 )
 
 // emfLine is an EMF document as lambdas/metrics writes it.
@@ -108,31 +108,13 @@ func TestParseEMFInvalid(t *testing.T) {
 	}
 }
 
-// recorder is an io.Writer that keeps what it is given (the function log Options.Log gets).
-type recorder struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.b.Write(p)
-}
-
-func (r *recorder) String() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.b.String()
-}
-
 // TestTapCapturesMetrics: the writer a function's stdout goes to forwards every byte unchanged
 // (the function's log stays as written) and turns each EMF line into Metrics, whether a write
 // holds several lines or a line arrives in parts; OnMetric and WaitMetric see them; invalid EMF
 // lines are kept in EMFErrors.
 func TestTapCapturesMetrics(t *testing.T) {
 	h := &Harness{obs: newObserver()}
-	log := &recorder{}
+	log := &syncbuf.Buffer{}
 	var pushed []string
 	var mu sync.Mutex
 	h.OnMetric(func(m Metric) { mu.Lock(); pushed = append(pushed, m.String()); mu.Unlock() })

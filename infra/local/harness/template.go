@@ -55,10 +55,16 @@ func Synthesize(props *passwordless.Props) (tpl map[string]any, err error) {
 	stack := awscdk.NewStack(app, jsii.String(stackName), nil)
 	passwordless.New(stack, jsii.String("Passwordless"), props)
 	out := *app.Synth(nil).Directory()
-	b, err := os.ReadFile(filepath.Join(out, stackName+".template.json"))
+	return readTemplate(filepath.Join(out, stackName+".template.json"))
+}
+
+// readTemplate reads and parses the CloudFormation template file at path.
+func readTemplate(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("harness: read template: %w", err)
 	}
+	var tpl map[string]any
 	if err := json.Unmarshal(b, &tpl); err != nil {
 		return nil, fmt.Errorf("harness: parse template: %w", err)
 	}

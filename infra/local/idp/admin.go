@@ -283,14 +283,19 @@ func (p *Pool) adminUpdateUserAttributes(_ call, in *adminUpdateIn) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	if in.UserAttributes == nil {
-		return nil, apiErr(errInvalidParameter, "Missing required parameter UserAttributes")
+	return struct{}{}, p.updateAttrs(u, in.UserAttributes, byAdmin)
+}
+
+// updateAttrs reads list (required) as w may write it and applies it to u.
+func (p *Pool) updateAttrs(u *user, list []attribute, w attrWriter) error {
+	if list == nil {
+		return apiErr(errInvalidParameter, "Missing required parameter UserAttributes")
 	}
-	set, err := p.readAttrs(in.UserAttributes, byAdmin)
+	set, err := p.readAttrs(list, w)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return struct{}{}, p.update(u, func(n *user) error { return p.applyAttributes(n, set) })
+	return p.update(u, func(n *user) error { return p.applyAttributes(n, set) })
 }
 
 // applyAttributes applies an attribute update to n (under p.mu, from update): an empty value
@@ -353,11 +358,7 @@ func (p *Pool) adminSetUserPassword(_ call, in *adminSetPasswordIn) (any, error)
 }
 
 func (p *Pool) adminConfirmSignUp(_ call, in *adminUserIn) (any, error) {
-	u, err := p.adminUser(*in)
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, p.update(u, func(n *user) error {
+	return p.adminUpdate(*in, func(n *user) error {
 		if n.status != StatusUnconfirmed {
 			return apiErr(errNotAuthorized, "User cannot be confirmed. Current status is %s", n.status)
 		}
@@ -366,13 +367,18 @@ func (p *Pool) adminConfirmSignUp(_ call, in *adminUserIn) (any, error) {
 	})
 }
 
-// adminDisableUser deactivates the user and revokes their tokens, as Cognito does.
-func (p *Pool) adminDisableUser(_ call, in *adminUserIn) (any, error) {
-	u, err := p.adminUser(*in)
+// adminUpdate applies change to the user in (as update does) and returns the empty answer.
+func (p *Pool) adminUpdate(in adminUserIn, change func(n *user) error) (any, error) {
+	u, err := p.adminUser(in)
 	if err != nil {
 		return nil, err
 	}
-	return struct{}{}, p.update(u, func(n *user) error {
+	return struct{}{}, p.update(u, change)
+}
+
+// adminDisableUser deactivates the user and revokes their tokens, as Cognito does.
+func (p *Pool) adminDisableUser(_ call, in *adminUserIn) (any, error) {
+	return p.adminUpdate(*in, func(n *user) error {
 		n.enabled = false
 		p.revokeUserLocked(n.attrs["sub"])
 		return nil
@@ -380,11 +386,7 @@ func (p *Pool) adminDisableUser(_ call, in *adminUserIn) (any, error) {
 }
 
 func (p *Pool) adminEnableUser(_ call, in *adminUserIn) (any, error) {
-	u, err := p.adminUser(*in)
-	if err != nil {
-		return nil, err
-	}
-	return struct{}{}, p.update(u, func(n *user) error {
+	return p.adminUpdate(*in, func(n *user) error {
 		n.enabled = true
 		return nil
 	})
@@ -395,10 +397,7 @@ func (p *Pool) adminUserGlobalSignOut(_ call, in *adminUserIn) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	p.revokeUserLocked(u.attrs["sub"])
-	p.mu.Unlock()
-	return struct{}{}, nil
+	return p.signOut(u)
 }
 
 type accessTokenIn struct {
@@ -434,15 +433,7 @@ func (p *Pool) updateUserAttributes(_ call, in *updateUserAttributesIn) (any, er
 	if err != nil {
 		return nil, err
 	}
-	if in.UserAttributes == nil {
-		return nil, apiErr(errInvalidParameter, "Missing required parameter UserAttributes")
-	}
-	set, err := p.readAttrs(in.UserAttributes, byClient)
-	if err != nil {
-		return nil, err
-	}
-	err = p.update(u, func(n *user) error { return p.applyAttributes(n, set) })
-	if err != nil {
+	if err := p.updateAttrs(u, in.UserAttributes, byClient); err != nil {
 		return nil, err
 	}
 	return map[string]any{"CodeDeliveryDetailsList": []any{}}, nil
@@ -454,6 +445,11 @@ func (p *Pool) globalSignOut(_ call, in *accessTokenIn) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return p.signOut(u)
+}
+
+// signOut revokes every sign-in of u and returns the empty answer of (Admin)GlobalSignOut.
+func (p *Pool) signOut(u *user) (any, error) {
 	p.mu.Lock()
 	p.revokeUserLocked(u.attrs["sub"])
 	p.mu.Unlock()

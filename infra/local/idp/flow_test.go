@@ -48,10 +48,7 @@ func TestSignUpSignInTokens(t *testing.T) {
 	}
 
 	start := e.rec.mark()
-	out, err := e.initiate("alice@example.com", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := e.mustInitiate(t, "alice@example.com")
 	if out.ChallengeName != types.ChallengeNameTypeCustomChallenge || aws.ToString(out.Session) == "" {
 		t.Fatalf("InitiateAuth = %+v", out)
 	}
@@ -288,10 +285,7 @@ func TestWrongAnswersUntilCap(t *testing.T) {
 func TestSessionSingleUse(t *testing.T) {
 	e := newEnv(t, nil)
 	e.signUp(t, "dave@example.com")
-	out, err := e.initiate("dave@example.com", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := e.mustInitiate(t, "dave@example.com")
 	user, first := out.ChallengeParameters["USERNAME"], *out.Session
 	next, err := e.respond(user, first, "wrong", deviceKeyMeta())
 	if err != nil {
@@ -338,10 +332,7 @@ func TestSessionSingleUse(t *testing.T) {
 func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t, nil)
 	e.signUp(t, "erin@example.com")
-	out, err := e.initiate("erin@example.com", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := e.mustInitiate(t, "erin@example.com")
 	e.clock.Advance(3*time.Minute - time.Second)
 	next, err := e.respond(out.ChallengeParameters["USERNAME"], *out.Session, "wrong", deviceKeyMeta())
 	if err != nil {
@@ -483,15 +474,12 @@ func TestDefineCanIssueTokensOrFail(t *testing.T) {
 	e := newEnv(t, nil)
 	e.signUp(t, "ivan@example.com")
 	respond := func(resp string) {
-		e.rec.setHook(func(_ ctxT, fn string, payload []byte) ([]byte, error, bool) {
-			if fn != fnDefine {
-				return nil, nil, false
-			}
+		e.rec.hookOn(fnDefine, func(_ ctxT, payload []byte) ([]byte, error) {
 			var ev map[string]any
 			json.Unmarshal(payload, &ev)
 			json.Unmarshal([]byte(resp), &ev)
 			b, _ := json.Marshal(ev)
-			return b, nil, true
+			return b, nil
 		})
 	}
 	defer e.rec.setHook(nil)
@@ -562,8 +550,10 @@ func TestTriggerTimeoutsAndErrors(t *testing.T) {
 		if n := after.Retries[idp.TriggerCreate] - before.Retries[idp.TriggerCreate]; n != 2 {
 			t.Errorf("Create retried %d times", n)
 		}
-		if elapsed < 600*time.Millisecond || elapsed > 3*time.Second {
-			t.Errorf("took %v, want about 3 x 200 ms", elapsed)
+		// Each of the 3 attempts waits out its 200 ms timeout. Only the lower bound is checked: a
+		// busy machine makes it slower, never faster.
+		if elapsed < 600*time.Millisecond {
+			t.Errorf("took %v, want at least 3 x 200 ms", elapsed)
 		}
 	})
 
@@ -581,13 +571,7 @@ func TestTriggerTimeoutsAndErrors(t *testing.T) {
 
 	t.Run("function error not retried", func(t *testing.T) {
 		failing := idp.Handle(func(_ ctxT, ev defineEv) (defineEv, error) { return ev, errors.New("boom") })
-		e.rec.setHook(func(c ctxT, fn string, p []byte) ([]byte, error, bool) {
-			if fn != fnDefine {
-				return nil, nil, false
-			}
-			b, err := failing(c, p)
-			return b, err, true
-		})
+		e.rec.hookOn(fnDefine, failing)
 		before := e.pool.Stats()
 		_, err := e.initiate("judy@example.com", nil)
 		var ulv *types.UserLambdaValidationException
@@ -600,11 +584,8 @@ func TestTriggerTimeoutsAndErrors(t *testing.T) {
 	})
 
 	t.Run("Lambda error payload", func(t *testing.T) {
-		e.rec.setHook(func(_ ctxT, fn string, _ []byte) ([]byte, error, bool) {
-			if fn != fnVerify {
-				return nil, nil, false
-			}
-			return []byte(`{"errorMessage":"sign-in temporarily unavailable","errorType":"errorString"}`), nil, true
+		e.rec.hookOn(fnVerify, func(ctxT, []byte) ([]byte, error) {
+			return []byte(`{"errorMessage":"sign-in temporarily unavailable","errorType":"errorString"}`), nil
 		})
 		out, err := e.initiate("judy@example.com", nil)
 		if err != nil {
@@ -615,11 +596,8 @@ func TestTriggerTimeoutsAndErrors(t *testing.T) {
 	})
 
 	t.Run("transport error retried", func(t *testing.T) {
-		e.rec.setHook(func(_ ctxT, fn string, _ []byte) ([]byte, error, bool) {
-			if fn != fnDefine {
-				return nil, nil, false
-			}
-			return nil, errors.New("TooManyRequestsException: Rate exceeded"), true
+		e.rec.hookOn(fnDefine, func(ctxT, []byte) ([]byte, error) {
+			return nil, errors.New("TooManyRequestsException: Rate exceeded")
 		})
 		before := e.pool.Stats()
 		_, err := e.initiate("judy@example.com", nil)
@@ -630,11 +608,8 @@ func TestTriggerTimeoutsAndErrors(t *testing.T) {
 	})
 
 	t.Run("unreadable response", func(t *testing.T) {
-		e.rec.setHook(func(_ ctxT, fn string, _ []byte) ([]byte, error, bool) {
-			if fn != fnCreate {
-				return nil, nil, false
-			}
-			return []byte(`not json`), nil, true
+		e.rec.hookOn(fnCreate, func(ctxT, []byte) ([]byte, error) {
+			return []byte(`not json`), nil
 		})
 		_, err := e.initiate("judy@example.com", nil)
 		wantAPIError(t, err, "InvalidLambdaResponseException", "")
@@ -701,10 +676,7 @@ func TestRefreshAndTokenChecks(t *testing.T) {
 	})
 	wantAPIError(t, err, "NotAuthorizedException", "Invalid Refresh Token")
 	// A session is not a refresh token.
-	out, err := e.initiate("ken@example.com", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := e.mustInitiate(t, "ken@example.com")
 	_, err = e.client.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow: types.AuthFlowTypeRefreshTokenAuth, ClientId: aws.String(e.pool.ClientID()),
 		AuthParameters: map[string]string{"REFRESH_TOKEN": *out.Session},

@@ -115,6 +115,18 @@ func (r *recorder) setHook(h func(ctx context.Context, function string, payload 
 	r.mu.Unlock()
 }
 
+// hookOn answers every call to function with answer (and passes calls to the other functions
+// through), until the hook is set again.
+func (r *recorder) hookOn(function string, answer func(ctx context.Context, payload []byte) ([]byte, error)) {
+	r.setHook(func(ctx context.Context, fn string, payload []byte) ([]byte, error, bool) {
+		if fn != function {
+			return nil, nil, false
+		}
+		b, err := answer(ctx, payload)
+		return b, err, true
+	})
+}
+
 // mark returns the position in the log, for since.
 func (r *recorder) mark() int {
 	r.mu.Lock()
@@ -254,12 +266,20 @@ func (e *env) respond(username, session, answer string, meta map[string]string) 
 }
 
 // signIn runs the device_key sign-in: InitiateAuth, then the right answer over the nonce.
-func (e *env) signIn(t testing.TB, username string) *types.AuthenticationResultType {
+// mustInitiate starts a custom-auth sign-in of username without client metadata; an error
+// fails the test.
+func (e *env) mustInitiate(t testing.TB, username string) *cip.InitiateAuthOutput {
 	t.Helper()
 	out, err := e.initiate(username, nil)
 	if err != nil {
 		t.Fatalf("InitiateAuth(%s): %v", username, err)
 	}
+	return out
+}
+
+func (e *env) signIn(t testing.TB, username string) *types.AuthenticationResultType {
+	t.Helper()
+	out := e.mustInitiate(t, username)
 	if out.ChallengeName != types.ChallengeNameTypeCustomChallenge || out.Session == nil {
 		t.Fatalf("InitiateAuth(%s): challenge %q session %v", username, out.ChallengeName, out.Session)
 	}
@@ -345,8 +365,14 @@ func verifyJWT(t testing.TB, keys map[string]*rsa.PublicKey, tok string) map[str
 		t.Fatalf("signature: %v", err)
 	}
 	cb, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	return decodeClaims(t, cb)
+}
+
+// decodeClaims decodes a JWT payload (the decoded middle part), numbers as json.Number.
+func decodeClaims(t testing.TB, payload []byte) map[string]any {
+	t.Helper()
 	claims := map[string]any{}
-	dec := json.NewDecoder(strings.NewReader(string(cb)))
+	dec := json.NewDecoder(strings.NewReader(string(payload)))
 	dec.UseNumber()
 	if err := dec.Decode(&claims); err != nil {
 		t.Fatal(err)
@@ -379,25 +405,23 @@ func keys[V any](m map[string]V) []string {
 // Decoders for recorded events.
 func defineEvent(t testing.TB, b []byte) events.CognitoEventUserPoolsDefineAuthChallenge {
 	t.Helper()
-	var ev events.CognitoEventUserPoolsDefineAuthChallenge
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return ev
+	return decodeEvent[events.CognitoEventUserPoolsDefineAuthChallenge](t, b)
 }
 
 func createEvent(t testing.TB, b []byte) events.CognitoEventUserPoolsCreateAuthChallenge {
 	t.Helper()
-	var ev events.CognitoEventUserPoolsCreateAuthChallenge
-	if err := json.Unmarshal(b, &ev); err != nil {
-		t.Fatal(err)
-	}
-	return ev
+	return decodeEvent[events.CognitoEventUserPoolsCreateAuthChallenge](t, b)
 }
 
 func verifyEvent(t testing.TB, b []byte) events.CognitoEventUserPoolsVerifyAuthChallenge {
 	t.Helper()
-	var ev events.CognitoEventUserPoolsVerifyAuthChallenge
+	return decodeEvent[events.CognitoEventUserPoolsVerifyAuthChallenge](t, b)
+}
+
+// decodeEvent decodes a recorded trigger payload as a T.
+func decodeEvent[T any](t testing.TB, b []byte) T {
+	t.Helper()
+	var ev T
 	if err := json.Unmarshal(b, &ev); err != nil {
 		t.Fatal(err)
 	}

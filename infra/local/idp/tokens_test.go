@@ -45,13 +45,7 @@ func tokenClaims(t *testing.T, tok string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := map[string]any{}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if err := dec.Decode(&c); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return decodeClaims(t, b)
 }
 
 // TestIssuedTokenHeader pins Cognito's JOSE header: alg and kid only (the JWT library adds

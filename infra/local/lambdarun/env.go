@@ -318,22 +318,18 @@ func (e *env) assign(inv *invocation) {
 }
 
 // withdraw takes back inv if the runtime has not taken it yet.
-func (e *env) withdraw(inv *invocation) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.pending == inv {
-		e.pending = nil
-		return true
-	}
-	return false
-}
+func (e *env) withdraw(inv *invocation) bool { return e.clearSlot(&e.pending, inv) }
 
 // clearInflight ends inv without an answer if it has none yet; later answers are refused.
-func (e *env) clearInflight(inv *invocation) bool {
+func (e *env) clearInflight(inv *invocation) bool { return e.clearSlot(&e.inflight, inv) }
+
+// clearSlot sets *slot (e.pending or e.inflight) to nil under e.mu if it holds inv, and reports
+// whether it did.
+func (e *env) clearSlot(slot **invocation, inv *invocation) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.inflight == inv {
-		e.inflight = nil
+	if *slot == inv {
+		*slot = nil
 		return true
 	}
 	return false
@@ -514,21 +510,30 @@ func (e *env) handleResponse(w http.ResponseWriter, r *http.Request) {
 
 // handleError is POST /runtime/invocation/{id}/error.
 func (e *env) handleError(w http.ResponseWriter, r *http.Request) {
-	body, _, err := readBody(r.Body)
-	if err != nil {
-		apiError(w, http.StatusBadRequest, "InvalidRequest", "reading the error: "+err.Error())
+	fe, ok := readFunctionError(w, r)
+	if !ok {
 		return
 	}
-	if e.answer(w, r.PathValue("id"), result{err: parseFunctionError(body, r.Header.Get(headerErrorType))}) {
+	if e.answer(w, r.PathValue("id"), result{err: fe}) {
 		accepted(w)
 	}
 }
 
-// handleInitError is POST /runtime/init/error: the environment is torn down.
-func (e *env) handleInitError(w http.ResponseWriter, r *http.Request) {
+// readFunctionError reads the error a function reports (the body and the error type header);
+// when the body cannot be read it answers 400 InvalidRequest and returns false.
+func readFunctionError(w http.ResponseWriter, r *http.Request) (*FunctionError, bool) {
 	body, _, err := readBody(r.Body)
 	if err != nil {
 		apiError(w, http.StatusBadRequest, "InvalidRequest", "reading the error: "+err.Error())
+		return nil, false
+	}
+	return parseFunctionError(body, r.Header.Get(headerErrorType)), true
+}
+
+// handleInitError is POST /runtime/init/error: the environment is torn down.
+func (e *env) handleInitError(w http.ResponseWriter, r *http.Request) {
+	fe, ok := readFunctionError(w, r)
+	if !ok {
 		return
 	}
 	e.mu.Lock()
@@ -537,7 +542,7 @@ func (e *env) handleInitError(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusForbidden, "InvalidStateTransition", "init error reported after init")
 		return
 	}
-	e.initErr = parseFunctionError(body, r.Header.Get(headerErrorType))
+	e.initErr = fe
 	e.mu.Unlock()
 	accepted(w)
 	if f, ok := w.(http.Flusher); ok {

@@ -401,9 +401,13 @@ func TestPanicAtInit(t *testing.T) {
 func TestInitError(t *testing.T) {
 	fn := sleeper(t)
 	fn.Env["SLEEPER_INIT_ERROR"] = "no configuration"
+	// Killed at once, not when init would time out: with an init timeout of an hour, an Invoke
+	// that waited for it would meet this minute's deadline instead of a CrashError.
+	fn.InitTimeout = time.Hour
 	h := start(t, fn)
-	start := time.Now()
-	_, err := h.Invoke(context.Background(), []byte(`{}`))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := h.Invoke(ctx, []byte(`{}`))
 	var ce *lambdarun.CrashError
 	if !errors.As(err, &ce) {
 		t.Fatalf("err = %v (%T), want *CrashError", err, err)
@@ -413,9 +417,6 @@ func TestInitError(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "no configuration") {
 		t.Errorf("error %q does not say why", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("took %v: the process should be killed at once", d)
 	}
 }
 
@@ -427,13 +428,15 @@ func TestTimeoutReplacesProcess(t *testing.T) {
 	first := invokeSleeper(t, h, `{}`)
 
 	begin := time.Now()
-	_, err := h.Invoke(context.Background(), []byte(`{"sleep_ms": 3000}`))
+	_, err := h.Invoke(context.Background(), []byte(`{"sleep_ms": 60000}`))
 	took := time.Since(begin)
+	// ErrTimeout, not the answer a minute later: the timeout ended it. Only the lower bound is
+	// checked, since a busy machine makes it later, never earlier.
 	if !errors.Is(err, lambdarun.ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
-	if took < 300*time.Millisecond || took > 2*time.Second {
-		t.Errorf("timed out after %v, want about 300ms", took)
+	if took < 300*time.Millisecond {
+		t.Errorf("timed out after %v, want at least 300ms", took)
 	}
 	if err := syscall.Kill(first.PID, 0); err == nil {
 		t.Errorf("process %d still runs after its timeout", first.PID)
@@ -543,6 +546,9 @@ func TestMemorySize(t *testing.T) {
 	}
 	fn := sleeper(t)
 	fn.MemoryMB = 128
+	// Touching 160 MB can take longer than the default 4 s on a busy machine; the memory check
+	// runs when the invocation answers, so the timeout must not end it first.
+	fn.Timeout = 2 * time.Minute
 	h := start(t, fn)
 	invokeSleeper(t, h, `{"alloc_mb": 16}`)
 	_, err := h.Invoke(context.Background(), []byte(`{"alloc_mb": 160}`))
@@ -701,18 +707,16 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 	// An invocation in flight at Close ends with ErrClosed.
 	inflight := make(chan error, 1)
 	go func() {
-		_, err := h.Invoke(context.Background(), []byte(`{"sleep_ms": 5000}`))
+		_, err := h.Invoke(context.Background(), []byte(`{"sleep_ms": 120000}`))
 		inflight <- err
 	}()
 	for h.Stats().Invocations < 4 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	begin := time.Now()
+	// Close does not wait for the invocation: had it waited, the invocation would have answered
+	// (two minutes later) rather than ended with ErrClosed.
 	if err := h.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(begin); d > 3*time.Second {
-		t.Errorf("Close took %v", d)
 	}
 	if err := <-inflight; !errors.Is(err, lambdarun.ErrClosed) {
 		t.Errorf("in-flight invocation: err = %v, want ErrClosed", err)

@@ -4,7 +4,6 @@ package perf_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +19,7 @@ func TestLoadSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole harness")
 	}
-	if _, err := dynalitetest.BinaryPath(); err != nil {
-		if os.Getenv(dynalitetest.EnvRequire) == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("skipping: %v (set %s=1 to make this a failure)", err, dynalitetest.EnvRequire)
-	}
+	dynalitetest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	var progress strings.Builder

@@ -112,11 +112,8 @@ func Start(ctx context.Context, o Options) (r *Rig, err error) {
 			r = nil
 		}
 	}()
-	if o.BinDir == "" {
-		if o.BinDir, err = os.MkdirTemp("", "perf-bin-"); err != nil {
-			return r, err
-		}
-		r.removeDir = o.BinDir
+	if o.BinDir, r.removeDir, err = harness.BinDir(o.BinDir, "perf-bin-"); err != nil {
+		return r, err
 	}
 	r.binDir = o.BinDir
 
