@@ -69,6 +69,14 @@ func Synth(t testing.TB, app awscdk.App) (asm Assembly) {
 	return asm
 }
 
+// Main runs the package's tests, then closes the jsii runtime (the node process the CDK calls
+// run in) and exits with the tests' code; a package's TestMain calls it.
+func Main(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
 // Catch runs f and returns a panic as an error, so one failing jsii call or assertion does not
 // take the rest of the package's tests down with it.
 func Catch(f func()) (err error) {
@@ -214,6 +222,19 @@ func Diff(want, got string) string {
 // (cfn.Resources).
 func Resources(tpl map[string]any, typ string) map[string]map[string]any {
 	return cfn.Resources(tpl, typ)
+}
+
+// One returns the logical ID and Properties of the template's only resource of a type, and fails
+// the test when there is none or more than one.
+func One(t testing.TB, tpl map[string]any, typ string) (id string, props map[string]any) {
+	t.Helper()
+	all := Resources(tpl, typ)
+	if len(all) != 1 {
+		t.Fatalf("want 1 %s, got %d", typ, len(all))
+	}
+	for id, props = range all {
+	}
+	return id, props
 }
 
 // SortedKeys returns m's keys in order.

@@ -4,7 +4,12 @@
 // warnings about their Node.js version.
 package jsiienv
 
-import "os"
+import (
+	"os"
+	"sync"
+
+	"github.com/aws/jsii-runtime-go"
+)
 
 // Silenced are the variables Quiet sets, each only when it is unset:
 //   - JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20: Node.js 20 reached its end of life on
@@ -17,10 +22,24 @@ var Silenced = [][2]string{
 	{"JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1"},
 }
 
-// Quiet sets every variable of Silenced that is unset in this process's environment, before
-// jsii starts (it reads them once, when its Node.js process starts). A variable the user set,
-// even to "", is kept.
+// Quiet sets every variable of Silenced that is unset in this process's environment (a variable
+// the user set, even to "", is kept) and restarts jsii's Node.js process so that they take effect.
+// jsii reads them once, when that process starts, and aws-cdk-go starts it while its packages
+// register their types, at package initialization, before the init function of any importer
+// runs; setting the variables alone came too late. Quiet must run before the first jsii object is
+// created: call it from an init function, as cdktest and the local harness do. Only the first call
+// does anything, so a later one cannot end a runtime that holds objects.
 func Quiet() {
+	quietOnce.Do(func() {
+		setUnset()
+		jsii.Close() // no objects yet: the next jsii call starts a process with the new environment
+	})
+}
+
+var quietOnce sync.Once
+
+// setUnset sets the variables of Silenced that are unset.
+func setUnset() {
 	for _, kv := range Silenced {
 		if _, ok := os.LookupEnv(kv[0]); !ok {
 			os.Setenv(kv[0], kv[1])

@@ -35,23 +35,16 @@ func synthStack(t *testing.T, env *awscdk.Environment, props func(awscdk.Stack) 
 // accessLogGroupName returns the name of the log group the HTTP API stage writes access logs to.
 func accessLogGroupName(t *testing.T, tpl map[string]any) any {
 	t.Helper()
-	stages := cdktest.Resources(tpl, "AWS::ApiGatewayV2::Stage")
-	if len(stages) != 1 {
-		t.Fatalf("want 1 stage, got %d", len(stages))
+	_, stage := cdktest.One(t, tpl, "AWS::ApiGatewayV2::Stage")
+	als, _ := stage["AccessLogSettings"].(map[string]any)
+	lg := cdktest.Resources(tpl, "AWS::Logs::LogGroup")[getAttTarget(als["DestinationArn"])]
+	if lg == nil {
+		t.Fatalf("access logs go to %v, not a log group of the template", als["DestinationArn"])
 	}
-	for _, s := range stages {
-		als, _ := s["AccessLogSettings"].(map[string]any)
-		id := getAttTarget(als["DestinationArn"])
-		lg := cdktest.Resources(tpl, "AWS::Logs::LogGroup")[id]
-		if lg == nil {
-			t.Fatalf("access logs go to %v, not a log group of the template", als["DestinationArn"])
-		}
-		if lg["RetentionInDays"] == nil {
-			t.Error("access log group without retention")
-		}
-		return lg["LogGroupName"]
+	if lg["RetentionInDays"] == nil {
+		t.Error("access log group without retention")
 	}
-	return nil
+	return lg["LogGroupName"]
 }
 
 // checkAccessLogGroup: API Gateway's access logs are vended logs; AWS advises naming their log
@@ -85,22 +78,17 @@ func TestAccessLogGroupVended(t *testing.T) {
 // https://cognito-idp.<region>.<URL suffix>/<pool ID>, never a hard-coded amazonaws.com.
 func checkIssuer(t *testing.T, tpl map[string]any) {
 	t.Helper()
-	auths := cdktest.Resources(tpl, "AWS::ApiGatewayV2::Authorizer")
-	if len(auths) != 1 {
-		t.Fatalf("want 1 authorizer, got %d", len(auths))
-	}
+	_, a := cdktest.One(t, tpl, "AWS::ApiGatewayV2::Authorizer")
 	var poolID string
 	for id := range cdktest.Resources(tpl, "AWS::Cognito::UserPool") {
 		poolID = id
 	}
-	for _, a := range auths {
-		jc, _ := a["JwtConfiguration"].(map[string]any)
-		b, _ := json.Marshal(jc["Issuer"])
-		issuer := string(b)
-		if strings.Contains(issuer, "amazonaws.com") || !strings.Contains(issuer, "AWS::URLSuffix") ||
-			!strings.Contains(issuer, "https://cognito-idp.") || !strings.Contains(issuer, poolID) {
-			t.Errorf("issuer %s, want https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/ and the pool %s", issuer, poolID)
-		}
+	jc, _ := a["JwtConfiguration"].(map[string]any)
+	b, _ := json.Marshal(jc["Issuer"])
+	issuer := string(b)
+	if strings.Contains(issuer, "amazonaws.com") || !strings.Contains(issuer, "AWS::URLSuffix") ||
+		!strings.Contains(issuer, "https://cognito-idp.") || !strings.Contains(issuer, poolID) {
+		t.Errorf("issuer %s, want https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/ and the pool %s", issuer, poolID)
 	}
 }
 

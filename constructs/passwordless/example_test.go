@@ -11,18 +11,19 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/passwordless-go/cognito/constructs/passwordless"
 )
 
 // The examples synthesize with bundling skipped (the "aws:cdk:bundling-stacks" context, as
 // snapshot tests do), so they run in seconds without building the functions; cdk synth and
-// cdk deploy build them. Each reads the template as a test of your own stack would.
+// cdk deploy build them. Each reads the template as a test of your own stack would, through the
+// small helpers at the end of this file.
 
 // An app whose users sign in with a code emailed to them: the smallest useful setup.
 func ExampleNew() {
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
-	stack := awscdk.NewStack(app, jsii.String("Auth"), nil)
+	stack := newStack() // an App with one Stack "Auth"; see the end of this file
 
 	auth := passwordless.New(stack, jsii.String("Passwordless"), &passwordless.Props{
 		Methods: []passwordless.Method{passwordless.EmailOTP},
@@ -32,26 +33,11 @@ func ExampleNew() {
 	awscdk.NewCfnOutput(stack, jsii.String("ApiUrl"), &awscdk.CfnOutputProps{Value: auth.APIURL})
 	awscdk.NewCfnOutput(stack, jsii.String("ClientId"), &awscdk.CfnOutputProps{Value: auth.Client.UserPoolClientId()})
 
-	var tpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties map[string]any
-		}
-	}
-	b, _ := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
-	if err := json.Unmarshal(b, &tpl); err != nil {
-		panic(err)
-	}
-	functions := 0
-	for _, r := range tpl.Resources {
-		if r.Type == "AWS::Lambda::Function" {
-			functions++
-		}
-	}
-	fmt.Println("functions:", functions)
-	pool := tpl.Resources[*stack.GetLogicalId(auth.UserPool.Node().DefaultChild().(awscdk.CfnElement))]
+	tpl := synth(stack)
+	fmt.Println("functions:", tpl.count("AWS::Lambda::Function"))
+	pool := tpl.of(auth.UserPool)
 	fmt.Println("triggers:", slices.Sorted(maps.Keys(pool.Properties["LambdaConfig"].(map[string]any))))
-	client := tpl.Resources[*stack.GetLogicalId(auth.Client.Node().DefaultChild().(awscdk.CfnElement))]
+	client := tpl.of(auth.Client)
 	fmt.Println("auth flows:", client.Properties["ExplicitAuthFlows"])
 	// Output:
 	// functions: 5
@@ -62,8 +48,7 @@ func ExampleNew() {
 // Every sign-in method, magic links bound to the device that asked, security notifications to
 // account owners, and alarms that notify an SNS topic.
 func ExampleNew_everything() {
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
-	stack := awscdk.NewStack(app, jsii.String("Auth"), nil)
+	stack := newStack() // an App with one Stack "Auth"; see the end of this file
 	oncall := awssns.NewTopic(stack, jsii.String("OnCall"), nil)
 
 	auth := passwordless.New(stack, jsii.String("Passwordless"), &passwordless.Props{
@@ -91,28 +76,17 @@ func ExampleNew_everything() {
 		Protect:        true,
 	})
 
-	var tpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties map[string]any
-		}
-	}
-	b, _ := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
-	if err := json.Unmarshal(b, &tpl); err != nil {
-		panic(err)
-	}
-	counts := map[string]int{}
+	tpl := synth(stack)
 	notifying := 0
 	for _, r := range tpl.Resources {
-		counts[r.Type]++
 		if r.Type == "AWS::CloudWatch::Alarm" && r.Properties["AlarmActions"] != nil && r.Properties["OKActions"] != nil {
 			notifying++
 		}
 	}
-	fmt.Println("functions:", counts["AWS::Lambda::Function"])
-	fmt.Printf("alarms: %d, %d of them notify the topic\n", counts["AWS::CloudWatch::Alarm"], notifying)
-	fmt.Println("dashboards:", counts["AWS::CloudWatch::Dashboard"])
-	verify := tpl.Resources[*stack.GetLogicalId(auth.Functions.Verify.Node().DefaultChild().(awscdk.CfnElement))]
+	fmt.Println("functions:", tpl.count("AWS::Lambda::Function"))
+	fmt.Printf("alarms: %d, %d of them notify the topic\n", tpl.count("AWS::CloudWatch::Alarm"), notifying)
+	fmt.Println("dashboards:", tpl.count("AWS::CloudWatch::Dashboard"))
+	verify := tpl.of(auth.Functions.Verify)
 	env := verify.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
 	fmt.Println("Verify:", env["SIGN_IN_METHODS"], env["FAILURE_LIMIT"], env["FAILURE_WINDOW_SECONDS"], env["NOTIFY_EVENTS"])
 	// Output:
@@ -125,8 +99,7 @@ func ExampleNew_everything() {
 // Cognito's own passwordless sign-in (the Essentials feature plan): Cognito sends the email
 // codes and runs passkeys, while device keys keep running through the construct's triggers.
 func ExampleNew_native() {
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
-	stack := awscdk.NewStack(app, jsii.String("Auth"), nil)
+	stack := newStack() // an App with one Stack "Auth"; see the end of this file
 
 	auth := passwordless.New(stack, jsii.String("Passwordless"), &passwordless.Props{
 		Mode:    passwordless.ModeNative,
@@ -136,21 +109,12 @@ func ExampleNew_native() {
 		Email: &passwordless.EmailProps{From: "no-reply@example.com", ExistingIdentity: "example.com"},
 	})
 
-	var tpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties map[string]any
-		}
-	}
-	b, _ := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
-	if err := json.Unmarshal(b, &tpl); err != nil {
-		panic(err)
-	}
-	pool := tpl.Resources[*stack.GetLogicalId(auth.UserPool.Node().DefaultChild().(awscdk.CfnElement))]
+	tpl := synth(stack)
+	pool := tpl.of(auth.UserPool)
 	fmt.Println("feature plan:", pool.Properties["UserPoolTier"])
 	fmt.Println("first factors:", pool.Properties["Policies"].(map[string]any)["SignInPolicy"].(map[string]any)["AllowedFirstAuthFactors"])
 	fmt.Println("triggers:", slices.Sorted(maps.Keys(pool.Properties["LambdaConfig"].(map[string]any))))
-	client := tpl.Resources[*stack.GetLogicalId(auth.Client.Node().DefaultChild().(awscdk.CfnElement))]
+	client := tpl.of(auth.Client)
 	fmt.Println("auth flows:", client.Properties["ExplicitAuthFlows"])
 	// Output:
 	// feature plan: ESSENTIALS
@@ -162,8 +126,7 @@ func ExampleNew_native() {
 // A user pool the app already has: the construct adds its triggers to it and creates its own
 // app client beside the app's others.
 func ExampleNew_existingPool() {
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
-	stack := awscdk.NewStack(app, jsii.String("Auth"), nil)
+	stack := newStack() // an App with one Stack "Auth"; see the end of this file
 	pool := awscognito.NewUserPool(stack, jsii.String("Users"), &awscognito.UserPoolProps{
 		SelfSignUpEnabled: jsii.Bool(true),
 		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
@@ -176,32 +139,63 @@ func ExampleNew_existingPool() {
 		Email:    &passwordless.EmailProps{From: "no-reply@example.com"},
 	})
 
-	var tpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties map[string]any
-		}
-	}
-	b, _ := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
-	if err := json.Unmarshal(b, &tpl); err != nil {
-		panic(err)
-	}
-	pools, clients := 0, 0
-	for _, r := range tpl.Resources {
-		switch r.Type {
-		case "AWS::Cognito::UserPool":
-			pools++
-		case "AWS::Cognito::UserPoolClient":
-			clients++
-		}
-	}
-	fmt.Println("user pools:", pools, "app clients:", clients)
-	users := tpl.Resources[*stack.GetLogicalId(pool.Node().DefaultChild().(awscdk.CfnElement))]
+	tpl := synth(stack)
+	fmt.Println("user pools:", tpl.count("AWS::Cognito::UserPool"), "app clients:", tpl.count("AWS::Cognito::UserPoolClient"))
+	users := tpl.of(pool)
 	fmt.Println("triggers on the app's pool:", slices.Sorted(maps.Keys(users.Properties["LambdaConfig"].(map[string]any))))
-	client := tpl.Resources[*stack.GetLogicalId(auth.Client.Node().DefaultChild().(awscdk.CfnElement))]
+	client := tpl.of(auth.Client)
 	fmt.Println("construct's client:", client.Properties["ExplicitAuthFlows"])
 	// Output:
 	// user pools: 1 app clients: 2
 	// triggers on the app's pool: [CreateAuthChallenge DefineAuthChallenge PreSignUp VerifyAuthChallengeResponse]
 	// construct's client: [ALLOW_CUSTOM_AUTH ALLOW_REFRESH_TOKEN_AUTH]
+}
+
+// newStack returns the stack "Auth" of a new App that skips bundling (see the top of this file).
+// In an app of your own: awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Auth"), nil).
+func newStack() awscdk.Stack {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]any{"aws:cdk:bundling-stacks": []string{}}})
+	return awscdk.NewStack(app, jsii.String("Auth"), nil)
+}
+
+// template is the part of a synthesized CloudFormation template the examples read.
+type template struct {
+	stack     awscdk.Stack
+	Resources map[string]resource
+}
+
+// resource is one resource of a template.
+type resource struct {
+	Type       string
+	Properties map[string]any
+}
+
+// synth synthesizes stack and decodes its template.
+func synth(stack awscdk.Stack) template {
+	tpl := template{stack: stack}
+	b, err := json.Marshal(assertions.Template_FromStack(stack, nil).ToJSON())
+	if err == nil {
+		err = json.Unmarshal(b, &tpl)
+	}
+	if err != nil {
+		panic(err)
+	}
+	return tpl
+}
+
+// count returns how many resources of the CloudFormation type typ the template holds.
+func (t template) count(typ string) int {
+	n := 0
+	for _, r := range t.Resources {
+		if r.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// of returns the template's resource for construct c (its default child, e.g. the
+// AWS::Cognito::UserPool of an awscognito.UserPool).
+func (t template) of(c constructs.IConstruct) resource {
+	return t.Resources[*t.stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))]
 }

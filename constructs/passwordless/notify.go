@@ -39,9 +39,10 @@ type NotificationProps struct {
 	// Locales are the messages per locale and kind, field by field over Templates (an empty
 	// field, or a kind left out, takes Templates' or the default): keys are lower-case language
 	// tags ("es", "pt-br"), at most 20, each kind one of Events. A message's locale is the
-	// user's attribute "locale" (or the ClientMetadata "locale" of the request, where the
-	// function sending it passes it on), "es-MX" finding "es"; an unknown or malformed locale
-	// gets the default-locale messages and never fails a send. Default none.
+	// account owner's attribute "locale" only, "es-MX" finding "es": never a locale the request
+	// asks for, so whoever causes a notice (perhaps someone holding a stolen session) cannot
+	// choose a language the owner does not read. An unknown or malformed locale gets the
+	// default-locale messages and never fails a send. Default none.
 	Locales map[string]map[NotificationKind]NotificationTemplates
 	// Timeout bounds one notification: Verify and the API wait for it before they answer.
 	// Default 1 s; range 100 ms - 2 s (MaxNotificationTimeout).

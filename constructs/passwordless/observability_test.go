@@ -475,30 +475,25 @@ func TestMetricsNamespace(t *testing.T) {
 // deploy time) replaced by "TOKEN".
 func dashboardBody(t *testing.T, tpl map[string]any) (name string, body map[string]any) {
 	t.Helper()
-	ds := cdktest.Resources(tpl, "AWS::CloudWatch::Dashboard")
-	if len(ds) != 1 {
-		t.Fatalf("%d dashboards", len(ds))
-	}
-	for _, d := range ds {
-		name = fmt.Sprint(d["DashboardName"])
-		var b strings.Builder
-		switch v := d["DashboardBody"].(type) {
-		case string:
-			b.WriteString(v)
-		case map[string]any:
-			join, _ := v["Fn::Join"].([]any)
-			parts, _ := join[1].([]any)
-			for _, p := range parts {
-				if s, ok := p.(string); ok {
-					b.WriteString(s)
-				} else {
-					b.WriteString("TOKEN")
-				}
+	_, d := cdktest.One(t, tpl, "AWS::CloudWatch::Dashboard")
+	name = fmt.Sprint(d["DashboardName"])
+	var b strings.Builder
+	switch v := d["DashboardBody"].(type) {
+	case string:
+		b.WriteString(v)
+	case map[string]any:
+		join, _ := v["Fn::Join"].([]any)
+		parts, _ := join[1].([]any)
+		for _, p := range parts {
+			if s, ok := p.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString("TOKEN")
 			}
 		}
-		if err := json.Unmarshal([]byte(b.String()), &body); err != nil {
-			t.Fatalf("dashboard body is not JSON: %v\n%s", err, b.String())
-		}
+	}
+	if err := json.Unmarshal([]byte(b.String()), &body); err != nil {
+		t.Fatalf("dashboard body is not JSON: %v\n%s", err, b.String())
 	}
 	return name, body
 }

@@ -502,7 +502,7 @@ func newFunction(c constructs.Construct, id, command string, timeoutSeconds int,
 		Description: jsii.String("Runs the " + command + " function; writes only to its own log group"),
 	})
 	logGroup.GrantWrite(role)
-	return awslambda.NewFunction(c, jsii.String(id), &awslambda.FunctionProps{
+	fn := awslambda.NewFunction(c, jsii.String(id), &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
 		Handler:       jsii.String("bootstrap"),
@@ -515,6 +515,8 @@ func newFunction(c constructs.Construct, id, command string, timeoutSeconds int,
 		Role:          role,
 		Description:   jsii.String("passwordless " + command),
 	})
+	fn.Node().AddValidation(&envSizeCheck{fn: fn})
+	return fn
 }
 
 // grantSendEmail lets fn send through SES v2 only from the identity, with the configuration set,

@@ -3,7 +3,6 @@ package passwordless_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +17,7 @@ import (
 	"github.com/passwordless-go/cognito/lambdas/store"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	jsii.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cdktest.Main(m) }
 
 // propSet is one configuration the construct is snapshot-tested and checked under.
 type propSet struct {
@@ -136,29 +131,22 @@ func TestPropSets(t *testing.T) {
 // checkInvariants asserts the security properties every configuration must have.
 func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	t.Helper()
-	clients := cdktest.Resources(tpl, "AWS::Cognito::UserPoolClient")
-	if len(clients) != 1 {
-		t.Fatalf("want 1 app client, got %d", len(clients))
+	clientID, c := cdktest.One(t, tpl, "AWS::Cognito::UserPoolClient")
+	if c["GenerateSecret"] == true {
+		t.Error("app client has a secret")
 	}
-	var clientID string
-	for id, c := range clients {
-		clientID = id
-		if c["GenerateSecret"] == true {
-			t.Error("app client has a secret")
-		}
-		want := "[ALLOW_CUSTOM_AUTH ALLOW_REFRESH_TOKEN_AUTH]"
-		if name == "native" {
-			want = "[ALLOW_CUSTOM_AUTH ALLOW_USER_AUTH ALLOW_REFRESH_TOKEN_AUTH]"
-		}
-		if got := fmt.Sprint(c["ExplicitAuthFlows"]); got != want {
-			t.Errorf("auth flows = %s, want %s (never a password flow)", got, want)
-		}
-		if c["PreventUserExistenceErrors"] != "ENABLED" {
-			t.Errorf("PreventUserExistenceErrors = %v", c["PreventUserExistenceErrors"])
-		}
-		if v, _ := c["AuthSessionValidity"].(float64); v < 3 || v > 15 {
-			t.Errorf("AuthSessionValidity = %v minutes, want 3-15", c["AuthSessionValidity"])
-		}
+	want := "[ALLOW_CUSTOM_AUTH ALLOW_REFRESH_TOKEN_AUTH]"
+	if name == "native" {
+		want = "[ALLOW_CUSTOM_AUTH ALLOW_USER_AUTH ALLOW_REFRESH_TOKEN_AUTH]"
+	}
+	if got := fmt.Sprint(c["ExplicitAuthFlows"]); got != want {
+		t.Errorf("auth flows = %s, want %s (never a password flow)", got, want)
+	}
+	if c["PreventUserExistenceErrors"] != "ENABLED" {
+		t.Errorf("PreventUserExistenceErrors = %v", c["PreventUserExistenceErrors"])
+	}
+	if v, _ := c["AuthSessionValidity"].(float64); v < 3 || v > 15 {
+		t.Errorf("AuthSessionValidity = %v minutes, want 3-15", c["AuthSessionValidity"])
 	}
 
 	functions := cdktest.Resources(tpl, "AWS::Lambda::Function")
@@ -188,84 +176,70 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	}
 
 	// Triggers wired to the right function: the function's description names its command.
-	pools := cdktest.Resources(tpl, "AWS::Cognito::UserPool")
-	if len(pools) != 1 {
-		t.Fatalf("want 1 user pool, got %d", len(pools))
+	poolID, p := cdktest.One(t, tpl, "AWS::Cognito::UserPool")
+	lc, _ := p["LambdaConfig"].(map[string]any)
+	wired := map[string]string{
+		"DefineAuthChallenge":         "define",
+		"CreateAuthChallenge":         "create",
+		"VerifyAuthChallengeResponse": "verify",
+		"PreSignUp":                   "presignup",
 	}
-	var poolID string
-	for id, p := range pools {
-		poolID = id
-		lc, _ := p["LambdaConfig"].(map[string]any)
-		wired := map[string]string{
-			"DefineAuthChallenge":         "define",
-			"CreateAuthChallenge":         "create",
-			"VerifyAuthChallengeResponse": "verify",
-			"PreSignUp":                   "presignup",
+	if name == "native" {
+		delete(wired, "PreSignUp") // Cognito confirms sign-ups itself
+		if lc["PreSignUp"] != nil {
+			t.Error("native mode wires PreSignUp")
 		}
-		if name == "native" {
-			delete(wired, "PreSignUp") // Cognito confirms sign-ups itself
-			if lc["PreSignUp"] != nil {
-				t.Error("native mode wires PreSignUp")
-			}
-			wired["PostConfirmation"] = "postconfirm" // replaces the sign-up password
+		wired["PostConfirmation"] = "postconfirm" // replaces the sign-up password
+	}
+	for trigger, command := range wired {
+		fn := getAttTarget(lc[trigger])
+		if fn == "" || functions[fn] == nil {
+			t.Errorf("trigger %s not wired to a function of the template: %v", trigger, lc[trigger])
+			continue
 		}
-		for trigger, command := range wired {
-			fn := getAttTarget(lc[trigger])
-			if fn == "" || functions[fn] == nil {
-				t.Errorf("trigger %s not wired to a function of the template: %v", trigger, lc[trigger])
-				continue
-			}
-			if functions[fn]["Description"] != "passwordless "+command {
-				t.Errorf("trigger %s wired to %s (%v)", trigger, fn, functions[fn]["Description"])
+		if functions[fn]["Description"] != "passwordless "+command {
+			t.Errorf("trigger %s wired to %s (%v)", trigger, fn, functions[fn]["Description"])
+		}
+	}
+	if name == "full" {
+		if p["DeletionProtection"] != "ACTIVE" {
+			t.Error("protected pool without deletion protection")
+		}
+	}
+	switch name {
+	case "native":
+		if p["UserPoolTier"] != "ESSENTIALS" {
+			t.Errorf("feature plan %v, want ESSENTIALS", p["UserPoolTier"])
+		}
+		policy, _ := json.Marshal(p["Policies"])
+		for _, want := range []string{`"AllowedFirstAuthFactors":["PASSWORD","EMAIL_OTP","SMS_OTP","WEB_AUTHN"]`} {
+			if !strings.Contains(string(policy), want) {
+				t.Errorf("sign-in policy %s lacks %s", policy, want)
 			}
 		}
-		if name == "full" {
-			if p["DeletionProtection"] != "ACTIVE" {
-				t.Error("protected pool without deletion protection")
-			}
+		if p["WebAuthnRelyingPartyID"] != "example.com" || p["WebAuthnUserVerification"] != "required" {
+			t.Errorf("passkey settings %v %v", p["WebAuthnRelyingPartyID"], p["WebAuthnUserVerification"])
 		}
-		switch name {
-		case "native":
-			if p["UserPoolTier"] != "ESSENTIALS" {
-				t.Errorf("feature plan %v, want ESSENTIALS", p["UserPoolTier"])
-			}
-			policy, _ := json.Marshal(p["Policies"])
-			for _, want := range []string{`"AllowedFirstAuthFactors":["PASSWORD","EMAIL_OTP","SMS_OTP","WEB_AUTHN"]`} {
-				if !strings.Contains(string(policy), want) {
-					t.Errorf("sign-in policy %s lacks %s", policy, want)
-				}
-			}
-			if p["WebAuthnRelyingPartyID"] != "example.com" || p["WebAuthnUserVerification"] != "required" {
-				t.Errorf("passkey settings %v %v", p["WebAuthnRelyingPartyID"], p["WebAuthnUserVerification"])
-			}
-		case "existing-pool":
-		default:
-			if p["UserPoolTier"] != "LITE" {
-				t.Errorf("feature plan %v, want LITE", p["UserPoolTier"])
-			}
+	case "existing-pool":
+	default:
+		if p["UserPoolTier"] != "LITE" {
+			t.Errorf("feature plan %v, want LITE", p["UserPoolTier"])
 		}
 	}
 
 	// JWT authorizer: issuer is the pool, audience the client; every route uses it.
-	auths := cdktest.Resources(tpl, "AWS::ApiGatewayV2::Authorizer")
-	if len(auths) != 1 {
-		t.Fatalf("want 1 authorizer, got %d", len(auths))
+	authorizerID, a := cdktest.One(t, tpl, "AWS::ApiGatewayV2::Authorizer")
+	jc, _ := a["JwtConfiguration"].(map[string]any)
+	if a["AuthorizerType"] != "JWT" || jc == nil {
+		t.Fatalf("authorizer %v is not JWT", a["AuthorizerType"])
 	}
-	var authorizerID string
-	for id, a := range auths {
-		authorizerID = id
-		jc, _ := a["JwtConfiguration"].(map[string]any)
-		if a["AuthorizerType"] != "JWT" || jc == nil {
-			t.Fatalf("authorizer %v is not JWT", a["AuthorizerType"])
-		}
-		issuer, _ := json.Marshal(jc["Issuer"])
-		if !strings.Contains(string(issuer), `"https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${PoolId}"`) || !strings.Contains(string(issuer), `{"Ref":"`+poolID+`"}`) {
-			t.Errorf("issuer %s is not the user pool %s", issuer, poolID)
-		}
-		aud, _ := json.Marshal(jc["Audience"])
-		if string(aud) != `[{"Ref":"`+clientID+`"}]` {
-			t.Errorf("audience %s, want only the app client %s", aud, clientID)
-		}
+	issuer, _ := json.Marshal(jc["Issuer"])
+	if !strings.Contains(string(issuer), `"https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${PoolId}"`) || !strings.Contains(string(issuer), `{"Ref":"`+poolID+`"}`) {
+		t.Errorf("issuer %s is not the user pool %s", issuer, poolID)
+	}
+	aud, _ := json.Marshal(jc["Audience"])
+	if string(aud) != `[{"Ref":"`+clientID+`"}]` {
+		t.Errorf("audience %s, want only the app client %s", aud, clientID)
 	}
 	routes := cdktest.Resources(tpl, "AWS::ApiGatewayV2::Route")
 	if len(routes) == 0 {
@@ -300,33 +274,26 @@ func checkInvariants(t *testing.T, name string, tpl map[string]any) {
 	}
 
 	// Key table: the schema the store uses, PITR, TTL, encryption.
-	tables := cdktest.Resources(tpl, "AWS::DynamoDB::Table")
-	if len(tables) != 1 {
-		t.Fatalf("want 1 table, got %d", len(tables))
-	}
+	tableID, tb := cdktest.One(t, tpl, "AWS::DynamoDB::Table")
 	def := store.TableDefinition("x")
-	var tableID string
-	for id, tb := range tables {
-		tableID = id
-		if ks, _ := json.Marshal(tb["KeySchema"]); string(ks) != fmt.Sprintf(`[{"AttributeName":%q,"KeyType":"HASH"},{"AttributeName":%q,"KeyType":"RANGE"}]`, *def.KeySchema[0].AttributeName, *def.KeySchema[1].AttributeName) {
-			t.Errorf("%s key schema %s differs from the store's", id, ks)
-		}
-		gsi, _ := json.Marshal(tb["GlobalSecondaryIndexes"])
-		if !strings.Contains(string(gsi), *def.GlobalSecondaryIndexes[0].IndexName) {
-			t.Errorf("%s lacks the store's index %s", id, *def.GlobalSecondaryIndexes[0].IndexName)
-		}
-		pitr, _ := tb["PointInTimeRecoverySpecification"].(map[string]any)
-		if pitr["PointInTimeRecoveryEnabled"] != true {
-			t.Errorf("%s: PITR off", id)
-		}
-		ttl, _ := tb["TimeToLiveSpecification"].(map[string]any)
-		if ttl["AttributeName"] != store.TTLAttribute || ttl["Enabled"] != true {
-			t.Errorf("%s: TTL %v", id, ttl)
-		}
-		sse, _ := tb["SSESpecification"].(map[string]any)
-		if sse["SSEEnabled"] != true {
-			t.Errorf("%s: encryption %v", id, sse)
-		}
+	if ks, _ := json.Marshal(tb["KeySchema"]); string(ks) != fmt.Sprintf(`[{"AttributeName":%q,"KeyType":"HASH"},{"AttributeName":%q,"KeyType":"RANGE"}]`, *def.KeySchema[0].AttributeName, *def.KeySchema[1].AttributeName) {
+		t.Errorf("%s key schema %s differs from the store's", tableID, ks)
+	}
+	gsi, _ := json.Marshal(tb["GlobalSecondaryIndexes"])
+	if !strings.Contains(string(gsi), *def.GlobalSecondaryIndexes[0].IndexName) {
+		t.Errorf("%s lacks the store's index %s", tableID, *def.GlobalSecondaryIndexes[0].IndexName)
+	}
+	pitr, _ := tb["PointInTimeRecoverySpecification"].(map[string]any)
+	if pitr["PointInTimeRecoveryEnabled"] != true {
+		t.Errorf("%s: PITR off", tableID)
+	}
+	ttl, _ := tb["TimeToLiveSpecification"].(map[string]any)
+	if ttl["AttributeName"] != store.TTLAttribute || ttl["Enabled"] != true {
+		t.Errorf("%s: TTL %v", tableID, ttl)
+	}
+	sse, _ := tb["SSESpecification"].(map[string]any)
+	if sse["SSEEnabled"] != true {
+		t.Errorf("%s: encryption %v", tableID, sse)
 	}
 
 	for id, ip := range cdktest.Resources(tpl, "AWS::Cognito::IdentityPool") {

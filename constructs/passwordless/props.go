@@ -166,7 +166,9 @@ type CodeProps struct {
 	// Templates with the placeholders {{.Code}}, {{.AppName}} and {{.Minutes}}; the bodies must
 	// contain {{.Code}}. Defaults: otp.DefaultEmailSubject, otp.DefaultEmailTextTemplate,
 	// otp.DefaultEmailHTMLTemplate (values HTML-escaped), otp.DefaultSMSTemplate with an AppName,
-	// their *NoName forms without one.
+	// their *NoName forms without one (or when a name outside GSM-7 would make the default SMS
+	// more than one SMS part). SMSText, rendered, must be one SMS part: 160 GSM-7 characters, or
+	// 70 once one character is outside GSM-7 (accented letters such as "ó", other scripts, emoji).
 	EmailSubject, EmailText, EmailHTML, SMSText string
 	// Locales are the code messages per locale: keys are lower-case language tags ("es",
 	// "pt-br"; ^[a-z]{2,3}(-[a-z0-9]{2,8})*$), at most 20. A sign-in's locale is its

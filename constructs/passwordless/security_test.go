@@ -29,30 +29,23 @@ func checkSecurity(t *testing.T, name string, tpl map[string]any) {
 
 	// The deployment secret: created with a generated value (the value never in the template),
 	// RETAIN when protected, read (GetSecretValue only) by create, verify and api.
-	secrets := cdktest.Resources(tpl, "AWS::SecretsManager::Secret")
-	if len(secrets) != 1 {
-		t.Fatalf("want 1 deployment secret, got %d", len(secrets))
+	secretID, s := cdktest.One(t, tpl, "AWS::SecretsManager::Secret")
+	gen, _ := s["GenerateSecretString"].(map[string]any)
+	if l, _ := gen["PasswordLength"].(float64); l < 43 {
+		t.Errorf("secret %s: generated length %v, want a generated value of at least 43 characters (256 bits)", secretID, gen["PasswordLength"])
 	}
-	var secretID string
-	for id, s := range secrets {
-		secretID = id
-		gen, _ := s["GenerateSecretString"].(map[string]any)
-		if l, _ := gen["PasswordLength"].(float64); l < 43 {
-			t.Errorf("secret %s: generated length %v, want a generated value of at least 43 characters (256 bits)", id, gen["PasswordLength"])
-		}
-		if s["SecretString"] != nil {
-			t.Errorf("secret %s has a value in the template", id)
-		}
-		if gen["SecretStringTemplate"] != nil {
-			t.Errorf("secret %s: a SecretStringTemplate would put part of the value in the template", id)
-		}
-		want := "Delete"
-		if name == "full" {
-			want = "Retain"
-		}
-		if got := deletionPolicy(tpl, id); got != want {
-			t.Errorf("secret %s: DeletionPolicy %q, want %q", id, got, want)
-		}
+	if s["SecretString"] != nil {
+		t.Errorf("secret %s has a value in the template", secretID)
+	}
+	if gen["SecretStringTemplate"] != nil {
+		t.Errorf("secret %s: a SecretStringTemplate would put part of the value in the template", secretID)
+	}
+	want := "Delete"
+	if name == "full" {
+		want = "Retain"
+	}
+	if got := deletionPolicy(tpl, secretID); got != want {
+		t.Errorf("secret %s: DeletionPolicy %q, want %q", secretID, got, want)
 	}
 	for _, cmd := range commands {
 		fn := fns[cmd]
