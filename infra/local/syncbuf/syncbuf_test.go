@@ -29,3 +29,14 @@ func TestBuffer(t *testing.T) {
 		t.Fatalf("got %d bytes, want %d lines of \"line\\n\"", len(got), 800)
 	}
 }
+
+// TestBytesIsACopy: changing what Bytes returned does not change the Buffer.
+func TestBytesIsACopy(t *testing.T) {
+	var b syncbuf.Buffer
+	b.Write([]byte("abc"))
+	got := b.Bytes()
+	got[0] = 'x'
+	if string(got) != "xbc" || b.String() != "abc" {
+		t.Errorf("Bytes %q, String %q: want a copy", got, b.String())
+	}
+}
