@@ -94,8 +94,8 @@ func WaitCode(ctx context.Context, t testing.TB, h *harness.Harness, to string, 
 	return code
 }
 
-// HTTPClient sends the tests' requests to the local HTTP API (timeout 30 s).
-var HTTPClient = &http.Client{Timeout: 30 * time.Second}
+// apiClient sends the tests' requests to the local HTTP API (timeout 30 s).
+var apiClient = &http.Client{Timeout: 30 * time.Second}
 
 // API sends a request to the HTTP API at baseURL (the harness's APIURL) with a bearer token
 // (none when token is "") and a JSON body (none when body is nil), and returns the status and the
@@ -115,7 +115,7 @@ func API(ctx context.Context, baseURL, method, path, token string, body []byte) 
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := HTTPClient.Do(req)
+	resp, err := apiClient.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
